@@ -1,0 +1,425 @@
+"""The `egov` command line: thin commands that load, call the library and write.
+
+Library code raises `EgovError`; `main()` turns it into a message and exit code 1, and any
+unexpected error into a short message and exit code 2 (set EGOV_DEBUG=1 for a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from egov.errors import EgovError
+
+app = typer.Typer(
+    name="egov",
+    help="egov-eval: evaluate e-government performance — layered classification of what is "
+    "assessed (infrastructure, application services, management bodies) and horizontal "
+    "comparison of departments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Create or upgrade the database.", no_args_is_help=True)
+framework_app = typer.Typer(help="Check, show and import indicator frameworks.", no_args_is_help=True)
+runs_app = typer.Typer(help="List and show stored evaluation runs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(framework_app, name="framework")
+app.add_typer(runs_app, name="runs")
+
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of names: zh-Hant, pt or en.")]
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh-Hant", "pt", "en"):
+        raise EgovError(f"--lang {lang!r}: use zh-Hant, pt or en")
+    return lang
+
+
+# --- db ------------------------------------------------------------------------------------
+@db_app.command("init")
+def db_init() -> None:
+    """Create the schema, or upgrade it in place; safe to run again.
+
+    Example: EGOV_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/egov egov db init
+    """
+    from egov.db import describe_url, init_db
+
+    changes = init_db()
+    console.print(f"database {describe_url()}: " + ("; ".join(changes) if changes else "schema up to date"))
+
+
+# --- framework -------------------------------------------------------------------------------
+@framework_app.command("check")
+def framework_check(file: Annotated[Path, typer.Argument(help="Framework TOML file.")]) -> None:
+    """Validate a framework file and report every problem with its key path.
+
+    Example: egov framework check indicators/frameworks/macau.toml
+    """
+    from indicators.framework import load_framework
+
+    fw = load_framework(file)
+    console.print(
+        f"{file}: valid — framework {fw.code} {fw.version}, {len(fw.categories)} categories, "
+        f"{len(fw.indicators)} indicators, hash {fw.content_hash[:12]}"
+    )
+
+
+@framework_app.command("show")
+def framework_show(
+    file: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name (macau).")] = "macau",
+    lang: LangOpt = "en",
+) -> None:
+    """Print the framework tree with weights and effective weights.
+
+    Example: egov framework show macau --lang zh-Hant
+    """
+    from indicators.framework import resolve_framework
+
+    lang = _check_lang(lang)
+    fw = resolve_framework(file)
+    eff = fw.effective_weights()
+    table = Table(title=f"{fw.name.get(lang, fw.code)} ({fw.code} {fw.version})", show_lines=False)
+    for col_name in (
+        "node",
+        "name",
+        "weight",
+        "share of parent",
+        "effective weight",
+        "direction",
+        "unit",
+        "method",
+    ):
+        table.add_column(col_name, overflow="fold")
+    depth = {fw.index_code: 0}
+
+    def add(code: str) -> None:
+        node = fw.nodes[code]
+        d = depth[code]
+        parent_share = fw.sibling_weights(node.parent)[code] if node.parent else 1.0
+        method = fw.normalisation_of(node).get("method", "") if node.is_indicator else node.aggregation
+        table.add_row(
+            "  " * d + code,
+            node.label(lang),
+            f"{node.weight:g}",
+            f"{parent_share:.3f}",
+            f"{eff[code]:.4f}",
+            (f"{node.direction:+d}" if node.is_indicator else ""),
+            node.unit,
+            method,
+        )
+        for child in node.children:
+            depth[child] = d + 1
+            add(child)
+
+    add(fw.index_code)
+    console.print(table)
+    console.print(
+        f"{len(fw.indicators)} indicators; effective weights of the indicators sum to "
+        f"{sum(eff[n.code] for n in fw.indicators):.6f}"
+    )
+
+
+@framework_app.command("import")
+def framework_import(
+    table: Annotated[Path, typer.Argument(help="Indicator table, CSV or XLSX (COINr-style columns).")],
+    out: Annotated[Path, typer.Option("--out", help="Framework TOML file to write.")],
+    code: Annotated[str | None, typer.Option(help="Framework code (default: the file name).")] = None,
+    version: Annotated[str, typer.Option(help="Framework version.")] = "1",
+) -> None:
+    """Turn an indicator table (code, parent, level, direction, weight, unit, target, …)
+    into a framework file.
+
+    Example: egov framework import ASEM_iMeta.csv --out asem.toml
+    """
+    from indicators.importer import import_table
+    from indicators.writer import framework_to_toml
+
+    report = import_table(table, code=code, version=version)
+    text = framework_to_toml(
+        report.framework, header=f"Imported from {table.name} by `egov framework import`."
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    for note in report.notes:
+        console.print(f"note: {note}")
+    fw = report.framework
+    console.print(
+        f"wrote {out}: {len(fw.categories)} categories, {len(fw.indicators)} indicators, "
+        f"hash {fw.content_hash[:12]}"
+    )
+
+
+# --- evaluate (no database) ------------------------------------------------------------------
+def _read_data(path: Path, unit_column: str | None) -> pd.DataFrame:
+    from indicators.importer import read_table
+
+    df = read_table(path)
+    cols = {str(c).lower(): c for c in df.columns}
+    if {"unit", "indicator", "value"} <= set(cols):
+        return df
+    if unit_column is None:
+        unit_column = next((cols[c] for c in ("unit", "ucode", "code", "id") if c in cols), df.columns[0])
+    elif unit_column not in df.columns:
+        raise EgovError(
+            f"{path.name}: no column '{unit_column}' (columns: {', '.join(map(str, df.columns[:12]))})"
+        )
+    if df[unit_column].isna().any():
+        line = int(df.index[df[unit_column].isna()][0]) + 2
+        raise EgovError(f"{path.name} line {line}: empty unit in column '{unit_column}'")
+    return df.set_index(unit_column)
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    framework: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name.")],
+    data: Annotated[Path, typer.Argument(help="Data, CSV or XLSX: long (unit,indicator,value) or wide.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
+    spec: Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")] = None,
+    unit_column: Annotated[
+        str | None, typer.Option(help="Unit column of wide data (default: unit/uCode/code/first).")
+    ] = None,
+) -> None:
+    """Score and rank units from files, with no database.
+
+    Writes scores.csv (rank and every level, best first), ranks.csv, normalised.csv,
+    results_long.csv. Example: egov evaluate asem.toml ASEM_iData.csv --out results/
+    """
+    from evaluation.engine import evaluate, load_spec
+    from indicators.framework import resolve_framework
+
+    fw = resolve_framework(framework)
+    df = _read_data(data, unit_column)
+    result = evaluate(df, fw, load_spec(spec) if spec else None)
+    out.mkdir(parents=True, exist_ok=True)
+    result.table().to_csv(out / "scores.csv", index_label="unit")
+    ordered = result.table().index
+    result.ranks.loc[ordered].to_csv(out / "ranks.csv", index_label="unit")
+    result.normalised.loc[ordered].to_csv(out / "normalised.csv", index_label="unit")
+    result.long().to_csv(out / "results_long.csv", index=False)
+    for w in result.warnings:
+        console.print(f"warning: {w}")
+    top = result.table().head(10)
+    console.print(f"scored {len(result.scores)} units on {len(fw.indicators)} indicators; top {len(top)}:")
+    for unit, row in top.iterrows():
+        console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
+    console.print(f"results written to {out}/")
+
+
+# --- the stored pipeline ------------------------------------------------------------------------
+def _print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -> None:
+    table = Table(title=title)
+    for c in ("rank", "department", "name", "score", *[f"{c} (rank)" for c in fw_categories], "peer rank"):
+        table.add_column(c, overflow="fold")
+    for dept, r in ranking.iterrows():
+        cells = []
+        for c in fw_categories:
+            s, rk = r[f"{c}_score"], r[f"{c}_rank"]
+            cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
+        peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
+        table.add_row(f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", *cells, peer)
+    console.print(table)
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the result files.")] = Path("egov-output"),
+    lang: LangOpt = "en",
+) -> None:
+    """Create or refresh the database with the built-in Macau demo, evaluate it, store the
+    runs, print the department ranking and write the results to --out.
+
+    Example: egov demo --out egov-output --lang zh-Hant
+    """
+    from egov.db import describe_url, init_db, session_scope
+    from egov.demo import NOTICE, build_demo, ranking_table, write_outputs
+    from egov.settings import get_settings
+    from egov.store import department_names
+    from indicators.framework import resolve_framework
+
+    lang = _check_lang(lang)
+    settings = get_settings()
+    init_db()
+    with session_scope() as session:
+        demo = build_demo(
+            session, seed=settings.demo_seed, ratings_per_period=settings.demo_ratings_per_period
+        )
+        names = department_names(session)
+    fw = resolve_framework("macau")
+    latest = demo.outcomes[max(demo.outcomes)]
+    ranking = ranking_table(latest, names, fw, lang)
+    console.print(f"[bold yellow]{NOTICE}[/]")
+    console.print(
+        f"database {describe_url()}: {demo.counts['departments']} departments, "
+        f"{demo.counts['objects']} objects, {demo.counts['metric_values']} metric values, "
+        f"{demo.counts['ratings']} citizen ratings"
+    )
+    cats = [c.code for c in fw.categories]
+    _print_ranking(
+        ranking,
+        cats,
+        f"Department ranking, period {max(demo.outcomes)} (run {latest.run.run_key}) — illustrative",
+    )
+    for note in latest.notes:
+        console.print(f"note: {note}")
+    written = write_outputs(out, latest, ranking)
+    console.print(f"wrote {len(written)} files to {out}/")
+
+
+@app.command("score")
+def score_cmd(
+    period: Annotated[str, typer.Option("--period", help="Period code, e.g. 2023.")],
+    framework: Annotated[
+        str | None, typer.Option(help="Framework file (default: the latest stored one).")
+    ] = None,
+    spec: Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")] = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Evaluate a period from the stored metric values and rating roll-ups; store the run.
+
+    Example: egov score --period 2023
+    """
+    from egov.db import init_db, session_scope
+    from egov.demo import ranking_table
+    from egov.scoring import score_period
+    from egov.store import department_names, get_period, latest_framework, store_framework
+    from evaluation.engine import load_spec
+    from indicators.framework import resolve_framework
+
+    lang = _check_lang(lang)
+    init_db()
+    with session_scope() as session:
+        if framework:
+            fw = resolve_framework(framework)
+            path = Path(framework) if Path(framework).exists() else None
+            from indicators.framework import builtin_path
+
+            text = (path or builtin_path(framework)).read_text(encoding="utf-8")
+            fw_row = store_framework(session, fw, text)
+        else:
+            fw_row, fw = latest_framework(session)
+        outcome = score_period(
+            session, fw_row, fw, get_period(session, period), load_spec(spec) if spec else None
+        )
+        names = department_names(session)
+    ranking = ranking_table(outcome, names, fw, lang).drop(columns=["data_status"])
+    _print_ranking(
+        ranking,
+        [c.code for c in fw.categories],
+        f"Department ranking, period {period} (run {outcome.run.run_key})",
+    )
+    for note in outcome.notes:
+        console.print(f"note: {note}")
+
+
+# --- runs -------------------------------------------------------------------------------------
+@runs_app.command("list")
+def runs_list() -> None:
+    """List stored evaluation runs, newest first.
+
+    Example: egov runs list
+    """
+    from sqlmodel import col, select
+
+    from egov.db import init_db, session_scope
+    from egov.models import EvaluationRun, FrameworkVersion, Period
+
+    init_db()
+    with session_scope() as session:
+        rows = session.exec(
+            select(EvaluationRun, FrameworkVersion.code, FrameworkVersion.version, Period.code)
+            .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+            .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+            .order_by(col(EvaluationRun.id).desc())
+        ).all()
+    table = Table(title="Evaluation runs")
+    for c in ("run", "period", "framework", "created", "by", "inputs", "results"):
+        table.add_column(c)
+    for run, fcode, fver, pcode in rows:
+        table.add_row(
+            run.run_key,
+            pcode,
+            f"{fcode} {fver}",
+            run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            run.created_by,
+            run.inputs_hash[:12],
+            run.results_hash[:12],
+        )
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run: Annotated[str | None, typer.Argument(help="Run key (default: the latest run).")] = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Show a stored run: its identity and the department ranking.
+
+    Example: egov runs show 3f2a9c1b7d4e
+    """
+    from egov.db import init_db, session_scope
+    from egov.store import department_names, get_run, run_scores
+
+    lang = _check_lang(lang)
+    init_db()
+    with session_scope() as session:
+        r = get_run(session, run)
+        scores = run_scores(session, r, "department")
+        names = department_names(session)
+    console.print(
+        f"run {r.run_key}: created {r.created_at:%Y-%m-%d %H:%M:%S} by {r.created_by}; "
+        f"inputs {r.inputs_hash[:12]}, results {r.results_hash[:12]}, software {r.software_version}"
+    )
+    if r.note:
+        console.print(f"note: {r.note}")
+    if scores.empty:
+        console.print("no department scores in this run")
+        return
+    top = scores[scores["level"] == scores["level"].max()].sort_values("rank")
+    table = Table(title="Overall department ranking")
+    for c in ("rank", "department", "name", "score", "peer rank"):
+        table.add_column(c)
+    for row in top.itertuples():
+        peer = "" if pd.isna(row.peer_rank) else str(int(row.peer_rank))
+        table.add_row(
+            str(int(row.rank)), row.entity, str(names[lang].get(row.entity, "")), f"{row.score:.2f}", peer
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the `egov` console script."""
+    try:
+        app(standalone_mode=False)
+    except EgovError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if os.environ.get("EGOV_DEBUG"):
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {exc} (set EGOV_DEBUG=1 for details)", markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""`egov score`: assemble one long table (object, indicator, value) from stored metric
+values and rating roll-ups, hand it to the pure engine and store the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlmodel import Session
+
+from egov.errors import EgovError
+from egov.models import EvaluationRun, FrameworkVersion, Period
+from egov.store import current_metrics, frame_hash, store_run, units_table
+from evaluation.engine import EvaluationResult, EvaluationSpec, evaluate
+from indicators.framework import Framework
+from surveys.rollup import rating_measures
+
+MIN_RATINGS = 30
+
+
+@dataclass
+class ScoreOutcome:
+    run: EvaluationRun
+    result: EvaluationResult
+    notes: list[str]
+
+
+def assemble_inputs(
+    session: Session, framework: Framework, period: Period, min_ratings: int = MIN_RATINGS
+) -> tuple[pd.DataFrame, list[str]]:
+    """The long input table of a period: metric values of metric-source indicators plus
+    rating-derived values (from the roll-ups) of rating-source indicators."""
+    metrics = current_metrics(session, period)
+    metric_codes = {n.code for n in framework.indicators if n.source == "metric"}
+    metrics = metrics[metrics["indicator"].isin(metric_codes)]
+    parts = [metrics]
+    rating_nodes = [n for n in framework.indicators if n.source == "rating"]
+    notes: list[str] = []
+    if rating_nodes:
+        measures, notes = rating_measures(session, period.start, period.end, min_ratings=min_ratings)
+        for node in rating_nodes:
+            assert node.measure is not None
+            s = measures[node.measure].dropna()
+            parts.append(pd.DataFrame({"unit": s.index, "indicator": node.code, "value": s.to_numpy()}))
+    data = pd.concat(parts, ignore_index=True).sort_values(["unit", "indicator"], kind="mergesort")
+    return data.reset_index(drop=True), notes
+
+
+def score_period(
+    session: Session,
+    framework_row: FrameworkVersion,
+    framework: Framework,
+    period: Period,
+    spec: EvaluationSpec | None = None,
+    note: str = "",
+) -> ScoreOutcome:
+    """Evaluate a period on a stored framework and store the run."""
+    data, notes = assemble_inputs(session, framework, period)
+    if data.empty:
+        raise EgovError(f"period {period.code} has no metric values or ratings to score")
+    units = units_table(session)
+    with_data = units.index.isin(data["unit"].unique())
+    if (~with_data).any():
+        notes.append(
+            f"{int((~with_data).sum())} registered object(s) have no data in period "
+            f"{period.code} and are not scored: {', '.join(units.index[~with_data][:10])}"
+        )
+    result = evaluate(data, framework, spec, units=units[with_data])
+    inputs_hash = frame_hash(data, units)
+    run = store_run(
+        session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
+    )
+    return ScoreOutcome(run=run, result=result, notes=notes + result.warnings)

@@ -1,0 +1,45 @@
+"""Settings: one pydantic-settings class, read from the environment (prefix `EGOV_`) and
+loaded lazily so that tests can override it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """egov-eval settings. Every field can be set as an environment variable `EGOV_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="EGOV_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///egov.db",
+        description=(
+            "SQLAlchemy URL of the database. Default: the SQLite file egov.db in the working "
+            "directory (WAL mode). PostgreSQL: postgresql+psycopg://user@host:5432/dbname."
+        ),
+    )
+    operator: str = Field(
+        default="",
+        description="Name recorded as the importer / runner of stored data; default: the OS user.",
+    )
+    demo_seed: int = Field(
+        default=2023, description="Seed of the synthetic part of the built-in Macau demo data."
+    )
+    demo_ratings_per_period: int = Field(
+        default=12_000,
+        description="Number of synthetic citizen ratings the demo generates per period.",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call `reset_settings()` after changing the env)."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so that the next `get_settings()` re-reads the environment."""
+    get_settings.cache_clear()

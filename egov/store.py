@@ -1,0 +1,368 @@
+"""Reading and writing the stored domain: frameworks, the register of departments and
+objects, periods, metric values and evaluation runs."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from egov import __version__
+from egov.errors import EgovError
+from egov.models import (
+    AssessedObject,
+    Department,
+    EvaluationRun,
+    FrameworkVersion,
+    MetricValue,
+    PeerGroup,
+    Period,
+    RunScore,
+    utcnow,
+)
+from egov.settings import get_settings
+from evaluation.engine import EvaluationResult
+from indicators.framework import OBJECT_KINDS, SUBKINDS, Framework, parse_framework
+
+
+def operator_name() -> str:
+    """Who is importing or running: the EGOV_OPERATOR setting, else the OS user."""
+    name = get_settings().operator
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+# --- frameworks ------------------------------------------------------------------------
+def store_framework(session: Session, framework: Framework, toml_text: str) -> FrameworkVersion:
+    """Store a framework version (once per distinct content) and return its row."""
+    row = session.exec(
+        select(FrameworkVersion).where(
+            FrameworkVersion.code == framework.code, FrameworkVersion.content_hash == framework.content_hash
+        )
+    ).first()
+    if row is None:
+        row = FrameworkVersion(
+            code=framework.code,
+            version=framework.version,
+            name_en=framework.name.get("en", ""),
+            content_hash=framework.content_hash,
+            toml_text=toml_text,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def latest_framework(session: Session, code: str | None = None) -> tuple[FrameworkVersion, Framework]:
+    """The most recently stored framework (of `code`, if given)."""
+    stmt = select(FrameworkVersion)
+    if code:
+        stmt = stmt.where(FrameworkVersion.code == code)
+    row = session.exec(stmt.order_by(col(FrameworkVersion.id).desc())).first()
+    if row is None:
+        raise EgovError("no framework stored yet; run `egov demo` or pass --framework FILE")
+    return row, parse_framework(row.toml_text, origin=f"stored framework {row.code} {row.version}")
+
+
+# --- register ----------------------------------------------------------------------------
+def load_register(session: Session, register: dict[str, Any], origin: str = "register") -> dict[str, int]:
+    """Insert or update peer groups, departments and objects from register data
+    (the shape of egov/data/macau_register.toml). Validates everything first."""
+    problems: list[str] = []
+    groups = register.get("peer_groups", {}) or {}
+    depts = register.get("departments", {}) or {}
+    objects = register.get("objects", {}) or {}
+    for code, d in depts.items():
+        pg = d.get("peer_group")
+        if (
+            pg is not None
+            and pg not in groups
+            and session.exec(select(PeerGroup).where(PeerGroup.code == pg)).first() is None
+        ):
+            problems.append(f"departments.{code}.peer_group: unknown peer group '{pg}'")
+    for code, o in objects.items():
+        if (
+            o.get("department") not in depts
+            and session.exec(select(Department).where(Department.code == o.get("department"))).first() is None
+        ):
+            problems.append(f"objects.{code}.department: unknown department '{o.get('department')}'")
+        kind, sub = o.get("kind"), o.get("subkind")
+        if kind not in OBJECT_KINDS:
+            problems.append(f"objects.{code}.kind: must be one of {', '.join(OBJECT_KINDS)}")
+        elif sub is not None and sub not in SUBKINDS.get(kind, ()):
+            problems.append(f"objects.{code}.subkind: '{sub}' is not a subkind of {kind}")
+    if problems:
+        raise EgovError(f"{origin}: invalid register", problems)
+
+    def names(d: dict[str, Any]) -> dict[str, str]:
+        n = d.get("name", {}) or {}
+        return {"name_zh": n.get("zh-Hant", ""), "name_pt": n.get("pt", ""), "name_en": n.get("en", "")}
+
+    counts = {"peer_groups": 0, "departments": 0, "objects": 0}
+    group_ids: dict[str, int] = {}
+    for code, g in groups.items():
+        row = session.exec(select(PeerGroup).where(PeerGroup.code == code)).first() or PeerGroup(code=code)
+        for k, v in names(g).items():
+            setattr(row, k, v)
+        session.add(row)
+        session.flush()
+        group_ids[code] = int(row.id or 0)
+        counts["peer_groups"] += 1
+    dept_ids: dict[str, int] = {}
+    for code, d in depts.items():
+        drow = session.exec(select(Department).where(Department.code == code)).first() or Department(
+            code=code
+        )
+        for k, v in names(d).items():
+            setattr(drow, k, v)
+        pg = d.get("peer_group")
+        if pg is not None:
+            drow.peer_group_id = (
+                group_ids.get(pg) or session.exec(select(PeerGroup.id).where(PeerGroup.code == pg)).one()
+            )
+        session.add(drow)
+        session.flush()
+        dept_ids[code] = int(drow.id or 0)
+        counts["departments"] += 1
+    for code, o in objects.items():
+        orow = session.exec(select(AssessedObject).where(AssessedObject.code == code)).first()
+        dep = (
+            dept_ids.get(o["department"])
+            or session.exec(select(Department.id).where(Department.code == o["department"])).one()
+        )
+        if orow is None:
+            orow = AssessedObject(code=code, department_id=int(dep or 0), kind=o["kind"])
+        orow.department_id = int(dep or 0)
+        orow.kind = o["kind"]
+        orow.subkind = o.get("subkind")
+        orow.note = str(o.get("paper", ""))[:300]
+        for k, v in names(o).items():
+            setattr(orow, k, v)
+        session.add(orow)
+        counts["objects"] += 1
+    session.flush()
+    return counts
+
+
+def units_table(session: Session) -> pd.DataFrame:
+    """Every assessed object with kind, subkind, department and peer group (index = code)."""
+    rows = session.execute(
+        sa_select(
+            col(AssessedObject.code),
+            col(AssessedObject.kind),
+            col(AssessedObject.subkind),
+            col(Department.code),
+            col(PeerGroup.code),
+        )
+        .join(Department, col(Department.id) == col(AssessedObject.department_id))
+        .join(PeerGroup, col(PeerGroup.id) == col(Department.peer_group_id), isouter=True)
+    ).all()
+    df = pd.DataFrame(rows, columns=["unit", "kind", "subkind", "department", "peer_group"]).set_index("unit")
+    return df.sort_index()
+
+
+def department_names(session: Session) -> pd.DataFrame:
+    rows = session.exec(
+        select(Department.code, Department.name_zh, Department.name_pt, Department.name_en)
+    ).all()
+    return pd.DataFrame(rows, columns=["department", "zh-Hant", "pt", "en"]).set_index("department")
+
+
+# --- periods -----------------------------------------------------------------------------
+def ensure_period(session: Session, code: str, start: date, end: date) -> Period:
+    row = session.exec(select(Period).where(Period.code == code)).first()
+    if row is None:
+        row = Period(code=code, start=start, end=end)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get_period(session: Session, code: str) -> Period:
+    row = session.exec(select(Period).where(Period.code == code)).first()
+    if row is None:
+        known = ", ".join(session.exec(select(Period.code)).all()) or "none"
+        raise EgovError(f"unknown period '{code}' (stored periods: {known})")
+    return row
+
+
+# --- metric values -------------------------------------------------------------------------
+def add_metric_values(
+    session: Session,
+    period: Period,
+    values: Iterable[dict[str, Any]],
+    *,
+    source_file: str,
+    source_hash: str = "",
+    imported_by: str | None = None,
+) -> int:
+    """Store metric values (dicts with object, indicator, value and optional sheet, cell,
+    status). The current value of the same (object, indicator, period) is superseded, not
+    deleted, so the history keeps it."""
+    obj_ids = dict(session.exec(select(AssessedObject.code, AssessedObject.id)).all())
+    now = utcnow()
+    who = imported_by or operator_name()
+    rows = list(values)
+    unknown = sorted({str(r["object"]) for r in rows if r["object"] not in obj_ids})
+    if unknown:
+        raise EgovError(f"unknown objects: {', '.join(unknown[:10])}")
+    keys = {(obj_ids[r["object"]], r["indicator"]) for r in rows}
+    if keys:
+        objs = {k[0] for k in keys}
+        current = session.exec(
+            select(MetricValue).where(
+                MetricValue.period_id == period.id,
+                col(MetricValue.superseded_at).is_(None),
+                col(MetricValue.object_id).in_(objs),
+            )
+        ).all()
+        stale = [m.id for m in current if (m.object_id, m.indicator) in keys]
+        if stale:
+            session.execute(
+                update(MetricValue).where(col(MetricValue.id).in_(stale)).values(superseded_at=now)
+            )
+    if rows:
+        session.execute(
+            insert(MetricValue),
+            [
+                {
+                    "object_id": obj_ids[r["object"]],
+                    "indicator": r["indicator"],
+                    "period_id": period.id,
+                    "value": _float_or_none(r["value"]),
+                    "status": r.get("status", "reported"),
+                    "source_file": source_file,
+                    "source_hash": source_hash,
+                    "sheet": r.get("sheet", ""),
+                    "cell": r.get("cell", ""),
+                    "imported_by": who,
+                    "imported_at": now,
+                }
+                for r in rows
+            ],
+        )
+    session.flush()
+    return len(rows)
+
+
+def current_metrics(session: Session, period: Period) -> pd.DataFrame:
+    """Current (not superseded) metric values of a period: columns unit, indicator, value."""
+    rows = session.exec(
+        select(AssessedObject.code, MetricValue.indicator, MetricValue.value)
+        .join(AssessedObject, col(AssessedObject.id) == col(MetricValue.object_id))
+        .where(MetricValue.period_id == period.id, col(MetricValue.superseded_at).is_(None))
+    ).all()
+    return pd.DataFrame(rows, columns=["unit", "indicator", "value"])
+
+
+# --- runs ----------------------------------------------------------------------------------
+def frame_hash(*frames: pd.DataFrame) -> str:
+    """A stable hash of DataFrames (values, index and columns), for inputs and results."""
+    h = hashlib.sha256()
+    for df in frames:
+        h.update(df.to_csv(float_format="%.17g", lineterminator="\n").encode("utf-8"))
+    return h.hexdigest()
+
+
+def _float_or_none(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+
+
+def _int_or_none(v: Any) -> int | None:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
+
+
+def store_run(
+    session: Session,
+    *,
+    framework_row: FrameworkVersion,
+    period: Period,
+    result: EvaluationResult,
+    inputs_hash: str,
+    note: str = "",
+) -> EvaluationRun:
+    """Store an immutable evaluation run with every score and rank it produced."""
+    long = result.long()
+    results_hash = frame_hash(long.reset_index(drop=True))
+    run = EvaluationRun(
+        run_key=uuid.uuid4().hex[:12],
+        framework_id=int(framework_row.id or 0),
+        period_id=int(period.id or 0),
+        spec=result.spec,
+        inputs_hash=inputs_hash,
+        results_hash=results_hash,
+        software_version=__version__,
+        created_by=operator_name(),
+        note=note,
+        warnings=list(result.warnings),
+        stages={
+            "raw": json.loads(result.raw.to_json(orient="split")),
+            "normalised": json.loads(result.normalised.to_json(orient="split", double_precision=15)),
+        },
+    )
+    session.add(run)
+    session.flush()
+    session.execute(
+        insert(RunScore),
+        [
+            {
+                "run_id": run.id,
+                "entity_type": r.entity_type,
+                "entity": r.entity,
+                "node": r.node,
+                "level": int(r.level),  # type: ignore[arg-type]
+                "score": float(r.score),  # type: ignore[arg-type]
+                "rank": _int_or_none(r.rank),
+                "peer_rank": _int_or_none(r.peer_rank),
+            }
+            for r in long.itertuples(index=False)
+        ],
+    )
+    session.flush()
+    return run
+
+
+def get_run(session: Session, key: str | None = None) -> EvaluationRun:
+    """A run by key, or the latest run."""
+    stmt = select(EvaluationRun)
+    stmt = stmt.where(EvaluationRun.run_key == key) if key else stmt.order_by(col(EvaluationRun.id).desc())
+    run = session.exec(stmt).first()
+    if run is None:
+        raise EgovError(
+            f"no evaluation run '{key}'"
+            if key
+            else "no evaluation run stored yet; run `egov score` or `egov demo`"
+        )
+    return run
+
+
+def run_scores(session: Session, run: EvaluationRun, entity_type: str = "department") -> pd.DataFrame:
+    rows = session.execute(
+        sa_select(
+            col(RunScore.entity),
+            col(RunScore.node),
+            col(RunScore.level),
+            col(RunScore.score),
+            col(RunScore.rank),
+            col(RunScore.peer_rank),
+        ).where(col(RunScore.run_id) == run.id, col(RunScore.entity_type) == entity_type)
+    ).all()
+    return pd.DataFrame(rows, columns=["entity", "node", "level", "score", "rank", "peer_rank"])
+
+
+def count_rows(session: Session, model: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(model)).one())

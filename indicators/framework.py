@@ -1,0 +1,654 @@
+"""The indicator framework: model, TOML loader with complete validation, canonical hash.
+
+The file format is documented in docs/framework-format.md. The loader never stops at the
+first problem: it collects every problem with its key path (for example
+`categories.application.dimensions.satisfaction.indicators.csat.weight: must be > 0`) and
+raises one `EgovError` holding all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from egov.errors import EgovError
+from evaluation.aggregate import AGGREGATORS, ROLLUPS
+from evaluation.normalise import check_normalisation
+
+LANGUAGES = ("zh-Hant", "pt", "en")
+OBJECT_KINDS = ("infrastructure", "application", "management")
+SUBKINDS = {"management": ("administrative", "security")}
+SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination
+RATING_MEASURES = ("share_satisfied", "mean_level", "bad_share", "response_rate", "count")
+CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+NodeKind = Literal["index", "category", "dimension", "indicator"]
+
+FRAMEWORK_KEYS = {
+    "code",
+    "version",
+    "name",
+    "description",
+    "source",
+    "index_code",
+    "index_name",
+    "aggregation",
+    "rollup",
+    "normalisation",
+}
+AGGREGATE_KEYS = {"name", "weight", "aggregation", "applies_to", "description", "dimensions", "indicators"}
+INDICATOR_KEYS = {
+    "name",
+    "unit",
+    "direction",
+    "weight",
+    "source",
+    "measure",
+    "normalisation",
+    "range",
+    "applies_to",
+    "rationale",
+    "target",
+    "description",
+}
+TOP_KEYS = {"framework", "categories"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the framework tree (the index, a category, a dimension or an indicator)."""
+
+    code: str
+    kind: NodeKind
+    name: dict[str, str]
+    path: str
+    parent: str | None
+    weight: float = 1.0
+    children: tuple[str, ...] = ()
+    aggregation: str = "arithmetic"
+    applies_to: str | None = None
+    description: str = ""
+    # indicator fields
+    unit: str = ""
+    direction: int = 1
+    source: str = "metric"
+    measure: str | None = None
+    normalisation: dict[str, Any] = field(default_factory=dict)
+    valid_range: tuple[float, float] | None = None
+    rationale: str = ""
+    target: float | None = None
+
+    @property
+    def is_indicator(self) -> bool:
+        return self.kind == "indicator"
+
+    def label(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name.get("en") or self.code
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A validated framework: metadata plus the node tree in file order."""
+
+    code: str
+    version: str
+    name: dict[str, str]
+    description: str
+    source: str
+    index_code: str
+    rollup: str
+    normalisation: dict[str, Any]
+    nodes: dict[str, Node]
+
+    # --- structure -----------------------------------------------------------------
+    @property
+    def index(self) -> Node:
+        return self.nodes[self.index_code]
+
+    @property
+    def indicators(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.kind == "indicator"]
+
+    @property
+    def indicator_codes(self) -> list[str]:
+        return [n.code for n in self.indicators]
+
+    @property
+    def categories(self) -> list[Node]:
+        return [self.nodes[c] for c in self.index.children]
+
+    def aggregates_bottom_up(self) -> list[Node]:
+        """Aggregate nodes ordered so that every node comes after all of its children."""
+        order: list[Node] = []
+
+        def visit(code: str) -> None:
+            node = self.nodes[code]
+            for child in node.children:
+                visit(child)
+            if node.kind != "indicator":
+                order.append(node)
+
+        visit(self.index_code)
+        return order
+
+    def levels(self) -> dict[str, int]:
+        """COINr-style level numbers: indicators are level 1, a parent one above its highest child."""
+        level: dict[str, int] = {}
+        for node in self.aggregates_bottom_up():
+            level.update({c: 1 for c in node.children if self.nodes[c].is_indicator})
+            level[node.code] = 1 + max(level[c] for c in node.children)
+        return level
+
+    def ancestors(self, code: str) -> list[str]:
+        out: list[str] = []
+        parent = self.nodes[code].parent
+        while parent is not None:
+            out.append(parent)
+            parent = self.nodes[parent].parent
+        return out
+
+    def category_of(self, code: str) -> str | None:
+        """The category a node belongs to (None for the index)."""
+        if code == self.index_code:
+            return None
+        chain = [code, *self.ancestors(code)]
+        return chain[-2]
+
+    def normalisation_of(self, node: Node) -> dict[str, Any]:
+        """The indicator's normalisation spec with the framework default filled in."""
+        return dict(node.normalisation) if node.normalisation else dict(self.normalisation)
+
+    def sibling_weights(self, code: str) -> dict[str, float]:
+        """Weights of the node's children, renormalised to sum to 1."""
+        node = self.nodes[code]
+        total = sum(self.nodes[c].weight for c in node.children)
+        return {c: self.nodes[c].weight / total for c in node.children}
+
+    def effective_weights(self) -> dict[str, float]:
+        """Each node's share of the index: the product of renormalised weights on its path."""
+        eff = {self.index_code: 1.0}
+        stack = [self.index_code]
+        while stack:
+            code = stack.pop()
+            for child, w in self.sibling_weights(code).items():
+                eff[child] = eff[code] * w
+                stack.append(child)
+        return {c: eff[c] for c in self.nodes}
+
+    # --- identity --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The framework as plain data in the file's own shape (used for hashing and writing)."""
+        meta: dict[str, Any] = {
+            "code": self.code,
+            "version": self.version,
+            "name": dict(self.name),
+        }
+        if self.description:
+            meta["description"] = self.description
+        if self.source:
+            meta["source"] = self.source
+        meta["index_code"] = self.index_code
+        index = self.index
+        if index.name != self.name:
+            meta["index_name"] = dict(index.name)
+        meta["aggregation"] = index.aggregation
+        meta["rollup"] = self.rollup
+        meta["normalisation"] = dict(self.normalisation)
+
+        def aggregate(node: Node) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "name": dict(node.name),
+                "weight": node.weight,
+                "aggregation": node.aggregation,
+            }
+            parent = self.nodes[node.parent] if node.parent else None
+            if node.applies_to and (parent is None or parent.applies_to != node.applies_to):
+                out["applies_to"] = node.applies_to
+            if node.description:
+                out["description"] = node.description
+            kids = [self.nodes[c] for c in node.children]
+            key = "indicators" if kids and kids[0].is_indicator else "dimensions"
+            out[key] = {k.code: (indicator(k) if k.is_indicator else aggregate(k)) for k in kids}
+            return out
+
+        def indicator(node: Node) -> dict[str, Any]:
+            out: dict[str, Any] = {
+                "name": dict(node.name),
+                "unit": node.unit,
+                "direction": node.direction,
+                "weight": node.weight,
+                "source": node.source,
+            }
+            if node.measure:
+                out["measure"] = node.measure
+            if node.normalisation:
+                out["normalisation"] = dict(node.normalisation)
+            if node.valid_range is not None:
+                out["range"] = list(node.valid_range)
+            parent = self.nodes[node.parent] if node.parent else None
+            if node.applies_to and (parent is None or parent.applies_to != node.applies_to):
+                out["applies_to"] = node.applies_to
+            if node.target is not None:
+                out["target"] = node.target
+            if node.description:
+                out["description"] = node.description
+            out["rationale"] = node.rationale
+            return out
+
+        return {
+            "framework": meta,
+            "categories": {c.code: aggregate(c) for c in self.categories},
+        }
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical content: comments and key order do not change it."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------
+# Loading and validation
+# ----------------------------------------------------------------------------------------
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}" if path else message)
+
+
+def load_framework(path: str | Path) -> Framework:
+    """Read and validate a framework file; raise EgovError listing every problem."""
+    p = Path(path)
+    if not p.exists():
+        raise EgovError(f"{p}: no such framework file")
+    if p.is_dir():
+        raise EgovError(f"{p}: is a folder, not a framework file")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise EgovError(f"{p}: cannot read: {exc.strerror}") from exc
+    return parse_framework(raw, origin=str(p))
+
+
+def parse_framework(raw: bytes | str, origin: str = "<framework>") -> Framework:
+    """Parse framework TOML text; raise EgovError listing every problem."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EgovError(f"{origin}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
+    else:
+        text = raw
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EgovError(f"{origin}: not valid TOML: {exc}") from exc
+    return build_framework(data, origin=origin)
+
+
+def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framework:
+    """Validate framework data (as parsed from TOML) and build the model."""
+    ck = _Checker()
+    for key in data:
+        if key not in TOP_KEYS:
+            ck.add(key, f"unknown key (allowed at the top level: {', '.join(sorted(TOP_KEYS))})")
+    meta = data.get("framework")
+    if not isinstance(meta, dict):
+        ck.add("framework", "missing table [framework]")
+        meta = {}
+    _unknown(ck, "framework", meta, FRAMEWORK_KEYS)
+    code = _string(ck, "framework.code", meta.get("code"), required=True)
+    version = _string(ck, "framework.version", meta.get("version"), required=True, coerce_number=True)
+    name = _names(ck, "framework.name", meta.get("name"))
+    index_code = _string(ck, "framework.index_code", meta.get("index_code", "index"), required=True)
+    if index_code and not CODE_RE.match(index_code):
+        ck.add("framework.index_code", f"'{index_code}' is not a valid code ({_CODE_RULE})")
+    index_name = _names(ck, "framework.index_name", meta["index_name"]) if "index_name" in meta else name
+    aggregation = _method(
+        ck, "framework.aggregation", meta.get("aggregation", "arithmetic"), AGGREGATORS, "aggregation"
+    )
+    rollup = _method(ck, "framework.rollup", meta.get("rollup", "mean"), ROLLUPS, "roll-up")
+    default_norm = _normalisation(
+        ck,
+        "framework.normalisation",
+        meta.get("normalisation", {"method": "minmax", "lower": 0, "upper": 100}),
+    )
+
+    nodes: dict[str, Node] = {}
+    seen_paths: dict[str, str] = {}
+    categories = data.get("categories")
+    category_codes: list[str] = []
+    if not isinstance(categories, dict) or not categories:
+        ck.add("categories", "the framework needs at least one category ([categories.CODE])")
+        categories = {}
+    for ccode, cdata in categories.items():
+        path = f"categories.{ccode}"
+        if _register_code(ck, path, ccode, seen_paths, index_code):
+            category_codes.append(ccode)
+        _aggregate(ck, nodes, seen_paths, path, ccode, cdata, "category", index_code, None, index_code)
+
+    nodes_in_order = {
+        index_code: Node(
+            code=index_code,
+            kind="index",
+            name=index_name,
+            path="framework",
+            parent=None,
+            children=tuple(category_codes),
+            aggregation=aggregation,
+        )
+    }
+    nodes_in_order.update(nodes)
+
+    if ck.problems:
+        raise EgovError(
+            f"{origin}: invalid framework ({len(ck.problems)} problem{'s' if len(ck.problems) != 1 else ''})",
+            ck.problems,
+        )
+    return Framework(
+        code=code,
+        version=version,
+        name=name,
+        description=_opt_str(meta.get("description")),
+        source=_opt_str(meta.get("source")),
+        index_code=index_code,
+        rollup=rollup,
+        normalisation=default_norm,
+        nodes=nodes_in_order,
+    )
+
+
+_CODE_RULE = "start with a letter; letters, digits, '_' and '-' only"
+
+
+def _register_code(ck: _Checker, path: str, code: str, seen: dict[str, str], index_code: str) -> bool:
+    ok = True
+    if not CODE_RE.match(code):
+        ck.add(path, f"'{code}' is not a valid code ({_CODE_RULE})")
+        ok = False
+    if code == index_code:
+        ck.add(path, f"duplicate code '{code}': it is the index code")
+        ok = False
+    elif code in seen:
+        ck.add(path, f"duplicate code '{code}': already used at {seen[code]}")
+        ok = False
+    else:
+        seen[code] = path
+    return ok
+
+
+def _aggregate(
+    ck: _Checker,
+    nodes: dict[str, Node],
+    seen: dict[str, str],
+    path: str,
+    code: str,
+    data: Any,
+    kind: NodeKind,
+    parent: str,
+    inherited_applies: str | None,
+    index_code: str,
+) -> None:
+    if not isinstance(data, dict):
+        ck.add(path, "must be a table")
+        return
+    _unknown(ck, path, data, AGGREGATE_KEYS)
+    name = _names(ck, f"{path}.name", data.get("name"))
+    weight = _weight(ck, f"{path}.weight", data.get("weight", 1))
+    aggregation = _method(
+        ck, f"{path}.aggregation", data.get("aggregation", "arithmetic"), AGGREGATORS, "aggregation"
+    )
+    applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)
+    has_dims, has_inds = "dimensions" in data, "indicators" in data
+    children: list[str] = []
+    if has_dims and has_inds:
+        ck.add(path, "holds both 'dimensions' and 'indicators'; an aggregate holds one kind of child")
+    elif not has_dims and not has_inds:
+        ck.add(path, "orphan aggregate: it has no dimensions or indicators")
+    key = "dimensions" if has_dims else "indicators"
+    kids = data.get(key, {})
+    if (has_dims or has_inds) and (not isinstance(kids, dict) or not kids):
+        ck.add(f"{path}.{key}", "orphan aggregate: must hold at least one child")
+        kids = {}
+    for ccode, cdata in kids.items() if isinstance(kids, dict) else []:
+        cpath = f"{path}.{key}.{ccode}"
+        if _register_code(ck, cpath, ccode, seen, index_code):
+            children.append(ccode)
+        if key == "dimensions":
+            _aggregate(ck, nodes, seen, cpath, ccode, cdata, "dimension", code, applies, index_code)
+        else:
+            _indicator(ck, nodes, cpath, ccode, cdata, code, applies)
+    nodes[code] = Node(
+        code=code,
+        kind=kind,
+        name=name,
+        path=path,
+        parent=parent,
+        weight=weight,
+        children=tuple(children),
+        aggregation=aggregation,
+        applies_to=applies,
+        description=_opt_str(data.get("description")),
+    )
+
+
+def _indicator(
+    ck: _Checker,
+    nodes: dict[str, Node],
+    path: str,
+    code: str,
+    data: Any,
+    parent: str,
+    inherited_applies: str | None,
+) -> None:
+    if not isinstance(data, dict):
+        ck.add(path, "must be a table")
+        return
+    _unknown(ck, path, data, INDICATOR_KEYS)
+    name = _names(ck, f"{path}.name", data.get("name"))
+    unit = _string(ck, f"{path}.unit", data.get("unit"), required=True)
+    direction = data.get("direction")
+    if direction is None:
+        ck.add(f"{path}.direction", "missing (1 = higher is better, -1 = lower is better)")
+        direction = 1
+    elif isinstance(direction, bool) or direction not in (1, -1):
+        ck.add(f"{path}.direction", f"must be 1 or -1, not {direction!r}")
+        direction = 1
+    weight = _weight(ck, f"{path}.weight", data.get("weight", 1))
+    source = data.get("source", "metric")
+    if source not in SOURCES:
+        ck.add(f"{path}.source", f"unknown source {source!r} (known: {', '.join(SOURCES)})")
+        source = "metric"
+    measure = data.get("measure")
+    if source == "rating":
+        if measure is None:
+            ck.add(f"{path}.measure", f'required for source = "rating" (one of {", ".join(RATING_MEASURES)})')
+        elif measure not in RATING_MEASURES:
+            ck.add(
+                f"{path}.measure", f"unknown rating measure {measure!r} (known: {', '.join(RATING_MEASURES)})"
+            )
+    elif measure is not None:
+        ck.add(f"{path}.measure", 'only allowed with source = "rating"')
+        measure = None
+    norm = (
+        _normalisation(ck, f"{path}.normalisation", data["normalisation"]) if "normalisation" in data else {}
+    )
+    valid_range: tuple[float, float] | None = None
+    if "range" in data:
+        r = data["range"]
+        if (
+            not isinstance(r, list)
+            or len(r) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
+        ):
+            ck.add(f"{path}.range", "must be [min, max] with two numbers")
+        elif r[0] > r[1]:
+            ck.add(f"{path}.range", f"min {r[0]} is greater than max {r[1]}")
+        else:
+            valid_range = (float(r[0]), float(r[1]))
+    target = data.get("target")
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int | float)):
+        ck.add(f"{path}.target", f"must be a number, not {target!r}")
+        target = None
+    rationale = _string(ck, f"{path}.rationale", data.get("rationale"), required=True)
+    applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)
+    nodes[code] = Node(
+        code=code,
+        kind="indicator",
+        name=name,
+        path=path,
+        parent=parent,
+        weight=weight,
+        unit=unit,
+        direction=int(direction),
+        source=source,
+        measure=measure,
+        normalisation=norm,
+        valid_range=valid_range,
+        rationale=rationale,
+        applies_to=applies,
+        target=float(target) if target is not None else None,
+        description=_opt_str(data.get("description")),
+    )
+
+
+# --- field checks ------------------------------------------------------------------------
+def _unknown(ck: _Checker, path: str, data: dict[str, Any], allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            ck.add(f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _opt_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _string(ck: _Checker, path: str, value: Any, required: bool = False, coerce_number: bool = False) -> str:
+    if value is None:
+        if required:
+            ck.add(path, "missing")
+        return ""
+    if coerce_number and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        ck.add(path, f"must be a string, not {value!r}")
+        return ""
+    if required and not value.strip():
+        ck.add(path, "must not be empty")
+    return value
+
+
+def _names(ck: _Checker, path: str, value: Any) -> dict[str, str]:
+    if value is None:
+        ck.add(path, f"missing names (a table with {', '.join(LANGUAGES)})")
+        return {}
+    if not isinstance(value, dict):
+        ck.add(path, f"must be a table of names by language ({', '.join(LANGUAGES)})")
+        return {}
+    for lang in value:
+        if lang not in LANGUAGES:
+            ck.add(f"{path}.{lang}", f"unknown language (allowed: {', '.join(LANGUAGES)})")
+    out: dict[str, str] = {}
+    for lang in LANGUAGES:
+        text = value.get(lang)
+        if text is None:
+            ck.add(f"{path}.{lang}", "missing name")
+        elif not isinstance(text, str) or not text.strip():
+            ck.add(f"{path}.{lang}", "must be a non-empty string")
+        else:
+            out[lang] = text
+    return out
+
+
+def _weight(ck: _Checker, path: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        ck.add(path, f"must be a number, not {value!r}")
+        return 1.0
+    if not math.isfinite(value) or value <= 0:
+        ck.add(path, "must be > 0")
+        return 1.0
+    return float(value)
+
+
+def _method(ck: _Checker, path: str, value: Any, registry: dict[str, Any], what: str) -> str:
+    if not isinstance(value, str) or value not in registry:
+        ck.add(path, f"unknown {what} method {value!r} (known: {', '.join(sorted(registry))})")
+        return next(iter(registry))
+    return value
+
+
+def _normalisation(ck: _Checker, path: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = {"method": value}
+    if not isinstance(value, dict):
+        ck.add(path, 'must be a table such as { method = "minmax", lower = 0, upper = 100 }')
+        return {}
+    method = value.get("method")
+    if method is None:
+        ck.add(f"{path}.method", "missing")
+        return {}
+    params = {k: v for k, v in value.items() if k != "method"}
+    problems = check_normalisation(str(method), params)
+    for key, message in problems:
+        ck.add(f"{path}.{key}", message)
+    return {} if problems else dict(value)
+
+
+def _applies(ck: _Checker, path: str, value: Any, inherited: str | None) -> str | None:
+    if value is None:
+        return inherited
+    if not isinstance(value, str):
+        ck.add(path, f'must be a string such as "application", not {value!r}')
+        return inherited
+    kind, _, sub = value.partition(".")
+    if kind not in OBJECT_KINDS:
+        ck.add(path, f"unknown object kind {kind!r} (known: {', '.join(OBJECT_KINDS)})")
+        return inherited
+    if sub and sub not in SUBKINDS.get(kind, ()):
+        allowed = ", ".join(SUBKINDS.get(kind, ())) or "none"
+        ck.add(path, f"unknown subkind {sub!r} of {kind!r} (known: {allowed})")
+        return inherited
+    if inherited and not _within(value, inherited):
+        ck.add(path, f"{value!r} is outside its parent's {inherited!r}")
+        return inherited
+    return value
+
+
+def _within(value: str, parent: str) -> bool:
+    return value == parent or value.startswith(parent + ".")
+
+
+def applies(node_applies: str | None, kind: str | None, subkind: str | None) -> bool:
+    """Whether an indicator with `applies_to = node_applies` applies to an object."""
+    if node_applies is None or kind is None:
+        return True
+    full = f"{kind}.{subkind}" if subkind else kind
+    return _within(full, node_applies)
+
+
+# --- built-in framework -----------------------------------------------------------------
+BUILTIN_DIR = Path(__file__).parent / "frameworks"
+
+
+def builtin_path(name: str = "macau") -> Path:
+    """Path of a built-in framework file (`macau`)."""
+    path = BUILTIN_DIR / f"{name}.toml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in BUILTIN_DIR.glob("*.toml")))
+        raise EgovError(f"no built-in framework '{name}' (built-in: {known})")
+    return path
+
+
+def resolve_framework(spec: str | Path | None) -> Framework:
+    """Load a framework by file path, or a built-in one by name (`macau`, the default)."""
+    if spec is None or (isinstance(spec, str) and CODE_RE.match(spec) and not Path(spec).exists()):
+        return load_framework(builtin_path(str(spec) if spec else "macau"))
+    return load_framework(spec)

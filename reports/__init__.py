@@ -1,0 +1,1 @@
+"""Reports rendered from stored evaluation runs (tables now; HTML, Excel and charts next)."""

@@ -1,0 +1,1 @@
+"""Citizen ratings: storage, SQL roll-ups and rating-derived indicator values."""
