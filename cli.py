@@ -397,10 +397,10 @@ def runs_show(
     console.print(table)
 
 
-def main() -> None:
-    """Entry point of the `egov` console script."""
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `egov` console script (`argv`: arguments, for tests)."""
     try:
-        app(standalone_mode=False)
+        rc = app(args=argv, prog_name="egov", standalone_mode=False)
     except EgovError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(1)
@@ -419,6 +419,8 @@ def main() -> None:
             raise
         err.print(f"internal error: {type(exc).__name__}: {exc} (set EGOV_DEBUG=1 for details)", markup=False)
         sys.exit(2)
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)
 
 
 if __name__ == "__main__":
