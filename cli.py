@@ -407,14 +407,13 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors (Typer's click) and anything unexpected
+        code = getattr(exc, "exit_code", None)
+        if isinstance(code, int):  # a usage error or an explicit exit: click knows how to say it
+            show = getattr(exc, "show", None)
+            if callable(show) and type(exc).__name__ != "NoArgsIsHelpError":  # help already shown
+                show()
+            sys.exit(code)
         if os.environ.get("EGOV_DEBUG"):
             raise
         err.print(f"internal error: {type(exc).__name__}: {exc} (set EGOV_DEBUG=1 for details)", markup=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import egov.models
@@ -72,9 +72,11 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except OperationalError as exc:
+    except DBAPIError as exc:
         session.rollback()
-        raise EgovError(f"database error: {str(exc.orig).strip() or exc}") from exc
+        raise EgovError(
+            f"database error: {str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+        ) from exc
     except BaseException:
         session.rollback()
         raise

@@ -201,20 +201,18 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
         n_metrics += add_metric_values(
             session, period, rows, source_file=f"{DEMO_SOURCE}synthetic seed={seed}", imported_by="egov demo"
         )
-        n_metrics += add_metric_values(
-            session,
-            period,
-            [
-                {"object": o, "indicator": i, "value": v, "sheet": "paper", "cell": where}
-                for (o, i), (v, where) in published.items()
-            ],
-            source_file=f"{DEMO_SOURCE}paper (婁勝華、趙友)",
-            imported_by="egov demo",
-        )
+        for (o, i), (v, where) in published.items():
+            n_metrics += add_metric_values(
+                session,
+                period,
+                [{"object": o, "indicator": i, "value": v, "sheet": "paper"}],
+                source_file=f"{DEMO_SOURCE}paper 婁勝華、趙友〈澳門特區電子政務建設〉{where}",
+                imported_by="egov demo",
+            )
         apps = objects[objects["kind"] == "application"]
         ratings, offers = _synthetic_ratings(apps, ratings_per_period, start, end, code, rng, key)
-        for i in range(0, len(ratings), 5000):
-            session.execute(insert(Rating), ratings[i : i + 5000])
+        for chunk in range(0, len(ratings), 5000):
+            session.execute(insert(Rating), ratings[chunk : chunk + 5000])
         if len(offers):
             session.execute(
                 insert(OfferDaily), [{str(k): v for k, v in r.items()} for r in offers.to_dict("records")]

@@ -1,0 +1,80 @@
+"""Docs that cannot go stale, and the static checks (ruff, mypy) as part of the suite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands(cmd: Any, prefix: str = "egov") -> list[tuple[str, Any]]:
+    out = [(prefix, cmd)]
+    if hasattr(cmd, "commands"):  # a group (Typer vendors its own click classes)
+        for name, sub in cmd.commands.items():
+            out += _commands(sub, f"{prefix} {name}")
+    return out
+
+
+def test_every_cli_command_has_help_and_an_example() -> None:
+    from cli import app
+
+    root = typer.main.get_command(app)
+    commands = _commands(root)
+    assert len(commands) >= 10
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, cmd in commands:
+        assert (cmd.help or "").strip(), f"`{name}` has no help text"
+        if not hasattr(cmd, "commands"):
+            assert "Example" in (cmd.help or ""), f"`{name}` help has no example"
+            assert f"`{name}" in readme, f"`{name}` is not in the README's CLI overview"
+        for param in cmd.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert (param.help or "").strip(), f"`{name}` option {param.opts} has no help"
+
+
+def test_every_registered_method_is_documented() -> None:
+    from evaluation.aggregate import AGGREGATORS, ROLLUPS
+    from evaluation.normalise import NORMALISERS
+
+    doc = (ROOT / "docs" / "framework-format.md").read_text(encoding="utf-8")
+    for registry in (NORMALISERS, AGGREGATORS, ROLLUPS):
+        for name, method in registry.items():
+            assert method.doc, f"method {name} has no doc"
+            assert f"`{name}`" in doc, f"method `{name}` is not documented in docs/framework-format.md"
+            for pname, param in method.params.items():
+                assert f"`{pname}`" in doc, f"parameter `{pname}` of {name} is not documented"
+                assert param.help, f"parameter {pname} of {name} has no help"
+
+
+def test_every_setting_is_described_and_in_the_readme() -> None:
+    from egov.settings import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"setting {name} has no description"
+        assert f"EGOV_{name.upper()}" in readme, f"EGOV_{name.upper()} is not in the README"
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "python3 -m pip install -e '.[test]' && python3 -m pytest"
+    assert command in readme
+    assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]],
+    ids=["ruff-check", "ruff-format", "mypy"],
+)
+def test_static_checks_are_clean(args: list[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
