@@ -201,6 +201,16 @@ def evaluate_cmd(
     fw = resolve_framework(framework)
     df = _read_data(data, unit_column)
     result = evaluate(df, fw, load_spec(spec) if spec else None)
+    extra = [
+        str(c)
+        for c in df.columns
+        if c not in fw.nodes and str(c).lower() not in ("unit", "indicator", "value")
+    ]
+    if extra and not {"unit", "indicator", "value"} <= {str(c).lower() for c in df.columns}:
+        shown = ", ".join(extra[:8]) + (f" (+{len(extra) - 8} more)" if len(extra) > 8 else "")
+        console.print(
+            f"note: {len(extra)} column(s) are not indicators of the framework and were not used: {shown}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     result.table().to_csv(out / "scores.csv", index_label="unit")
     ordered = result.table().index
@@ -219,7 +229,8 @@ def evaluate_cmd(
 # --- the stored pipeline ------------------------------------------------------------------------
 def _print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -> None:
     table = Table(title=title)
-    for c in ("rank", "department", "name", "score", *[f"{c} (rank)" for c in fw_categories], "peer rank"):
+    columns = ("rank", "department", "name", "score", "coverage", *[f"{c} (rank)" for c in fw_categories])
+    for c in (*columns, "peer rank"):
         table.add_column(c, overflow="fold")
     for dept, r in ranking.iterrows():
         cells = []
@@ -227,7 +238,10 @@ def _print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) 
             s, rk = r[f"{c}_score"], r[f"{c}_rank"]
             cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
         peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
-        table.add_row(f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", *cells, peer)
+        coverage = f"{int(r['categories_assessed'])}/{len(fw_categories)}"
+        table.add_row(
+            f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", coverage, *cells, peer
+        )
     console.print(table)
 
 
@@ -271,7 +285,8 @@ def demo_cmd(
         f"Department ranking, period {max(demo.outcomes)} (run {latest.run.run_key}) — illustrative",
     )
     for note in latest.notes:
-        console.print(f"note: {note}")
+        if note != NOTICE:  # already printed as the banner
+            console.print(f"note: {note}")
     written = write_outputs(out, latest, ranking)
     console.print(f"wrote {len(written)} files to {out}/")
 
@@ -312,14 +327,19 @@ def score_cmd(
             session, fw_row, fw, get_period(session, period), load_spec(spec) if spec else None
         )
         names = department_names(session)
+    from egov.store import DEMO_NOTICE
+
     ranking = ranking_table(outcome, names, fw, lang).drop(columns=["data_status"])
+    if DEMO_NOTICE in outcome.notes:
+        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
     _print_ranking(
         ranking,
         [c.code for c in fw.categories],
         f"Department ranking, period {period} (run {outcome.run.run_key})",
     )
     for note in outcome.notes:
-        console.print(f"note: {note}")
+        if note != DEMO_NOTICE:
+            console.print(f"note: {note}")
 
 
 # --- runs -------------------------------------------------------------------------------------

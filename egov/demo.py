@@ -15,20 +15,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, text
+from sqlalchemy import delete, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from egov.models import AssessedObject, MetricValue, Period
 from egov.scoring import ScoreOutcome, score_period
-from egov.store import add_metric_values, ensure_period, load_register, store_framework
+from egov.store import DEMO_NOTICE as NOTICE
+from egov.store import DEMO_SOURCE, add_metric_values, ensure_period, load_register, store_framework
 from indicators.framework import Framework, applies, builtin_path, load_framework
 from surveys.models import OfferDaily, Rating
 from surveys.rollup import rebuild_rollups
 
 DATA_DIR = Path(__file__).parent / "data"
-NOTICE = "ILLUSTRATIVE DEMO DATA — not an official evaluation of the Macao SAR Government"
-DEMO_SOURCE = "demo:"
 PERIODS = {"2022": (date(2022, 1, 1), date(2022, 12, 31)), "2023": (date(2023, 1, 1), date(2023, 12, 31))}
 
 # Figures the source paper publishes (period, object, indicator, value, where in the paper).
@@ -244,6 +243,7 @@ def ranking_table(
         peer = res.units.groupby("department")["peer_group"].first()
         out["peer_group"] = peer.reindex(out.index)
         out["peer_rank"] = res.peer_ranks[idx]
+    out["categories_assessed"] = res.department_scores[cats].notna().sum(axis=1).astype(int)
     for c in cats:
         out[f"{c}_score"] = res.department_scores[c]
         out[f"{c}_rank"] = res.department_ranks[c]
@@ -276,10 +276,3 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     )
     written.append(notice)
     return written
-
-
-def demo_sql_counts(session: Session) -> dict[str, int]:
-    return {
-        t: int(session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one())
-        for t in ("department", "assessed_object", "metric_value", "rating", "rating_daily", "evaluation_run")
-    }

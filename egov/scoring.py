@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
-from egov.store import current_metrics, frame_hash, store_run, units_table
+from egov.store import DEMO_NOTICE, current_metrics, frame_hash, has_demo_values, store_run, units_table
 from evaluation.engine import EvaluationResult, EvaluationSpec, evaluate
 from indicators.framework import Framework
 from surveys.rollup import rating_measures
@@ -65,6 +65,9 @@ def score_period(
             f"{int((~with_data).sum())} registered object(s) have no data in period "
             f"{period.code} and are not scored: {', '.join(units.index[~with_data][:10])}"
         )
+    if has_demo_values(session, period):
+        notes.insert(0, DEMO_NOTICE)
+        note = note or DEMO_NOTICE
     result = evaluate(data, framework, spec, units=units[with_data])
     inputs_hash = frame_hash(data, units)
     run = store_run(

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,11 @@ from egov.models import (
 from egov.settings import get_settings
 from evaluation.engine import EvaluationResult
 from indicators.framework import OBJECT_KINDS, SUBKINDS, Framework, parse_framework
+
+# Values loaded by `egov demo` carry this source prefix; anything scored from them is
+# marked illustrative.
+DEMO_SOURCE = "demo:"
+DEMO_NOTICE = "ILLUSTRATIVE DEMO DATA — not an official evaluation of the Macao SAR Government"
 
 
 def operator_name() -> str:
@@ -259,6 +264,16 @@ def add_metric_values(
     return len(rows)
 
 
+def has_demo_values(session: Session, period: Period) -> bool:
+    """Whether the period's current values include the built-in demo's (illustrative) ones."""
+    stmt = select(MetricValue.id).where(
+        MetricValue.period_id == period.id,
+        col(MetricValue.superseded_at).is_(None),
+        col(MetricValue.source_file).startswith(DEMO_SOURCE),
+    )
+    return session.exec(stmt.limit(1)).first() is not None
+
+
 def current_metrics(session: Session, period: Period) -> pd.DataFrame:
     """Current (not superseded) metric values of a period: columns unit, indicator, value."""
     rows = session.exec(
@@ -362,7 +377,3 @@ def run_scores(session: Session, run: EvaluationRun, entity_type: str = "departm
         ).where(col(RunScore.run_id) == run.id, col(RunScore.entity_type) == entity_type)
     ).all()
     return pd.DataFrame(rows, columns=["entity", "node", "level", "score", "rank", "peer_rank"])
-
-
-def count_rows(session: Session, model: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(model)).one())
