@@ -288,8 +288,11 @@ def evaluate(
     ignored = raw.notna() & ~applicable
     if ignored.to_numpy().any():
         n = int(ignored.to_numpy().sum())
+        cells = pd.Series(ignored.stack())
+        where = ", ".join(f"{u}/{c}" for u, c in cells[cells].index[:5])
         warnings.append(
             f"{n} value(s) given for indicators that do not apply to the object's kind were ignored"
+            f" (object/indicator: {where}{', …' if n > 5 else ''})"
         )
     raw = raw.where(applicable)
 
@@ -380,7 +383,7 @@ def _rollup(framework: Framework, spec: EvaluationSpec, result: EvaluationResult
     dept = _aggregate_tree(framework, dept, spec, start=dept, only={framework.index_code})
     result.department_scores = dept
     result.department_ranks = dept.apply(rank_desc)
-    peers = units.groupby("department")["peer_group"].first().reindex(dept.index)
+    peers = units["peer_group"].groupby(groups).first().reindex(dept.index)
     if peers.notna().any():
         filled = peers.fillna("(none)").astype(str)
         result.peer_ranks = (

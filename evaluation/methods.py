@@ -84,8 +84,3 @@ def _check_type(value: Any, kind: type) -> str | None:
 def positive(value: Any) -> str | None:
     """Check: strictly positive."""
     return None if float(value) > 0 else "must be > 0"
-
-
-def close_names(name: str, registry: dict[str, Method]) -> str:
-    """A hint listing the registered names."""
-    return "known: " + ", ".join(sorted(registry))

@@ -60,10 +60,6 @@ def none(x: pd.Series, *, direction: int) -> pd.Series:
     return x.astype(float) * direction
 
 
-def _lower_than_upper(params: dict[str, Any]) -> str | None:
-    return None
-
-
 NORMALISERS: dict[str, Method] = {
     "minmax": Method(
         "minmax",

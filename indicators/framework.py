@@ -153,13 +153,6 @@ class Framework:
             parent = self.nodes[parent].parent
         return out
 
-    def category_of(self, code: str) -> str | None:
-        """The category a node belongs to (None for the index)."""
-        if code == self.index_code:
-            return None
-        chain = [code, *self.ancestors(code)]
-        return chain[-2]
-
     def normalisation_of(self, node: Node) -> dict[str, Any]:
         """The indicator's normalisation spec with the framework default filled in."""
         return dict(node.normalisation) if node.normalisation else dict(self.normalisation)
@@ -490,6 +483,8 @@ def _indicator(
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
         ):
             ck.add(f"{path}.range", "must be [min, max] with two numbers")
+        elif not all(math.isfinite(v) for v in r):
+            ck.add(f"{path}.range", "min and max must be finite numbers")
         elif r[0] > r[1]:
             ck.add(f"{path}.range", f"min {r[0]} is greater than max {r[1]}")
         else:
@@ -497,6 +492,9 @@ def _indicator(
     target = data.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, int | float)):
         ck.add(f"{path}.target", f"must be a number, not {target!r}")
+        target = None
+    elif target is not None and not math.isfinite(target):
+        ck.add(f"{path}.target", f"must be a finite number, not {target!r}")
         target = None
     rationale = _string(ck, f"{path}.rationale", data.get("rationale"), required=True)
     applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)

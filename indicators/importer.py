@@ -52,14 +52,17 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or XLSX table as strings-or-numbers, with a clear error for other files."""
+def read_table(path: Path, keep_blank_lines: bool = False) -> pd.DataFrame:
+    """Read a CSV or XLSX table as strings-or-numbers, with a clear error for other files.
+
+    With `keep_blank_lines` a blank CSV line stays an (empty) row, so that row i is on
+    line i + 2 of the file, as in a spreadsheet."""
     suffix = path.suffix.lower()
     if not path.exists():
         raise EgovError(f"{path}: no such file")
     try:
         if suffix in (".csv", ".txt"):
-            return pd.read_csv(path, encoding="utf-8-sig")
+            return pd.read_csv(path, encoding="utf-8-sig", skip_blank_lines=not keep_blank_lines)
         if suffix in (".xlsx", ".xlsm"):
             return pd.read_excel(path, sheet_name=0, engine="openpyxl")
     except UnicodeDecodeError as exc:
@@ -104,7 +107,7 @@ def import_table(
 ) -> ImportReport:
     """Turn an indicator table into a validated framework (raises EgovError on problems)."""
     p = Path(path)
-    df = read_table(p)
+    df = read_table(p, keep_blank_lines=True)
     cols = _columns(df)
     problems: list[str] = []
     for required in ("code", "parent"):
@@ -119,6 +122,8 @@ def import_table(
     skipped: dict[str, int] = {}
     for i, row in df.iterrows():
         line = first_line + int(str(i))
+        if row.isna().all():  # a blank line or spreadsheet row
+            continue
         rtype = _cell(row, cols.get("type"))
         if rtype is not None and str(rtype).strip().lower() in SKIPPED_TYPES:
             skipped[str(rtype)] = skipped.get(str(rtype), 0) + 1

@@ -27,7 +27,10 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("TOML cannot hold a non-finite number here")
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        # repr keeps the float type ("99.0", not "99"): reading back an int would change the
+        # framework's canonical content (and hash) where values are kept as written, e.g. the
+        # parameters of a normalisation
+        return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
