@@ -35,6 +35,14 @@ PUBLISHED: list[tuple[str, str, str, float, str]] = [
     ("2023", "OPEN_DATA_PLATFORM", "app_datasets", 654, "§三(三)(3): 654 open data sets"),
     ("2023", "OPEN_DATA_PLATFORM", "app_api_share", round(55 / 654 * 100, 4), "§四(二): 55 of 654 via API"),
     ("2023", "ONE_ACCOUNT", "app_services_online", 270, "§三(四)(1): over 270 services"),
+    (
+        "2023",
+        "ONE_ACCOUNT",
+        "app_active_users",
+        round(520_000 / 683.7, 1),
+        "§三(四)(1): over 520,000 accounts, per 1,000 of 683,700 residents (DSEC, end-2023); "
+        "accounts stand in for active users",
+    ),
     ("2023", "PROOF_OF_LIFE_ONLINE", "app_takeup", 67, "§三(四)(1): 67 % of life certificates online"),
     ("2023", "VEHICLE_TAX_ONLINE", "app_takeup", 85, "§三(四)(1): ~85 % of road tax paid electronically"),
     ("2023", "POLICE_DATA_CENTRE", "infra_growth", 60, "§三(二)(2): ~60 % capacity growth a year"),
