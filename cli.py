@@ -107,7 +107,7 @@ def framework_show(
         node = fw.nodes[code]
         d = depth[code]
         parent_share = fw.sibling_weights(node.parent)[code] if node.parent else 1.0
-        method = fw.normalisation_of(node).get("method", "") if node.is_indicator else node.aggregation
+        method = fw.method_of(code, "normalisation" if node.is_indicator else "aggregation")["method"]
         table.add_row(
             "  " * d + code,
             node.label(lang),
@@ -161,25 +161,6 @@ def framework_import(
 
 
 # --- evaluate (no database) ------------------------------------------------------------------
-def _read_data(path: Path, unit_column: str | None) -> pd.DataFrame:
-    from indicators.importer import read_table
-
-    df = read_table(path)
-    cols = {str(c).lower(): c for c in df.columns}
-    if {"unit", "indicator", "value"} <= set(cols):
-        return df
-    if unit_column is None:
-        unit_column = next((cols[c] for c in ("unit", "ucode", "code", "id") if c in cols), df.columns[0])
-    elif unit_column not in df.columns:
-        raise EgovError(
-            f"{path.name}: no column '{unit_column}' (columns: {', '.join(map(str, df.columns[:12]))})"
-        )
-    if df[unit_column].isna().any():
-        line = int(df.index[df[unit_column].isna()][0]) + 2
-        raise EgovError(f"{path.name} line {line}: empty unit in column '{unit_column}'")
-    return df.set_index(unit_column)
-
-
 @app.command("evaluate")
 def evaluate_cmd(
     framework: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name.")],
@@ -187,42 +168,57 @@ def evaluate_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
     spec: Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")] = None,
     unit_column: Annotated[
-        str | None, typer.Option(help="Unit column of wide data (default: unit/uCode/code/first).")
+        str | None, typer.Option(help="Unit column of wide data (default: unit/uCode/code/id/first).")
+    ] = None,
+    units: Annotated[
+        Path | None, typer.Option(help="Table of unit attributes (kind, department, groups, denominators).")
+    ] = None,
+    supplied: Annotated[
+        Path | None, typer.Option(help="Table of supplied values for imputation method 'supplied'.")
+    ] = None,
+    period_column: Annotated[
+        str | None, typer.Option(help="Column naming the period; each period is evaluated on its own.")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Evaluate only this period (with --period-column).")
     ] = None,
 ) -> None:
     """Score and rank units from files, with no database.
 
-    Writes scores.csv (rank and every level, best first), ranks.csv, normalised.csv,
-    results_long.csv. Example: egov evaluate asem.toml ASEM_iData.csv --out results/
+    Columns of wide data that are not indicators are unit attributes (groups, denominators,
+    kind, department). Writes scores.csv (rank and every level, best first), ranks.csv,
+    every stage (raw, denominated, imputed, treated, normalised, flags, treatment,
+    weights), results_long.csv and warnings.txt.
+    Example: egov evaluate asem.toml ASEM_iData.csv --out results/ --spec spec.toml
     """
-    from evaluation.engine import evaluate, load_spec
+    from egov.files import evaluate_files, write_results
+    from evaluation.spec import load_spec
     from indicators.framework import resolve_framework
 
     fw = resolve_framework(framework)
-    df = _read_data(data, unit_column)
-    result = evaluate(df, fw, load_spec(spec) if spec else None)
-    extra = [
-        str(c)
-        for c in df.columns
-        if c not in fw.nodes and str(c).lower() not in ("unit", "indicator", "value")
-    ]
-    if extra and not {"unit", "indicator", "value"} <= {str(c).lower() for c in df.columns}:
-        shown = ", ".join(extra[:8]) + (f" (+{len(extra) - 8} more)" if len(extra) > 8 else "")
+    evaluation = evaluate_files(
+        fw,
+        data,
+        spec=load_spec(spec) if spec else None,
+        unit_column=unit_column,
+        units_path=units,
+        supplied_path=supplied,
+        period_column=period_column,
+        period=period,
+    )
+    for note in evaluation.notes:
+        console.print(f"note: {note}")
+    write_results(evaluation, out)
+    for label, result in evaluation.results.items():
+        prefix = f"period {label}: " if label is not None else ""
+        for w in result.warnings:
+            console.print(f"warning: {prefix}{w}")
+        top = result.table().head(10)
         console.print(
-            f"note: {len(extra)} column(s) are not indicators of the framework and were not used: {shown}"
+            f"{prefix}scored {len(result.scores)} units on {len(fw.indicators)} indicators; top {len(top)}:"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    result.table().to_csv(out / "scores.csv", index_label="unit")
-    ordered = result.table().index
-    result.ranks.loc[ordered].to_csv(out / "ranks.csv", index_label="unit")
-    result.normalised.loc[ordered].to_csv(out / "normalised.csv", index_label="unit")
-    result.long().to_csv(out / "results_long.csv", index=False)
-    for w in result.warnings:
-        console.print(f"warning: {w}")
-    top = result.table().head(10)
-    console.print(f"scored {len(result.scores)} units on {len(fw.indicators)} indicators; top {len(top)}:")
-    for unit, row in top.iterrows():
-        console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
+        for unit, row in top.iterrows():
+            console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
     console.print(f"results written to {out}/")
 
 

@@ -1,19 +1,23 @@
 """Aggregators: combine the scores of a node's children into the node's score.
 
-One signature for the family: `f(values, weights) -> Series`, where `values` is a
-units × children DataFrame and `weights` a Series indexed by the children. Missing values
-are skipped and the weights of the present children renormalised (COINr's default
-behaviour for `a_amean`, and the OECD/JRC Handbook's "available case" rule).
-A unit with no present child gets a missing score.
+One signature for the family: `f(values, weights, **params) -> Series`, where `values` is
+a units × children DataFrame and `weights` a Series indexed by the children. Missing
+values are skipped and the weights of the present children renormalised (COINr's default
+for `a_amean`, and the OECD/JRC Handbook's "available case" rule). A unit with no present
+child gets a missing score.
+
+Roll-ups (object → department) have the signature `f(scores, groups, volume) -> DataFrame`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.methods import Method
+from evaluation.methods import Method, Param
 
 
 def _present_weights(values: pd.DataFrame, weights: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -23,18 +27,29 @@ def _present_weights(values: pd.DataFrame, weights: pd.Series) -> tuple[np.ndarr
     return v, w
 
 
+def _finish(num: np.ndarray, total: np.ndarray, index: pd.Index) -> pd.Series:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total != 0, num / np.where(total != 0, total, 1.0), np.nan)
+    return pd.Series(out, index=index, dtype=float)
+
+
+def _need_positive(values: pd.DataFrame, what: str) -> None:
+    v = values.to_numpy(dtype=float)
+    if np.any(v[~np.isnan(v)] <= 0):
+        bad = [str(c) for c in values.columns if (values[c].dropna() <= 0).any()]
+        raise EgovError(
+            f"{what} needs values > 0; normalise to a strictly positive scale "
+            f"(e.g. minmax with lower = 1); values <= 0 in: {', '.join(bad)}"
+        )
+
+
 def arithmetic(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
     """Weighted arithmetic mean, missing values skipped, weights renormalised.
 
-    # OECD/JRC Handbook (2008) §6, linear aggregation: sum(w_i x_i) / sum(w_i);
-    # COINr a_amean.
+    # OECD/JRC Handbook (2008) §6, linear aggregation: sum(w_i x_i) / sum(w_i); COINr a_amean.
     """
     v, w = _present_weights(values, weights)
-    total = w.sum(axis=1)
-    num = np.nansum(v * w, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(total > 0, num / np.where(total > 0, total, 1.0), np.nan)
-    return pd.Series(out, index=values.index, dtype=float)
+    return _finish(np.nansum(v * w, axis=1), w.sum(axis=1), values.index)
 
 
 def geometric(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
@@ -42,18 +57,11 @@ def geometric(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
 
     # OECD/JRC Handbook (2008) §6, geometric aggregation; COINr a_gmean.
     """
+    _need_positive(values, "the geometric mean")
     v, w = _present_weights(values, weights)
-    if np.any(v[~np.isnan(v)] <= 0):
-        bad = [c for c in values.columns if (values[c].dropna() <= 0).any()]
-        raise EgovError(
-            "geometric mean needs values > 0; normalise to a strictly positive scale "
-            f"(e.g. minmax with lower = 1); values <= 0 in: {', '.join(map(str, bad))}"
-        )
-    total = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logs = np.where(np.isnan(v), 0.0, np.log(np.where(np.isnan(v), 1.0, v)))
-        out = np.where(total > 0, np.exp((logs * w).sum(axis=1) / np.where(total > 0, total, 1.0)), np.nan)
-    return pd.Series(out, index=values.index, dtype=float)
+    logs = np.log(np.where(np.isnan(v), 1.0, v))
+    mean_log = _finish((logs * w).sum(axis=1), w.sum(axis=1), values.index)
+    return np.exp(mean_log)
 
 
 def harmonic(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
@@ -61,15 +69,26 @@ def harmonic(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
 
     # COINr a_hmean.
     """
+    _need_positive(values, "the harmonic mean")
     v, w = _present_weights(values, weights)
-    if np.any(v[~np.isnan(v)] <= 0):
-        bad = [c for c in values.columns if (values[c].dropna() <= 0).any()]
-        raise EgovError(f"harmonic mean needs values > 0; values <= 0 in: {', '.join(map(str, bad))}")
-    total = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inv = np.where(np.isnan(v), 0.0, w / np.where(np.isnan(v), 1.0, v))
-        out = np.where(total > 0, total / inv.sum(axis=1), np.nan)
-    return pd.Series(out, index=values.index, dtype=float)
+    inv = np.where(np.isnan(v), 0.0, w / np.where(np.isnan(v), 1.0, v))
+    return _finish(w.sum(axis=1), inv.sum(axis=1), values.index)
+
+
+def generalised(values: pd.DataFrame, weights: pd.Series, p: float = 1.0) -> pd.Series:
+    """Weighted generalised (power) mean: (sum(w_i x_i^p) / sum(w_i))^(1/p); p = 0 is the
+    geometric mean. Needs values > 0 when p <= 0.
+
+    # Hardy, Littlewood & Pólya, Inequalities (1934), ch. II; COINr a_genmean.
+    """
+    if p == 0:
+        return geometric(values, weights)
+    if p < 0:
+        _need_positive(values, f"the generalised mean with p = {p:g}")
+    v, w = _present_weights(values, weights)
+    powered = np.where(np.isnan(v), 0.0, np.power(np.where(np.isnan(v), 1.0, v), p))
+    mean = _finish((powered * w).sum(axis=1), w.sum(axis=1), values.index)
+    return np.power(mean, 1.0 / p)
 
 
 AGGREGATORS: dict[str, Method] = {
@@ -86,36 +105,78 @@ AGGREGATORS: dict[str, Method] = {
         source="OECD/JRC Handbook (2008) §6; COINr a_gmean",
     ),
     "harmonic": Method(
-        "harmonic",
-        harmonic,
-        doc="Weighted harmonic mean; values must be > 0.",
-        source="COINr a_hmean",
+        "harmonic", harmonic, doc="Weighted harmonic mean; values must be > 0.", source="COINr a_hmean"
+    ),
+    "generalised": Method(
+        "generalised",
+        generalised,
+        {"p": Param("number", 1.0, help="the power: 1 arithmetic, 0 geometric, -1 harmonic")},
+        doc="Weighted generalised (power) mean with exponent p.",
+        source="Hardy, Littlewood & Pólya (1934); COINr a_genmean",
     ),
 }
 
 
-def _rollup_mean(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+def _volume_weights(scores: pd.DataFrame, volume: pd.Series | None) -> pd.Series:
+    if volume is None:
+        raise EgovError("the volume-weighted roll-up needs a volume per object (units column 'volume')")
+    vol = pd.to_numeric(volume.reindex(scores.index), errors="coerce")
+    if vol.isna().any() or (vol < 0).any():
+        bad = ", ".join(map(str, vol.index[vol.isna() | (vol < 0)][:5]))
+        raise EgovError(
+            f"the volume-weighted roll-up needs a volume >= 0 for every object; missing or negative: {bad}"
+        )
+    return vol
+
+
+def rollup_mean(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
+    """Mean of the department's object scores (missing skipped)."""
     return scores.groupby(groups, sort=True).mean()
 
 
-def _rollup_min(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+def rollup_volume(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
+    """Mean of the department's object scores weighted by each object's volume (e.g. its
+    number of transactions), missing scores skipped with their weight."""
+    vol = _volume_weights(scores, volume)
+    present = scores.notna()
+    num = scores.fillna(0.0).mul(vol, axis=0).groupby(groups, sort=True).sum()
+    den = present.mul(vol, axis=0).groupby(groups, sort=True).sum()
+    return num / den.where(den > 0)
+
+
+def rollup_min(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
+    """The department's weakest object."""
     return scores.groupby(groups, sort=True).min()
 
 
-def _rollup_max(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+def rollup_max(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
+    """The department's best object."""
     return scores.groupby(groups, sort=True).max()
 
 
-def _rollup_median(scores: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+def rollup_median(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
+    """Median of the department's object scores."""
     return scores.groupby(groups, sort=True).median()
 
 
-# Object → department roll-up: `f(scores, groups) -> DataFrame` (one row per department).
 ROLLUPS: dict[str, Method] = {
-    "mean": Method("mean", _rollup_mean, doc="Mean of the department's object scores (missing skipped)."),
-    "min": Method(
-        "min", _rollup_min, doc="The department's weakest object (a chain is as strong as its weakest link)."
+    "mean": Method("mean", rollup_mean, doc="Mean of the department's object scores (missing skipped)."),
+    "volume_weighted": Method(
+        "volume_weighted",
+        rollup_volume,
+        doc="Mean of the object scores weighted by each object's volume (units column 'volume').",
     ),
-    "max": Method("max", _rollup_max, doc="The department's best object."),
-    "median": Method("median", _rollup_median, doc="Median of the department's object scores."),
+    "min": Method(
+        "min", rollup_min, doc="The department's weakest object (a chain is as strong as its weakest link)."
+    ),
+    "max": Method("max", rollup_max, doc="The department's best object."),
+    "median": Method("median", rollup_median, doc="Median of the department's object scores."),
 }
+
+
+def aggregate(values: pd.DataFrame, weights: pd.Series, spec: dict[str, Any]) -> pd.Series:
+    """Apply a canonical aggregation spec ({"method": …, **params})."""
+    method = AGGREGATORS[spec["method"]]
+    params = {k: v for k, v in spec.items() if k != "method"}
+    result: pd.Series = method.func(values, weights, **params)
+    return result

@@ -1,8 +1,10 @@
 """Normalisers: bring indicators with different units onto one scale.
 
 One signature for the family: `f(x, *, direction, **params) -> Series`. The direction is
-applied first (a lower-is-better indicator is reversed), so that after normalisation a
-higher value is always better. Missing values stay missing.
+applied first (x is multiplied by -1 for a lower-is-better indicator, as COINr's
+`Normalise.numeric` does), so that after normalisation a higher value is always better.
+The goalposts method is the exception: its goalposts are given in the indicator's own
+units, and the direction flips them. Missing values stay missing.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.methods import Method, Param
+from evaluation.methods import Method, Param, positive
+
+
+def _nan_like(x: pd.Series) -> pd.Series:
+    return pd.Series(np.nan, index=x.index, dtype=float)
 
 
 def minmax(x: pd.Series, *, direction: int, lower: float = 0.0, upper: float = 100.0) -> pd.Series:
     """Min-max scaling to [lower, upper] after multiplying by the direction.
 
-    # OECD/JRC Handbook on Constructing Composite Indicators (2008), §5, eq. "min-max";
+    # OECD/JRC Handbook on Constructing Composite Indicators (2008), §5;
     # COINr n_minmax: (x - min) / (max - min) * (u - l) + l.
     A zero range (all units equal) yields missing values; the engine records a warning.
     """
@@ -26,8 +32,42 @@ def minmax(x: pd.Series, *, direction: int, lower: float = 0.0, upper: float = 1
     lo, hi = y.min(skipna=True), y.max(skipna=True)
     rng = hi - lo
     if not np.isfinite(rng) or rng == 0:
-        return pd.Series(np.nan, index=x.index, dtype=float)
+        return _nan_like(x)
     return (y - lo) / rng * (upper - lower) + lower
+
+
+def zscore(x: pd.Series, *, direction: int, mean: float = 0.0, sd: float = 1.0) -> pd.Series:
+    """Standardisation to a given mean and standard deviation (sample sd, n - 1).
+
+    # OECD/JRC Handbook (2008) §5, standardisation; COINr n_zscore:
+    # (x - mean(x)) / sd(x) * sd + mean.
+    """
+    y = x.astype(float) * direction
+    s = y.std(ddof=1, skipna=True)
+    if not np.isfinite(s) or s == 0:
+        return _nan_like(x)
+    return (y - y.mean(skipna=True)) / s * sd + mean
+
+
+def rank(x: pd.Series, *, direction: int) -> pd.Series:
+    """Rank of each value, the highest (after direction) getting the highest rank; ties take
+    the lowest rank ("min").
+
+    # COINr n_rank: rank(x, ties.method = "min", na.last = "keep").
+    """
+    return (x.astype(float) * direction).rank(method="min", na_option="keep")
+
+
+def percentile(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd.Series:
+    """Percentile rank: (rank - 1) / (n - 1), times `scale`; ties take the lowest rank.
+
+    # COINr n_prank: (rank(x, ties = "min") - 1) / (sum(!is.na(x)) - 1).
+    """
+    y = x.astype(float) * direction
+    n = int(y.notna().sum())
+    if n < 2:
+        return _nan_like(x)
+    return (y.rank(method="min", na_option="keep") - 1) / (n - 1) * scale
 
 
 def goalposts(
@@ -41,9 +81,9 @@ def goalposts(
 ) -> pd.Series:
     """Distance between fixed goalposts: (x - min) / (max - min) * scale.
 
-    # OECD/JRC Handbook (2008), §5 ("distance to a reference" with fixed goalposts);
-    # DESI 2022 methodological note: (x - Min) / (Max - Min), not clipped.
-    For direction -1 the scale is reversed: (max - x) / (max - min) * scale.
+    # OECD/JRC Handbook (2008) §5 ("distance to a reference" with fixed goalposts);
+    # COINr n_goalposts; DESI 2022 methodological note: (x - Min) / (Max - Min), not clipped.
+    For direction -1 the goalposts are flipped: (max - x) / (max - min) * scale.
     With `clip` the result is limited to [0, scale].
     """
     y = x.astype(float)
@@ -55,61 +95,178 @@ def goalposts(
     return z
 
 
+def distance_to_max(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd.Series:
+    """1 - (max - x) / (max - min), times `scale`.
+
+    # COINr n_dist2max.
+    """
+    y = x.astype(float) * direction
+    lo, hi = y.min(skipna=True), y.max(skipna=True)
+    if not np.isfinite(hi - lo) or hi == lo:
+        return _nan_like(x)
+    return (1 - (hi - y) / (hi - lo)) * scale
+
+
+def distance_to_reference(
+    x: pd.Series, *, direction: int, unit: str, cap: bool = False, scale: float = 100.0
+) -> pd.Series:
+    """1 - (x_ref - x) / (x_ref - min), times `scale`; the reference is a named unit.
+
+    # COINr n_dist2ref (there the reference is given by position; here by unit code).
+    With `cap`, values beyond the reference score `scale`.
+    """
+    y = x.astype(float) * direction
+    if unit not in y.index or pd.isna(y.get(unit)):
+        return _nan_like(x)
+    ref, lo = float(y[unit]), y.min(skipna=True)
+    if ref == lo:
+        return _nan_like(x)
+    z = 1 - (ref - y) / (ref - lo)
+    if cap:
+        z = z.clip(upper=1.0)
+    return z * scale
+
+
+def distance_to_target(
+    x: pd.Series, *, direction: int, target: float, cap: bool = False, scale: float = 100.0
+) -> pd.Series:
+    """(x - min) / (target - min), times `scale`, after applying the direction to x and to
+    the target (for direction -1: (max - x) / (max - target)).
+
+    # COINr n_dist2targ. With `cap`, values beyond the target score `scale`.
+    """
+    y = x.astype(float) * direction
+    t = target * direction
+    lo = y.min(skipna=True)
+    if not np.isfinite(lo) or t == lo:
+        return _nan_like(x)
+    z = (y - lo) / (t - lo)
+    if cap:
+        z = z.clip(upper=1.0)
+    return z * scale
+
+
+def fraction_of_max(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd.Series:
+    """x / max(x), times `scale` (after the direction).
+
+    # COINr n_fracmax.
+    """
+    y = x.astype(float) * direction
+    hi = y.max(skipna=True)
+    if not np.isfinite(hi) or hi == 0:
+        return _nan_like(x)
+    return y / hi * scale
+
+
 def none(x: pd.Series, *, direction: int) -> pd.Series:
     """No scaling: the raw value times the direction."""
     return x.astype(float) * direction
 
+
+def _check_minmax(p: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("upper", "must be greater than lower")] if p["lower"] >= p["upper"] else []
+
+
+def _check_goalposts(p: dict[str, Any]) -> list[tuple[str, str]]:
+    if p["min"] == p["max"]:
+        return [("max", "must differ from min")]
+    if p["min"] > p["max"]:
+        return [("max", "must be greater than min (use direction = -1 to reverse)")]
+    return []
+
+
+_SCALE = Param(
+    "number", 100.0, help="score of the best value (the result is multiplied by it)", check=positive
+)
 
 NORMALISERS: dict[str, Method] = {
     "minmax": Method(
         "minmax",
         minmax,
         {
-            "lower": Param(float, 0.0, help="lower end of the scale"),
-            "upper": Param(float, 100.0, help="upper end of the scale"),
+            "lower": Param("number", 0.0, help="lower end of the scale"),
+            "upper": Param("number", 100.0, help="upper end of the scale"),
         },
         doc="Min-max scaling to [lower, upper], direction applied first.",
         source="OECD/JRC Handbook (2008) §5; COINr n_minmax",
+        validate=_check_minmax,
+    ),
+    "zscore": Method(
+        "zscore",
+        zscore,
+        {
+            "mean": Param("number", 0.0, help="mean of the result"),
+            "sd": Param("number", 1.0, help="standard deviation of the result", check=positive),
+        },
+        doc="Standardisation (sample standard deviation) to the given mean and sd.",
+        source="OECD/JRC Handbook (2008) §5; COINr n_zscore",
+    ),
+    "rank": Method(
+        "rank", rank, {}, doc="Rank, highest value highest rank, ties take the lowest.", source="COINr n_rank"
+    ),
+    "percentile": Method(
+        "percentile",
+        percentile,
+        {"scale": _SCALE},
+        doc="Percentile rank (rank - 1)/(n - 1) times scale.",
+        source="COINr n_prank",
     ),
     "goalposts": Method(
         "goalposts",
         goalposts,
         {
-            "min": Param(float, required=True, help="value that scores 0"),
-            "max": Param(float, required=True, help="value that scores `scale`"),
-            "clip": Param(bool, True, help="limit the result to [0, scale]"),
-            "scale": Param(float, 100.0, help="score given at the upper goalpost"),
+            "min": Param("number", required=True, help="value that scores 0"),
+            "max": Param("number", required=True, help="value that scores `scale`"),
+            "clip": Param("bool", True, help="limit the result to [0, scale]"),
+            "scale": _SCALE,
         },
         doc="Fixed goalposts: (x - min)/(max - min)·scale, reversed for direction -1.",
-        source="OECD/JRC Handbook (2008) §5; DESI 2022 methodological note",
+        source="OECD/JRC Handbook (2008) §5; COINr n_goalposts; DESI 2022 methodological note",
+        validate=_check_goalposts,
+    ),
+    "distance_to_max": Method(
+        "distance_to_max",
+        distance_to_max,
+        {"scale": _SCALE},
+        doc="1 - (max - x)/(max - min), times scale.",
+        source="COINr n_dist2max",
+    ),
+    "distance_to_reference": Method(
+        "distance_to_reference",
+        distance_to_reference,
+        {
+            "unit": Param("string", required=True, help="code of the reference unit"),
+            "cap": Param("bool", False, help="score values beyond the reference as the reference"),
+            "scale": _SCALE,
+        },
+        doc="1 - (x_ref - x)/(x_ref - min), times scale.",
+        source="COINr n_dist2ref",
+    ),
+    "distance_to_target": Method(
+        "distance_to_target",
+        distance_to_target,
+        {
+            "target": Param("number", help="target value (default: the indicator's `target`)"),
+            "cap": Param("bool", False, help="score values beyond the target as the target"),
+            "scale": _SCALE,
+        },
+        doc="(x - min)/(target - min), times scale (direction applied to x and target).",
+        source="COINr n_dist2targ",
+    ),
+    "fraction_of_max": Method(
+        "fraction_of_max",
+        fraction_of_max,
+        {"scale": _SCALE},
+        doc="x / max(x), times scale.",
+        source="COINr n_fracmax",
     ),
     "none": Method("none", none, {}, doc="No scaling; raw value times direction."),
 }
 
 
-def check_normalisation(method: str, params: dict[str, Any]) -> list[tuple[str, str]]:
-    """Problems with a normalisation spec, as (key, message) pairs; key '' = the method."""
-    spec = NORMALISERS.get(method)
-    if spec is None:
-        return [
-            ("method", f"unknown normalisation method '{method}' (known: {', '.join(sorted(NORMALISERS))})")
-        ]
-    problems = spec.check_params(params)
-    if not problems:
-        resolved = spec.resolve(params)
-        if method == "minmax" and resolved["lower"] >= resolved["upper"]:
-            problems.append(("upper", "must be greater than lower"))
-        if method == "goalposts":
-            if resolved["min"] == resolved["max"]:
-                problems.append(("max", "must differ from min"))
-            elif resolved["min"] > resolved["max"]:
-                problems.append(("max", "must be greater than min (use direction = -1 to reverse)"))
-            if resolved["scale"] <= 0:
-                problems.append(("scale", "must be > 0"))
-    return problems
-
-
-def normalise(x: pd.Series, method: str, direction: int, params: dict[str, Any]) -> pd.Series:
-    """Apply a registered normaliser (parameters already checked)."""
-    spec = NORMALISERS[method]
-    return spec.func(x, direction=direction, **spec.resolve(params))
+def normalise(x: pd.Series, spec: dict[str, Any], direction: int) -> pd.Series:
+    """Apply a canonical normalisation spec ({"method": …, **params}) to one indicator."""
+    method = NORMALISERS[spec["method"]]
+    params = {k: v for k, v in spec.items() if k != "method"}
+    result: pd.Series = method.func(x, direction=direction, **params)
+    return result

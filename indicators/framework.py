@@ -18,31 +18,39 @@ from pathlib import Path
 from typing import Any, Literal
 
 from egov.errors import EgovError
-from evaluation.aggregate import AGGREGATORS, ROLLUPS
-from evaluation.normalise import check_normalisation
+from evaluation.registry import (
+    AGGREGATE_STAGES,
+    DEFAULTS,
+    INDICATOR_STAGES,
+    STAGES,
+    check_fraction,
+    check_screening,
+    check_stage,
+)
 
 LANGUAGES = ("zh-Hant", "pt", "en")
 OBJECT_KINDS = ("infrastructure", "application", "management")
 SUBKINDS = {"management": ("administrative", "security")}
 SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination
 RATING_MEASURES = ("share_satisfied", "mean_level", "bad_share", "response_rate", "count")
-CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 NodeKind = Literal["index", "category", "dimension", "indicator"]
 
-FRAMEWORK_KEYS = {
-    "code",
-    "version",
+FRAMEWORK_KEYS = {"code", "version", "name", "description", "source"}
+INDEX_KEYS = {"code", "name", "aggregation", "weighting", "min_coverage"}
+METHODS_KEYS = {*STAGES, "screening", "min_coverage"}
+AGGREGATE_KEYS = {
     "name",
-    "description",
-    "source",
-    "index_code",
-    "index_name",
+    "weight",
     "aggregation",
-    "rollup",
-    "normalisation",
+    "weighting",
+    "min_coverage",
+    "applies_to",
+    "description",
+    "dimensions",
+    "indicators",
 }
-AGGREGATE_KEYS = {"name", "weight", "aggregation", "applies_to", "description", "dimensions", "indicators"}
 INDICATOR_KEYS = {
     "name",
     "unit",
@@ -50,19 +58,25 @@ INDICATOR_KEYS = {
     "weight",
     "source",
     "measure",
-    "normalisation",
     "range",
     "applies_to",
     "rationale",
     "target",
     "description",
+    "denominator",
+    *INDICATOR_STAGES,
 }
-TOP_KEYS = {"framework", "categories"}
+TOP_KEYS = {"framework", "index", "methods", "categories"}
 
 
 @dataclass(frozen=True)
 class Node:
-    """One node of the framework tree (the index, a category, a dimension or an indicator)."""
+    """One node of the framework tree (the index, a category, a dimension or an indicator).
+
+    `methods` holds the method specs written on this node (canonical form): for an
+    indicator `denomination`, `imputation`, `treatment`, `normalisation`; for an aggregate
+    `aggregation` and `weighting`. What is not written here comes from `[methods]`.
+    """
 
     code: str
     kind: NodeKind
@@ -71,15 +85,16 @@ class Node:
     parent: str | None
     weight: float = 1.0
     children: tuple[str, ...] = ()
-    aggregation: str = "arithmetic"
     applies_to: str | None = None
     description: str = ""
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    min_coverage: float | None = None
     # indicator fields
     unit: str = ""
     direction: int = 1
     source: str = "metric"
     measure: str | None = None
-    normalisation: dict[str, Any] = field(default_factory=dict)
+    denominator: str | None = None  # a unit attribute column or another indicator code
     valid_range: tuple[float, float] | None = None
     rationale: str = ""
     target: float | None = None
@@ -94,7 +109,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Framework:
-    """A validated framework: metadata plus the node tree in file order."""
+    """A validated framework: metadata, default methods and the node tree in file order."""
 
     code: str
     version: str
@@ -102,8 +117,7 @@ class Framework:
     description: str
     source: str
     index_code: str
-    rollup: str
-    normalisation: dict[str, Any]
+    methods: dict[str, Any]  # [methods] as written (canonical); see `default()`
     nodes: dict[str, Node]
 
     # --- structure -----------------------------------------------------------------
@@ -153,18 +167,44 @@ class Framework:
             parent = self.nodes[parent].parent
         return out
 
+    # --- methods -----------------------------------------------------------------------
+    def default(self, stage: str) -> dict[str, Any]:
+        """The framework-wide method of a stage: `[methods]`, else the built-in default."""
+        spec = self.methods.get(stage)
+        return dict(spec) if isinstance(spec, dict) else dict(DEFAULTS[stage])
+
+    def method_of(self, code: str, stage: str) -> dict[str, Any]:
+        """The method spec a node uses for a stage (its own, else the framework default)."""
+        spec = self.nodes[code].methods.get(stage)
+        return dict(spec) if spec else self.default(stage)
+
     def normalisation_of(self, node: Node) -> dict[str, Any]:
         """The indicator's normalisation spec with the framework default filled in."""
-        return dict(node.normalisation) if node.normalisation else dict(self.normalisation)
+        return self.method_of(node.code, "normalisation")
+
+    @property
+    def rollup(self) -> str:
+        return str(self.default("rollup")["method"])
+
+    @property
+    def screening(self) -> dict[str, Any] | None:
+        spec = self.methods.get("screening")
+        return dict(spec) if spec else None
+
+    def min_coverage_of(self, code: str) -> float:
+        """Data-availability threshold of an aggregate: its own, else `[methods]`, else 0."""
+        own = self.nodes[code].min_coverage
+        return float(own if own is not None else self.methods.get("min_coverage", 0.0))
 
     def sibling_weights(self, code: str) -> dict[str, float]:
-        """Weights of the node's children, renormalised to sum to 1."""
+        """Weights of the node's children as written, renormalised to sum to 1."""
         node = self.nodes[code]
         total = sum(self.nodes[c].weight for c in node.children)
         return {c: self.nodes[c].weight / total for c in node.children}
 
     def effective_weights(self) -> dict[str, float]:
-        """Each node's share of the index: the product of renormalised weights on its path."""
+        """Each node's share of the index from the written weights: the product of
+        renormalised weights on its path (data-driven weightings are in the result)."""
         eff = {self.index_code: 1.0}
         stack = [self.index_code]
         while stack:
@@ -177,34 +217,32 @@ class Framework:
     # --- identity --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The framework as plain data in the file's own shape (used for hashing and writing)."""
-        meta: dict[str, Any] = {
-            "code": self.code,
-            "version": self.version,
-            "name": dict(self.name),
-        }
+        meta: dict[str, Any] = {"code": self.code, "version": self.version, "name": dict(self.name)}
         if self.description:
             meta["description"] = self.description
         if self.source:
             meta["source"] = self.source
-        meta["index_code"] = self.index_code
         index = self.index
+        index_table: dict[str, Any] = {"code": self.index_code}
         if index.name != self.name:
-            meta["index_name"] = dict(index.name)
-        meta["aggregation"] = index.aggregation
-        meta["rollup"] = self.rollup
-        meta["normalisation"] = dict(self.normalisation)
+            index_table["name"] = dict(index.name)
+        index_table.update({k: dict(v) for k, v in index.methods.items()})
+        if index.min_coverage is not None:
+            index_table["min_coverage"] = index.min_coverage
 
-        def aggregate(node: Node) -> dict[str, Any]:
-            out: dict[str, Any] = {
-                "name": dict(node.name),
-                "weight": node.weight,
-                "aggregation": node.aggregation,
-            }
+        def own(node: Node) -> dict[str, Any]:
+            out: dict[str, Any] = {k: dict(v) for k, v in node.methods.items()}
+            if node.min_coverage is not None:
+                out["min_coverage"] = node.min_coverage
             parent = self.nodes[node.parent] if node.parent else None
             if node.applies_to and (parent is None or parent.applies_to != node.applies_to):
                 out["applies_to"] = node.applies_to
             if node.description:
                 out["description"] = node.description
+            return out
+
+        def aggregate(node: Node) -> dict[str, Any]:
+            out: dict[str, Any] = {"name": dict(node.name), "weight": node.weight, **own(node)}
             kids = [self.nodes[c] for c in node.children]
             key = "indicators" if kids and kids[0].is_indicator else "dimensions"
             out[key] = {k.code: (indicator(k) if k.is_indicator else aggregate(k)) for k in kids}
@@ -220,28 +258,26 @@ class Framework:
             }
             if node.measure:
                 out["measure"] = node.measure
-            if node.normalisation:
-                out["normalisation"] = dict(node.normalisation)
+            if node.denominator:
+                out["denominator"] = node.denominator
             if node.valid_range is not None:
                 out["range"] = list(node.valid_range)
-            parent = self.nodes[node.parent] if node.parent else None
-            if node.applies_to and (parent is None or parent.applies_to != node.applies_to):
-                out["applies_to"] = node.applies_to
             if node.target is not None:
                 out["target"] = node.target
-            if node.description:
-                out["description"] = node.description
+            out.update(own(node))
             out["rationale"] = node.rationale
             return out
 
-        return {
-            "framework": meta,
-            "categories": {c.code: aggregate(c) for c in self.categories},
-        }
+        out: dict[str, Any] = {"framework": meta, "index": index_table}
+        if self.methods:
+            out["methods"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.methods.items()}
+        out["categories"] = {c.code: aggregate(c) for c in self.categories}
+        return out
 
     @property
     def content_hash(self) -> str:
-        """SHA-256 of the canonical content: comments and key order do not change it."""
+        """SHA-256 of the canonical content: comments, key order and the way a method or a
+        number is written (`"minmax"` or `{ method = "minmax" }`, `1` or `1.0`) do not change it."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -301,19 +337,20 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     code = _string(ck, "framework.code", meta.get("code"), required=True)
     version = _string(ck, "framework.version", meta.get("version"), required=True, coerce_number=True)
     name = _names(ck, "framework.name", meta.get("name"))
-    index_code = _string(ck, "framework.index_code", meta.get("index_code", "index"), required=True)
+
+    index = data.get("index", {})
+    if not isinstance(index, dict):
+        ck.add("index", "must be a table")
+        index = {}
+    _unknown(ck, "index", index, INDEX_KEYS)
+    index_code = _string(ck, "index.code", index.get("code", "index"), required=True)
     if index_code and not CODE_RE.match(index_code):
-        ck.add("framework.index_code", f"'{index_code}' is not a valid code ({_CODE_RULE})")
-    index_name = _names(ck, "framework.index_name", meta["index_name"]) if "index_name" in meta else name
-    aggregation = _method(
-        ck, "framework.aggregation", meta.get("aggregation", "arithmetic"), AGGREGATORS, "aggregation"
-    )
-    rollup = _method(ck, "framework.rollup", meta.get("rollup", "mean"), ROLLUPS, "roll-up")
-    default_norm = _normalisation(
-        ck,
-        "framework.normalisation",
-        meta.get("normalisation", {"method": "minmax", "lower": 0, "upper": 100}),
-    )
+        ck.add("index.code", f"'{index_code}' is not a valid code ({_CODE_RULE})")
+    index_name = _names(ck, "index.name", index["name"]) if "index" in data and "name" in index else name
+    index_methods = _node_methods(ck, "index", index, AGGREGATE_STAGES)
+    index_cov = _coverage(ck, "index.min_coverage", index.get("min_coverage"))
+
+    methods = _methods_table(ck, data.get("methods", {}))
 
     nodes: dict[str, Node] = {}
     seen_paths: dict[str, str] = {}
@@ -333,13 +370,15 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
             code=index_code,
             kind="index",
             name=index_name,
-            path="framework",
+            path="index",
             parent=None,
             children=tuple(category_codes),
-            aggregation=aggregation,
+            methods=index_methods,
+            min_coverage=index_cov,
         )
     }
     nodes_in_order.update(nodes)
+    _check_references(ck, nodes_in_order)
 
     if ck.problems:
         raise EgovError(
@@ -353,13 +392,80 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
         description=_opt_str(meta.get("description")),
         source=_opt_str(meta.get("source")),
         index_code=index_code,
-        rollup=rollup,
-        normalisation=default_norm,
+        methods=methods,
         nodes=nodes_in_order,
     )
 
 
-_CODE_RULE = "start with a letter; letters, digits, '_' and '-' only"
+def _methods_table(ck: _Checker, table: Any) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        ck.add("methods", "must be a table")
+        return {}
+    _unknown(ck, "methods", table, METHODS_KEYS)
+    out: dict[str, Any] = {}
+    for stage in STAGES:
+        if stage in table:
+            spec = _stage(ck, f"methods.{stage}", stage, table[stage])
+            if spec is not None:
+                out[stage] = spec
+    if "screening" in table:
+        spec, problems = check_screening(table["screening"])
+        _report(ck, "methods.screening", problems)
+        if spec is not None:
+            out["screening"] = spec
+    if "min_coverage" in table:
+        cov = _coverage(ck, "methods.min_coverage", table["min_coverage"])
+        if cov is not None:
+            out["min_coverage"] = cov
+    return out
+
+
+def _report(ck: _Checker, path: str, problems: list[tuple[str, str]]) -> None:
+    for key, message in problems:
+        ck.add(f"{path}.{key}" if key else path, message)
+
+
+def _stage(ck: _Checker, path: str, stage: str, value: Any) -> dict[str, Any] | None:
+    spec, problems = check_stage(stage, value)
+    _report(ck, path, problems)
+    return spec
+
+
+def _node_methods(ck: _Checker, path: str, data: dict[str, Any], stages: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for stage in stages:
+        if stage in data:
+            spec = _stage(ck, f"{path}.{stage}", stage, data[stage])
+            if spec is not None:
+                out[stage] = spec
+    return out
+
+
+def _coverage(ck: _Checker, path: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    msg = check_fraction(value)
+    if msg:
+        ck.add(path, msg)
+        return None
+    return float(value)
+
+
+def _check_references(ck: _Checker, nodes: dict[str, Node]) -> None:
+    """Cross-node rules on denominators (an indicator, or a unit column checked at run time)."""
+    for node in nodes.values():
+        by = node.denominator
+        if by is None:
+            continue
+        if by == node.code:
+            ck.add(f"{node.path}.denominator", "an indicator cannot be divided by itself")
+        elif by in nodes and not nodes[by].is_indicator:
+            ck.add(f"{node.path}.denominator", f"'{by}' is an aggregate, not a variable or indicator")
+        elif by in nodes and nodes[by].denominator:
+            ck.add(f"{node.path}.denominator", f"'{by}' is itself denominated; divide by a raw variable")
+
+
+_CODE_RULE = "letters, digits, '_' and '-' only, starting with a letter or digit"
 
 
 def _register_code(ck: _Checker, path: str, code: str, seen: dict[str, str], index_code: str) -> bool:
@@ -396,9 +502,8 @@ def _aggregate(
     _unknown(ck, path, data, AGGREGATE_KEYS)
     name = _names(ck, f"{path}.name", data.get("name"))
     weight = _weight(ck, f"{path}.weight", data.get("weight", 1))
-    aggregation = _method(
-        ck, f"{path}.aggregation", data.get("aggregation", "arithmetic"), AGGREGATORS, "aggregation"
-    )
+    node_methods = _node_methods(ck, path, data, AGGREGATE_STAGES)
+    coverage = _coverage(ck, f"{path}.min_coverage", data.get("min_coverage"))
     applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)
     has_dims, has_inds = "dimensions" in data, "indicators" in data
     children: list[str] = []
@@ -427,7 +532,8 @@ def _aggregate(
         parent=parent,
         weight=weight,
         children=tuple(children),
-        aggregation=aggregation,
+        methods=node_methods,
+        min_coverage=coverage,
         applies_to=applies,
         description=_opt_str(data.get("description")),
     )
@@ -471,9 +577,11 @@ def _indicator(
     elif measure is not None:
         ck.add(f"{path}.measure", 'only allowed with source = "rating"')
         measure = None
-    norm = (
-        _normalisation(ck, f"{path}.normalisation", data["normalisation"]) if "normalisation" in data else {}
-    )
+    node_methods = _node_methods(ck, path, data, INDICATOR_STAGES)
+    denominator = data.get("denominator")
+    if denominator is not None and (not isinstance(denominator, str) or not denominator.strip()):
+        ck.add(f"{path}.denominator", "must name a unit attribute column or another indicator")
+        denominator = None
     valid_range: tuple[float, float] | None = None
     if "range" in data:
         r = data["range"]
@@ -509,7 +617,8 @@ def _indicator(
         direction=int(direction),
         source=source,
         measure=measure,
-        normalisation=norm,
+        methods=node_methods,
+        denominator=denominator,
         valid_range=valid_range,
         rationale=rationale,
         applies_to=applies,
@@ -574,30 +683,6 @@ def _weight(ck: _Checker, path: str, value: Any) -> float:
         ck.add(path, "must be > 0")
         return 1.0
     return float(value)
-
-
-def _method(ck: _Checker, path: str, value: Any, registry: dict[str, Any], what: str) -> str:
-    if not isinstance(value, str) or value not in registry:
-        ck.add(path, f"unknown {what} method {value!r} (known: {', '.join(sorted(registry))})")
-        return next(iter(registry))
-    return value
-
-
-def _normalisation(ck: _Checker, path: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        value = {"method": value}
-    if not isinstance(value, dict):
-        ck.add(path, 'must be a table such as { method = "minmax", lower = 0, upper = 100 }')
-        return {}
-    method = value.get("method")
-    if method is None:
-        ck.add(f"{path}.method", "missing")
-        return {}
-    params = {k: v for k, v in value.items() if k != "method"}
-    problems = check_normalisation(str(method), params)
-    for key, message in problems:
-        ck.add(f"{path}.{key}", message)
-    return {} if problems else dict(value)
 
 
 def _applies(ck: _Checker, path: str, value: Any, inherited: str | None) -> str | None:

@@ -33,6 +33,7 @@ ALIASES = {
     "unit": ("unit",),
     "target": ("target",),
     "type": ("type",),
+    "denominator": ("denominator",),
     "name_zh-Hant": ("name_zh-hant", "name_zh"),
     "name_pt": ("name_pt",),
     "name_en": ("name_en",),
@@ -102,10 +103,11 @@ def import_table(
     *,
     code: str | None = None,
     version: str = "1",
-    normalisation: dict[str, Any] | None = None,
-    aggregation: str = "arithmetic",
+    methods: dict[str, Any] | None = None,
 ) -> ImportReport:
-    """Turn an indicator table into a validated framework (raises EgovError on problems)."""
+    """Turn an indicator table into a validated framework (raises EgovError on problems).
+
+    `methods` becomes the framework's `[methods]` table (defaults for every stage)."""
     p = Path(path)
     df = read_table(p, keep_blank_lines=True)
     cols = _columns(df)
@@ -211,6 +213,9 @@ def import_table(
             measure = number(c, "measure")
             if measure is not None:
                 out["measure"] = str(measure)
+            denominator = number(c, "denominator")
+            if denominator is not None:
+                out["denominator"] = str(denominator)
             target = number(c, "target")
             if target is not None:
                 out["target"] = target
@@ -219,7 +224,6 @@ def import_table(
                 out["applies_to"] = str(applies)
             out["rationale"] = str(number(c, "rationale") or f"imported from {p.name} line {rows[c]['line']}")
             return out
-        out["aggregation"] = aggregation
         applies = number(c, "applies_to")
         if applies is not None:
             out["applies_to"] = str(applies)
@@ -250,11 +254,10 @@ def import_table(
             "code": code or p.stem,
             "version": version,
             "name": names(root),
-            "index_code": root,
-            "aggregation": aggregation,
-            "normalisation": normalisation or {"method": "minmax", "lower": 0, "upper": 100},
             "source": f"imported from {p.name}",
         },
+        "index": {"code": root},
+        "methods": methods or {},
         "categories": categories,
     }
     try:

@@ -60,6 +60,9 @@ def framework_to_toml(framework: Framework, header: str = "") -> str:
     if lines:
         lines.append("")
     _table(lines, "framework", data["framework"])
+    _table(lines, "index", data["index"])
+    if "methods" in data:
+        _table(lines, "methods", data["methods"])
     for code, cat in data["categories"].items():
         _table(lines, f"categories.{_key(code)}", cat)
     return "\n".join(lines).rstrip() + "\n"

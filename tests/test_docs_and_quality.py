@@ -39,17 +39,17 @@ def test_every_cli_command_has_help_and_an_example() -> None:
 
 
 def test_every_registered_method_is_documented() -> None:
-    from evaluation.aggregate import AGGREGATORS, ROLLUPS
-    from evaluation.normalise import NORMALISERS
+    from evaluation.registry import STAGES
 
-    doc = (ROOT / "docs" / "framework-format.md").read_text(encoding="utf-8")
-    for registry in (NORMALISERS, AGGREGATORS, ROLLUPS):
+    doc = (ROOT / "docs" / "methods.md").read_text(encoding="utf-8")
+    for stage, registry in STAGES.items():
+        assert f"`{stage}`" in doc, f"stage `{stage}` is not documented in docs/methods.md"
         for name, method in registry.items():
-            assert method.doc, f"method {name} has no doc"
-            assert f"`{name}`" in doc, f"method `{name}` is not documented in docs/framework-format.md"
+            assert method.doc, f"{stage} method {name} has no doc"
+            assert f"`{name}`" in doc, f"{stage} method `{name}` is not documented in docs/methods.md"
             for pname, param in method.params.items():
-                assert f"`{pname}`" in doc, f"parameter `{pname}` of {name} is not documented"
-                assert param.help, f"parameter {pname} of {name} has no help"
+                assert f"`{pname}`" in doc, f"parameter `{pname}` of {stage} {name} is not documented"
+                assert param.help, f"parameter {pname} of {stage} {name} has no help"
 
 
 def test_every_setting_is_described_and_in_the_readme() -> None:

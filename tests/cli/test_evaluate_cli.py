@@ -85,7 +85,7 @@ def test_spec_file_overrides_the_framework(egov, files, tmp_path: Path) -> None:
     wide.to_csv(tmp_path / "d.csv")
     spec = tmp_path / "spec.toml"
     spec.write_text(
-        'normalisation = { method = "minmax", lower = 1, upper = 100 }\n[aggregation]\n"*" = "geometric"\n',
+        '[methods]\nnormalisation = { method = "minmax", lower = 1, upper = 100 }\naggregation = "geometric"\n',
         encoding="utf-8",
     )
     r = egov(["evaluate", fw, tmp_path / "d.csv", "--out", tmp_path / "o", "--spec", spec])
@@ -131,12 +131,12 @@ def test_missing_and_wrong_files(egov, files, tmp_path: Path) -> None:
     r = egov(["evaluate", fw, tmp_path / "d.csv", "--out", tmp_path / "o", "--unit-column", "id"])
     assert r.code == 1 and "no column 'id'" in r.err
     bad_spec = tmp_path / "s.toml"
-    bad_spec.write_text('rollup = "max"\n[aggregation]\nnope = "median"\n', encoding="utf-8")
+    bad_spec.write_text(
+        '[methods]\nrollup = "max"\n[aggregates.nope]\naggregation = "median"\n', encoding="utf-8"
+    )
     r = egov(["evaluate", fw, tmp_path / "d.csv", "--out", tmp_path / "o", "--spec", bad_spec])
     assert r.code == 1
-    assert (
-        "spec aggregation.nope: not an aggregate" in r.err and "unknown aggregation method 'median'" in r.err
-    )
+    assert "aggregates.nope.aggregation.method: unknown aggregation method 'median'" in r.err
 
 
 def test_usage_errors_exit_2_without_traceback(egov) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from egov.errors import EgovError
 from evaluation.engine import EvaluationResult, EvaluationSpec, evaluate, load_spec, to_wide
 from evaluation.rank import rank_desc
+from evaluation.spec import parse_spec
 from indicators.framework import Framework, parse_framework
 
 FRAMEWORK_TOML = """
@@ -26,7 +27,8 @@ FRAMEWORK_TOML = """
 code = "test-fw"
 version = "1"
 name = { zh-Hant = "測試框架", pt = "Quadro de teste", en = "Test framework" }
-index_code = "index"
+
+[methods]
 normalisation = { method = "minmax", lower = 0, upper = 100 }
 
 [categories.infra]
@@ -178,12 +180,12 @@ def test_evaluating_twice_is_bit_identical(fw: Framework) -> None:
 
 
 def test_result_records_spec_and_framework_identity(fw: Framework) -> None:
-    spec = EvaluationSpec(aggregation={"*": "arithmetic"}, rollup="median")
+    spec = parse_spec({"methods": {"aggregation": "arithmetic", "rollup": "median"}})
     result = evaluate(make_wide(), fw, spec, units=make_units())
     assert result.framework_code == "test-fw"
     assert result.framework_version == "1"
     assert result.framework_hash == fw.content_hash
-    assert result.spec["rollup"] == "median"
+    assert result.spec["methods"]["rollup"] == {"method": "median"}
     assert result.index_code == "index"
     assert result.levels["index"] == 4 and result.levels["infra"] == 3 and result.levels["uptime"] == 1
 
@@ -293,7 +295,7 @@ def test_improving_a_higher_is_better_indicator_never_lowers_the_index(
     units = make_units()
     wide = make_wide(seed, units)
     code = HIGHER_IS_BETTER[units.loc[obj, "kind"]][pick]
-    spec = EvaluationSpec(aggregation={"*": "arithmetic"})
+    spec = parse_spec({"methods": {"aggregation": "arithmetic"}})
     before = evaluate(wide, fw, spec, units=units)
     better = wide.copy()
     better.loc[obj, code] += step
@@ -404,7 +406,7 @@ def test_peer_ranks_with_numeric_department_codes(fw: Framework) -> None:
 
 def test_department_rollup_min(fw: Framework) -> None:
     units = make_units()
-    result = evaluate(make_wide(), fw, EvaluationSpec(rollup="min"), units=units)
+    result = evaluate(make_wide(), fw, parse_spec({"methods": {"rollup": "min"}}), units=units)
     dept, obj = result.department_scores, result.scores
     assert dept is not None
     for d, members in units.groupby("department").groups.items():
@@ -519,36 +521,40 @@ def test_empty_data_raises(fw: Framework) -> None:
 @pytest.mark.parametrize(
     ("spec", "needle"),
     [
-        (EvaluationSpec(aggregation={"*": "median"}), "unknown aggregation method 'median'"),
-        (EvaluationSpec(aggregation={"infra": "mode"}), "unknown aggregation method 'mode'"),
-        (EvaluationSpec(aggregation={"nope": "arithmetic"}), "aggregation.nope"),
-        (EvaluationSpec(aggregation={"uptime": "arithmetic"}), "aggregation.uptime"),
-        (EvaluationSpec(normalisation={"method": "zscore"}), "unknown normalisation method 'zscore'"),
-        (EvaluationSpec(normalisation={"method": "minmax", "lower": 9, "upper": 1}), "upper"),
-        (EvaluationSpec(indicator_normalisation={"csat": {"method": "rank"}}), "indicators.csat"),
-        (EvaluationSpec(indicator_normalisation={"infra": {"method": "none"}}), "indicators.infra"),
-        (EvaluationSpec(rollup="sum"), "unknown roll-up method 'sum'"),
+        ({"methods": {"aggregation": "median"}}, "unknown aggregation method 'median'"),
+        ({"aggregates": {"infra": {"aggregation": "mode"}}}, "unknown aggregation method 'mode'"),
+        ({"aggregates": {"nope": {"aggregation": "arithmetic"}}}, "aggregates.nope"),
+        ({"aggregates": {"uptime": {"aggregation": "arithmetic"}}}, "aggregates.uptime"),
+        ({"methods": {"normalisation": {"method": "zscores"}}}, "unknown normalisation method 'zscores'"),
+        ({"methods": {"normalisation": {"method": "minmax", "lower": 9, "upper": 1}}}, "upper"),
+        ({"indicators": {"csat": {"normalisation": {"method": "rank"}}}}, "indicators.csat"),
+        ({"indicators": {"infra": {"normalisation": {"method": "none"}}}}, "indicators.infra"),
+        ({"methods": {"rollup": "sum"}}, "unknown roll-up method 'sum'"),
     ],
 )
-def test_invalid_spec_raises(fw: Framework, spec: EvaluationSpec, needle: str) -> None:
+def test_invalid_spec_raises(fw: Framework, spec: dict, needle: str) -> None:
     with pytest.raises(EgovError) as info:
-        evaluate(make_wide(), fw, spec)
+        evaluate(make_wide(), fw, parse_spec(spec))
     assert needle in str(info.value)
 
 
 def test_geometric_spec_on_zero_based_scale_names_the_node(fw: Framework) -> None:
     # minmax [0, 100] gives the worst unit 0, which a geometric mean cannot take
     with pytest.raises(EgovError) as info:
-        evaluate(make_wide(), fw, EvaluationSpec(aggregation={"avail": "geometric"}))
+        evaluate(make_wide(), fw, parse_spec({"aggregates": {"avail": {"aggregation": "geometric"}}}))
     assert "'avail'" in str(info.value) and "> 0" in str(info.value)
 
 
 def test_spec_overrides_apply(fw: Framework) -> None:
     wide = make_wide()
-    spec = EvaluationSpec(
-        normalisation={"method": "minmax", "lower": 1, "upper": 100},
-        indicator_normalisation={"csat": {"method": "goalposts", "min": 50, "max": 100}},
-        aggregation={"*": "geometric"},
+    spec = parse_spec(
+        {
+            "methods": {
+                "normalisation": {"method": "minmax", "lower": 1, "upper": 100},
+                "aggregation": "geometric",
+            },
+            "indicators": {"csat": {"normalisation": {"method": "goalposts", "min": 50, "max": 100}}},
+        }
     )
     result = evaluate(wide, fw, spec)
     n = result.normalised
@@ -564,38 +570,52 @@ def test_spec_overrides_apply(fw: Framework) -> None:
 def test_load_spec_round_trip(tmp_path: Path, fw: Framework) -> None:
     path = tmp_path / "spec.toml"
     path.write_text(
+        "[methods]\n"
         'normalisation = { method = "minmax", lower = 1, upper = 100 }\n'
         'rollup = "min"\n'
-        "[aggregation]\n"
-        '"*" = "geometric"\n'
+        'aggregation = "geometric"\n'
         "[indicators.csat]\n"
         'normalisation = { method = "goalposts", min = 50, max = 100 }\n',
         encoding="utf-8",
     )
     spec = load_spec(path)
     assert spec == EvaluationSpec(
-        normalisation={"method": "minmax", "lower": 1, "upper": 100},
-        indicator_normalisation={"csat": {"method": "goalposts", "min": 50, "max": 100}},
-        aggregation={"*": "geometric"},
-        rollup="min",
+        methods={
+            "normalisation": {"method": "minmax", "lower": 1.0, "upper": 100.0},
+            "rollup": {"method": "min"},
+            "aggregation": {"method": "geometric"},
+        },
+        indicators={
+            "csat": {
+                "normalisation": {
+                    "method": "goalposts",
+                    "min": 50.0,
+                    "max": 100.0,
+                    "clip": True,
+                    "scale": 100.0,
+                }
+            }
+        },
     )
     result = evaluate(make_wide(), fw, spec, units=make_units())
-    assert result.spec["rollup"] == "min"
+    assert result.spec["methods"]["rollup"] == {"method": "min"}
 
 
 def test_load_spec_reports_problems(tmp_path: Path) -> None:
     path = tmp_path / "spec.toml"
-    path.write_text('weights = 1\nnormalisation = 3\n[indicators.csat]\nmethod = "x"\n', encoding="utf-8")
+    path.write_text(
+        'weights = 1\n[methods]\nnormalisation = 3\n[indicators.csat]\nmethod = "x"\n', encoding="utf-8"
+    )
     with pytest.raises(EgovError) as info:
         load_spec(path)
     problems = info.value.problems
     assert any(p.startswith("weights:") for p in problems)
-    assert any(p.startswith("normalisation:") for p in problems)
-    assert any(p.startswith("indicators.csat:") for p in problems)
+    assert any(p.startswith("methods.normalisation:") for p in problems)
+    assert any(p.startswith("indicators.csat.method:") for p in problems)
     with pytest.raises(EgovError, match="no such spec file"):
         load_spec(tmp_path / "missing.toml")
     (tmp_path / "bad.toml").write_text("rollup = \n", encoding="utf-8")
-    with pytest.raises(EgovError, match="not a valid TOML"):
+    with pytest.raises(EgovError, match="not valid TOML"):
         load_spec(tmp_path / "bad.toml")
 
 

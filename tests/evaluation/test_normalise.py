@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from evaluation.normalise import check_normalisation, goalposts, minmax, none, normalise
+from evaluation.normalise import goalposts, minmax, none, normalise
+from evaluation.registry import check_stage
 
 PROPS = settings(
     max_examples=100,
@@ -116,16 +117,22 @@ def test_none_is_raw_times_direction() -> None:
 # --- registry dispatch and parameter checks -------------------------------------------------
 def test_normalise_dispatch_fills_defaults() -> None:
     x = s([2, 4, 6, 10])
-    assert_series(normalise(x, "minmax", 1, {}), [0, 25, 50, 100])
-    assert_series(normalise(x, "minmax", 1, {"lower": 1, "upper": 100}), [1, 25.75, 50.5, 100])
-    assert_series(normalise(x, "goalposts", -1, {"min": 0, "max": 10}), [80, 60, 40, 0])
-    assert_series(normalise(x, "none", -1, {}), [-2, -4, -6, -10])
+
+    def norm(method: str, direction: int, params: dict) -> pd.Series:
+        spec, problems = check_stage("normalisation", {"method": method, **params})
+        assert spec is not None, problems
+        return normalise(x, spec, direction)
+
+    assert_series(norm("minmax", 1, {}), [0, 25, 50, 100])
+    assert_series(norm("minmax", 1, {"lower": 1, "upper": 100}), [1, 25.75, 50.5, 100])
+    assert_series(norm("goalposts", -1, {"min": 0, "max": 10}), [80, 60, 40, 0])
+    assert_series(norm("none", -1, {}), [-2, -4, -6, -10])
 
 
 @pytest.mark.parametrize(
     ("method", "params", "key"),
     [
-        ("zscore", {}, "method"),
+        ("zscores", {}, "method"),
         ("minmax", {"lower": 100, "upper": 0}, "upper"),
         ("minmax", {"lower": 5, "upper": 5}, "upper"),
         ("minmax", {"floor": 1}, "floor"),
@@ -138,15 +145,20 @@ def test_normalise_dispatch_fills_defaults() -> None:
     ],
 )
 def test_check_normalisation_reports_the_key(method: str, params: dict, key: str) -> None:
-    problems = check_normalisation(method, params)
+    spec, problems = check_stage("normalisation", {"method": method, **params})
+    assert spec is None
     assert key in [k for k, _ in problems], problems
 
 
 def test_check_normalisation_accepts_valid_specs() -> None:
-    assert check_normalisation("minmax", {}) == []
-    assert check_normalisation("minmax", {"lower": 1, "upper": 100}) == []
-    assert check_normalisation("goalposts", {"min": 0, "max": 1, "clip": False, "scale": 1}) == []
-    assert check_normalisation("none", {}) == []
+    for value in (
+        "minmax",
+        {"method": "minmax", "lower": 1, "upper": 100},
+        {"method": "goalposts", "min": 0, "max": 1, "clip": False, "scale": 1},
+        {"method": "none"},
+    ):
+        spec, problems = check_stage("normalisation", value)
+        assert problems == [] and spec is not None
 
 
 # --- properties -----------------------------------------------------------------------------
