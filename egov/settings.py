@@ -32,6 +32,21 @@ class Settings(BaseSettings):
         default=12_000,
         description="Number of synthetic citizen ratings the demo generates per period.",
     )
+    max_import_bytes: int = Field(
+        default=20_000_000,
+        description="Largest file (bytes) that `egov import` accepts; larger files are refused unread.",
+    )
+    max_import_unpacked_bytes: int = Field(
+        default=100_000_000,
+        description=(
+            "Largest total uncompressed size (bytes) of an XLSX file's zip members, checked in the "
+            "zip directory before the workbook is opened (zip-bomb guard)."
+        ),
+    )
+    max_import_rows: int = Field(
+        default=20_000,
+        description="Most rows a sheet or CSV file may have in `egov import` (huge-sheet guard).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import date
@@ -377,3 +378,103 @@ def run_scores(session: Session, run: EvaluationRun, entity_type: str = "departm
         ).where(col(RunScore.run_id) == run.id, col(RunScore.entity_type) == entity_type)
     ).all()
     return pd.DataFrame(rows, columns=["entity", "node", "level", "score", "rank", "peer_rank"])
+
+
+# --- periods by code and metric history (imports) -------------------------------------------
+_PERIOD_RE = re.compile(r"^(\d{4})(?:([QH])([1-4]))?$")
+
+
+def period_bounds(code: str) -> tuple[date, date] | None:
+    """Start and end of a period code: `2024` (a year), `2024Q1`…`2024Q4`, `2024H1`/`2024H2`;
+    None for any other code."""
+    m = _PERIOD_RE.match(code)
+    if not m:
+        return None
+    year, part, n = int(m.group(1)), m.group(2), int(m.group(3) or 0)
+    if part is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    months = 3 if part == "Q" else 6
+    if n < 1 or n > 12 // months:
+        return None
+    first = (n - 1) * months + 1
+    last = first + months - 1
+    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
+    return date(year, first, 1), date.fromordinal(end.toordinal() - 1)
+
+
+def find_period(session: Session, code: str) -> Period | None:
+    """The stored period `code`, or None."""
+    return session.exec(select(Period).where(Period.code == code)).first()
+
+
+def check_period_code(session: Session, code: str) -> None:
+    """Raise unless `code` is a stored period or a code whose dates follow from it."""
+    if find_period(session, code) is None and period_bounds(code) is None:
+        known = ", ".join(session.exec(select(Period.code)).all()) or "none"
+        raise EgovError(
+            f"period '{code}' is not stored and is not a year (2024), quarter (2024Q1) or half "
+            f"(2024H1) (stored periods: {known})"
+        )
+
+
+def period_for_import(session: Session, code: str) -> Period:
+    """The period `code`, created from its code (year, quarter, half) when it is new."""
+    row = find_period(session, code)
+    if row is not None:
+        return row
+    check_period_code(session, code)
+    bounds = period_bounds(code)
+    assert bounds is not None
+    return ensure_period(session, code, *bounds)
+
+
+def metric_history(
+    session: Session, object_code: str, indicator: str, period: str | None = None
+) -> pd.DataFrame:
+    """Every stored value of (object, indicator) — current and superseded — with provenance,
+    oldest first per period."""
+    obj = session.exec(select(AssessedObject).where(AssessedObject.code == object_code)).first()
+    if obj is None:
+        raise EgovError(f"unknown object '{object_code}'")
+    stmt = (
+        select(Period.code, MetricValue)
+        .join(Period, col(Period.id) == col(MetricValue.period_id))
+        .where(MetricValue.object_id == obj.id, MetricValue.indicator == indicator)
+    )
+    if period is not None:
+        if find_period(session, period) is None:
+            raise EgovError(f"unknown period '{period}'")
+        stmt = stmt.where(Period.code == period)
+    rows = session.exec(
+        stmt.order_by(col(Period.start), col(MetricValue.imported_at), col(MetricValue.id))
+    ).all()
+    columns = [
+        "period",
+        "value",
+        "status",
+        "current",
+        "source_file",
+        "source_hash",
+        "sheet",
+        "cell",
+        "imported_by",
+        "imported_at",
+        "superseded_at",
+    ]
+    records = [
+        (
+            pcode,
+            m.value,
+            m.status,
+            m.superseded_at is None,
+            m.source_file,
+            m.source_hash,
+            m.sheet,
+            m.cell,
+            m.imported_by,
+            m.imported_at,
+            m.superseded_at,
+        )
+        for pcode, m in rows
+    ]
+    return pd.DataFrame(records, columns=columns)
