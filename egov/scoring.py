@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.store import DEMO_NOTICE, current_metrics, frame_hash, has_demo_values, store_run, units_table
-from evaluation.engine import EvaluationResult, EvaluationSpec, evaluate
+from evaluation.engine import EvaluationResult, evaluate
+from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework
 from surveys.rollup import rating_measures
 
@@ -46,6 +47,13 @@ def assemble_inputs(
     return data.reset_index(drop=True), notes
 
 
+def earlier_periods(session: Session, period: Period) -> list[Period]:
+    """Periods that end before `period` starts, oldest first (the history for
+    previous-period imputation)."""
+    stmt = select(Period).where(col(Period.end) < period.start).order_by(col(Period.start))
+    return list(session.exec(stmt).all())
+
+
 def score_period(
     session: Session,
     framework_row: FrameworkVersion,
@@ -68,8 +76,9 @@ def score_period(
     if has_demo_values(session, period):
         notes.insert(0, DEMO_NOTICE)
         note = note or DEMO_NOTICE
-    result = evaluate(data, framework, spec, units=units[with_data])
-    inputs_hash = frame_hash(data, units)
+    history = [assemble_inputs(session, framework, p)[0] for p in earlier_periods(session, period)]
+    result = evaluate(data, framework, spec, units=units[with_data], history=history)
+    inputs_hash = frame_hash(data, units, *history)
     run = store_run(
         session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
     )

@@ -61,7 +61,7 @@ def geometric(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
     v, w = _present_weights(values, weights)
     logs = np.log(np.where(np.isnan(v), 1.0, v))
     mean_log = _finish((logs * w).sum(axis=1), w.sum(axis=1), values.index)
-    return np.exp(mean_log)
+    return pd.Series(np.exp(mean_log.to_numpy()), index=values.index, dtype=float)
 
 
 def harmonic(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
@@ -88,7 +88,7 @@ def generalised(values: pd.DataFrame, weights: pd.Series, p: float = 1.0) -> pd.
     v, w = _present_weights(values, weights)
     powered = np.where(np.isnan(v), 0.0, np.power(np.where(np.isnan(v), 1.0, v), p))
     mean = _finish((powered * w).sum(axis=1), w.sum(axis=1), values.index)
-    return np.power(mean, 1.0 / p)
+    return mean.pow(1.0 / p)
 
 
 AGGREGATORS: dict[str, Method] = {
