@@ -119,15 +119,41 @@ def test_missing_values_are_not_non_positive() -> None:
 def test_rollups_known_answers() -> None:
     scores = table({"o1": [10, NAN], "o2": [30, 5], "o3": [80, 7], "o4": [50, 1]}, ["cat", "dim"])
     groups = pd.Series({"o1": "D1", "o2": "D1", "o3": "D1", "o4": "D2"})
-    mean = ROLLUPS["mean"].func(scores, groups)
+    volume = pd.Series({"o1": 1.0, "o2": 1.0, "o3": 2.0, "o4": 5.0})
+    # one signature for the family: f(scores, groups, volume)
+    mean = ROLLUPS["mean"].func(scores, groups, None)
     assert mean.loc["D1", "cat"] == pytest.approx(40.0)
     assert mean.loc["D1", "dim"] == pytest.approx(6.0)  # missing skipped
-    assert ROLLUPS["min"].func(scores, groups).loc["D1"].tolist() == [10.0, 5.0]
-    assert ROLLUPS["max"].func(scores, groups).loc["D1"].tolist() == [80.0, 7.0]
-    assert ROLLUPS["median"].func(scores, groups).loc["D1"].tolist() == [30.0, 6.0]
+    assert ROLLUPS["min"].func(scores, groups, None).loc["D1"].tolist() == [10.0, 5.0]
+    assert ROLLUPS["max"].func(scores, groups, None).loc["D1"].tolist() == [80.0, 7.0]
+    assert ROLLUPS["median"].func(scores, groups, None).loc["D1"].tolist() == [30.0, 6.0]
     for method in ROLLUPS:
-        assert ROLLUPS[method].func(scores, groups).loc["D2"].tolist() == [50.0, 1.0]
-        assert list(ROLLUPS[method].func(scores, groups).index) == ["D1", "D2"]
+        out = ROLLUPS[method].func(scores, groups, volume)
+        assert out.loc["D2"].tolist() == [50.0, 1.0]  # one object: every roll-up is that object
+        assert list(out.index) == ["D1", "D2"]
+
+
+def test_volume_weighted_rollup_known_answer() -> None:
+    scores = table({"o1": [10, NAN], "o2": [30, 5], "o3": [80, 7], "o4": [50, 1]}, ["cat", "dim"])
+    groups = pd.Series({"o1": "D1", "o2": "D1", "o3": "D1", "o4": "D2"})
+    volume = pd.Series({"o1": 1.0, "o2": 1.0, "o3": 2.0, "o4": 5.0})
+    out = ROLLUPS["volume_weighted"].func(scores, groups, volume)
+    # D1 cat: (1·10 + 1·30 + 2·80) / (1 + 1 + 2) = 200 / 4 = 50
+    assert out.loc["D1", "cat"] == pytest.approx(50.0)
+    # D1 dim: o1 missing, skipped with its volume: (1·5 + 2·7) / (1 + 2) = 19 / 3
+    assert out.loc["D1", "dim"] == pytest.approx(19 / 3)
+    # equal volumes give the plain mean
+    equal = ROLLUPS["volume_weighted"].func(scores, groups, pd.Series(3.0, index=scores.index))
+    pd.testing.assert_frame_equal(equal, ROLLUPS["mean"].func(scores, groups, None))
+
+
+def test_volume_weighted_rollup_needs_volumes() -> None:
+    scores = table({"o1": [10], "o2": [30]}, ["cat"])
+    groups = pd.Series({"o1": "D1", "o2": "D1"})
+    with pytest.raises(EgovError, match="needs a volume per object"):
+        ROLLUPS["volume_weighted"].func(scores, groups, None)
+    with pytest.raises(EgovError, match="missing or negative: o2"):
+        ROLLUPS["volume_weighted"].func(scores, groups, pd.Series({"o1": 1.0, "o2": -1.0}))
 
 
 # --- properties -----------------------------------------------------------------------------

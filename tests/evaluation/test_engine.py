@@ -527,7 +527,15 @@ def test_empty_data_raises(fw: Framework) -> None:
         ({"aggregates": {"uptime": {"aggregation": "arithmetic"}}}, "aggregates.uptime"),
         ({"methods": {"normalisation": {"method": "zscores"}}}, "unknown normalisation method 'zscores'"),
         ({"methods": {"normalisation": {"method": "minmax", "lower": 9, "upper": 1}}}, "upper"),
-        ({"indicators": {"csat": {"normalisation": {"method": "rank"}}}}, "indicators.csat"),
+        (
+            {"indicators": {"csat": {"normalisation": {"method": "ranks"}}}},
+            "indicators.csat.normalisation.method: unknown normalisation method 'ranks'",
+        ),
+        (
+            {"indicators": {"csat": {"normalisation": {"method": "rank", "lower": 0}}}},
+            "indicators.csat.normalisation.lower: unknown parameter for method 'rank'",
+        ),
+        ({"indicators": {"csat": {"aggregation": "arithmetic"}}}, "indicators.csat.aggregation: unknown key"),
         ({"indicators": {"infra": {"normalisation": {"method": "none"}}}}, "indicators.infra"),
         ({"methods": {"rollup": "sum"}}, "unknown roll-up method 'sum'"),
     ],
