@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -576,6 +576,247 @@ def metrics_history_cmd(
             f"{r.imported_at:%Y-%m-%d %H:%M:%S}",
         )
     console.print(table)
+
+
+# === citizen ratings: egov serve, keys, ratings, cases (surveys/, issue 5) =====================
+if TYPE_CHECKING:
+    from datetime import date
+
+keys_app = typer.Typer(help="API keys of the rating service (stored hashed).", no_args_is_help=True)
+ratings_app = typer.Typer(help="Citizen ratings: export, purge, roll-ups.", no_args_is_help=True)
+cases_app = typer.Typer(help="Bad-rating follow-up cases.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(ratings_app, name="ratings")
+app.add_typer(cases_app, name="cases")
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (rate limits are per worker).")] = 1,
+) -> None:
+    """Serve the rating API, the widget and the OpenAPI docs (/docs) with uvicorn.
+
+    Example: egov serve --host 0.0.0.0 --port 8000 --workers 4
+    """
+    import uvicorn
+
+    from egov.db import dispose_engines, init_db
+
+    if workers < 1:
+        raise EgovError("--workers must be at least 1")
+    init_db()
+    dispose_engines()  # no pooled connection may cross into the workers
+    console.print(f"serving the rating API on http://{host}:{port} (docs: /docs), {workers} worker(s)")
+    uvicorn.run(
+        "surveys.api:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="department, assessor or admin.")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department code (department keys only).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="A note saying what the key is for.")] = "",
+) -> None:
+    """Create an API key and print it once (only its hash is stored).
+
+    Example: egov keys create --role department --department SAFP --label "SAFP back end"
+    """
+    from egov.db import init_db, session_scope
+    from surveys.security import create_key
+
+    init_db()
+    with session_scope() as session:
+        key, row = create_key(session, role, department, label)
+    console.print(f"key {row.id} ({role}{' ' + department if department else ''}); shown once, store it now:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys: id, prefix, role, department, created, revoked (never the keys).
+
+    Example: egov keys list
+    """
+    from sqlmodel import col, select
+
+    from egov.db import init_db, session_scope
+    from egov.models import Department
+    from surveys.models import ApiKey
+
+    init_db()
+    with session_scope() as session:
+        rows = session.exec(
+            select(ApiKey, Department.code)
+            .join(Department, col(Department.id) == col(ApiKey.department_id), isouter=True)
+            .order_by(col(ApiKey.id))
+        ).all()
+    table = Table(title="API keys")
+    for c in ("id", "prefix", "role", "department", "label", "created", "revoked"):
+        table.add_column(c)
+    for key, dept in rows:
+        table.add_row(
+            str(key.id),
+            key.prefix + "…",
+            key.role,
+            dept or "",
+            key.label,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="Id of the key (see `egov keys list`).")]) -> None:
+    """Revoke an API key; it stops working at once.
+
+    Example: egov keys revoke 3
+    """
+    from egov.db import init_db, session_scope
+    from surveys.security import revoke_key
+
+    init_db()
+    with session_scope() as session:
+        revoke_key(session, key_id)
+    console.print(f"key {key_id} revoked")
+
+
+@ratings_app.command("purge")
+def ratings_purge(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="Anonymise ratings of days before this date (default: today − EGOV_RATING_RETENTION_DAYS)."
+        ),
+    ] = None,
+) -> None:
+    """Anonymise old raw ratings (comment, pseudonym, IP, transaction reference) and delete
+    their tokens; the daily roll-ups do not change.
+
+    Example: egov ratings purge --before 2024-01-01
+    """
+    from datetime import date as _date
+
+    from egov.db import init_db, session_scope
+    from surveys.privacy import purge_ratings
+
+    init_db()
+    cutoff = _parse_date(before, "--before") if before else None
+    with session_scope() as session:
+        counts = purge_ratings(session, cutoff)
+    console.print(
+        f"anonymised {counts['anonymised']} rating(s), deleted {counts['tokens_deleted']} token(s)"
+        f" (before {cutoff or 'the retention limit'}; today {_date.today()})"
+    )
+
+
+@ratings_app.command("export")
+def ratings_export(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+) -> None:
+    """Export ratings as CSV with comments scrubbed of ID-card numbers, phones and e-mails
+    (no pseudonym, IP or transaction reference).
+
+    Example: egov ratings export --from 2026-01-01 --to 2026-03-31 --out ratings.csv
+    """
+    from egov.db import init_db, session_scope
+    from surveys.privacy import export_csv
+
+    init_db()
+    with session_scope() as session, out.open("w", encoding="utf-8", newline="") as fh:
+        for chunk in export_csv(session, _parse_date(start, "--from"), _parse_date(end, "--to")):
+            fh.write(chunk)
+    console.print(f"wrote {out}")
+
+
+@ratings_app.command("rollup")
+def ratings_rollup(
+    start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+) -> None:
+    """Rebuild the daily roll-ups of days [from, to] from the counted ratings (they are
+    otherwise kept up to date incrementally by the API).
+
+    Example: egov ratings rollup --from 2026-01-01 --to 2026-12-31
+    """
+    from egov.db import init_db, session_scope
+    from surveys.rollup import rebuild_rollups
+
+    init_db()
+    with session_scope() as session:
+        n = rebuild_rollups(session, _parse_date(start, "--from"), _parse_date(end, "--to"))
+    console.print(f"rebuilt {n} roll-up row(s)")
+
+
+@cases_app.command("metrics")
+def cases_metrics(
+    period: Annotated[str, typer.Option("--period", help="Period code, e.g. 2026.")],
+    by: Annotated[str, typer.Option(help="department or object.")] = "department",
+    store: Annotated[
+        bool,
+        typer.Option(
+            help="Also store mgmt_rectify_on_time and mgmt_return_visit as metric values of each "
+            "department's administrative management objects."
+        ),
+    ] = False,
+) -> None:
+    """Bad-rating case metrics of a period: rectified on time, return-visit rate, appeals.
+
+    Example: egov cases metrics --period 2026 --store
+    """
+    from egov.db import init_db, session_scope
+    from egov.store import add_metric_values, get_period
+    from surveys.cases import case_metrics, management_indicator_values
+
+    init_db()
+    with session_scope() as session:
+        p = get_period(session, period)
+        df = case_metrics(session, p.start, p.end, by)
+        stored = 0
+        if store:
+            values = management_indicator_values(session, p.start, p.end)
+            stored = add_metric_values(session, p, values, source_file=f"ratings:cases {period}")
+    table = Table(title=f"Bad-rating cases opened in period {period}, by {by}")
+    for c in (by, "cases", "rectified on time %", "return visits %", "appeals", "upheld", "removed"):
+        table.add_column(c)
+    for unit, r in df.iterrows():
+        table.add_row(
+            str(unit),
+            str(r["cases"]),
+            "—" if pd.isna(r["rectified_on_time"]) else f"{r['rectified_on_time']:.1f}",
+            "—" if pd.isna(r["return_visit_rate"]) else f"{r['return_visit_rate']:.1f}",
+            str(r["appeals"]),
+            str(r["appeals_upheld"]),
+            str(r["appeals_removed"]),
+        )
+    console.print(table)
+    if store:
+        console.print(f"stored {stored} management indicator value(s)")
+
+
+def _parse_date(text: str, option: str) -> date:
+    from datetime import date as _date
+
+    try:
+        return _date.fromisoformat(text)
+    except ValueError as exc:
+        raise EgovError(f"{option} {text!r}: use a date YYYY-MM-DD") from exc
+
+
+# === end of the citizen ratings section =============================================================
 
 
 def main(argv: list[str] | None = None) -> None:

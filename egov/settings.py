@@ -32,6 +32,76 @@ class Settings(BaseSettings):
         default=12_000,
         description="Number of synthetic citizen ratings the demo generates per period.",
     )
+
+    # --- citizen ratings service (`egov serve`, surveys/) ----------------------------------
+    secret_key: str = Field(
+        default="",
+        description=(
+            "Server secret that signs rating tokens and keys citizen pseudonyms. Empty: a random "
+            "secret is generated once and stored in the database (table app_secret)."
+        ),
+    )
+    allowed_origins: str = Field(
+        default="",
+        description=(
+            "Comma-separated web origins allowed to call the rating API from a browser (CORS) and "
+            "to frame the widget, e.g. https://www.gov.mo. Empty: same origin only."
+        ),
+    )
+    store_ip: bool = Field(
+        default=False, description="Store the client IP address with each rating (off: never stored)."
+    )
+    max_body_bytes: int = Field(
+        default=65_536, description="Largest request body accepted by the API (413 above it)."
+    )
+    max_batch_body_bytes: int = Field(
+        default=2_000_000, description="Largest request body accepted by the batch endpoints (413 above it)."
+    )
+    rate_limit_client: int = Field(
+        default=600,
+        description="Requests per minute allowed per client address (429 above it; token bucket per worker).",
+    )
+    rate_limit_issuer: int = Field(
+        default=60_000,
+        description=(
+            "Tokens issued plus ratings submitted per minute allowed per token issuer (department "
+            "key); 429 above it; token bucket per worker."
+        ),
+    )
+    burst_window_minutes: int = Field(
+        default=10, description="Window of the burst detection that flags ratings for review."
+    )
+    burst_object_max: int = Field(
+        default=500,
+        description="More ratings than this of one object within the burst window are flagged for review.",
+    )
+    burst_issuer_max: int = Field(
+        default=2_000,
+        description="More ratings than this from one issuer key within the burst window are flagged for review.",
+    )
+    token_ttl_days: int = Field(default=14, description="Days a rating token stays valid after it is issued.")
+    rating_retention_days: int = Field(
+        default=730,
+        description="Raw ratings older than this many days are anonymised by `egov ratings purge`.",
+    )
+    case_return_visit_days: int = Field(
+        default=1,
+        description="Working days after rectification within which a bad rating's return visit is due.",
+    )
+    case_rectify_days: int = Field(
+        default=15, description="Working days after a bad rating within which its rectification is due."
+    )
+    min_ratings: int = Field(
+        default=30,
+        description="Fewer ratings than this give no rating measure in the API (insufficient, not ranked).",
+    )
+    timezone: str = Field(
+        default="Asia/Macau", description="Time zone that decides the day a rating or a token counts on."
+    )
+    holidays_file: str = Field(
+        default="",
+        description="Public-holiday calendar TOML for working-day deadlines; empty: the built-in Macau one.",
+    )
     max_import_bytes: int = Field(
         default=20_000_000,
         description="Largest file (bytes) that `egov import` accepts; larger files are refused unread.",

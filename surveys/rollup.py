@@ -7,6 +7,7 @@ database (`GROUP BY`), and the indicator values of a period are computed from th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import numpy as np
@@ -33,7 +34,100 @@ def rebuild_rollups(session: Session, start: date, end: date) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# Incremental roll-ups: the same statement on SQLite (≥ 3.24) and PostgreSQL (≥ 9.5).
+UPSERT_ROLLUP = text(
+    "INSERT INTO rating_daily (object_id, day, n1, n2, n3, n4, n5) "
+    "VALUES (:object_id, :day, :n1, :n2, :n3, :n4, :n5) "
+    "ON CONFLICT (object_id, day) DO UPDATE SET "
+    + ", ".join(f"n{k} = rating_daily.n{k} + excluded.n{k}" for k in range(1, 6))
+)
+UPSERT_OFFER = text(
+    "INSERT INTO offer_daily (object_id, day, n_offered) VALUES (:object_id, :day, :n) "
+    "ON CONFLICT (object_id, day) DO UPDATE SET n_offered = offer_daily.n_offered + excluded.n_offered"
+)
+
+
+def add_to_rollups(session: Session, deltas: Mapping[tuple[int, date], list[int]]) -> None:
+    """Add per-level count changes {(object_id, day): [d1, …, d5]} to the daily roll-ups, in
+    the caller's transaction (negative deltas remove a rating that no longer counts)."""
+    rows = [
+        {"object_id": o, "day": d, **{f"n{k + 1}": int(v[k]) for k in range(5)}}
+        for (o, d), v in sorted(deltas.items())
+        if any(v)
+    ]
+    if rows:
+        session.execute(UPSERT_ROLLUP, rows)
+
+
+def add_offers(session: Session, offers: Mapping[tuple[int, date], int]) -> None:
+    """Count transactions offered a rating (the response-rate denominator)."""
+    rows = [{"object_id": o, "day": d, "n": n} for (o, d), n in sorted(offers.items()) if n]
+    if rows:
+        session.execute(UPSERT_OFFER, rows)
+
+
 MEASURES = ("share_satisfied", "mean_level", "bad_share", "response_rate", "count")
+EXTRA_MEASURES = (
+    "share_satisfied_low",
+    "share_satisfied_high",
+    "satisfaction_eb",
+    "no_rating_rate",
+    "offered",
+    "n1",
+    "n2",
+    "n3",
+    "n4",
+    "n5",
+)
+
+
+def wilson_interval(
+    successes: np.ndarray, n: np.ndarray, z: float = 1.959964
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a proportion (Wilson 1927, JASA 22:209–212), as fractions.
+
+    Unlike the normal approximation it stays inside [0, 1] and behaves for small n or p near
+    0 or 1 (Brown, Cai & DasGupta 2001 recommend it). z = 1.96 gives 95 %.
+    """
+    s = np.asarray(successes, dtype=float)
+    m = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = s / m
+        denom = 1 + z**2 / m
+        centre = (p + z**2 / (2 * m)) / denom
+        half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def eb_shrunk_share(successes: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Empirical-Bayes shrunk share satisfied (fractions): a beta-binomial model whose Beta(α, β)
+    prior is fitted to all objects by the method of moments (Robinson 2017, "Introduction to
+    Empirical Bayes"; Efron & Morris 1975). Each object's posterior mean (s + α)/(n + α + β)
+    pulls small samples toward the overall mean, so ranking by it does not reward a lucky
+    object with five ratings. With fewer than two objects, or no overdispersion, the prior is
+    the pooled share with weight 1."""
+    s = np.asarray(successes, dtype=float)
+    m = np.asarray(n, dtype=float)
+    ok = m > 0
+    if not ok.any():
+        return np.full_like(s, np.nan)
+    p = np.where(ok, s / np.where(ok, m, 1), np.nan)
+    pooled = s[ok].sum() / m[ok].sum()
+    strength = 1.0
+    if ok.sum() >= 2:
+        # method of moments on the object shares, binomial noise removed (Kleinman 1973)
+        w = m[ok] / m[ok].sum()
+        mean = float((w * p[ok]).sum())
+        var_obs = float((w * (p[ok] - mean) ** 2).sum())
+        noise = float((w * mean * (1 - mean) / m[ok]).sum())
+        between = var_obs - noise
+        if between > 1e-12 and 0 < mean < 1:
+            strength = max(mean * (1 - mean) / between - 1, 1e-6)  # α + β
+            pooled = mean
+        else:
+            strength = float(m[ok].sum())  # no spread beyond chance: everyone to the mean
+    alpha, beta = pooled * strength, (1 - pooled) * strength
+    return np.where(ok, (s + alpha) / (m + alpha + beta), np.nan)
 
 
 def rating_measures(
@@ -44,6 +138,10 @@ def rating_measures(
     share_satisfied: % of ratings at levels 4–5; mean_level: mean of levels 1–5;
     bad_share: % at levels 1–2 (bad ratings, GB/T 39735-2020 好差評); response_rate:
     ratings ÷ transactions offered a rating × 100; count: number of ratings.
+    Also (EXTRA_MEASURES): share_satisfied_low/high, the Wilson 95 % interval of the share
+    satisfied; satisfaction_eb, the empirical-Bayes shrunk share satisfied for ranking;
+    no_rating_rate, % of offered transactions not rated (missing ratings are never
+    defaulted to a level); offered; n1…n5, counts per level.
     Objects with fewer than `min_ratings` ratings get no value (insufficient, not ranked),
     and a note says so.
     """
@@ -67,7 +165,7 @@ def rating_measures(
     )
     notes: list[str] = []
     if not rows:
-        return pd.DataFrame(columns=list(MEASURES), dtype=float), notes
+        return pd.DataFrame(columns=[*MEASURES, *EXTRA_MEASURES], dtype=float), notes
     counts = (
         pd.DataFrame(rows, columns=["object", "n1", "n2", "n3", "n4", "n5"]).set_index("object").astype(float)
     )
@@ -79,9 +177,23 @@ def rating_measures(
     offered = pd.Series(offers, dtype=float).reindex(out.index)
     out["response_rate"] = (n / offered.where(offered > 0)) * 100
     out["count"] = n
+    sat = (counts["n4"] + counts["n5"]).to_numpy()
+    low, high = wilson_interval(sat, n.to_numpy())
+    out["share_satisfied_low"] = low * 100
+    out["share_satisfied_high"] = high * 100
+    out["satisfaction_eb"] = eb_shrunk_share(sat, n.to_numpy()) * 100
+    out["no_rating_rate"] = ((offered - n).clip(lower=0) / offered.where(offered > 0)) * 100
+    out["offered"] = offered
+    for k in range(1, 6):
+        out[f"n{k}"] = counts[f"n{k}"]
     few = n < min_ratings
     if few.any():
-        out.loc[few, [m for m in MEASURES if m != "count"]] = np.nan
+        hidden = [
+            m
+            for m in (*MEASURES, *EXTRA_MEASURES)
+            if m not in ("count", "offered", "n1", "n2", "n3", "n4", "n5")
+        ]
+        out.loc[few, hidden] = np.nan
         notes.append(
             f"{int(few.sum())} object(s) with fewer than {min_ratings} ratings have no rating-derived "
             f"values (insufficient): {', '.join(sorted(out.index[few])[:10])}"

@@ -1,0 +1,318 @@
+"""Bad-rating follow-up cases (好差評 "差評" handling, GB/T 39735-2020 §7):
+
+    open → verified → rectifying → rectified → return_visit_done → closed
+    open | verified → appealed → upheld (the rating stands; → rectifying) | removed
+
+Every bad rating that counts opens a case owned by the rated object's department.
+Deadlines are in working days (surveys.calendar): rectification is due
+EGOV_CASE_RECTIFY_DAYS after the rating (default 15), the return visit
+EGOV_CASE_RETURN_VISIT_DAYS after rectification (default 1). A removed rating no longer
+counts: its roll-up count is taken back and the removal is in the audit trail.
+Case metrics are computed in SQL and feed the management indicators mgmt_rectify_on_time
+and mgmt_return_visit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import insert, select, text
+from sqlmodel import Session, col
+
+from egov.errors import EgovError
+from egov.models import AssessedObject, Department, utcnow
+from egov.settings import get_settings
+from surveys.calendar import load_calendar
+from surveys.models import Rating, RatingCase
+from surveys.rollup import add_to_rollups
+from surveys.security import Principal, audit
+
+# (from, to) → the role allowed to make the move
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("open", "verified"): "department",
+    ("open", "appealed"): "department",
+    ("verified", "rectifying"): "department",
+    ("verified", "appealed"): "department",
+    ("rectifying", "rectified"): "department",
+    ("rectified", "return_visit_done"): "department",
+    ("return_visit_done", "closed"): "department",
+    ("appealed", "upheld"): "assessor",
+    ("appealed", "removed"): "assessor",
+    ("upheld", "rectifying"): "department",
+}
+STATES = (
+    "open",
+    "verified",
+    "rectifying",
+    "rectified",
+    "return_visit_done",
+    "closed",
+    "appealed",
+    "upheld",
+    "removed",
+)
+
+
+def _calendar() -> Any:
+    return load_calendar(get_settings().holidays_file)
+
+
+def open_cases(session: Session, rating_ids: list[int], day: date) -> int:
+    """Open one case per bad rating (owned by the object's department); skip existing."""
+    if not rating_ids:
+        return 0
+    have = set(
+        session.execute(
+            select(col(RatingCase.rating_id)).where(col(RatingCase.rating_id).in_(rating_ids))
+        ).scalars()
+    )
+    todo = [r for r in rating_ids if r not in have]
+    if not todo:
+        return 0
+    rows = session.execute(
+        select(col(Rating.id), col(Rating.object_id), col(AssessedObject.department_id))
+        .join(AssessedObject, col(AssessedObject.id) == col(Rating.object_id))
+        .where(col(Rating.id).in_(todo))
+    ).all()
+    due = _calendar().add_working_days(day, get_settings().case_rectify_days)
+    now = utcnow()
+    session.execute(
+        insert(RatingCase),
+        [
+            {
+                "rating_id": rid,
+                "object_id": oid,
+                "department_id": did,
+                "state": "open",
+                "opened_at": now,
+                "opened_day": day,
+                "rectify_due": due,
+                "appeal_outcome": "",
+                "updated_at": now,
+            }
+            for rid, oid, did in rows
+        ],
+    )
+    return len(rows)
+
+
+def case_after_amendment(session: Session, rating: Rating, old_level: int) -> None:
+    """A follow-up changed a counted rating: open a case if it became bad; close an
+    untouched open case if it is no longer bad."""
+    case = session.execute(
+        select(RatingCase).where(col(RatingCase.rating_id) == rating.id)
+    ).scalar_one_or_none()
+    if rating.level <= 2 and case is None:
+        from surveys.service import local_day
+
+        open_cases(session, [int(rating.id or 0)], local_day())
+    elif rating.level > 2 and case is not None and case.state == "open":
+        case.state = "closed"
+        case.closed_at = case.updated_at = utcnow()
+        session.add(case)
+        audit(
+            session,
+            "citizen",
+            "case.withdrawn",
+            "rating_case",
+            str(case.id),
+            f"rating amended {old_level} -> {rating.level}",
+        )
+
+
+def transition_case(
+    session: Session, principal: Principal, case_id: int, to: str, note: str = "", today: date | None = None
+) -> RatingCase:
+    """Move a case along the state machine; who may move it depends on the move."""
+    from surveys.service import ServiceError, local_day
+
+    case = session.get(RatingCase, case_id)
+    if case is None or (principal.role == "department" and case.department_id != principal.department_id):
+        raise ServiceError(404, f"no case {case_id}")  # another department's case is not disclosed
+    role = TRANSITIONS.get((case.state, to))
+    if role is None:
+        allowed = ", ".join(t for (f, t) in TRANSITIONS if f == case.state) or "none (final state)"
+        raise ServiceError(409, f"case {case_id} is {case.state}; it can move to: {allowed}")
+    if principal.role != role:
+        raise ServiceError(403, f"moving a case from {case.state} to {to} needs a {role} key")
+    day = today or local_day()
+    now = utcnow()
+    old = case.state
+    case.state = to
+    case.updated_at = now
+    if to == "rectified":
+        case.rectified_day = day
+        case.return_visit_due = _calendar().add_working_days(day, get_settings().case_return_visit_days)
+    elif to == "return_visit_done":
+        case.return_visit_day = day
+    elif to == "closed":
+        case.closed_at = now
+    elif to == "appealed":
+        case.appealed_at = now
+    elif to in ("upheld", "removed"):
+        case.appeal_outcome = to
+    if to == "removed":
+        rating = session.get(Rating, case.rating_id)
+        if rating is not None and not rating.flags:
+            delta = [0] * 5
+            delta[rating.level - 1] = -1
+            add_to_rollups(session, {(rating.object_id, rating.day): delta})
+            rating.flags = "removed"
+            session.add(rating)
+            audit(
+                session,
+                principal.actor,
+                "rating.remove",
+                "rating",
+                str(rating.id),
+                f"appeal of case {case_id}: {note}",
+            )
+        case.closed_at = now
+    session.add(case)
+    session.flush()
+    audit(session, principal.actor, "case.transition", "rating_case", str(case_id), f"{old} -> {to}: {note}")
+    return case
+
+
+CASE_COLUMNS = (
+    "SELECT c.id, o.code, d.code, c.state, r.level, r.drivers, c.opened_day, c.rectify_due, c.rectified_day, "
+    "c.return_visit_due, c.return_visit_day, c.appeal_outcome FROM rating_case c "
+    "JOIN rating r ON r.id = c.rating_id JOIN assessed_object o ON o.id = c.object_id "
+    "JOIN department d ON d.id = c.department_id"
+)
+
+
+def _case_dict(r: Any) -> dict[str, Any]:
+    reason = [d[1:] for d in str(r[5]).split(",") if d.startswith("-")]
+    keys = (
+        "id",
+        "object",
+        "department",
+        "state",
+        "level",
+        "reason",
+        "opened_day",
+        "rectify_due",
+        "rectified_day",
+        "return_visit_due",
+        "return_visit_day",
+        "appeal_outcome",
+    )
+    vals = [r[0], r[1], r[2], r[3], r[4], reason, *r[6:]]
+    out = dict(zip(keys, vals, strict=True))
+    for k in ("opened_day", "rectify_due", "rectified_day", "return_visit_due", "return_visit_day"):
+        if isinstance(out[k], str):  # SQLite through text(): ISO strings
+            out[k] = date.fromisoformat(out[k])
+    return out
+
+
+def list_cases(
+    session: Session, principal: Principal, state: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Cases a key may read: its department's (department keys) or all (assessors)."""
+    sql = CASE_COLUMNS + " WHERE 1 = 1"
+    params: dict[str, Any] = {"limit": limit}
+    if principal.role == "department":
+        sql += " AND c.department_id = :dep"
+        params["dep"] = principal.department_id
+    if state:
+        sql += " AND c.state = :state"
+        params["state"] = state
+    rows = session.execute(text(sql + " ORDER BY c.id LIMIT :limit"), params).all()
+    return [_case_dict(r) for r in rows]
+
+
+def get_case(session: Session, principal: Principal, case_id: int) -> dict[str, Any]:
+    from surveys.service import ServiceError
+
+    sql = CASE_COLUMNS + " WHERE c.id = :id"
+    params: dict[str, Any] = {"id": case_id}
+    if principal.role == "department":
+        sql += " AND c.department_id = :dep"
+        params["dep"] = principal.department_id
+    row = session.execute(text(sql), params).first()
+    if row is None:
+        raise ServiceError(404, f"no case {case_id}")
+    return _case_dict(row)
+
+
+def case_metrics(
+    session: Session, start: date, end: date, by: str = "department", as_of: date | None = None
+) -> pd.DataFrame:
+    """Case metrics per department (or object) for cases opened in [start, end], in SQL:
+
+    rectified_on_time: % of due cases (rectified, or past their deadline on `as_of`) that
+    were rectified by the deadline; return_visit_rate: % of rectified cases whose return
+    visit is due that had it; appeals, appeals_upheld (rating stands), appeals_removed.
+    Removed ratings' cases are left out of the two rates.
+    """
+    if by not in ("department", "object"):
+        raise EgovError("by: use department or object")
+    as_of = as_of or date.today()
+    key = "d.code" if by == "department" else "o.code"
+    sql = (
+        f"SELECT {key} AS unit, COUNT(*) AS cases, "
+        "SUM(CASE WHEN c.state <> 'removed' AND (c.rectified_day IS NOT NULL OR c.rectify_due < :as_of) "
+        "THEN 1 ELSE 0 END) AS rectify_due_cases, "
+        "SUM(CASE WHEN c.state <> 'removed' AND c.rectified_day IS NOT NULL AND c.rectified_day <= c.rectify_due "
+        "THEN 1 ELSE 0 END) AS rectified_on_time_cases, "
+        "SUM(CASE WHEN c.state <> 'removed' AND c.rectified_day IS NOT NULL AND "
+        "(c.return_visit_day IS NOT NULL OR c.return_visit_due < :as_of) THEN 1 ELSE 0 END) AS visit_due_cases, "
+        "SUM(CASE WHEN c.state <> 'removed' AND c.return_visit_day IS NOT NULL THEN 1 ELSE 0 END) AS visited_cases, "
+        "SUM(CASE WHEN c.appealed_at IS NOT NULL THEN 1 ELSE 0 END) AS appeals, "
+        "SUM(CASE WHEN c.appeal_outcome = 'upheld' THEN 1 ELSE 0 END) AS appeals_upheld, "
+        "SUM(CASE WHEN c.appeal_outcome = 'removed' THEN 1 ELSE 0 END) AS appeals_removed "
+        "FROM rating_case c JOIN assessed_object o ON o.id = c.object_id "
+        "JOIN department d ON d.id = c.department_id "
+        f"WHERE c.opened_day BETWEEN :start AND :end GROUP BY {key} ORDER BY {key}"
+    )
+    rows = session.execute(text(sql), {"start": start, "end": end, "as_of": as_of}).all()
+    cols = [
+        "unit",
+        "cases",
+        "rectify_due_cases",
+        "rectified_on_time_cases",
+        "visit_due_cases",
+        "visited_cases",
+        "appeals",
+        "appeals_upheld",
+        "appeals_removed",
+    ]
+    df = pd.DataFrame(rows, columns=cols).set_index("unit")
+    df = df.astype(int) if not df.empty else df
+    due = df["rectify_due_cases"].where(df["rectify_due_cases"] > 0)
+    vdue = df["visit_due_cases"].where(df["visit_due_cases"] > 0)
+    df["rectified_on_time"] = df["rectified_on_time_cases"] / due * 100
+    df["return_visit_rate"] = df["visited_cases"] / vdue * 100
+    return df
+
+
+def management_indicator_values(
+    session: Session, start: date, end: date, as_of: date | None = None
+) -> list[dict[str, Any]]:
+    """Values of mgmt_rectify_on_time and mgmt_return_visit for the administrative
+    management objects of each department with cases, ready for `add_metric_values`."""
+    metrics = case_metrics(session, start, end, "department", as_of)
+    if metrics.empty:
+        return []
+    targets = session.execute(
+        select(col(Department.code), col(AssessedObject.code))
+        .join(AssessedObject, col(AssessedObject.department_id) == col(Department.id))
+        .where(col(AssessedObject.kind) == "management", col(AssessedObject.subkind) == "administrative")
+    ).all()
+    out: list[dict[str, Any]] = []
+    for dept, obj in targets:
+        if dept not in metrics.index:
+            continue
+        for indicator, column in (
+            ("mgmt_rectify_on_time", "rectified_on_time"),
+            ("mgmt_return_visit", "return_visit_rate"),
+        ):
+            value: Any = metrics.at[dept, column]
+            if pd.notna(value):
+                out.append(
+                    {"object": obj, "indicator": indicator, "value": round(float(value), 4), "sheet": "cases"}
+                )
+    return out

@@ -1,0 +1,226 @@
+"""Request and response schemas of the rating API (strict: unknown fields are rejected)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
+Channel = Literal["app", "web", "kiosk", "counter"]
+Language = Literal["zh-Hant", "pt", "en"]
+CaseState = Literal[
+    "open",
+    "verified",
+    "rectifying",
+    "rectified",
+    "return_visit_done",
+    "closed",
+    "appealed",
+    "upheld",
+    "removed",
+]
+MAX_BATCH = 500
+
+EXAMPLE_TOKEN = "v1.eyJqIjoiOWYxYyIsIm8iOjcsImsiOjIsImUiOjE3OTk5OTk5OTl9.Zm9vYmFyYmF6"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenRequest(Strict):
+    """A completed transaction for which the citizen is offered a rating."""
+
+    object: str = Field(min_length=1, max_length=80, description="Code of the rated object (an application).")
+    transaction_ref: str = Field(
+        min_length=1, max_length=80, description="The department's reference of the completed transaction."
+    )
+    citizen_id: str = Field(
+        default="",
+        max_length=200,
+        description="Optional citizen identifier (e.g. One Account id); stored only as a keyed hash.",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000123"}]},
+    )
+
+
+class TokenBatch(Strict):
+    items: list[TokenRequest] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class TokenIssued(BaseModel):
+    token: str
+    object: str
+    transaction_ref: str
+    expires_at: datetime
+    widget_path: str = Field(
+        description="Path of the widget for this token (add &lang=pt|en to change language)."
+    )
+
+
+class TokenBatchResult(BaseModel):
+    items: list[TokenIssued]
+
+
+class RatingCreate(Strict):
+    """One citizen's rating, submitted with the token issued for the transaction."""
+
+    token: str = Field(min_length=10, max_length=600, description="The single-use rating token.")
+    level: int = Field(ge=1, le=5, description="5 非常滿意 · 4 滿意 · 3 基本滿意 · 2 不滿意 · 1 非常不滿意.")
+    good: list[Driver] = Field(default_factory=list, max_length=6, description="What went well (optional).")
+    better: list[Driver] = Field(
+        default_factory=list, max_length=6, description="What could be better; at least one for levels 1–2."
+    )
+    comment: str = Field(
+        default="", max_length=1000, description="Optional comment, at most 1,000 characters."
+    )
+    channel: Channel = "app"
+    language: Language = "zh-Hant"
+    question_version: str | None = Field(
+        default=None, max_length=20, description="Version of the question texts shown (default: current)."
+    )
+    follow_up: bool = Field(
+        default=False, description="True for the one follow-up that amends an earlier rating with this token."
+    )
+    website: str = Field(default="", max_length=200, description="Honeypot: must stay empty.")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": EXAMPLE_TOKEN,
+                    "level": 2,
+                    "better": ["efficiency"],
+                    "comment": "The form timed out twice.",
+                    "channel": "app",
+                    "language": "en",
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _reason_for_bad(self) -> RatingCreate:
+        if self.level <= 2 and not self.better:
+            raise ValueError("a bad rating (level 1 or 2) needs a reason: at least one 'better' driver")
+        if len(set(self.good)) != len(self.good) or len(set(self.better)) != len(self.better):
+            raise ValueError("drivers must not repeat")
+        return self
+
+
+class RatingBatch(Strict):
+    items: list[RatingCreate] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class RatingReceipt(BaseModel):
+    receipt: str = Field(description="Receipt of the rating (the token id).")
+    status: Literal["accepted", "held"] = Field(description="accepted; or held for review (burst detection).")
+    amended: bool = False
+    question_version: str
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    ok: bool
+    receipt: RatingReceipt | None = None
+    error: str | None = None
+    code: int = 200
+
+
+class RatingBatchResult(BaseModel):
+    accepted: int
+    items: list[BatchItemResult]
+
+
+class ReviewRequest(Strict):
+    decision: Literal["accept", "reject"]
+    note: str = Field(default="", max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"decision": "accept", "note": "campaign day, genuine"}]},
+    )
+
+
+class FlaggedRating(BaseModel):
+    id: int
+    object: str
+    day: date
+    level: int
+    flags: str
+    created_at: datetime
+
+
+class CaseTransition(Strict):
+    to: CaseState
+    note: str = Field(default="", max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"to": "verified", "note": "called the citizen"}]}
+    )
+
+
+class CasePublic(BaseModel):
+    id: int
+    object: str
+    department: str
+    state: str
+    level: int
+    reason: list[str]
+    opened_day: date
+    rectify_due: date
+    rectified_day: date | None
+    return_visit_due: date | None
+    return_visit_day: date | None
+    appeal_outcome: str
+
+
+class KeyCreate(Strict):
+    role: Literal["department", "assessor", "admin"]
+    department: str | None = Field(default=None, max_length=50)
+    label: str = Field(default="", max_length=100)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"role": "department", "department": "SAFP", "label": "SAFP back end"}]
+        },
+    )
+
+
+class KeyPublic(BaseModel):
+    id: int
+    prefix: str
+    role: str
+    department: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="The key; shown once, only its hash is stored.")
+
+
+class Principal(BaseModel):
+    key_id: int
+    role: str
+    department: str | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    detail: str

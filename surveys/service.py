@@ -1,0 +1,479 @@
+"""The rating service: issuing single-use tokens, accepting ratings (single and batch) with
+incremental roll-ups, burst detection and review, the question texts.
+
+Every function works inside the caller's session (one transaction per request): a rating,
+its roll-up change, its case and its audit entries commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlmodel import Session, col
+
+from egov.errors import EgovError
+from egov.models import AssessedObject, utcnow
+from egov.settings import get_settings
+from surveys.models import Rating, RatingToken
+from surveys.rollup import add_offers, add_to_rollups
+from surveys.schemas import RatingCreate, TokenRequest
+from surveys.security import (
+    Principal,
+    TokenClaims,
+    TokenError,
+    audit,
+    new_token_id,
+    pseudonym,
+    server_secret,
+    sign_token,
+    token_expiry,
+    verify_token,
+)
+
+QUESTIONS_FILE = Path(__file__).parent / "questions.toml"
+LANGUAGES = ("zh-Hant", "pt", "en")
+BAD_LEVELS = (1, 2)
+
+
+@lru_cache(maxsize=1)
+def questions() -> dict[str, Any]:
+    """The versioned, trilingual question texts (surveys/questions.toml)."""
+    return tomllib.loads(QUESTIONS_FILE.read_text(encoding="utf-8"))
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def local_day(moment: datetime | None = None) -> date:
+    """The day (in EGOV_TIMEZONE, default Macau) a rating or an offer counts on."""
+    return (moment or datetime.now(UTC)).astimezone(local_zone()).date()
+
+
+class ServiceError(Exception):
+    """A refusal with an HTTP status (403 wrong object, 404 unknown, 409 conflict …)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# --- tokens ------------------------------------------------------------------------------------
+@dataclass
+class IssuedToken:
+    token: str
+    object: str
+    transaction_ref: str
+    expires_at: datetime
+
+
+def issue_tokens(session: Session, principal: Principal, requests: list[TokenRequest]) -> list[IssuedToken]:
+    """Issue (or re-issue, idempotently) one rating token per completed transaction. A new
+    token counts one offered rating for its object and day (offer_daily)."""
+    if principal.role != "department" or principal.department_id is None:
+        raise ServiceError(403, "only a department key can issue rating tokens")
+    secret = server_secret(session)
+    codes = {r.object for r in requests}
+    objs = {
+        row.code: row
+        for row in session.execute(
+            select(
+                col(AssessedObject.id),
+                col(AssessedObject.code),
+                col(AssessedObject.department_id),
+                col(AssessedObject.kind),
+            ).where(col(AssessedObject.code).in_(codes))
+        ).all()
+    }
+    for code in sorted(codes):
+        if code not in objs:
+            raise ServiceError(404, f"unknown object '{code}'")
+        if objs[code].department_id != principal.department_id:
+            raise ServiceError(403, f"object '{code}' belongs to another department")
+        if objs[code].kind != "application":
+            raise ServiceError(422, f"object '{code}' is not an application service; only those are rated")
+    wanted = {(objs[r.object].id, r.transaction_ref) for r in requests}
+    existing = {
+        (t.object_id, t.transaction_ref): t
+        for t in session.execute(
+            select(RatingToken).where(
+                col(RatingToken.object_id).in_({o for o, _ in wanted}),
+                col(RatingToken.transaction_ref).in_({x for _, x in wanted}),
+            )
+        ).scalars()
+    }
+    out: list[IssuedToken] = []
+    new_rows: list[dict[str, Any]] = []
+    offers: Counter[tuple[int, date]] = Counter()
+    today = local_day()
+    seen: dict[tuple[int, str], IssuedToken] = {}
+    for r in requests:
+        obj = objs[r.object]
+        k = (int(obj.id), r.transaction_ref)
+        if k in seen:
+            out.append(seen[k])
+            continue
+        row = existing.get(k)
+        if row is not None:  # idempotent re-issue: the same token again, no second offer
+            exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+            claims = TokenClaims(row.id, int(obj.id), row.issuer_key_id, int(exp.timestamp()))
+            issued = IssuedToken(sign_token(secret, claims), r.object, r.transaction_ref, exp)
+        else:
+            exp, exp_ts = token_expiry(get_settings().token_ttl_days)
+            tid = new_token_id()
+            new_rows.append(
+                {
+                    "id": tid,
+                    "object_id": obj.id,
+                    "transaction_ref": r.transaction_ref,
+                    "issuer_key_id": principal.key_id,
+                    "pseudonym": pseudonym(secret, r.citizen_id),
+                    "issued_at": utcnow(),
+                    "expires_at": exp,
+                    "state": "issued",
+                }
+            )
+            offers[(int(obj.id), today)] += 1
+            issued = IssuedToken(
+                sign_token(secret, TokenClaims(tid, int(obj.id), principal.key_id, exp_ts)),
+                r.object,
+                r.transaction_ref,
+                exp,
+            )
+        seen[k] = issued
+        out.append(issued)
+    if new_rows:
+        session.execute(insert(RatingToken), new_rows)
+        add_offers(session, offers)
+    return out
+
+
+# --- ratings -----------------------------------------------------------------------------------
+@dataclass
+class SubmitResult:
+    ok: bool
+    status_code: int = 200
+    receipt: dict[str, Any] | None = None
+    error: str | None = None
+    replay: bool = False  # an idempotent repeat of an earlier submission
+
+
+@dataclass
+class _Claimed:
+    index: int
+    item: RatingCreate
+    token: Any
+    body_hash: str
+    flags: str = ""
+    honeypot: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def body_hash(item: RatingCreate) -> str:
+    """Hash of what a rating says (not the token, follow-up mark or honeypot), to tell an
+    identical repeat from a different follow-up."""
+    data = item.model_dump(exclude={"token", "follow_up", "website"})
+    data["good"], data["better"] = sorted(data["good"]), sorted(data["better"])
+    data["question_version"] = data["question_version"] or questions()["version"]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def encode_drivers(item: RatingCreate) -> str:
+    return ",".join([f"+{d}" for d in item.good] + [f"-{d}" for d in item.better])
+
+
+def _receipt(token_id: str, status: str, amended: bool, version: str) -> dict[str, Any]:
+    return {"receipt": token_id, "status": status, "amended": amended, "question_version": version}
+
+
+def verify_claims(session: Session, items: list[RatingCreate]) -> list[TokenClaims | TokenError]:
+    """Verify the signatures and expiry of the tokens (no database access)."""
+    secret = server_secret(session)
+    out: list[TokenClaims | TokenError] = []
+    for item in items:
+        try:
+            out.append(verify_token(secret, item.token))
+        except TokenError as exc:
+            out.append(exc)
+    return out
+
+
+def submit_ratings(
+    session: Session,
+    items: list[RatingCreate],
+    claims: list[TokenClaims | TokenError],
+    *,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> list[SubmitResult]:
+    """Accept ratings submitted with their tokens (one or a batch, same code path).
+
+    A first submission stores the rating and adds it to the roll-ups (unless burst
+    detection holds it for review); an identical repeat returns the same receipt and stores
+    nothing; one follow-up (follow_up = true) amends the rating; anything else is refused.
+    """
+    settings = get_settings()
+    now = now or utcnow()
+    version = str(questions()["version"])
+    results: list[SubmitResult | None] = [None] * len(items)
+    ids = [c.token_id for c in claims if isinstance(c, TokenClaims)]
+    tokens = (
+        {t.id: t for t in session.execute(select(RatingToken).where(col(RatingToken.id).in_(ids))).scalars()}
+        if ids
+        else {}
+    )
+    fresh: list[_Claimed] = []
+    claimed_ids: set[str] = set()
+    for i, (item, c) in enumerate(zip(items, claims, strict=True)):
+        if isinstance(c, TokenError):
+            results[i] = SubmitResult(False, c.status, error=str(c))
+            continue
+        if item.question_version not in (None, version):
+            results[i] = SubmitResult(False, 422, error=f"unknown question_version (current: {version})")
+            continue
+        tok = tokens.get(c.token_id)
+        if tok is None or tok.object_id != c.object_id:
+            results[i] = SubmitResult(False, 401, error="rating token is not known")
+            continue
+        h = body_hash(item)
+        if tok.state != "issued" or c.token_id in claimed_ids:
+            if c.token_id in claimed_ids:  # the same token twice in one batch
+                results[i] = SubmitResult(False, 409, error="token used twice in this request")
+            elif h == tok.body_hash or (tok.amend_hash and h == tok.amend_hash):
+                results[i] = SubmitResult(
+                    True,
+                    200,
+                    _receipt(tok.id, tok.response_status, h == tok.amend_hash, version),
+                    replay=True,
+                )
+            elif item.follow_up and not tok.amend_hash and tok.state == "used":
+                results[i] = _amend(session, tok, item, h, version, now)
+            else:
+                results[i] = SubmitResult(
+                    False,
+                    409,
+                    error="this token has been used"
+                    + ("" if tok.amend_hash else "; send follow_up: true to amend the rating once")
+                    + (" (its one follow-up too)" if tok.amend_hash else ""),
+                )
+            continue
+        if item.follow_up:
+            results[i] = SubmitResult(
+                False, 409, error="nothing to follow up: no rating was made with this token"
+            )
+            continue
+        claimed_ids.add(c.token_id)
+        fresh.append(_Claimed(i, item, tok, h, honeypot=bool(item.website)))
+    if fresh:
+        _store_fresh(session, fresh, results, client_ip if settings.store_ip else None, now, version)
+    return [r if r is not None else SubmitResult(False, 500, error="not processed") for r in results]
+
+
+def _burst_counts(session: Session, column: Any, keys: set[int], since: datetime) -> dict[int, int]:
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(column, func.count()).where(column.in_(keys), col(Rating.created_at) >= since).group_by(column)
+    ).all()
+    return {int(k): int(n) for k, n in rows}
+
+
+def _store_fresh(
+    session: Session,
+    fresh: list[_Claimed],
+    results: list[SubmitResult | None],
+    ip: str | None,
+    now: datetime,
+    version: str,
+) -> None:
+    from surveys.cases import open_cases
+
+    settings = get_settings()
+    day = local_day(now)
+    since = now - timedelta(minutes=settings.burst_window_minutes)
+    real = [c for c in fresh if not c.honeypot]
+    by_object = _burst_counts(session, col(Rating.object_id), {c.token.object_id for c in real}, since)
+    by_issuer = _burst_counts(
+        session, col(Rating.issuer_key_id), {c.token.issuer_key_id for c in real}, since
+    )
+    for c in real:  # ratings of this request count toward the burst too, in order
+        o, k = c.token.object_id, c.token.issuer_key_id
+        by_object[o] = by_object.get(o, 0) + 1
+        by_issuer[k] = by_issuer.get(k, 0) + 1
+        if by_object[o] > settings.burst_object_max or by_issuer[k] > settings.burst_issuer_max:
+            c.flags = "burst"
+    # claim the tokens: single use, safe against a concurrent request with the same token
+    tokens_table = RatingToken.__table__  # type: ignore[attr-defined]
+    claim = (
+        update(tokens_table)
+        .where(tokens_table.c.id == bindparam("tid"), tokens_table.c.state == "issued")
+        .values(state=bindparam("new_state"), body_hash=bindparam("h"), response_status=bindparam("st"))
+    )
+    params = [
+        {
+            "tid": c.token.id,
+            "new_state": "discarded" if c.honeypot else "used",
+            "h": c.body_hash,
+            "st": "held" if c.flags else "accepted",
+        }
+        for c in fresh
+    ]
+    if session.get_bind().dialect.supports_sane_multi_rowcount or len(params) == 1:
+        res = session.execute(claim, params)
+        claimed = int(res.rowcount)  # type: ignore[attr-defined]
+    else:  # pragma: no cover - drivers without a summed executemany rowcount
+        claimed = 0
+        for p in params:
+            claimed += int(session.execute(claim, p).rowcount)  # type: ignore[attr-defined]
+    if claimed != len(params):
+        raise ServiceError(409, "a concurrent request used the same token; send it again")
+    if real:
+        rows = [
+            {
+                "object_id": c.token.object_id,
+                "level": c.item.level,
+                "drivers": encode_drivers(c.item),
+                "comment": c.item.comment,
+                "channel": c.item.channel,
+                "language": c.item.language,
+                "created_at": now,
+                "day": day,
+                "pseudonym": c.token.pseudonym,
+                "transaction_ref": c.token.transaction_ref,
+                "flags": c.flags,
+                "question_version": c.item.question_version or version,
+                "issuer_key_id": c.token.issuer_key_id,
+                "ip": ip,
+            }
+            for c in real
+        ]
+        new_ids = (
+            session.execute(insert(Rating).returning(col(Rating.id), sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
+        deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
+        bad: list[int] = []
+        for c, rid in zip(real, new_ids, strict=True):
+            if not c.flags:
+                deltas[(c.token.object_id, day)][c.item.level - 1] += 1
+                if c.item.level in BAD_LEVELS:
+                    bad.append(int(rid))
+            else:
+                c.extra["rating_id"] = int(rid)
+        add_to_rollups(session, deltas)
+        if bad:
+            open_cases(session, bad, day)
+        held = [c for c in real if c.flags]
+        for c in held:
+            audit(session, "burst-detection", "rating.flag", "rating", str(c.extra["rating_id"]), c.flags)
+    for c in fresh:
+        if c.honeypot:
+            audit(
+                session, "widget", "rating.honeypot", "rating_token", c.token.id, "honeypot filled; discarded"
+            )
+        results[c.index] = SubmitResult(
+            True, 200, _receipt(c.token.id, "held" if c.flags else "accepted", False, version)
+        )
+
+
+def _amend(
+    session: Session, tok: RatingToken, item: RatingCreate, h: str, version: str, now: datetime
+) -> SubmitResult:
+    """The one follow-up of a rating: replace what it says, move its roll-up count."""
+    from surveys.cases import case_after_amendment
+
+    rating = session.execute(
+        select(Rating).where(
+            col(Rating.object_id) == tok.object_id, col(Rating.transaction_ref) == tok.transaction_ref
+        )
+    ).scalar_one_or_none()
+    if rating is None:  # purged: nothing left to amend
+        return SubmitResult(False, 409, error="the rating made with this token no longer exists")
+    res = session.execute(
+        update(RatingToken)
+        .where(col(RatingToken.id) == tok.id, col(RatingToken.amend_hash) == "")
+        .values(amend_hash=h)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise ServiceError(409, "a concurrent request amended this rating; send it again")
+    old = rating.level
+    if not rating.flags and old != item.level:
+        delta = [0] * 5
+        delta[old - 1] -= 1
+        delta[item.level - 1] += 1
+        add_to_rollups(session, {(rating.object_id, rating.day): delta})
+    rating.level = item.level
+    rating.drivers = encode_drivers(item)
+    rating.comment = item.comment
+    rating.channel = item.channel
+    rating.language = item.language
+    rating.question_version = item.question_version or version
+    rating.amended_at = now
+    session.add(rating)
+    session.flush()
+    if not rating.flags:
+        case_after_amendment(session, rating, old)
+    audit(session, "citizen", "rating.amend", "rating", str(rating.id), f"level {old} -> {item.level}")
+    return SubmitResult(True, 200, _receipt(tok.id, tok.response_status, True, version))
+
+
+# --- review of held ratings ---------------------------------------------------------------------
+def review_rating(session: Session, principal: Principal, rating_id: int, decision: str, note: str) -> Rating:
+    """An assessor accepts (it counts from now on) or rejects a rating held for review."""
+    from surveys.cases import open_cases
+
+    rating = session.get(Rating, rating_id)
+    if rating is None:
+        raise ServiceError(404, f"no rating {rating_id}")
+    if rating.flags != "burst":
+        raise ServiceError(
+            409, f"rating {rating_id} is not held for review (flags: {rating.flags or 'none'})"
+        )
+    if decision == "accept":
+        rating.flags = ""
+        delta = [0] * 5
+        delta[rating.level - 1] = 1
+        add_to_rollups(session, {(rating.object_id, rating.day): delta})
+        if rating.level in BAD_LEVELS:
+            open_cases(session, [int(rating.id or 0)], local_day())
+    elif decision == "reject":
+        rating.flags = "rejected"
+    else:
+        raise EgovError(f"decision {decision!r}: use accept or reject")
+    session.add(rating)
+    session.flush()
+    audit(session, principal.actor, f"rating.review.{decision}", "rating", str(rating_id), note)
+    return rating
+
+
+def held_ratings(session: Session, limit: int = 500) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(
+            col(Rating.id),
+            col(AssessedObject.code),
+            col(Rating.day),
+            col(Rating.level),
+            col(Rating.flags),
+            col(Rating.created_at),
+        )
+        .join(AssessedObject, col(AssessedObject.id) == col(Rating.object_id))
+        .where(col(Rating.flags) == "burst")
+        .order_by(col(Rating.id))
+        .limit(limit)
+    ).all()
+    return [
+        {"id": r[0], "object": r[1], "day": r[2], "level": r[3], "flags": r[4], "created_at": r[5]}
+        for r in rows
+    ]

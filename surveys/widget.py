@@ -1,0 +1,240 @@
+"""The embeddable rating widget: `/widget/{object}?token=…&lang=zh-Hant|pt|en&channel=app|web|…`.
+
+One small page with inline CSS and JavaScript (no external resource; a strict
+Content-Security-Policy with a nonce), native radio buttons and checkboxes in fieldsets with
+legends (keyboard operable: Tab between groups, arrow keys within the level group), labels
+for every control, an aria-live status, and a honeypot field that people never see. Every
+dynamic text is HTML-escaped; data for the script is JSON with `<` escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlmodel import col
+
+from egov.models import AssessedObject
+from egov.settings import get_settings
+from surveys.deps import SessionDep
+from surveys.security import TokenError, server_secret, verify_token
+from surveys.service import LANGUAGES, questions
+
+NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+CHROME = {
+    "title": {"zh-Hant": "服務評價", "pt": "Avaliação do serviço", "en": "Rate this service"},
+    "invalid": {
+        "zh-Hant": "評價連結無效或已過期。",
+        "pt": "A ligação de avaliação é inválida ou expirou.",
+        "en": "This rating link is not valid or has expired.",
+    },
+    "level_required": {
+        "zh-Hant": "請選擇滿意程度。",
+        "pt": "Escolha um nível de satisfação.",
+        "en": "Please choose a level.",
+    },
+}
+
+
+def _t(table: dict[str, str], lang: str) -> str:
+    return html.escape(table.get(lang) or table.get("en") or "")
+
+
+def _page(lang: str, title: str, body: str, nonce: str, script: str = "") -> str:
+    css = (
+        "body{font:16px/1.5 system-ui,sans-serif;margin:0;padding:1rem;color:#1b1b1b;background:#fff;max-width:36rem}"
+        "fieldset{border:1px solid #767676;border-radius:.5rem;margin:0 0 1rem;padding:.5rem 1rem}"
+        "legend{font-weight:600;padding:0 .25rem}"
+        ".levels label,.drivers label{display:block;padding:.35rem .25rem;cursor:pointer}"
+        "input:focus-visible,textarea:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #005fcc;outline-offset:2px}"
+        "textarea{width:100%;box-sizing:border-box;font:inherit}"
+        "button{font:inherit;padding:.5rem 1.25rem;border-radius:.5rem;border:0;background:#005fcc;color:#fff;cursor:pointer}"
+        ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}"
+        ".err{color:#b00020}.langs{float:right;font-size:.9rem}.langs a{margin-left:.5rem}"
+    )
+    return (
+        f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<title>{title}</title><style nonce="{nonce}">{css}</style></head>'
+        f"<body>{body}{script}</body></html>"
+    )
+
+
+def _headers(nonce: str) -> dict[str, str]:
+    origins = " ".join(o.strip() for o in get_settings().allowed_origins.split(",") if o.strip())
+    csp = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; "
+        f"form-action 'self'; base-uri 'none'; frame-ancestors 'self'{(' ' + origins) if origins else ''}"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+SCRIPT = r"""
+(function(){
+  var cfg = JSON.parse(document.getElementById('cfg').textContent);
+  var form = document.getElementById('rating');
+  var status = document.getElementById('status');
+  var reasonMsg = document.getElementById('reason-msg');
+  function checked(name){ return Array.prototype.map.call(form.querySelectorAll('input[name="'+name+'"]:checked'), function(e){return e.value;}); }
+  form.addEventListener('submit', function(ev){
+    ev.preventDefault();
+    var level = checked('level')[0];
+    reasonMsg.textContent = '';
+    if(!level){ status.textContent = cfg.levelRequired; form.querySelector('input[name="level"]').focus(); return; }
+    var better = checked('better');
+    if(Number(level) <= 2 && better.length === 0){
+      reasonMsg.textContent = cfg.reasonRequired; form.querySelector('input[name="better"]').focus(); return;
+    }
+    var body = {token: cfg.token, level: Number(level), good: checked('good'), better: better,
+      comment: form.comment.value, channel: cfg.channel, language: cfg.lang,
+      question_version: cfg.version, website: form.website.value};
+    var button = form.querySelector('button'); button.disabled = true;
+    fetch(cfg.api, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
+      .then(function(r){ return r.json().then(function(j){ return {ok: r.ok, j: j}; }); })
+      .then(function(res){
+        if(res.ok){ form.hidden = true; status.textContent = cfg.thanks; status.setAttribute('data-receipt', res.j.receipt); }
+        else { button.disabled = false; status.textContent = cfg.error + (res.j && res.j.detail ? ' (' + (typeof res.j.detail === 'string' ? res.j.detail : 'invalid') + ')' : ''); }
+      })
+      .catch(function(){ button.disabled = false; status.textContent = cfg.error; });
+  });
+})();
+"""
+
+
+def render_widget(obj_code: str, obj_name: str, token: str, lang: str, channel: str, nonce: str) -> str:
+    q = questions()
+    p = q["prompts"]
+    levels = "".join(
+        f'<label><input type="radio" name="level" value="{k}" required> {_t(q["levels"][str(k)], lang)}</label>'
+        for k in (5, 4, 3, 2, 1)
+    )
+
+    def drivers(name: str) -> str:
+        return "".join(
+            f'<label><input type="checkbox" name="{name}" value="{html.escape(code)}"> {_t(texts, lang)}</label>'
+            for code, texts in q["drivers"].items()
+        )
+
+    langs = "".join(
+        f'<a href="?token={html.escape(token)}&amp;lang={code}&amp;channel={html.escape(channel)}" lang="{code}" hreflang="{code}">{label}</a>'
+        for code, label in (("zh-Hant", "中文"), ("pt", "Português"), ("en", "English"))
+        if code != lang
+    )
+    title = _t(CHROME["title"], lang)
+    body = (
+        f'<nav class="langs" aria-label="Language / 語言 / Língua">{langs}</nav>'
+        f"<main><h1>{title}</h1><p>{html.escape(obj_name or obj_code)}</p>"
+        '<form id="rating" novalidate>'
+        f'<fieldset class="levels" role="radiogroup" aria-required="true"><legend id="q">{_t(q["question"], lang)}</legend>{levels}</fieldset>'
+        f'<fieldset class="drivers"><legend>{_t(p["good"], lang)}</legend>{drivers("good")}</fieldset>'
+        f'<fieldset class="drivers" aria-describedby="reason-help reason-msg"><legend>{_t(p["better"], lang)}</legend>'
+        f'<p id="reason-help">{_t(p["reason_required"], lang)}</p>{drivers("better")}'
+        '<p id="reason-msg" class="err" role="alert"></p></fieldset>'
+        f'<label for="comment">{_t(p["comment"], lang)}</label>'
+        '<textarea id="comment" name="comment" rows="4" maxlength="1000"></textarea>'
+        '<div class="hp" aria-hidden="true"><label for="website">Website</label>'
+        '<input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>'
+        f'<p><button type="submit">{_t(p["submit"], lang)}</button></p>'
+        "</form>"
+        '<p id="status" role="status" aria-live="polite"></p></main>'
+    )
+    cfg = {
+        "token": token,
+        "lang": lang,
+        "channel": channel,
+        "version": q["version"],
+        "api": "/api/v1/ratings",
+        "thanks": p["thanks"].get(lang, ""),
+        "error": p["error"].get(lang, ""),
+        "reasonRequired": p["reason_required"].get(lang, ""),
+        "levelRequired": CHROME["level_required"].get(lang, ""),
+    }
+    data = (
+        json.dumps(cfg, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    script = (
+        f'<script id="cfg" type="application/json" nonce="{nonce}">{data}</script>'
+        f'<script nonce="{nonce}">{SCRIPT}</script>'
+    )
+    return _page(lang, title, body, nonce, script)
+
+
+def build_widget_router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get(
+        "/widget/{object_code}",
+        tags=["widget"],
+        response_class=HTMLResponse,
+        summary="The rating widget",
+        description=(
+            "A small accessible page for an app's web view or a site's iframe: the question, five levels, the "
+            "drivers, a comment, in Traditional Chinese, Portuguese or English; no external resources. The token "
+            "must be valid and issued for this object (else a 400 page). Public."
+        ),
+        responses={
+            200: {"content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}}},
+            400: {
+                "description": "invalid, expired or other object's token",
+                "content": {"text/html": {"example": "<p>…</p>"}},
+            },
+            404: {"description": "unknown object", "content": {"text/html": {"example": "<p>…</p>"}}},
+            429: {
+                "description": "rate limit",
+                "content": {"application/json": {"example": {"detail": "too many requests"}}},
+            },
+        },
+    )
+    def widget(
+        object_code: str,
+        session: SessionDep,
+        token: Annotated[str, Query(max_length=600, description="The rating token of the transaction.")] = "",
+        lang: Annotated[str, Query(description="zh-Hant, pt or en.")] = "zh-Hant",
+        channel: Annotated[
+            str, Query(pattern="^(app|web|kiosk|counter)$", description="Where it is shown.")
+        ] = "web",
+    ) -> HTMLResponse:
+        lang = lang if lang in LANGUAGES else "zh-Hant"
+        nonce = secrets.token_urlsafe(16)
+        headers = _headers(nonce)
+        row: Any = session.execute(
+            select(
+                col(AssessedObject.id),
+                col(AssessedObject.name_zh),
+                col(AssessedObject.name_pt),
+                col(AssessedObject.name_en),
+            ).where(col(AssessedObject.code) == object_code)
+        ).first()
+        problem = ""
+        status = 400
+        if row is None:
+            problem, status = "unknown object", 404
+        else:
+            try:
+                claims = verify_token(server_secret(session), token)
+                if claims.object_id != row.id:
+                    problem = "token of another object"
+            except TokenError:
+                problem = "invalid token"
+        if problem:
+            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="alert">{_t(CHROME["invalid"], lang)}</p></main>'
+            return HTMLResponse(
+                _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=status, headers=headers
+            )
+        name = getattr(row, NAME_COLUMN[lang]) or row.name_en or object_code
+        return HTMLResponse(render_widget(object_code, name, token, lang, channel, nonce), headers=headers)
+
+    return r
