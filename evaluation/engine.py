@@ -413,7 +413,10 @@ def _impute(
         if history:
             hist = pd.DataFrame([h[node.code].reindex(x.index) for h in history]).reset_index(drop=True)
         sup = supplied[node.code] if supplied is not None and node.code in supplied.columns else None
-        out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
+        try:
+            out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
+        except EgovError as exc:
+            raise EgovError(f"indicator '{node.code}': {exc.message}", exc.problems) from exc
     return out
 
 
