@@ -119,6 +119,8 @@ class SourceFile:
 
 
 def _mb(n: float) -> str:
+    if n < 1_000_000:
+        return f"{int(n)} bytes"
     return f"{n / 1_000_000:.1f} MB" if n < 1e9 else f"{n / 1e9:.1f} GB"
 
 
@@ -133,8 +135,8 @@ def read_source(path: Path, kinds: Iterable[str]) -> SourceFile:
     size = path.stat().st_size
     if size > limit:
         raise EgovError(
-            f"{path.name}: the file is {_mb(size)} ({size} bytes); the import limit is {_mb(limit)} "
-            f"({limit} bytes, setting EGOV_MAX_IMPORT_BYTES)"
+            f"{path.name}: the file is {_mb(size)}; the import limit is {_mb(limit)} "
+            "(setting EGOV_MAX_IMPORT_BYTES)"
         )
     suffix = path.suffix.lower()
     if suffix in REFUSED_SUFFIXES:
@@ -515,7 +517,8 @@ def _check_value(
         what = f"{kind}.{sub}" if sub else kind
         problems.add(
             where,
-            f"indicator {node.code} does not apply to {obj} (a {what} object; it applies to {node.applies_to})",
+            f"indicator {node.code} does not apply to {obj} (kind {what}); it applies to "
+            f"{node.applies_to} objects only",
         )
         return None
     if node.valid_range is not None:
@@ -1130,17 +1133,18 @@ def _register_table_xlsx(src: SourceFile, problems: Problems) -> _Table:
     for r in range(2, ws.max_row + 1):
         vals: list[Any] = []
         locs: list[str] = []
+        broken = False
         for c in range(1, len(header) + 1):
             cell = ws.cell(r, c)
             bad = _cell_problem(cell)
             loc = _where(ws, cell)
             if bad:
                 problems.add(loc, bad)
-                vals.append(None)
-            else:
-                vals.append(cell.value)
+                broken = True
+            vals.append(cell.value)
             locs.append(loc)
-        table.rows.append((vals, locs))
+        if not broken:  # a row with a formula or an error value is reported once, above
+            table.rows.append((vals, locs))
     return table
 
 
@@ -1217,6 +1221,7 @@ def _register_from_table(table: _Table, problems: Problems) -> tuple[dict[str, d
         for k, lang in _NAME_COLUMNS.items():
             if k in cols:
                 where[(tname, code, f"name.{lang}")] = locs[cols[k]]
+                where.setdefault((tname, code, "name"), locs[cols[k]])
     return register, where
 
 
