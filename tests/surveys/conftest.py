@@ -19,7 +19,9 @@ class Env:
         return {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
 
     def token(self, obj: str = "ONE_ACCOUNT", ref: str = "T-1", who: str = "department", **extra: Any) -> str:
-        r = self.client.post("/api/v1/tokens", json={"object": obj, "transaction_ref": ref, **extra}, headers=self.auth(who))
+        r = self.client.post(
+            "/api/v1/tokens", json={"object": obj, "transaction_ref": ref, **extra}, headers=self.auth(who)
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["token"])
 

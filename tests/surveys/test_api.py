@@ -127,19 +127,31 @@ def test_token_refusals(api: Env) -> None:
     assert c.post("/api/v1/tokens", json=body, headers=api.auth("department")).status_code == 403  # DSAT's
     assert c.post("/api/v1/tokens", json=body, headers=api.auth("other_department")).status_code == 200
     assert (
-        c.post("/api/v1/tokens", json={"object": "NOPE", "transaction_ref": "X"}, headers=api.auth("department")).status_code
+        c.post(
+            "/api/v1/tokens", json={"object": "NOPE", "transaction_ref": "X"}, headers=api.auth("department")
+        ).status_code
         == 404
     )
     # infrastructure is not rated by citizens
-    infra = c.post("/api/v1/tokens", json={"object": "GOV_CLOUD", "transaction_ref": "X"}, headers=api.auth("department"))
+    infra = c.post(
+        "/api/v1/tokens", json={"object": "GOV_CLOUD", "transaction_ref": "X"}, headers=api.auth("department")
+    )
     assert infra.status_code in (403, 404, 422)
 
 
 def test_batch_ratings(api: Env) -> None:
     c = api.client
     items = [{"object": "ONE_ACCOUNT", "transaction_ref": f"B-{i}"} for i in range(20)]
-    toks = [t["token"] for t in c.post("/api/v1/tokens/batch", json={"items": items}, headers=api.auth("department")).json()["items"]]
-    ratings = [{"token": t, "level": 1 + i % 5, **({"better": ["other"]} if i % 5 < 2 else {})} for i, t in enumerate(toks)]
+    toks = [
+        t["token"]
+        for t in c.post("/api/v1/tokens/batch", json={"items": items}, headers=api.auth("department")).json()[
+            "items"
+        ]
+    ]
+    ratings = [
+        {"token": t, "level": 1 + i % 5, **({"better": ["other"]} if i % 5 < 2 else {})}
+        for i, t in enumerate(toks)
+    ]
     ratings.append(ratings[0])  # the same token twice in one request
     r = c.post("/api/v1/ratings/batch", json={"items": ratings})
     assert r.status_code == 200
@@ -173,24 +185,50 @@ def test_burst_is_held_until_reviewed(api: Env, monkeypatch: pytest.MonkeyPatch)
     held = client.get("/api/v1/ratings/held", headers=api.auth("assessor")).json()
     assert len(held) == 2
     h = api.auth("assessor")
-    assert client.post(f"/api/v1/ratings/{held[0]['id']}/review", json={"decision": "accept"}, headers=h).status_code == 200
-    assert client.post(f"/api/v1/ratings/{held[1]['id']}/review", json={"decision": "reject", "note": "bot"}, headers=h).status_code == 200
-    assert client.post(f"/api/v1/ratings/{held[1]['id']}/review", json={"decision": "accept"}, headers=h).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/ratings/{held[0]['id']}/review", json={"decision": "accept"}, headers=h
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/ratings/{held[1]['id']}/review", json={"decision": "reject", "note": "bot"}, headers=h
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/ratings/{held[1]['id']}/review", json={"decision": "accept"}, headers=h
+        ).status_code
+        == 409
+    )
     assert _rollup() == [0, 0, 0, 0, 4]
     actions = [a["action"] for a in client.get("/api/v1/audit", headers=h).json()]
-    assert actions.count("rating.flag") == 2 and "rating.review.accept" in actions and "rating.review.reject" in actions
+    assert (
+        actions.count("rating.flag") == 2
+        and "rating.review.accept" in actions
+        and "rating.review.reject" in actions
+    )
 
 
 def test_size_limit_and_rate_limits(api: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     client = make_client(monkeypatch, max_body_bytes="2000", rate_limit_client="5")
-    big = client.post("/api/v1/ratings", content=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"})
+    big = client.post(
+        "/api/v1/ratings", content=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"}
+    )
     assert big.status_code == 413
 
     def chunks():  # no Content-Length: counted while streaming
         for _ in range(10):
             yield b" " * 500
 
-    assert client.post("/api/v1/ratings", content=chunks(), headers={"Content-Type": "application/json"}).status_code == 413
+    assert (
+        client.post(
+            "/api/v1/ratings", content=chunks(), headers={"Content-Type": "application/json"}
+        ).status_code
+        == 413
+    )
     codes = [client.get("/api/v1/questions").status_code for _ in range(10)]
     assert 429 in codes
     limited = client.get("/api/v1/questions")
@@ -198,7 +236,11 @@ def test_size_limit_and_rate_limits(api: Env, monkeypatch: pytest.MonkeyPatch) -
     # per issuer: tokens and ratings of one department key
     client2 = make_client(monkeypatch, rate_limit_client="100000", rate_limit_issuer="3")
     codes = [
-        client2.post("/api/v1/tokens", json={"object": "ONE_ACCOUNT", "transaction_ref": f"L{i}"}, headers=api.auth("department")).status_code
+        client2.post(
+            "/api/v1/tokens",
+            json={"object": "ONE_ACCOUNT", "transaction_ref": f"L{i}"},
+            headers=api.auth("department"),
+        ).status_code
         for i in range(5)
     ]
     assert codes[:3] == [200] * 3 and codes[3] == 429
@@ -299,7 +341,11 @@ def test_widget_is_escaped_accessible_and_trilingual(api: Env) -> None:
     from egov.db import session_scope
 
     with session_scope() as s:
-        s.execute(text("UPDATE assessed_object SET name_en = '<script>alert(1)</script>' WHERE code = 'ONE_ACCOUNT'"))
+        s.execute(
+            text(
+                "UPDATE assessed_object SET name_en = '<script>alert(1)</script>' WHERE code = 'ONE_ACCOUNT'"
+            )
+        )
     tok = api.token()
     page = api.client.get(f"/widget/ONE_ACCOUNT?token={tok}&lang=en")
     assert page.status_code == 200
@@ -321,9 +367,19 @@ def test_openapi_every_endpoint_documented(api: Env) -> None:
         for method, op in ops.items():
             assert op.get("summary"), f"{method} {path}: no summary"
             assert op.get("description"), f"{method} {path}: no description"
-            examples = [c.get("example") for resp in op["responses"].values() for c in resp.get("content", {}).values()]
+            examples = [
+                c.get("example")
+                for resp in op["responses"].values()
+                for c in resp.get("content", {}).values()
+            ]
             assert any(e is not None for e in examples), f"{method} {path}: no response example"
-            ref = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+            ref = (
+                op.get("requestBody", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema", {})
+                .get("$ref")
+            )
             if ref:
                 name = ref.rsplit("/", 1)[-1]
                 schema = schemas[name]
