@@ -1,7 +1,10 @@
 """Validation of framework files: every bad file is reported with key path and message.
 
-Each case starts from the small valid framework VALID below, applies one mutation and
-checks that the expected "key.path: message" problem is among the reported problems.
+Each case starts from the small valid framework VALID below (docs/framework-format.md:
+`[framework]` identity, `[index]`, `[methods]` defaults, categories → dimensions →
+indicators with per-node methods), applies one mutation and checks that the expected
+"key.path: message" problem is among the reported problems. Lists of known methods are
+taken from the registries, so that adding a method does not break these tests.
 """
 
 from __future__ import annotations
@@ -11,9 +14,16 @@ from collections.abc import Callable
 import pytest
 
 from egov.errors import EgovError
+from evaluation.registry import AGGREGATE_STAGES, DEFAULTS, INDICATOR_STAGES, STAGES
 from indicators.framework import load_framework, parse_framework
 
 NAMES = '{ zh-Hant = "名稱", pt = "Nome", en = "Name" }'
+
+
+def known(stage: str) -> str:
+    """The "(known: …)" list of a stage's methods, as the loader writes it."""
+    return ", ".join(sorted(STAGES[stage]))
+
 
 VALID = """\
 # a small framework: 2 categories, 3 dimensions, 5 indicators
@@ -21,8 +31,16 @@ VALID = """\
 code = "test-fw"
 version = "1"
 name = { zh-Hant = "測試框架", pt = "Quadro de teste", en = "Test framework" }
-rollup = "mean"
+
+[index]
+code = "idx"
+aggregation = "arithmetic"
+weighting = "manual"
+
+[methods]
 normalisation = { method = "minmax", lower = 0, upper = 100 }
+imputation = "none"
+rollup = "mean"
 
 [categories.infra]
 name = { zh-Hant = "基礎設施", pt = "Infra-estruturas", en = "Infrastructure" }
@@ -52,6 +70,7 @@ rationale = "§1 recovery"
 name = { zh-Hant = "應用服務", pt = "Aplicações", en = "Applications" }
 weight = 2
 aggregation = "arithmetic"
+min_coverage = 0.5
 applies_to = "application"
 
 [categories.application.dimensions.satisfaction]
@@ -84,10 +103,16 @@ unit = "%"
 direction = 1
 source = "metric"
 target = 80
+denominator = "population"
+denomination = { method = "divide", scale = 1000 }
 rationale = "§2 take-up"
 """
 
+FRAMEWORK = "[framework]\n"
+INDEX = "[index]\n"
+METHODS = "[methods]\n"
 INFRA = "[categories.infra]\n"
+APP = "[categories.application]\n"
 AVAIL = "[categories.infra.dimensions.avail]\n"
 UPTIME = "[categories.infra.dimensions.avail.indicators.uptime]\n"
 MTTR = "[categories.infra.dimensions.avail.indicators.mttr]\n"
@@ -146,6 +171,11 @@ def drop_key(header: str, key: str) -> Mutation:
     return apply
 
 
+def top_level(line: str, then: Mutation) -> Mutation:
+    """Put a key at the top level (before every table), after another mutation."""
+    return lambda text: line + "\n" + then(text)
+
+
 def append(extra: str) -> Mutation:
     return lambda text: text + "\n" + extra
 
@@ -182,7 +212,17 @@ def test_base_framework_is_valid() -> None:
     assert fw.indicator_codes == ["uptime", "mttr", "csat", "bad_rate", "takeup"]
     assert fw.nodes["mttr"].applies_to == "infrastructure"  # inherited
     assert fw.nodes["csat"].measure == "share_satisfied"
-    assert fw.index_code == "index"
+    assert fw.index_code == "idx"
+    assert fw.index.name == fw.name  # [index] without a name takes the framework's
+    assert fw.index.methods == {"aggregation": {"method": "arithmetic"}, "weighting": {"method": "manual"}}
+    assert fw.methods == {
+        "normalisation": {"method": "minmax", "lower": 0.0, "upper": 100.0},
+        "imputation": {"method": "none"},
+        "rollup": {"method": "mean"},
+    }
+    assert fw.nodes["application"].min_coverage == 0.5
+    assert fw.nodes["takeup"].denominator == "population"
+    assert fw.nodes["takeup"].methods == {"denomination": {"method": "divide", "scale": 1000.0}}
 
 
 def test_helpers_touch_the_intended_table() -> None:
@@ -196,7 +236,7 @@ def test_helpers_touch_the_intended_table() -> None:
 CASES: list[tuple[str, Mutation, str, str]] = [
     # unknown keys
     ("unknown top-level key", append('[metadata]\nauthor = "x"\n'), "metadata", "unknown key"),
-    ("unknown framework key", after("[framework]\n", 'author = "x"'), "framework.author", "unknown key"),
+    ("unknown framework key", after(FRAMEWORK, 'author = "x"'), "framework.author", "unknown key"),
     ("unknown category key", after(INFRA, 'colour = "red"'), "categories.infra.colour", "unknown key"),
     (
         "unknown dimension key",
@@ -231,7 +271,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "category code equal to the index code",
-        after("[framework]\n", 'index_code = "application"'),
+        set_key(INDEX, "code", '"application"'),
         "categories.application",
         "duplicate code 'application': it is the index code",
     ),
@@ -242,17 +282,19 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "'take up' is not a valid code",
     ),
     (
-        "code starting with a digit",
-        sub("indicators.takeup]", "indicators.9lives]"),
-        "categories.application.dimensions.uptake.indicators.9lives",
-        "is not a valid code (start with a letter",
+        # codes may start with a digit (test_code_starting_with_a_digit_is_accepted), not with '-'
+        "code starting with a hyphen",
+        sub("indicators.takeup]", "indicators.-lives]"),
+        "categories.application.dimensions.uptake.indicators.-lives",
+        "'-lives' is not a valid code (letters, digits, '_' and '-' only, starting with a letter or digit)",
     ),
     (
         "invalid index code",
-        after("[framework]\n", 'index_code = "the index"'),
-        "framework.index_code",
+        set_key(INDEX, "code", '"the index"'),
+        "index.code",
         "'the index' is not a valid code",
     ),
+    ("index code not a string", set_key(INDEX, "code", "7"), "index.code", "must be a string, not 7"),
     # names
     ("missing names of an indicator", drop_key(MTTR, "name"), f"{P_MTTR}.name", "missing names"),
     (
@@ -261,7 +303,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "categories.infra.dimensions.avail.name",
         "missing names",
     ),
-    ("missing framework name", drop_key("[framework]\n", "name"), "framework.name", "missing names"),
+    ("missing framework name", drop_key(FRAMEWORK, "name"), "framework.name", "missing names"),
     (
         "missing language",
         set_key(MTTR, "name", '{ zh-Hant = "恢復時間", en = "MTTR" }'),
@@ -285,27 +327,32 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     (
         "unknown aggregation method",
         set_key(INFRA, "aggregation", '"median"'),
-        "categories.infra.aggregation",
-        "unknown aggregation method 'median' (known: arithmetic, geometric, harmonic)",
+        "categories.infra.aggregation.method",
+        f"unknown aggregation method 'median' (known: {known('aggregation')})",
     ),
     (
         "unknown index aggregation",
-        after("[framework]\n", 'aggregation = "sum"'),
-        "framework.aggregation",
-        "unknown aggregation method 'sum'",
+        set_key(INDEX, "aggregation", '"sum"'),
+        "index.aggregation.method",
+        f"unknown aggregation method 'sum' (known: {known('aggregation')})",
     ),
-    ("unknown rollup", set_key("[framework]\n", "rollup", '"avg"'), "framework.rollup", "unknown roll-up"),
+    (
+        "unknown rollup",
+        set_key(METHODS, "rollup", '"avg"'),
+        "methods.rollup.method",
+        f"unknown roll-up method 'avg' (known: {known('rollup')})",
+    ),
     (
         "unknown normalisation method",
-        set_key(MTTR, "normalisation", '{ method = "zscore" }'),
+        set_key(MTTR, "normalisation", '{ method = "zscores" }'),
         f"{P_MTTR}.normalisation.method",
-        "unknown normalisation method 'zscore'",
+        f"unknown normalisation method 'zscores' (known: {known('normalisation')})",
     ),
     (
         "unknown default normalisation method",
-        set_key("[framework]\n", "normalisation", '"rank"'),
-        "framework.normalisation.method",
-        "unknown normalisation method 'rank'",
+        set_key(METHODS, "normalisation", '"ranking"'),
+        "methods.normalisation.method",
+        f"unknown normalisation method 'ranking' (known: {known('normalisation')})",
     ),
     (
         "normalisation without method",
@@ -314,10 +361,10 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "missing",
     ),
     (
-        "normalisation not a table",
+        "normalisation neither a name nor a table",
         set_key(MTTR, "normalisation", "5"),
         f"{P_MTTR}.normalisation",
-        "must be a table",
+        'must be a method name or a table such as { method = "minmax" }',
     ),
     (
         "unknown normalisation parameter",
@@ -357,8 +404,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "minmax lower == upper",
-        set_key("[framework]\n", "normalisation", '{ method = "minmax", lower = 1, upper = 1 }'),
-        "framework.normalisation.upper",
+        set_key(METHODS, "normalisation", '{ method = "minmax", lower = 1, upper = 1 }'),
+        "methods.normalisation.upper",
         "must be greater than lower",
     ),
     (
@@ -533,13 +580,313 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "missing table [framework]",
     ),
     ("framework not a table", sub("[framework]\n", 'framework = "x"\n[fw]\n'), "framework", "missing table"),
-    ("missing framework code", drop_key("[framework]\n", "code"), "framework.code", "missing"),
-    ("missing framework version", drop_key("[framework]\n", "version"), "framework.version", "missing"),
+    ("missing framework code", drop_key(FRAMEWORK, "code"), "framework.code", "missing"),
+    ("missing framework version", drop_key(FRAMEWORK, "version"), "framework.version", "missing"),
     (
         "framework version of the wrong type",
-        set_key("[framework]\n", "version", "[1]"),
+        set_key(FRAMEWORK, "version", "[1]"),
         "framework.version",
         "must be a string",
+    ),
+    # --- the old format (before [index] and [methods]) is reported, not silently ignored --
+    (
+        "old [framework] rollup",
+        after(FRAMEWORK, 'rollup = "mean"'),
+        "framework.rollup",
+        "unknown key (allowed: code, description, name, source, version)",
+    ),
+    (
+        "old [framework] index_code",
+        after(FRAMEWORK, 'index_code = "i"'),
+        "framework.index_code",
+        "unknown key",
+    ),
+    (
+        "old [framework] normalisation",
+        after(FRAMEWORK, 'normalisation = "minmax"'),
+        "framework.normalisation",
+        "unknown key (allowed: ",
+    ),
+    # --- [index] -------------------------------------------------------------------------
+    (
+        "unknown key in [index]",
+        after(INDEX, "weight = 2"),
+        "index.weight",
+        "unknown key (allowed: aggregation, code, min_coverage, name, weighting)",
+    ),
+    ("rollup in [index]", after(INDEX, 'rollup = "mean"'), "index.rollup", "unknown key (allowed: "),
+    (
+        "[index] not a table",
+        top_level('index = "idx"', sub(INDEX, "[ix]\n")),
+        "index",
+        "must be a table",
+    ),
+    (
+        "unknown index weighting",
+        set_key(INDEX, "weighting", '"votes"'),
+        "index.weighting.method",
+        f"unknown weighting method 'votes' (known: {known('weighting')})",
+    ),
+    (
+        "index names incomplete",
+        after(INDEX, 'name = { en = "Index" }'),
+        "index.name.pt",
+        "missing name",
+    ),
+    (
+        "index min_coverage > 1",
+        after(INDEX, "min_coverage = 1.5"),
+        "index.min_coverage",
+        "must be between 0 and 1",
+    ),
+    # --- [methods] -----------------------------------------------------------------------
+    (
+        "unknown key in [methods]",
+        after(METHODS, 'normalization = "rank"'),
+        "methods.normalization",
+        "unknown key (allowed: aggregation, denomination, imputation, min_coverage, normalisation, "
+        "rollup, screening, treatment, weighting)",
+    ),
+    (
+        "[methods] not a table",
+        top_level("methods = 1", sub(METHODS, "[m]\n")),
+        "methods",
+        "must be a table",
+    ),
+    (
+        "unknown treatment method in [methods]",
+        after(METHODS, 'treatment = "x"'),
+        "methods.treatment.method",
+        f"unknown outlier treatment method 'x' (known: {known('treatment')})",
+    ),
+    (
+        "unknown imputation method in [methods]",
+        set_key(METHODS, "imputation", '"hot_deck"'),
+        "methods.imputation.method",
+        f"unknown imputation method 'hot_deck' (known: {known('imputation')})",
+    ),
+    (
+        "unknown denomination method in [methods]",
+        after(METHODS, 'denomination = "per_capita"'),
+        "methods.denomination.method",
+        f"unknown denomination method 'per_capita' (known: {known('denomination')})",
+    ),
+    (
+        "unknown weighting method in [methods]",
+        after(METHODS, 'weighting = { method = "votes" }'),
+        "methods.weighting.method",
+        f"unknown weighting method 'votes' (known: {known('weighting')})",
+    ),
+    (
+        "unknown aggregation method in [methods]",
+        after(METHODS, "aggregation = { method = 3 }"),
+        "methods.aggregation.method",
+        f"unknown aggregation method 3 (known: {known('aggregation')})",
+    ),
+    (
+        "method table without method in [methods]",
+        after(METHODS, "treatment = {}"),
+        "methods.treatment.method",
+        "missing",
+    ),
+    (
+        "min_coverage in [methods] > 1",
+        after(METHODS, "min_coverage = 2"),
+        "methods.min_coverage",
+        "must be between 0 and 1",
+    ),
+    (
+        "min_coverage in [methods] not a number",
+        after(METHODS, 'min_coverage = "90%"'),
+        "methods.min_coverage",
+        "must be a number between 0 and 1, not '90%'",
+    ),
+    (
+        "screening with an unknown key",
+        after(METHODS, "screening = { min_cov = 0.5 }"),
+        "methods.screening.min_cov",
+        "unknown key (allowed: min_coverage)",
+    ),
+    (
+        "screening min_coverage > 1",
+        after(METHODS, "screening = { min_coverage = 1.5 }"),
+        "methods.screening.min_coverage",
+        "must be between 0 and 1",
+    ),
+    (
+        "screening min_coverage < 0",
+        after(METHODS, "screening = { min_coverage = -0.1 }"),
+        "methods.screening.min_coverage",
+        "must be between 0 and 1",
+    ),
+    (
+        "screening not a table",
+        after(METHODS, "screening = 0.9"),
+        "methods.screening",
+        "must be a table such as { min_coverage = 0.9 }",
+    ),
+    # --- per-node methods ----------------------------------------------------------------
+    (
+        "unknown treatment method of an indicator",
+        after(MTTR, 'treatment = "x"'),
+        f"{P_MTTR}.treatment.method",
+        f"unknown outlier treatment method 'x' (known: {known('treatment')})",
+    ),
+    (
+        "unknown imputation method of an indicator",
+        after(MTTR, 'imputation = "zero"'),
+        f"{P_MTTR}.imputation.method",
+        f"unknown imputation method 'zero' (known: {known('imputation')})",
+    ),
+    (
+        "unknown denomination method of an indicator",
+        set_key(TAKEUP, "denomination", '"ratio"'),
+        f"{P_TAKEUP}.denomination.method",
+        f"unknown denomination method 'ratio' (known: {known('denomination')})",
+    ),
+    (
+        "unknown weighting method of a dimension",
+        after(AVAIL, 'weighting = "votes"'),
+        "categories.infra.dimensions.avail.weighting.method",
+        f"unknown weighting method 'votes' (known: {known('weighting')})",
+    ),
+    (
+        "imputation parameter missing",
+        after(MTTR, 'imputation = { method = "group_mean" }'),
+        f"{P_MTTR}.imputation.by",
+        "required by method 'group_mean'",
+    ),
+    (
+        "imputation parameter unknown",
+        after(MTTR, 'imputation = { method = "mean", by = "peer_group" }'),
+        f"{P_MTTR}.imputation.by",
+        "unknown parameter for method 'mean' (allowed: none)",
+    ),
+    (
+        "imputation parameter of the wrong type",
+        after(MTTR, 'imputation = { method = "group_median", by = 3 }'),
+        f"{P_MTTR}.imputation.by",
+        "must be a string, not 3",
+    ),
+    (
+        "treatment parameter unknown",
+        after(MTTR, 'treatment = { method = "none", winmax = 3 }'),
+        f"{P_MTTR}.treatment.winmax",
+        "unknown parameter for method 'none' (allowed: none)",
+    ),
+    (
+        "normalisation parameter out of range",
+        set_key(MTTR, "normalisation", '{ method = "zscore", sd = 0 }'),
+        f"{P_MTTR}.normalisation.sd",
+        "must be > 0",
+    ),
+    (
+        "denomination scale <= 0",
+        set_key(TAKEUP, "denomination", '{ method = "divide", scale = -1000 }'),
+        f"{P_TAKEUP}.denomination.scale",
+        "must be > 0",
+    ),
+    (
+        "aggregation parameter of the wrong type",
+        after(AVAIL, 'aggregation = { method = "generalised", p = "2" }'),
+        "categories.infra.dimensions.avail.aggregation.p",
+        "must be a number, not '2'",
+    ),
+    (
+        "aggregation on an indicator",
+        after(MTTR, 'aggregation = "geometric"'),
+        f"{P_MTTR}.aggregation",
+        "unknown key (allowed: applies_to, denomination, denominator, description, direction, imputation, "
+        "measure, name, normalisation, range, rationale, source, target, treatment, unit, weight)",
+    ),
+    ("weighting on an indicator", after(MTTR, 'weighting = "equal"'), f"{P_MTTR}.weighting", "unknown key"),
+    (
+        "min_coverage on an indicator",
+        after(MTTR, "min_coverage = 0.5"),
+        f"{P_MTTR}.min_coverage",
+        "unknown key",
+    ),
+    (
+        "normalisation on a dimension",
+        after(AVAIL, 'normalisation = "rank"'),
+        "categories.infra.dimensions.avail.normalisation",
+        "unknown key (allowed: aggregation, applies_to, description, dimensions, indicators, min_coverage, "
+        "name, weight, weighting)",
+    ),
+    (
+        "treatment on a category",
+        after(INFRA, 'treatment = "none"'),
+        "categories.infra.treatment",
+        "unknown key",
+    ),
+    ("rollup on a category", after(INFRA, 'rollup = "min"'), "categories.infra.rollup", "unknown key"),
+    # --- min_coverage of an aggregate ----------------------------------------------------
+    (
+        "aggregate min_coverage > 1",
+        set_key(APP, "min_coverage", "1.5"),
+        "categories.application.min_coverage",
+        "must be between 0 and 1",
+    ),
+    (
+        "aggregate min_coverage < 0",
+        after(SAT, "min_coverage = -0.5"),
+        "categories.application.dimensions.satisfaction.min_coverage",
+        "must be between 0 and 1",
+    ),
+    (
+        "aggregate min_coverage as a percentage string",
+        set_key(APP, "min_coverage", '"50%"'),
+        "categories.application.min_coverage",
+        "must be a number between 0 and 1, not '50%'",
+    ),
+    (
+        "aggregate min_coverage true",
+        set_key(APP, "min_coverage", "true"),
+        "categories.application.min_coverage",
+        "must be a number between 0 and 1, not True",
+    ),
+    # --- denominator ---------------------------------------------------------------------
+    (
+        "empty denominator",
+        set_key(TAKEUP, "denominator", '""'),
+        f"{P_TAKEUP}.denominator",
+        "must name a unit attribute column or another indicator",
+    ),
+    (
+        "blank denominator",
+        set_key(TAKEUP, "denominator", '"  "'),
+        f"{P_TAKEUP}.denominator",
+        "must name a unit attribute column or another indicator",
+    ),
+    (
+        "denominator not a string",
+        set_key(TAKEUP, "denominator", "1000"),
+        f"{P_TAKEUP}.denominator",
+        "must name a unit attribute column or another indicator",
+    ),
+    (
+        "denominator naming the indicator itself",
+        set_key(TAKEUP, "denominator", '"takeup"'),
+        f"{P_TAKEUP}.denominator",
+        "an indicator cannot be divided by itself",
+    ),
+    (
+        "denominator naming a dimension",
+        set_key(TAKEUP, "denominator", '"avail"'),
+        f"{P_TAKEUP}.denominator",
+        "'avail' is an aggregate, not a variable or indicator",
+    ),
+    (
+        "denominator naming the index",
+        set_key(TAKEUP, "denominator", '"idx"'),
+        f"{P_TAKEUP}.denominator",
+        "'idx' is an aggregate, not a variable or indicator",
+    ),
+    (
+        "denominator naming a denominated indicator",
+        after(MTTR, 'denominator = "takeup"'),
+        f"{P_MTTR}.denominator",
+        "'takeup' is itself denominated; divide by a raw variable",
     ),
 ]
 
@@ -564,13 +911,14 @@ def test_duplicate_code_names_both_paths() -> None:
 
 
 def test_numeric_version_is_accepted() -> None:
-    fw = parse_framework(set_key("[framework]\n", "version", "2026.1")(VALID))
+    fw = parse_framework(set_key(FRAMEWORK, "version", "2026.1")(VALID))
     assert fw.version == "2026.1"
 
 
 def test_string_normalisation_shorthand_is_accepted() -> None:
     fw = parse_framework(set_key(MTTR, "normalisation", '"none"')(VALID))
-    assert fw.nodes["mttr"].normalisation == {"method": "none"}
+    assert fw.nodes["mttr"].methods == {"normalisation": {"method": "none"}}
+    assert fw.method_of("mttr", "normalisation") == {"method": "none"}
 
 
 def test_valid_subkind_inside_parent_is_accepted() -> None:
@@ -642,24 +990,235 @@ def test_all_problems_are_reported_at_once() -> None:
         set_key(INFRA, "aggregation", '"median"'),
         set_key(UPTIME, "normalisation", '{ method = "goalposts", min = 100, max = 99 }'),
         set_key(MTTR, "name", '{ zh-Hant = "恢復時間", en = "MTTR", fr = "x" }'),
+        after(METHODS, 'treatment = "x"\nscreening = { min_coverage = 2 }'),
+        after(INDEX, "min_coverage = -1"),
+        set_key(TAKEUP, "denominator", '"takeup"'),
     )(VALID)
     with pytest.raises(EgovError) as info:
         parse_framework(text, origin="bad.toml")
     problems = info.value.problems
     assert sorted(problems) == sorted(
         [
-            "metadata: unknown key (allowed at the top level: categories, framework)",
+            "metadata: unknown key (allowed at the top level: categories, framework, index, methods)",
             f"{P_CSAT}.weight: must be > 0",
             f"{P_MTTR}.direction: must be 1 or -1, not 'up'",
             f"{P_TAKEUP}.rationale: missing",
-            "categories.infra.aggregation: unknown aggregation method 'median' "
-            "(known: arithmetic, geometric, harmonic)",
+            "categories.infra.aggregation.method: unknown aggregation method 'median' "
+            f"(known: {known('aggregation')})",
             f"{P_UPTIME}.normalisation.max: must be greater than min (use direction = -1 to reverse)",
             f"{P_MTTR}.name.fr: unknown language (allowed: zh-Hant, pt, en)",
             f"{P_MTTR}.name.pt: missing name",
+            f"methods.treatment.method: unknown outlier treatment method 'x' (known: {known('treatment')})",
+            "methods.screening.min_coverage: must be between 0 and 1",
+            "index.min_coverage: must be between 0 and 1",
+            f"{P_TAKEUP}.denominator: an indicator cannot be divided by itself",
         ]
     )
-    assert len(problems) == 8
-    assert info.value.message == "bad.toml: invalid framework (8 problems)"
+    assert len(problems) == 12
+    assert info.value.message == "bad.toml: invalid framework (12 problems)"
     # str() lists every problem, one a line
-    assert str(info.value).count("\n  - ") == 8
+    assert str(info.value).count("\n  - ") == 12
+
+
+# --- what the new format accepts -----------------------------------------------------------
+def test_code_starting_with_a_digit_is_accepted() -> None:
+    text = both(
+        sub("indicators.takeup]", "indicators.9lives]"),
+        lambda t: t.replace("[categories.infra", "[categories.1infra"),
+        set_key(INDEX, "code", '"2026"'),
+    )(VALID)
+    fw = parse_framework(text)
+    assert "9lives" in fw.indicator_codes
+    assert fw.nodes["9lives"].parent == "uptake"
+    assert [c.code for c in fw.categories] == ["1infra", "application"]
+    assert fw.index_code == "2026"
+
+
+def test_old_format_is_not_silently_accepted() -> None:
+    old = VALID.replace(INDEX, "").replace(METHODS, "").replace('code = "idx"\n', 'index_code = "idx"\n')
+    problems = problems_of(old)
+    assert "framework.index_code: unknown key (allowed: code, description, name, source, version)" in problems
+    assert "framework.rollup: unknown key (allowed: code, description, name, source, version)" in problems
+
+
+def test_index_and_methods_tables_are_optional() -> None:
+    start, end = VALID.index(INDEX), VALID.index(INFRA)
+    fw = parse_framework(VALID[:start] + VALID[end:])
+    assert fw.index_code == "index"
+    assert fw.index.name == fw.name
+    assert fw.methods == {}
+    for stage, default in DEFAULTS.items():
+        assert fw.default(stage) == default
+    assert fw.screening is None
+    assert fw.min_coverage_of("index") == 0.0
+    assert fw.rollup == "mean"
+
+
+def test_index_table_sets_the_index_node() -> None:
+    text = both(
+        after(INDEX, f"name = {NAMES}\nmin_coverage = 0.75"),
+        set_key(INDEX, "aggregation", '{ method = "generalised", p = 2 }'),
+    )(VALID)
+    fw = parse_framework(text)
+    assert fw.index.name == {"zh-Hant": "名稱", "pt": "Nome", "en": "Name"}
+    assert fw.name["en"] == "Test framework"
+    assert fw.method_of("idx", "aggregation") == {"method": "generalised", "p": 2.0}
+    assert fw.min_coverage_of("idx") == 0.75
+
+
+def test_methods_table_gives_the_defaults_of_every_node() -> None:
+    text = after(
+        METHODS,
+        'treatment = "none"\ndenomination = { method = "divide", scale = 100 }\n'
+        'aggregation = { method = "generalised", p = 0.5 }\nweighting = "equal"\n'
+        "screening = { min_coverage = 0.25 }\nmin_coverage = 0.6",
+    )(VALID)
+    fw = parse_framework(text)
+    # a node without its own method takes [methods]; a node with one keeps it
+    assert fw.method_of("mttr", "normalisation") == {"method": "minmax", "lower": 0.0, "upper": 100.0}
+    assert fw.method_of("uptime", "normalisation")["method"] == "goalposts"
+    assert fw.method_of("mttr", "denomination") == {"method": "divide", "scale": 100.0}
+    assert fw.method_of("takeup", "denomination") == {"method": "divide", "scale": 1000.0}
+    assert fw.method_of("avail", "aggregation") == {"method": "generalised", "p": 0.5}
+    assert fw.method_of("application", "aggregation") == {"method": "arithmetic"}
+    assert fw.method_of("idx", "aggregation") == {"method": "arithmetic"}  # [index] sets it
+    assert fw.method_of("avail", "weighting") == {"method": "equal"}
+    assert fw.method_of("idx", "weighting") == {"method": "manual"}
+    assert fw.screening == {"min_coverage": 0.25}
+    assert fw.min_coverage_of("avail") == 0.6
+    assert fw.min_coverage_of("application") == 0.5  # its own
+    assert fw.default("treatment") == {"method": "none"}
+
+
+def test_per_indicator_methods_of_every_indicator_stage() -> None:
+    text = after(
+        MTTR,
+        'denominator = "staff"\n'
+        'denomination = "divide"\n'
+        'imputation = { method = "group_median", by = "peer_group" }\n'
+        'treatment = "none"\n'
+        'normalisation = { method = "distance_to_target", target = 2 }',
+    )(VALID)
+    fw = parse_framework(text)
+    assert fw.nodes["mttr"].denominator == "staff"
+    assert fw.nodes["mttr"].methods == {
+        "denomination": {"method": "divide", "scale": 1.0},
+        "imputation": {"method": "group_median", "by": "peer_group"},
+        "treatment": {"method": "none"},
+        "normalisation": {"method": "distance_to_target", "target": 2.0, "cap": False, "scale": 100.0},
+    }
+
+
+def test_denominator_may_name_another_indicator_or_a_unit_column() -> None:
+    fw = parse_framework(after(MTTR, 'denominator = "uptime"')(VALID))
+    assert fw.nodes["mttr"].denominator == "uptime"
+    assert fw.nodes["takeup"].denominator == "population"  # not a node: a unit column
+
+
+def test_min_coverage_bounds_are_inclusive() -> None:
+    text = both(
+        set_key(APP, "min_coverage", "1"),
+        after(SAT, "min_coverage = 0"),
+        after(METHODS, "min_coverage = 1.0"),
+    )(VALID)
+    fw = parse_framework(text)
+    assert fw.min_coverage_of("application") == 1.0
+    assert fw.min_coverage_of("satisfaction") == 0.0
+    assert fw.min_coverage_of("uptake") == 1.0
+
+
+# --- canonical form and content hash -------------------------------------------------------
+def _written_with_defaults(method: str, stage: str) -> str:
+    """A method written as a table with every parameter at its default (TOML inline table)."""
+    params = {k: p.default for k, p in STAGES[stage][method].params.items() if p.default is not None}
+    cells = [f'method = "{method}"'] + [
+        f"{k} = {str(v).lower() if isinstance(v, bool) else repr(v)}" for k, v in params.items()
+    ]
+    return "{ " + ", ".join(cells) + " }"
+
+
+WITHOUT_REQUIRED = [
+    (stage, name)
+    for stage, registry in STAGES.items()
+    for name, method in registry.items()
+    if not any(p.required for p in method.params.values())
+]
+
+
+@pytest.mark.parametrize(("stage", "method"), WITHOUT_REQUIRED, ids=[f"{s}-{m}" for s, m in WITHOUT_REQUIRED])
+def test_hash_ignores_how_a_method_is_written(stage: str, method: str) -> None:
+    """`"minmax"` and `{ method = "minmax", lower = 0.0, upper = 100.0 }` are the same
+    framework, in [methods] and on a node."""
+    table = _written_with_defaults(method, stage)
+    as_string, as_table = (set_key(METHODS, stage, v)(VALID) for v in (f'"{method}"', table))
+    assert parse_framework(as_string).content_hash == parse_framework(as_table).content_hash
+    if stage in INDICATOR_STAGES:
+        header = MTTR
+    elif stage in AGGREGATE_STAGES:
+        header = AVAIL
+    else:
+        return
+    on_node = [set_key(header, stage, v)(VALID) for v in (f'"{method}"', table)]
+    assert parse_framework(on_node[0]).content_hash == parse_framework(on_node[1]).content_hash
+
+
+def test_hash_ignores_1_versus_1_0() -> None:
+    ints = both(
+        set_key(CSAT, "weight", "2"),
+        set_key(APP, "min_coverage", "1"),
+        after(METHODS, "screening = { min_coverage = 0 }\nmin_coverage = 0"),
+        after(INDEX, "min_coverage = 1"),
+        set_key(UPTIME, "range", "[0, 100]"),
+        set_key(UPTIME, "normalisation", '{ method = "goalposts", min = 99, max = 100, scale = 10 }'),
+        set_key(TAKEUP, "target", "80"),
+        set_key(TAKEUP, "denomination", '{ method = "divide", scale = 1000 }'),
+        after(AVAIL, 'aggregation = { method = "generalised", p = 2 }'),
+    )(VALID)
+    floats = both(
+        set_key(CSAT, "weight", "2.0"),
+        set_key(APP, "min_coverage", "1.0"),
+        after(METHODS, "screening = { min_coverage = 0.0 }\nmin_coverage = 0.0"),
+        after(INDEX, "min_coverage = 1.0"),
+        set_key(UPTIME, "range", "[0.0, 100.0]"),
+        set_key(UPTIME, "normalisation", '{ method = "goalposts", min = 99.0, max = 100.0, scale = 10.0 }'),
+        set_key(TAKEUP, "target", "80.0"),
+        set_key(TAKEUP, "denomination", '{ method = "divide", scale = 1e3 }'),
+        after(AVAIL, 'aggregation = { method = "generalised", p = 2.0 }'),
+    )(VALID)
+    assert ints != floats
+    assert parse_framework(ints).content_hash == parse_framework(floats).content_hash
+
+
+def test_hash_ignores_parameter_order_and_an_unnamed_index() -> None:
+    a = set_key(UPTIME, "normalisation", '{ method = "goalposts", min = 99, max = 100 }')(VALID)
+    b = set_key(UPTIME, "normalisation", '{ max = 100, clip = true, min = 99, method = "goalposts" }')(VALID)
+    assert parse_framework(a).content_hash == parse_framework(b).content_hash
+    named = after(INDEX, 'name = { zh-Hant = "測試框架", pt = "Quadro de teste", en = "Test framework" }')(
+        VALID
+    )
+    assert parse_framework(named).content_hash == parse_framework(VALID).content_hash
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        set_key(METHODS, "normalisation", '{ method = "minmax", lower = 0, upper = 10 }'),
+        set_key(INDEX, "aggregation", '"geometric"'),
+        after(MTTR, 'imputation = "mean"'),
+        set_key(TAKEUP, "denominator", '"staff"'),
+        set_key(APP, "min_coverage", "0.6"),
+        after(METHODS, "screening = { min_coverage = 0.5 }"),
+        set_key(INDEX, "code", '"index2"'),
+    ],
+    ids=[
+        "default method",
+        "index aggregation",
+        "node method",
+        "denominator",
+        "min_coverage",
+        "screening",
+        "index code",
+    ],
+)
+def test_hash_changes_with_a_method_choice(mutate: Mutation) -> None:
+    assert parse_framework(mutate(VALID)).content_hash != parse_framework(VALID).content_hash
