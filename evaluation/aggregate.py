@@ -91,6 +91,32 @@ def generalised(values: pd.DataFrame, weights: pd.Series, p: float = 1.0) -> pd.
     return mean.pow(1.0 / p)
 
 
+def copeland(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """Copeland score from the weighted outranking matrix of the units.
+
+    # Copeland (1951); COINr a_copeland / outrankMatrix (Munda & Nardo (2009), Applied
+    # Economics 41: 1513–1523, non-compensatory aggregation).
+    For units a and b, win(a, b) = sum of the weights of the children where a > b, lose(a, b)
+    where a < b (equal values count for neither: half to each side in COINr's matrix).
+    a outranks b when win > lose. Score(a) = #{b: a outranks b} − #{b: b outranks a}, an
+    integer between −(n − 1) and n − 1. Missing values: a pair is compared on the children
+    both units have (COINr credits a missing comparison to the unit listed later); a unit
+    with no value gets no score. Weights may be of any scale; only their ratios matter.
+    """
+    v = values.to_numpy(dtype=float)
+    w = weights.reindex(values.columns).to_numpy(dtype=float)
+    n = v.shape[0]
+    margin = np.zeros((n, n))
+    for k in range(v.shape[1]):
+        col = v[:, k]
+        diff = np.sign(col[:, None] - col[None, :])  # nan where either is missing
+        margin += w[k] * np.nan_to_num(diff, nan=0.0)
+    tol = 1e-9 * float(np.abs(w).sum() or 1.0)
+    score = (margin > tol).sum(axis=1) - (margin < -tol).sum(axis=1)
+    out = pd.Series(score.astype(float), index=values.index)
+    return out.where(values.notna().any(axis=1))
+
+
 AGGREGATORS: dict[str, Method] = {
     "arithmetic": Method(
         "arithmetic",
@@ -113,6 +139,12 @@ AGGREGATORS: dict[str, Method] = {
         {"p": Param("number", 1.0, help="the power: 1 arithmetic, 0 geometric, -1 harmonic")},
         doc="Weighted generalised (power) mean with exponent p.",
         source="Hardy, Littlewood & Pólya (1934); COINr a_genmean",
+    ),
+    "copeland": Method(
+        "copeland",
+        copeland,
+        doc="Copeland outranking score: pairwise wins minus losses over the other units.",
+        source="Copeland (1951); COINr a_copeland / outrankMatrix",
     ),
 }
 

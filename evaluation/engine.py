@@ -493,6 +493,11 @@ def _aggregate_tree(
             weights = weigh(values, written, wspec).reindex(children).astype(float)
             if weights.isna().any() or not np.isfinite(weights.to_numpy()).all():
                 raise EgovError(f"weighting {wspec['method']} gave no weight for some children")
+        except EgovError as exc:
+            raise EgovError(
+                f"weighting '{node.code}' ({wspec['method']}): {exc.message}", exc.problems
+            ) from exc
+        try:
             agg = aggregate(values, weights, aspec)
         except EgovError as exc:
             raise EgovError(

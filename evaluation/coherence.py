@@ -1,0 +1,239 @@
+"""Coherence analysis of an evaluation: do the parts of the framework hang together?
+
+Pure functions on an `EvaluationResult` (the scores of every node over the units that were
+scored), each returning a DataFrame:
+
+- `correlations`: every pair of nodes, Pearson and Spearman with p-values, labelled by how
+  the two relate in the tree (siblings, parent, ancestor, same level, between levels);
+- `correlation_matrix`: a square matrix for chosen nodes, optionally blanking correlations
+  that are not significant (as COINr's `get_corr(pval = 0.05)`);
+- `cronbach_alpha`: Cronbach's alpha of the children of every aggregate;
+- `pca_variance`: the share of variance the first principal component of each aggregate's
+  children explains;
+- `coherence_flags`: collinear siblings (|r| > 0.9) and children that correlate negatively
+  with their own aggregate.
+
+# OECD/JRC Handbook on Constructing Composite Indicators (2008), step 4 (multivariate
+# analysis) and step 7 (back to the data); COINr get_corr, get_cronbach, get_PCA.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaluation.weights import first_component
+
+if TYPE_CHECKING:
+    from evaluation.engine import EvaluationResult
+
+CorrMethod = Literal["pearson", "spearman"]
+COLLINEAR = 0.9
+
+
+def _parents(result: EvaluationResult) -> dict[str, str]:
+    return {str(child): node for node, w in result.weights.items() for child in w.index}
+
+
+def _children(result: EvaluationResult) -> dict[str, list[str]]:
+    return {node: [str(c) for c in w.index] for node, w in result.weights.items()}
+
+
+def _nodes(result: EvaluationResult) -> pd.DataFrame:
+    """Scores of every node (indicators normalised, aggregates scored) over the units."""
+    return result.scores.astype(float)
+
+
+def _pairwise(df: pd.DataFrame, method: CorrMethod) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(r, p-value, n) over pairwise-complete units. The p-value is two-sided from
+    t = r sqrt((n - 2) / (1 - r^2)) with n - 2 degrees of freedom (R cor.test for Pearson;
+    the usual large-sample approximation for Spearman, as scipy.stats.spearmanr)."""
+    present = df.notna().to_numpy(dtype=float)
+    n = pd.DataFrame(present.T @ present, index=df.columns, columns=df.columns)
+    if method == "spearman" and not df.isna().to_numpy().any():
+        r = df.rank().corr(method="pearson")  # one ranking for all pairs when nothing is missing
+    else:
+        r = df.corr(method=method)
+    rv, nv = r.to_numpy(dtype=float), n.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df_t = nv - 2
+        t = rv * np.sqrt(df_t / np.clip(1 - rv**2, 0.0, None))
+        p = np.where(df_t > 0, 2 * stats.t.sf(np.abs(t), np.where(df_t > 0, df_t, 1)), np.nan)
+    p = np.where(np.isnan(rv), np.nan, p)
+    return r, pd.DataFrame(p, index=r.index, columns=r.columns), n
+
+
+def correlation_matrix(
+    result: EvaluationResult,
+    codes: list[str] | None = None,
+    *,
+    method: CorrMethod = "pearson",
+    pval: float | None = None,
+) -> pd.DataFrame:
+    """Square correlation matrix of the scores of `codes` (default: every node) over the
+    units, pairwise complete. With `pval`, correlations whose p-value is >= pval are blanked
+    (NaN), as COINr's get_corr does with its default pval = 0.05."""
+    data = _nodes(result)
+    if codes is not None:
+        data = data[codes]
+    r, p, _ = _pairwise(data, method)
+    if pval is not None:
+        r = r.where(p < pval)
+    return r
+
+
+def _relation(a: str, b: str, parents: dict[str, str], levels: dict[str, int]) -> str:
+    if parents.get(a) == b or parents.get(b) == a:
+        return "parent"
+
+    def ancestors(code: str) -> set[str]:
+        out = set()
+        while code in parents:
+            code = parents[code]
+            out.add(code)
+        return out
+
+    if a in ancestors(b) or b in ancestors(a):
+        return "ancestor"
+    if a in parents and parents.get(a) == parents.get(b):
+        return "siblings"
+    return "same level" if levels.get(a) == levels.get(b) else "between levels"
+
+
+def correlations(result: EvaluationResult) -> pd.DataFrame:
+    """Every pair of nodes once (within and between levels): node, other, their levels, how
+    they relate in the tree, the number of units with both values, Pearson r and Spearman
+    rho with two-sided p-values."""
+    data = _nodes(result)
+    pr, pp, n = _pairwise(data, "pearson")
+    sr, sp, _ = _pairwise(data, "spearman")
+    parents, levels = _parents(result), result.levels
+    codes = list(data.columns)
+    i, j = np.triu_indices(len(codes), k=1)
+    out = pd.DataFrame(
+        {
+            "node": [codes[k] for k in i],
+            "other": [codes[k] for k in j],
+            "level": [levels.get(codes[k]) for k in i],
+            "other_level": [levels.get(codes[k]) for k in j],
+            "relation": [_relation(codes[a], codes[b], parents, levels) for a, b in zip(i, j, strict=True)],
+            "n": n.to_numpy()[i, j].astype(int),
+            "pearson": pr.to_numpy()[i, j],
+            "pearson_p": pp.to_numpy()[i, j],
+            "spearman": sr.to_numpy()[i, j],
+            "spearman_p": sp.to_numpy()[i, j],
+        }
+    )
+    return out
+
+
+def _complete_children(result: EvaluationResult, node: str) -> pd.DataFrame:
+    return _nodes(result)[_children(result)[node]].dropna()
+
+
+def cronbach_alpha(result: EvaluationResult) -> pd.DataFrame:
+    """Cronbach's alpha of each aggregate's children over the units with complete data:
+    alpha = k / (k - 1) * (1 - sum_i var(x_i) / var(sum_i x_i)), sample variances.
+
+    # Cronbach (1951), Psychometrika 16: 297–334; OECD/JRC Handbook (2008) §4.1; COINr
+    # get_cronbach. Missing (NaN) with fewer than 2 children or 2 complete units.
+    """
+    rows = []
+    for node in _children(result):
+        x = _complete_children(result, node)
+        k, m = x.shape[1], x.shape[0]
+        alpha = np.nan
+        if k >= 2 and m >= 2:
+            total = float(x.sum(axis=1).var(ddof=1))
+            if total > 0:
+                alpha = k / (k - 1) * (1 - float(x.var(ddof=1).sum()) / total)
+        rows.append({"node": node, "level": result.levels.get(node), "children": k, "n": m, "alpha": alpha})
+    return pd.DataFrame(rows, columns=["node", "level", "children", "n", "alpha"])
+
+
+def pca_variance(result: EvaluationResult) -> pd.DataFrame:
+    """Principal components of each aggregate's children (centred and scaled, units with
+    complete data): the share of the variance the first component explains, the number of
+    components with an eigenvalue > 1 (Kaiser's rule) and the first component's loadings.
+
+    # Pearson (1901); Kaiser (1960); OECD/JRC Handbook (2008) §4.2; COINr get_PCA.
+    Children with no variation are left out (named in `constant`).
+    """
+    rows = []
+    for node in _children(result):
+        x = _complete_children(result, node)
+        varying = [c for c in x.columns if x[c].std(ddof=1) > 0] if len(x) >= 2 else []
+        row: dict[str, object] = {
+            "node": node,
+            "level": result.levels.get(node),
+            "children": x.shape[1],
+            "n": len(x),
+            "pc1_variance": np.nan,
+            "kaiser_components": np.nan,
+            "pc1_loadings": "",
+            "constant": ", ".join(str(c) for c in x.columns if c not in varying) if len(x) >= 2 else "",
+        }
+        if len(varying) >= 2:
+            v, eig = first_component(x[varying].to_numpy())
+            row["pc1_variance"] = float(eig[0] / eig.sum())
+            row["kaiser_components"] = int((eig > 1).sum())
+            row["pc1_loadings"] = "; ".join(f"{c}={w:.4f}" for c, w in zip(varying, v, strict=True))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def coherence_flags(result: EvaluationResult, collinear: float = COLLINEAR) -> pd.DataFrame:
+    """Problems worth a look: two children of one aggregate with |Pearson r| > `collinear`
+    (they measure the same thing and double its weight), and a child whose Pearson
+    correlation with its own aggregate is negative (it pulls against the aggregate).
+
+    # OECD/JRC Handbook (2008) §4 and §7 (correlation analysis of the structure).
+    """
+    data = _nodes(result)
+    r, _, _ = _pairwise(data, "pearson")
+    rv = r.to_numpy(dtype=float)
+    pos = {c: k for k, c in enumerate(r.columns)}
+    rows = []
+    for node, kids in _children(result).items():
+        for a_i, a in enumerate(kids):
+            for b in kids[a_i + 1 :]:
+                v = float(rv[pos[a], pos[b]])
+                if np.isfinite(v) and abs(v) > collinear:
+                    rows.append(
+                        {
+                            "aggregate": node,
+                            "node": a,
+                            "other": b,
+                            "r": v,
+                            "flag": "collinear",
+                            "message": f"'{a}' and '{b}' in '{node}' correlate at r = {v:.3f} "
+                            f"(|r| > {collinear:g}): they may measure the same thing",
+                        }
+                    )
+            v = float(rv[pos[a], pos[node]])
+            if np.isfinite(v) and v < 0:
+                rows.append(
+                    {
+                        "aggregate": node,
+                        "node": a,
+                        "other": node,
+                        "r": v,
+                        "flag": "negative with parent",
+                        "message": f"'{a}' correlates negatively with its own aggregate '{node}' "
+                        f"(r = {v:.3f}); check its direction",
+                    }
+                )
+    return pd.DataFrame(rows, columns=["aggregate", "node", "other", "r", "flag", "message"])
+
+
+def coherence(result: EvaluationResult) -> dict[str, pd.DataFrame]:
+    """Every coherence table, by name: correlations, alpha, pca, flags."""
+    return {
+        "correlations": correlations(result),
+        "alpha": cronbach_alpha(result),
+        "pca": pca_variance(result),
+        "flags": coherence_flags(result),
+    }
