@@ -188,7 +188,8 @@ def evaluate_cmd(
     Columns of wide data that are not indicators are unit attributes (groups, denominators,
     kind, department). Writes scores.csv (rank and every level, best first), ranks.csv,
     every stage (raw, denominated, imputed, treated, normalised, flags, treatment,
-    weights), results_long.csv and warnings.txt.
+    weights), results_long.csv, coherence_*.csv (correlations, Cronbach's alpha, PCA
+    variance, collinearity and negative-correlation flags) and warnings.txt.
     Example: egov evaluate asem.toml ASEM_iData.csv --out results/ --spec spec.toml
     """
     from egov.files import evaluate_files, write_results

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from egov.errors import EgovError
+from evaluation.coherence import coherence
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework
@@ -201,6 +202,8 @@ def write_results(evaluation: FileEvaluation, out: Path) -> list[Path]:
         add("weights.csv", w.assign(period=period) if period is not None else w)
         long = res.long()
         add("results_long.csv", long.assign(period=period) if period is not None else long)
+        for name, table in coherence(res).items():  # coherence_correlations/alpha/pca/flags.csv
+            add(f"coherence_{name}.csv", table.assign(period=period) if period is not None else table)
         if res.department_scores is not None:
             add("department_scores.csv", _with_period(res.table("department"), period, "department"))
     out.mkdir(parents=True, exist_ok=True)
