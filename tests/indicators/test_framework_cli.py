@@ -52,6 +52,7 @@ def test_check_bad_file_reports_every_problem(egov, tmp_path: Path) -> None:
         .replace("\ndirection = 1\n", "\ndirection = 2\n")
     )
     bad = text[:start] + block + text[end:]
+    assert text.count('rollup = "mean"') == 1  # in [methods]
     bad = bad.replace('rollup = "mean"', 'rollup = "avg"', 1) + "\n[extra]\nx = 1\n"
     path = tmp_path / "bad.toml"
     path.write_text(bad, encoding="utf-8")
@@ -65,7 +66,7 @@ def test_check_bad_file_reports_every_problem(egov, tmp_path: Path) -> None:
     for problem in (
         f"{csat}.weight: must be > 0",
         f"{csat}.direction: must be 1 or -1, not 2",
-        "framework.rollup: unknown roll-up method 'avg'",
+        "methods.rollup.method: unknown roll-up method 'avg'",
         "extra: unknown key",
     ):
         assert problem in result.err

@@ -106,7 +106,14 @@ def test_import_keeps_indicator_fields(imported: Framework) -> None:
     }
     assert fw.nodes["uptime"].source == "metric"
     assert "table.csv line 2" in fw.nodes["uptime"].rationale
-    assert fw.normalisation == {"method": "minmax", "lower": 0, "upper": 100}
+    # the Denominator column becomes `denominator` (here a unit column: Population is a
+    # Denominator row, not part of the tree)
+    assert fw.nodes["users"].denominator == "Population"
+    assert fw.nodes["uptime"].denominator is None
+    # no [methods]: every stage uses the built-in default
+    assert fw.methods == {}
+    assert fw.default("normalisation") == {"method": "minmax", "lower": 0.0, "upper": 100.0}
+    assert all(not n.methods for n in fw.nodes.values())
 
 
 def test_group_and_denominator_rows_are_skipped(tmp_path: Path) -> None:
@@ -129,13 +136,58 @@ def test_import_options(tmp_path: Path) -> None:
         write_table(tmp_path, TABLE_ROWS),
         code="my-fw",
         version="2",
-        normalisation={"method": "goalposts", "min": 0, "max": 10},
-        aggregation="geometric",
+        methods={
+            "normalisation": {"method": "goalposts", "min": 0, "max": 10},
+            "aggregation": "geometric",
+            "screening": {"min_coverage": 0.5},
+        },
     ).framework
     assert (fw.code, fw.version) == ("my-fw", "2")
-    assert fw.normalisation["method"] == "goalposts"
-    assert fw.index.aggregation == "geometric"
-    assert fw.nodes["avail"].aggregation == "geometric"
+    # `methods` becomes the [methods] table, in canonical form
+    assert fw.methods["normalisation"] == {
+        "method": "goalposts",
+        "min": 0.0,
+        "max": 10.0,
+        "clip": True,
+        "scale": 100.0,
+    }
+    assert fw.method_of("mttr", "normalisation")["method"] == "goalposts"
+    assert fw.method_of("Index", "aggregation") == {"method": "geometric"}
+    assert fw.method_of("avail", "aggregation") == {"method": "geometric"}
+    assert fw.screening == {"min_coverage": 0.5}
+
+
+def test_import_bad_methods_are_reported_with_their_key(tmp_path: Path) -> None:
+    with pytest.raises(EgovError) as info:
+        import_table(write_table(tmp_path, TABLE_ROWS), methods={"normalisation": "zscores", "rollup": "avg"})
+    problems = info.value.problems
+    assert len(problems) == 2
+    assert any(
+        p.startswith("methods.normalisation.method: unknown normalisation method 'zscores'") for p in problems
+    )
+    assert any(p.startswith("methods.rollup.method: unknown roll-up method 'avg'") for p in problems)
+
+
+def test_denominator_naming_an_aggregate_is_mapped_to_its_line(tmp_path: Path) -> None:
+    rows = replace_row(TABLE_ROWS, "users", "1,users,Active users,1,1,count,NA,satis,satis,Indicator")
+    problems = import_problems(write_table(tmp_path, rows))
+    assert problems == ["table.csv line 5 (users): 'satis' is an aggregate, not a variable or indicator"]
+
+
+def test_denominator_naming_another_indicator(tmp_path: Path) -> None:
+    rows = replace_row(TABLE_ROWS, "users", "1,users,Active users,1,1,count,NA,csat,satis,Indicator")
+    fw = import_table(write_table(tmp_path, rows)).framework
+    assert fw.nodes["users"].denominator == "csat"
+
+
+def test_numeric_codes_are_imported(tmp_path: Path) -> None:
+    """Codes may start with a digit; a spreadsheet reads a column of numbers as numbers."""
+    rows = ["0,,,", "1,0,,", "11,1,1,%", "12,1,-1,%"]
+    fw = import_table(write_table(tmp_path, rows, header="code,parent,direction,unit")).framework
+    assert fw.index_code == "0"
+    assert [c.code for c in fw.categories] == ["1"]
+    assert fw.indicator_codes == ["11", "12"]
+    assert_round_trip(fw)
 
 
 def test_multilingual_name_columns(tmp_path: Path) -> None:
@@ -375,6 +427,7 @@ def test_round_trip_keeps_float_parameters() -> None:
     text = (
         '[framework]\ncode = "f"\nversion = "1"\n'
         'name = { zh-Hant = "框", pt = "Q", en = "F" }\n'
+        "[methods]\n"
         'normalisation = { method = "minmax", lower = 0.0, upper = 10 }\n'
         "[categories.c]\n"
         'name = { zh-Hant = "類", pt = "C", en = "C" }\nweight = 1.5\n'
@@ -385,6 +438,112 @@ def test_round_trip_keeps_float_parameters() -> None:
         'rationale = "§1 — 中文"\n'
     )
     assert_round_trip(parse_framework(text))
+
+
+NAMES = '{ zh-Hant = "名", pt = "N", en = "N" }'
+RICH = f"""
+[framework]
+code = "rich"
+version = 3
+name = {NAMES}
+description = "every table and per-node key of the format"
+source = "a test"
+
+[index]
+code = "9index"
+name = {{ zh-Hant = "指數", pt = "Índice", en = "Index" }}
+aggregation = {{ method = "generalised", p = 0.5 }}
+weighting = "equal"
+min_coverage = 0.5
+
+[methods]
+denomination = {{ method = "divide", scale = 1000 }}
+imputation = {{ method = "group_mean", by = "peer_group" }}
+treatment = "none"
+normalisation = {{ method = "zscore", mean = 10, sd = 2 }}
+weighting = "manual"
+aggregation = "geometric"
+rollup = "volume_weighted"
+screening = {{ min_coverage = 0.25 }}
+min_coverage = 0
+
+[categories.1cat]
+name = {NAMES}
+weight = 2
+aggregation = "harmonic"
+min_coverage = 1
+applies_to = "management"
+description = "a category"
+
+[categories.1cat.dimensions.dim-a]
+name = {NAMES}
+weighting = {{ method = "equal" }}
+applies_to = "management.security"
+
+[categories.1cat.dimensions.dim-a.indicators.2ind]
+name = {NAMES}
+unit = "per 1,000 residents"
+direction = 1
+denominator = "population"
+imputation = "previous"
+normalisation = {{ method = "goalposts", min = 0, max = 5, clip = false }}
+rationale = "§1"
+
+[categories.1cat.dimensions.dim-a.indicators.ind_b]
+name = {NAMES}
+unit = "%"
+direction = -1
+weight = 0.5
+source = "rating"
+measure = "bad_share"
+denominator = "plain"
+denomination = "none"
+treatment = {{ method = "none" }}
+range = [0, 100]
+target = 5
+rationale = "§2"
+
+[categories.other]
+name = {NAMES}
+
+[categories.other.indicators.plain]
+name = {NAMES}
+unit = "count"
+direction = 1
+rationale = "§3"
+"""
+
+
+def test_round_trip_of_index_methods_and_per_node_methods() -> None:
+    fw = parse_framework(RICH)
+    assert fw.nodes["ind_b"].denominator == "plain"
+    assert fw.method_of("2ind", "imputation") == {"method": "previous"}
+    text = assert_round_trip(fw)
+    for table in ("[index]", "[methods]", "[categories.1cat.dimensions.dim-a.indicators.2ind]"):
+        assert table in text
+    again = parse_framework(text)
+    assert again.index_code == "9index"
+    assert again.methods == fw.methods
+    assert {c: n.methods for c, n in again.nodes.items()} == {c: n.methods for c, n in fw.nodes.items()}
+    assert {c: n.min_coverage for c, n in again.nodes.items()} == {
+        c: n.min_coverage for c, n in fw.nodes.items()
+    }
+    assert framework_to_toml(again) == framework_to_toml(fw)
+
+
+def test_written_methods_are_canonical() -> None:
+    text = framework_to_toml(parse_framework(RICH))
+    assert 'treatment = { method = "none" }' in text
+    assert 'normalisation = { method = "zscore", mean = 10.0, sd = 2.0 }' in text
+    assert "min_coverage = 1.0" in text
+    assert 'denominator = "plain"' in text
+
+
+def test_writer_escapes_every_character_toml_forbids() -> None:
+    text = RICH.replace('description = "a category"', 'description = "tab\\t, del \\u007f, bell \\u0007"')
+    fw = parse_framework(text)
+    assert fw.nodes["1cat"].description == "tab\t, del \x7f, bell \x07"
+    assert_round_trip(fw)
 
 
 # --- the COINr ASEM reference table ------------------------------------------------------
