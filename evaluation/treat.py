@@ -18,6 +18,7 @@ Methods:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -91,13 +92,19 @@ def coinr(
         details["note"] = f"{len(w)} value(s): too few to check skew and kurtosis; left untreated"
         return x, details
     sk, kt = _skew_kurt(w)
+    if math.isnan(sk) or math.isnan(kt):
+        # all values equal: COINr's check gives NA and the vector is returned untreated
+        details |= {"Skew0": sk, "Kurt0": kt, "note": "all values equal; left untreated"}
+        return x, details
     passing = _passes(sk, kt, skew, kurt)
     details |= {"Pass0": passing, "Skew0": sk, "Kurt0": kt}
     if passing:
         return x, details
 
     # COINr winsorise: replace the highest (skew >= 0) or lowest (skew < 0) value, every tied
-    # copy of it, by the next value; nwin counts the points now sharing the clipped extreme(s).
+    # copy of it, by the next value, until it passes or winmax points were replaced. nwin is
+    # COINr's count: the points replaced at the last step on each side (earlier replaced
+    # points are among them, as they hold the extreme), i.e. the points whose value changed.
     y = w.copy()
     n_high = n_low = 0
     while not passing and n_high + n_low < winmax:
@@ -105,15 +112,15 @@ def coinr(
             top = y.max()
             at = y == top
             rest = y[~at]
-            if rest.size == 0:
-                break
+            if rest.min() == rest.max():
+                break  # one more step would leave a single value (COINr stops with an error)
             y[at] = rest.max()
             n_high = int(at.sum())
         else:
             bottom = y.min()
             at = y == bottom
             rest = y[~at]
-            if rest.size == 0:
+            if rest.min() == rest.max():
                 break
             y[at] = rest.min()
             n_low = int(at.sum())
