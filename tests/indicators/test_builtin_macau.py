@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.registry import AGGREGATE_STAGES, INDICATOR_STAGES, STAGES
 from indicators.framework import (
     LANGUAGES,
     Framework,
@@ -225,4 +226,54 @@ def test_content_hash_changes_with_a_weight(macau: Framework, macau_text: str) -
 
 def test_content_hash_changes_with_a_name(macau: Framework, macau_text: str) -> None:
     changed = macau_text.replace('en = "Infrastructure"', 'en = "Infrastructure services"', 1)
+    assert parse_framework(changed).content_hash != macau.content_hash
+
+
+# --- [index] and [methods] ----------------------------------------------------------------
+def test_index_and_default_methods(macau: Framework) -> None:
+    assert macau.index_code == "egov_index"
+    assert macau.index.name["zh-Hant"] == "電子政務績效指數"
+    assert macau.index.methods == {"aggregation": {"method": "arithmetic"}, "weighting": {"method": "manual"}}
+    assert macau.default("normalisation") == {"method": "minmax", "lower": 0.0, "upper": 100.0}
+    assert macau.default("imputation") == {"method": "none"}
+    assert macau.default("treatment") == {"method": "none"}
+    assert macau.rollup == "mean"  # object → department
+    assert macau.screening is None
+    # every aggregate and indicator resolves every stage of its kind to a known method
+    for node in macau.nodes.values():
+        stages = INDICATOR_STAGES if node.is_indicator else AGGREGATE_STAGES
+        for stage in stages:
+            assert macau.method_of(node.code, stage)["method"] in STAGES[stage], (node.code, stage)
+
+
+def test_goalposts_are_set_per_indicator(macau: Framework) -> None:
+    assert macau.nodes["infra_uptime"].methods["normalisation"] == {
+        "method": "goalposts",
+        "min": 99.0,
+        "max": 100.0,
+        "clip": True,
+        "scale": 100.0,
+    }
+    assert "normalisation" not in macau.nodes["infra_mttr"].methods  # from [methods]
+    assert macau.method_of("infra_mttr", "normalisation")["method"] == "minmax"
+
+
+def test_content_hash_ignores_how_methods_and_numbers_are_written(macau: Framework, macau_text: str) -> None:
+    rewritten = (
+        macau_text.replace('rollup = "mean"', 'rollup = { method = "mean" }', 1)
+        .replace('weighting = "manual"', 'weighting = { method = "manual" }')
+        .replace(
+            'normalisation = { method = "minmax", lower = 0, upper = 100 }',
+            'normalisation = { upper = 100.0, method = "minmax", lower = 0.0 }',
+            1,
+        )
+        .replace("\nweight = 1\n", "\nweight = 1.0\n")
+        .replace("range = [0, 100]", "range = [0.0, 1e2]")
+    )
+    assert rewritten != macau_text
+    assert parse_framework(rewritten).content_hash == macau.content_hash
+
+
+def test_content_hash_changes_with_a_default_method(macau: Framework, macau_text: str) -> None:
+    changed = macau_text.replace('rollup = "mean"', 'rollup = "min"', 1)
     assert parse_framework(changed).content_hash != macau.content_hash

@@ -229,3 +229,76 @@ def test_import_asem_then_check(egov, tmp_path: Path, reference_dir: Path) -> No
     check = egov(["framework", "check", out])
     assert check.code == 0, check.err
     assert "valid" in check.out
+
+
+# --- the [index] / [methods] format through the command line -------------------------------
+NAMES = '{ zh-Hant = "名", pt = "N", en = "N" }'
+SMALL = f"""
+[framework]
+code = "small"
+version = "1"
+name = {NAMES}
+
+[index]
+code = "0index"
+aggregation = "geometric"
+
+[methods]
+normalisation = {{ method = "minmax", lower = 1, upper = 100 }}
+rollup = "min"
+
+[categories.1c]
+name = {NAMES}
+
+[categories.1c.indicators.2i]
+name = {NAMES}
+unit = "%"
+direction = 1
+normalisation = "rank"
+rationale = "§1"
+
+[categories.1c.indicators.3i]
+name = {NAMES}
+unit = "count"
+direction = -1
+denominator = "population"
+denomination = {{ method = "divide", scale = 1000 }}
+rationale = "§2"
+"""
+
+
+def test_check_and_show_a_framework_in_the_new_format(egov, tmp_path: Path) -> None:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL, encoding="utf-8")
+    check = egov(["framework", "check", path])
+    assert check.code == 0, check.err
+    assert "framework small 1, 1 categories, 2 indicators" in check.out
+    show = egov(["framework", "show", path])
+    assert show.code == 0, show.err
+    lines = show.out.splitlines()
+    assert "geometric" in next(line for line in lines if "0index" in line)  # [index]
+    assert "rank" in next(line for line in lines if " 2i " in line)  # its own
+    assert "minmax" in next(line for line in lines if " 3i " in line)  # from [methods]
+
+
+def test_check_reports_problems_of_the_new_keys(egov, tmp_path: Path) -> None:
+    bad = (
+        SMALL.replace('code = "0index"\n', 'code = "0index"\nweight = 2\nmin_coverage = 2\n')
+        .replace('rollup = "min"\n', 'rollup = "min"\nscreening = { min_cov = 0.5 }\n')
+        .replace('normalisation = "rank"\n', 'normalisation = "rank"\naggregation = "geometric"\n')
+        .replace('denominator = "population"', 'denominator = "3i"')
+    )
+    path = tmp_path / "bad.toml"
+    path.write_text(bad, encoding="utf-8")
+    result = egov(["framework", "check", path])
+    assert result.code == 1
+    assert_no_traceback(result)
+    assert "invalid framework (5 problems)" in result.err
+    for problem in (
+        "index.weight: unknown key (allowed: aggregation, code, min_coverage, name, weighting)",
+        "index.min_coverage: must be between 0 and 1",
+        "methods.screening.min_cov: unknown key (allowed: min_coverage)",
+        "categories.1c.indicators.2i.aggregation: unknown key",
+        "categories.1c.indicators.3i.denominator: an indicator cannot be divided by itself",
+    ):
+        assert problem in result.err
