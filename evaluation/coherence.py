@@ -5,8 +5,8 @@ scored), each returning a DataFrame:
 
 - `correlations`: every pair of nodes, Pearson and Spearman with p-values, labelled by how
   the two relate in the tree (siblings, parent, ancestor, same level, between levels);
-- `correlation_matrix`: a square matrix for chosen nodes, optionally blanking correlations
-  that are not significant (as COINr's `get_corr(pval = 0.05)`);
+- `correlation_matrix` (`correlate` for any table): a square matrix for chosen nodes,
+  optionally blanking correlations that are not significant (COINr `get_corr(pval = 0.05)`);
 - `cronbach_alpha`: Cronbach's alpha of the children of every aggregate;
 - `pca_variance`: the share of variance the first principal component of each aggregate's
   children explains;
@@ -66,6 +66,16 @@ def _pairwise(df: pd.DataFrame, method: CorrMethod) -> tuple[pd.DataFrame, pd.Da
     return r, pd.DataFrame(p, index=r.index, columns=r.columns), n
 
 
+def correlate(
+    data: pd.DataFrame, *, method: CorrMethod = "pearson", pval: float | None = None
+) -> pd.DataFrame:
+    """Square correlation matrix of the columns of `data` (units × variables), pairwise
+    complete. With `pval`, correlations whose two-sided p-value is >= pval are blanked (NaN),
+    as COINr's get_corr does with its default pval = 0.05."""
+    r, p, _ = _pairwise(data.astype(float), method)
+    return r.where(p < pval) if pval is not None else r
+
+
 def correlation_matrix(
     result: EvaluationResult,
     codes: list[str] | None = None,
@@ -77,12 +87,7 @@ def correlation_matrix(
     units, pairwise complete. With `pval`, correlations whose p-value is >= pval are blanked
     (NaN), as COINr's get_corr does with its default pval = 0.05."""
     data = _nodes(result)
-    if codes is not None:
-        data = data[codes]
-    r, p, _ = _pairwise(data, method)
-    if pval is not None:
-        r = r.where(p < pval)
-    return r
+    return correlate(data if codes is None else data[codes], method=method, pval=pval)
 
 
 def _relation(a: str, b: str, parents: dict[str, str], levels: dict[str, int]) -> str:
