@@ -312,10 +312,6 @@ def test_zero_variance_is_no_problem_for_fixed_goalposts() -> None:
     assert (result.normalised["i3"] == 42.0).all()
 
 
-@pytest.mark.xfail(
-    reason="treat.coinr: a constant indicator fails the skew/kurtosis check (NaN) and log_CT of a zero range is -inf",
-    strict=False,
-)
 def test_zero_variance_under_coinr_treatment_is_left_untreated() -> None:
     """An indicator whose values are all equal has no outliers: left as it is (and then
     left out by min-max with the zero-range warning naming it)."""
@@ -325,6 +321,7 @@ def test_zero_variance_under_coinr_treatment_is_left_untreated() -> None:
     assert any(w.startswith("indicator 'i3': all 6 units have the same value (42)") for w in result.warnings)
     assert not result.treated_mask["i3"].any()
     assert (result.treated["i3"] == 42.0).all()
+    assert result.treatment.loc["i3", "note"] == "all values equal; left untreated"
 
 
 def test_boxcox_over_constant_values_names_the_indicator() -> None:
