@@ -136,16 +136,78 @@ def framework_import(
     out: Annotated[Path, typer.Option("--out", help="Framework TOML file to write.")],
     code: Annotated[str | None, typer.Option(help="Framework code (default: the file name).")] = None,
     version: Annotated[str, typer.Option(help="Framework version.")] = "1",
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="FIELD=COLUMN: read a field (code, name, parent, weight, direction, unit, min, max, "
+            "source, description, …) from COLUMN; FIELD= reads it from no column. Repeatable.",
+        ),
+    ] = None,
+    code_first_word: Annotated[
+        bool,
+        typer.Option(
+            "--code-first-word",
+            help="The code is the first word of the code column ('1a1 At least basic digital skills' "
+            "→ 1a1); the rest is the name unless a name column is read.",
+        ),
+    ] = False,
+    parents_from_code: Annotated[
+        bool,
+        typer.Option(
+            "--parents-from-code",
+            help="A row without a parent hangs under its code minus the last segment (1a1 → 1a → 1, "
+            "2.3.1 → 2.3); aggregates no row defines are created.",
+        ),
+    ] = False,
+    index_code: Annotated[
+        str | None,
+        typer.Option(help="With --parents-from-code: the index that one-segment codes hang under."),
+    ] = None,
+    structure: Annotated[
+        Path | None,
+        typer.Option(
+            help="Table of the aggregates (code, name, parent, weight; CSV or XLSX) added to the "
+            "indicator rows: dimensions and sub-dimensions with their names and weights."
+        ),
+    ] = None,
+    clip: Annotated[
+        bool,
+        typer.Option(
+            "--clip/--no-clip",
+            help="Clip goalpost scores (from min/max columns) to [0, 100]; --no-clip keeps values "
+            "beyond the goalposts (as DESI does).",
+        ),
+    ] = True,
 ) -> None:
-    """Turn an indicator table (code, parent, level, direction, weight, unit, target, …)
-    into a framework file.
+    """Turn an indicator table (code, parent, level, direction, weight, unit, target, min,
+    max, …) into a framework file.
 
     Example: egov framework import ASEM_iMeta.csv --out asem.toml
+    Example (DESI, see examples/desi2022/README.md): egov framework import metadata.csv
+    --column code=Indicator --column source= --code-first-word --parents-from-code
+    --structure examples/desi2022/structure.csv --no-clip --out desi.toml
     """
     from indicators.importer import import_table
     from indicators.writer import framework_to_toml
 
-    report = import_table(table, code=code, version=version)
+    columns: dict[str, str] = {}
+    for item in column or []:
+        field_name, sep, col = item.partition("=")
+        if not sep or not field_name.strip():
+            raise EgovError(f"--column {item!r}: write FIELD=COLUMN (or FIELD= for no column)")
+        columns[field_name.strip()] = col.strip()
+    report = import_table(
+        table,
+        code=code,
+        version=version,
+        columns=columns,
+        code_first_word=code_first_word,
+        parents_from_code=parents_from_code,
+        index_code=index_code,
+        structure=structure,
+        goalposts_clip=clip,
+    )
     text = framework_to_toml(
         report.framework, header=f"Imported from {table.name} by `egov framework import`."
     )
@@ -182,6 +244,21 @@ def evaluate_cmd(
     period: Annotated[
         str | None, typer.Option(help="Evaluate only this period (with --period-column).")
     ] = None,
+    match_first_word: Annotated[
+        bool,
+        typer.Option(
+            "--match-first-word",
+            help="Match data columns (and supplied ones) to indicators by the first word of their "
+            "header: '1a1 At least basic digital skills' → indicator 1a1.",
+        ),
+    ] = False,
+    last_row: Annotated[
+        int | None,
+        typer.Option(
+            help="Last row of the data table (row 1 is the header); rows below it, such as other "
+            "tables further down the same sheet, are ignored."
+        ),
+    ] = None,
 ) -> None:
     """Score and rank units from files, with no database.
 
@@ -206,6 +283,8 @@ def evaluate_cmd(
         supplied_path=supplied,
         period_column=period_column,
         period=period,
+        first_word=match_first_word,
+        last_row=last_row,
     )
     for note in evaluation.notes:
         console.print(f"note: {note}")

@@ -109,6 +109,53 @@ def _used_attributes(framework: Framework) -> set[str]:
     return used
 
 
+def _first_word(word: str) -> str:
+    parts = str(word).split(maxsplit=1)
+    return parts[0] if parts else ""
+
+
+def match_first_word(df: pd.DataFrame, name: str, framework: Framework) -> pd.DataFrame:
+    """Name indicator data by the first word of their header ("1a1 At least basic digital
+    skills" → `1a1`): wide columns, or the `indicator` values of a long table. A header that
+    is already a code, or whose first word is not an indicator code, is left as it is."""
+    codes = set(framework.indicator_codes)
+    if _is_long(df):
+        col = next(c for c in df.columns if str(c).lower() == "indicator")
+        mapped = df[col].map(lambda v: v if v in codes or pd.isna(v) else _first_word(v))
+        return df.assign(**{str(col): mapped.where(mapped.isin(codes), df[col])})
+    rename = {c: _first_word(c) for c in df.columns if str(c) not in codes and _first_word(str(c)) in codes}
+    targets = [*rename.values(), *(str(c) for c in df.columns if str(c) in codes)]
+    clash = sorted({t for t in targets if targets.count(t) > 1})
+    if clash:
+        shown = "; ".join(
+            f"{code}: "
+            + ", ".join(repr(str(c)) for c in df.columns if str(c) == code or rename.get(c) == code)
+            for code in clash[:5]
+        )
+        raise EgovError(f"{name}: several columns name the same indicator by their first word ({shown})")
+    return df.rename(columns=rename)
+
+
+def _read_data(path: Path, last_row: int | None) -> pd.DataFrame:
+    """The data table; with `last_row`, only the spreadsheet rows 2..last_row (line 1 is the
+    header), so that other tables further down the same sheet are ignored."""
+    if last_row is None:
+        return read_table(path)
+    if last_row < 2:
+        raise EgovError(f"--last-row {last_row}: the first data row is row 2 (row 1 is the header)")
+    df = read_table(path, keep_blank_lines=True).iloc[: last_row - 1]
+    df = df.dropna(how="all").copy()
+    for col in df.columns:  # columns read as text because of the rows below: numbers again
+        if not pd.api.types.is_numeric_dtype(df[col]) and _numeric_text(df[col]):
+            df[col] = pd.to_numeric(df[col])
+    return df
+
+
+def _numeric_text(col: pd.Series) -> bool:
+    present = col.dropna()
+    return bool(len(present)) and bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
 def _wide(data: pd.DataFrame) -> pd.DataFrame:
     if "indicator" in data.columns:
         return data[["unit", "indicator", "value"]]
@@ -125,9 +172,16 @@ def evaluate_files(
     supplied_path: Path | None = None,
     period_column: str | None = None,
     period: str | None = None,
+    first_word: bool = False,
+    last_row: int | None = None,
 ) -> FileEvaluation:
-    """Evaluate a data file (every period, or one) with optional unit and supplied tables."""
-    raw = read_table(data_path)
+    """Evaluate a data file (every period, or one) with optional unit and supplied tables.
+
+    `first_word`: match data columns (and those of the supplied table) to indicators by the
+    first word of their header; `last_row`: the data table ends at this spreadsheet row."""
+    raw = _read_data(data_path, last_row)
+    if first_word:
+        raw = match_first_word(raw, data_path.name, framework)
     data, attrs, notes = _split(raw, data_path.name, framework, unit_column, period_column)
     if units_path is not None:
         extra = read_units_table(units_path)
@@ -135,6 +189,8 @@ def evaluate_files(
     supplied = None
     if supplied_path is not None:
         sraw = read_table(supplied_path)
+        if first_word:
+            sraw = match_first_word(sraw, supplied_path.name, framework)
         supplied, _, _ = _split(sraw, supplied_path.name, framework, unit_column, period_column)
 
     if period_column is None:
