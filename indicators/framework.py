@@ -277,8 +277,11 @@ class Framework:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the canonical content: comments, key order and the way a method or a
-        number is written (`"minmax"` or `{ method = "minmax" }`, `1` or `1.0`) do not change it."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        number is written (`"minmax"` or `{ method = "minmax" }`, `1` or `1.0`) do not change it.
+        The order of a node's children does: AHP matrices and budget allocations follow it."""
+        order = {code: list(node.children) for code, node in self.nodes.items() if node.children}
+        content = {"framework": self.to_dict(), "children": order}
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

@@ -1199,6 +1199,16 @@ def test_hash_ignores_parameter_order_and_an_unnamed_index() -> None:
     assert parse_framework(named).content_hash == parse_framework(VALID).content_hash
 
 
+def test_hash_changes_with_the_order_of_children() -> None:
+    """Sibling order is content: AHP matrices and budget allocations are written in it."""
+    i, j, k = VALID.index(UPTIME), VALID.index(MTTR), VALID.index(APP)
+    swapped = VALID[:i] + VALID[j:k] + VALID[i:j] + VALID[k:]
+    fw, other = parse_framework(VALID), parse_framework(swapped)
+    assert other.nodes["avail"].children == ("mttr", "uptime")
+    assert other.to_dict() == fw.to_dict()  # the same tables…
+    assert other.content_hash != fw.content_hash  # …in another order
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
