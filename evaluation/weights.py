@@ -207,12 +207,13 @@ def entropy(values: pd.DataFrame, weights: pd.Series) -> pd.Series:
         if m < 2 or total == 0:
             d[col] = 0.0
             continue
-        p = present[present > 0] / total
+        p = present / total
+        p = p[p > 0]
         e = float(-(p * np.log(p)).sum() / math.log(m))
         d[col] = max(1.0 - e, 0.0)
     div = pd.Series(d, dtype=float).reindex(weights.index)
     if div.sum() <= 0:
-        return pd.Series(1.0, index=weights.index)
+        return pd.Series(1.0 / len(div), index=weights.index)
     return div / div.sum()
 
 
