@@ -641,19 +641,20 @@ def metrics_history_cmd(
         "imported at",
     ):
         table.add_column(c, overflow="fold")
-    for r in rows.itertuples(index=False):
-        state = "current" if r.current else f"superseded {r.superseded_at:%Y-%m-%d %H:%M:%S}"
-        where = f"{r.sheet}!{r.cell}" if r.sheet else str(r.cell)
+    for rec in rows.to_dict("records"):
+        state = "current" if rec["current"] else f"superseded {rec['superseded_at']:%Y-%m-%d %H:%M:%S}"
+        where = f"{rec['sheet']}!{rec['cell']}" if rec["sheet"] else str(rec["cell"])
+        value = rec["value"]
         table.add_row(
-            str(r.period),
-            "" if pd.isna(r.value) else f"{r.value:g}",
-            str(r.status),
+            str(rec["period"]),
+            "" if value is None or value != value else f"{value:g}",
+            str(rec["status"]),
             state,
-            str(r.source_file),
-            str(r.source_hash)[:12],
+            str(rec["source_file"]),
+            str(rec["source_hash"])[:12],
             where,
-            str(r.imported_by),
-            f"{r.imported_at:%Y-%m-%d %H:%M:%S}",
+            str(rec["imported_by"]),
+            f"{rec['imported_at']:%Y-%m-%d %H:%M:%S}",
         )
     console.print(table)
 
