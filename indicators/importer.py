@@ -30,6 +30,7 @@ options (`import_table` keywords, `egov framework import` flags):
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ ALIASES = {
 }
 # parts of a hierarchical code: runs of digits or of letters ("1a1" → 1, a, 1; "2.3" → 2, 3)
 _SEGMENT = re.compile(r"[0-9]+|[^\W\d_]+")
-DERIVED = "(derived from the codes)"
+DERIVED = "derived from the codes"
 SKIPPED_TYPES = {"group", "denominator", "other"}
 
 
@@ -132,6 +133,18 @@ def _code_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip() or None
+
+
+def _as_number(value: Any) -> float | None:
+    """A finite number from a cell (text such as "0.5" too: one bad cell makes a whole
+    column text), else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parent_from_code(code: str) -> str | None:
@@ -247,7 +260,7 @@ def import_table(
 
     def at(c: str) -> str:
         r = rows[c]
-        return f"{r['file']} line {r['line']}" if r["line"] is not None else f"'{c}' {DERIVED}"
+        return f"{r['file']} line {r['line']}" if r["line"] is not None else f"'{c}' ({DERIVED})"
 
     created: list[str] = []
     if parents_from_code:
@@ -342,10 +355,11 @@ def import_table(
         if children[c]:
             problems.append(f"{at(c)}: goalposts (min, max) are given for the aggregate '{c}'")
             return None
-        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lo, hi)):
+        lo_n, hi_n = _as_number(lo), _as_number(hi)
+        if lo_n is None or hi_n is None:
             problems.append(f"{at(c)}: goalposts need two numbers, min and max (found {lo!r}, {hi!r})")
             return None
-        return {"method": "goalposts", "min": float(lo), "max": float(hi), "clip": goalposts_clip}
+        return {"method": "goalposts", "min": lo_n, "max": hi_n, "clip": goalposts_clip}
 
     def node(c: str) -> dict[str, Any]:
         kids = children[c]
