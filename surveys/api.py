@@ -11,9 +11,11 @@ for EGOV_ALLOWED_ORIGINS, burst detection holding ratings for review.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -121,6 +123,21 @@ async def _json(
         headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+_sqlite_writer = threading.Lock()
+
+
+@contextlib.contextmanager
+def write_lock(session: Session) -> Iterator[None]:
+    """SQLite allows one writer: serialise this worker's rating transactions in-process
+    rather than let threads collide on the database lock and sleep in its busy handler
+    (which shows as long tail latencies). PostgreSQL needs no lock."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _sqlite_writer:
+        yield
 
 
 def _limited(wait: float) -> JSONResponse:
@@ -328,11 +345,12 @@ def build_router() -> APIRouter:
         wait = _take_issuers(request, claims)
         if wait:
             return _limited(wait)
-        result = submit_ratings(session, [body], claims, client_ip=_client_ip(request))[0]
-        if not result.ok:
-            session.rollback()
-            return JSONResponse({"detail": result.error}, status_code=result.status_code)
-        session.commit()
+        with write_lock(session):
+            result = submit_ratings(session, [body], claims, client_ip=_client_ip(request))[0]
+            if not result.ok:
+                session.rollback()
+                return JSONResponse({"detail": result.error}, status_code=result.status_code)
+            session.commit()
         headers = {"Idempotent-Replay": "true"} if result.replay else {}
         return JSONResponse(result.receipt, headers=headers)
 
@@ -358,8 +376,9 @@ def build_router() -> APIRouter:
         wait = _take_issuers(request, claims)
         if wait:
             return _limited(wait)
-        results = submit_ratings(session, body.items, claims, client_ip=_client_ip(request))
-        session.commit()
+        with write_lock(session):
+            results = submit_ratings(session, body.items, claims, client_ip=_client_ip(request))
+            session.commit()
         items = [
             S.BatchItemResult(
                 index=i,

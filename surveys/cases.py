@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
@@ -26,7 +26,7 @@ from egov.models import AssessedObject, Department, utcnow
 from egov.settings import get_settings
 from surveys.calendar import load_calendar
 from surveys.models import Rating, RatingCase
-from surveys.rollup import add_to_rollups
+from surveys.rollup import add_to_rollups, driver_executemany
 from surveys.security import Principal, audit
 
 # (from, to) → the role allowed to make the move
@@ -78,8 +78,11 @@ def open_cases(session: Session, rating_ids: list[int], day: date) -> int:
     ).all()
     due = _calendar().add_working_days(day, get_settings().case_rectify_days)
     now = utcnow()
-    session.execute(
-        insert(RatingCase),
+    driver_executemany(
+        session,
+        "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
+        "appeal_outcome, updated_at) VALUES (:rating_id, :object_id, :department_id, :state, :opened_at, "
+        ":opened_day, :rectify_due, :appeal_outcome, :updated_at)",
         [
             {
                 "rating_id": rid,

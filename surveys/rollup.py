@@ -7,8 +7,10 @@ database (`GROUP BY`), and the indicator values of a period are computed from th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,7 +58,30 @@ def add_to_rollups(session: Session, deltas: Mapping[tuple[int, date], list[int]
         if any(v)
     ]
     if rows:
-        session.execute(UPSERT_ROLLUP, rows)
+        driver_executemany(session, str(UPSERT_ROLLUP), rows)
+
+
+def driver_executemany(session: Session, sql: str, rows: list[dict[str, Any]]) -> Any:
+    """executemany straight through the driver, for the hot paths (SQLAlchemy's per-row
+    parameter processing costs more than the database does). `sql` uses :name
+    placeholders (rewritten to %(name)s for psycopg); for SQLite, dates and times are
+    passed as the text SQLAlchemy itself stores (naive UTC, ISO dates)."""
+    conn = session.connection()
+    if conn.dialect.paramstyle == "pyformat":
+        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+    elif conn.dialect.name == "sqlite" and rows:
+        timely = [k for k, v in rows[0].items() if isinstance(v, date)]  # datetime is a date too
+        if timely:
+            rows = [{**r, **{k: _sqlite_value(r[k]) for k in timely}} for r in rows]
+    return conn.exec_driver_sql(sql, rows if len(rows) != 1 else rows[0])
+
+
+def _sqlite_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return (v.astimezone(UTC) if v.tzinfo else v).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
 
 
 def add_offers(session: Session, offers: Mapping[tuple[int, date], int]) -> None:

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -75,6 +76,7 @@ def forget_secrets() -> None:
         _secrets.clear()
 
 
+@lru_cache(maxsize=16)
 def derived_key(secret: bytes, purpose: str) -> bytes:
     """One key per purpose (token signing, pseudonyms), derived with HMAC-SHA256."""
     return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()

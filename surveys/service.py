@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
 from egov.models import AssessedObject, utcnow
 from egov.settings import get_settings
 from surveys.models import Rating, RatingToken
-from surveys.rollup import add_offers, add_to_rollups
+from surveys.rollup import add_offers, add_to_rollups, driver_executemany
 from surveys.schemas import RatingCreate, TokenRequest
 from surveys.security import (
     Principal,
@@ -228,8 +228,19 @@ def submit_ratings(
     version = str(questions()["version"])
     results: list[SubmitResult | None] = [None] * len(items)
     ids = [c.token_id for c in claims if isinstance(c, TokenClaims)]
+    token_cols = [
+        col(RatingToken.id),
+        col(RatingToken.object_id),
+        col(RatingToken.transaction_ref),
+        col(RatingToken.issuer_key_id),
+        col(RatingToken.pseudonym),
+        col(RatingToken.state),
+        col(RatingToken.body_hash),
+        col(RatingToken.amend_hash),
+        col(RatingToken.response_status),
+    ]
     tokens = (
-        {t.id: t for t in session.execute(select(RatingToken).where(col(RatingToken.id).in_(ids))).scalars()}
+        {t.id: t for t in session.execute(select(*token_cols).where(col(RatingToken.id).in_(ids))).all()}
         if ids
         else {}
     )
@@ -289,6 +300,22 @@ def _burst_counts(session: Session, column: Any, keys: set[int], since: datetime
     return {int(k): int(n) for k, n in rows}
 
 
+def _raw(session: Session, sql: str, rows: list[dict[str, Any]]) -> Any:
+    return driver_executemany(session, sql, rows)
+
+
+CLAIM_SQL = (
+    "UPDATE rating_token SET state = :new_state, body_hash = :h, response_status = :st "
+    "WHERE id = :tid AND state = 'issued'"
+)
+INSERT_RATING_SQL = (
+    "INSERT INTO rating (object_id, level, drivers, comment, channel, language, created_at, day, pseudonym, "
+    "transaction_ref, flags, question_version, issuer_key_id, ip) VALUES (:object_id, :level, :drivers, "
+    ":comment, :channel, :language, :created_at, :day, :pseudonym, :transaction_ref, :flags, "
+    ":question_version, :issuer_key_id, :ip)"
+)
+
+
 def _store_fresh(
     session: Session,
     fresh: list[_Claimed],
@@ -314,12 +341,6 @@ def _store_fresh(
         if by_object[o] > settings.burst_object_max or by_issuer[k] > settings.burst_issuer_max:
             c.flags = "burst"
     # claim the tokens: single use, safe against a concurrent request with the same token
-    tokens_table = RatingToken.__table__  # type: ignore[attr-defined]
-    claim = (
-        update(tokens_table)
-        .where(tokens_table.c.id == bindparam("tid"), tokens_table.c.state == "issued")
-        .values(state=bindparam("new_state"), body_hash=bindparam("h"), response_status=bindparam("st"))
-    )
     params = [
         {
             "tid": c.token.id,
@@ -330,12 +351,11 @@ def _store_fresh(
         for c in fresh
     ]
     if session.get_bind().dialect.supports_sane_multi_rowcount or len(params) == 1:
-        res = session.execute(claim, params)
-        claimed = int(res.rowcount)  # type: ignore[attr-defined]
+        claimed = int(_raw(session, CLAIM_SQL, params).rowcount)
     else:  # pragma: no cover - drivers without a summed executemany rowcount
         claimed = 0
         for p in params:
-            claimed += int(session.execute(claim, p).rowcount)  # type: ignore[attr-defined]
+            claimed += int(_raw(session, CLAIM_SQL, [p]).rowcount)
     if claimed != len(params):
         raise ServiceError(409, "a concurrent request used the same token; send it again")
     if real:
@@ -358,26 +378,29 @@ def _store_fresh(
             }
             for c in real
         ]
-        new_ids = (
-            session.execute(insert(Rating).returning(col(Rating.id), sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
+        _raw(session, INSERT_RATING_SQL, rows)
         deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
-        bad: list[int] = []
-        for c, rid in zip(real, new_ids, strict=True):
+        need_id = [c for c in real if c.flags or c.item.level in BAD_LEVELS]
+        for c in real:
             if not c.flags:
                 deltas[(c.token.object_id, day)][c.item.level - 1] += 1
-                if c.item.level in BAD_LEVELS:
-                    bad.append(int(rid))
-            else:
-                c.extra["rating_id"] = int(rid)
         add_to_rollups(session, deltas)
-        if bad:
-            open_cases(session, bad, day)
-        held = [c for c in real if c.flags]
-        for c in held:
-            audit(session, "burst-detection", "rating.flag", "rating", str(c.extra["rating_id"]), c.flags)
+        if need_id:  # ids only where a case or an audit entry needs them
+            refs = {(c.token.object_id, c.token.transaction_ref) for c in need_id}
+            found = session.execute(
+                select(col(Rating.id), col(Rating.object_id), col(Rating.transaction_ref)).where(
+                    col(Rating.object_id).in_({o for o, _ in refs}),
+                    col(Rating.transaction_ref).in_({x for _, x in refs}),
+                )
+            ).all()
+            ids = {(o, x): int(i) for i, o, x in found if (o, x) in refs}
+            bad = [ids[(c.token.object_id, c.token.transaction_ref)] for c in need_id if not c.flags]
+            if bad:
+                open_cases(session, bad, day)
+            for c in need_id:
+                if c.flags:
+                    rid = ids[(c.token.object_id, c.token.transaction_ref)]
+                    audit(session, "burst-detection", "rating.flag", "rating", str(rid), c.flags)
     for c in fresh:
         if c.honeypot:
             audit(
@@ -389,7 +412,7 @@ def _store_fresh(
 
 
 def _amend(
-    session: Session, tok: RatingToken, item: RatingCreate, h: str, version: str, now: datetime
+    session: Session, tok: Any, item: RatingCreate, h: str, version: str, now: datetime
 ) -> SubmitResult:
     """The one follow-up of a rating: replace what it says, move its roll-up count."""
     from surveys.cases import case_after_amendment
