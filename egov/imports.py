@@ -63,7 +63,7 @@ from egov.template import (
 from indicators.framework import OBJECT_KINDS, SUBKINDS, Framework, Node, applies, resolve_framework
 
 MAX_COLUMNS = 500  # columns of a sheet or CSV file
-MAX_CELLS = 1_000_000  # cells of one worksheet (checked in the XML before loading)
+MAX_CELLS = 500_000  # cells, and rows × columns of the extent, of one worksheet (checked before loading)
 MAX_ZIP_MEMBERS = 2_000
 BOMB_RATIO = 100  # a member expanding more than this …
 BOMB_MIN_BYTES = 1_000_000  # … and to more than this is treated as a zip bomb
@@ -300,6 +300,12 @@ def _scan_sheet(zf: zipfile.ZipFile, part: str, title: str, max_rows: int, probl
             where,
             f"huge sheet — it reaches column {get_column_letter(min(max_col, 16384))} ({max_col}); "
             f"the limit is {MAX_COLUMNS} columns",
+        )
+    if max_row <= max_rows and max_col <= MAX_COLUMNS and max_row * max_col > MAX_CELLS:
+        problems.add(
+            where,
+            f"huge sheet — it spans {max_row} rows × {max_col} columns = {max_row * max_col} cells; "
+            f"the limit is {MAX_CELLS}",
         )
     if cells > MAX_CELLS:
         problems.add(where, f"huge sheet — {cells} cells; the limit is {MAX_CELLS}")

@@ -14,6 +14,7 @@ on row 1,000,000.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import struct
 import sys
@@ -61,8 +62,23 @@ def filled() -> Workbook:
     return wb
 
 
+def stable(wb: Workbook) -> bytes:
+    """The workbook's bytes with fixed zip and document timestamps, so that regenerating the
+    corpus does not change files that did not change."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    core = members.get("docProps/core.xml")
+    if core is not None:
+        members["docProps/core.xml"] = re.sub(
+            rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>2024-01-01T00:00:00Z\g<2>", core
+        )
+    return zip_bytes(members)
+
+
 def save(wb: Workbook, name: str) -> None:
-    wb.save(OUT / name)
+    (OUT / name).write_bytes(stable(wb))
 
 
 def variant(name: str, change: Callable[[Workbook], None]) -> None:
@@ -86,9 +102,7 @@ def zip_bytes(members: dict[str, bytes], level: int = 9) -> bytes:
 
 
 def template_members() -> dict[str, bytes]:
-    buf = io.BytesIO()
-    filled().save(buf)
-    with zipfile.ZipFile(buf) as zf:
+    with zipfile.ZipFile(io.BytesIO(stable(filled()))) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
@@ -144,6 +158,7 @@ def main() -> None:
     write("xlsx_declared_huge.xlsx", bytes(declared))
     variant("xlsx_huge_sheet.xlsx", lambda wb: sheet(wb, 1).cell(1_000_000, 6, 1))
     variant("xlsx_wide_sheet.xlsx", lambda wb: sheet(wb, 1).cell(4, 2_000, 1))
+    variant("xlsx_huge_extent.xlsx", lambda wb: sheet(wb, 1).cell(19_000, 400, 1))
     write("metrics_oversized.csv", "object,indicator,value\n" + "GOV_CLOUD,infra_uptime,99\n" * 20)
     write("csv_huge.csv", "object,indicator,value\n" + "GOV_CLOUD,infra_uptime,99\n" * 120)
     write("csv_non_utf8.csv", "object,indicator,value\nGOV_CLOUD,infra_uptime,99\n# café\n".encode("latin-1"))

@@ -44,6 +44,7 @@ CASES: dict[str, tuple[str, str, dict[str, str]]] = {
     "xlsx_declared_huge.xlsx": (M, "refused as a zip bomb — its members would unpack to 3.0 GB", {}),
     "xlsx_huge_sheet.xlsx": (M, "sheet 'Infrastructure': huge sheet — it reaches row 1000000", {}),
     "xlsx_wide_sheet.xlsx": (M, "huge sheet — it reaches column BXX (2000); the limit is 500 columns", {}),
+    "xlsx_huge_extent.xlsx": (M, "huge sheet — it spans 19000 rows × 400 columns = 7600000 cells", {}),
     "metrics_oversized.csv": (
         M,
         "the file is 543 bytes; the import limit is 100 bytes (setting EGOV_MAX_IMPORT_BYTES)",
