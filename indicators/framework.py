@@ -382,6 +382,7 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     }
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
+    _check_weighting_sizes(ck, nodes_in_order, methods)
 
     if ck.problems:
         raise EgovError(
@@ -466,6 +467,29 @@ def _check_references(ck: _Checker, nodes: dict[str, Node]) -> None:
             ck.add(f"{node.path}.denominator", f"'{by}' is an aggregate, not a variable or indicator")
         elif by in nodes and nodes[by].denominator:
             ck.add(f"{node.path}.denominator", f"'{by}' is itself denominated; divide by a raw variable")
+
+
+def _check_weighting_sizes(ck: _Checker, nodes: dict[str, Node], methods: dict[str, Any]) -> None:
+    """An AHP matrix or budget allocations list one entry per child, in the children's
+    order: check the size against each aggregate that uses them (its own or [methods])."""
+    for node in nodes.values():
+        own = node.methods.get("weighting")
+        spec = own or methods.get("weighting")
+        if node.is_indicator or not spec or not node.children:
+            continue
+        n, path = len(node.children), f"{node.path}.weighting" if own else "methods.weighting"
+        kids = ", ".join(node.children)
+        if "matrix" in spec and len(spec["matrix"]) != n:
+            ck.add(
+                f"{path}.matrix",
+                f"{len(spec['matrix'])} rows, but '{node.code}' has {n} children ({kids})",
+            )
+        rows = spec.get("allocations") or []
+        if any(len(r) != n for r in rows):
+            ck.add(
+                f"{path}.allocations",
+                f"each allocation needs {n} numbers, one per child of '{node.code}' ({kids})",
+            )
 
 
 _CODE_RULE = "letters, digits, '_' and '-' only, starting with a letter or digit"

@@ -253,11 +253,15 @@ def test_ahp_from_the_framework_file_end_to_end() -> None:
 
 def test_ahp_matrix_of_the_wrong_size_is_an_error_naming_the_node() -> None:
     from evaluation.engine import evaluate
+    from evaluation.spec import parse_spec
     from indicators.framework import parse_framework
 
-    fw = parse_framework(_framework_text('{ method = "ahp", matrix = [[1, 2], [0.5, 1]] }'))
+    # in a framework file the loader reports it (tests/indicators/test_framework_validation.py);
+    # a run-time spec does not know the children, so the engine checks it
+    fw = parse_framework(_framework_text('"equal"'))
+    spec = parse_spec({"aggregates": {"a": {"weighting": {"method": "ahp", "matrix": [[1, 2], [0.5, 1]]}}}})
     with pytest.raises(EgovError) as err:
-        evaluate(DATA, fw)
+        evaluate(DATA, fw, spec)
     assert "weighting 'a' (ahp)" in err.value.message
     assert "2 rows but the aggregate has 3 children (x, y, z)" in err.value.message
 

@@ -820,6 +820,25 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "unknown key",
     ),
     ("rollup on a category", after(INFRA, 'rollup = "min"'), "categories.infra.rollup", "unknown key"),
+    # --- weightings written per child: one entry per child, in their order -------------
+    (
+        "AHP matrix of the wrong size on a dimension",
+        after(AVAIL, 'weighting = { method = "ahp", matrix = [[1, 2, 4], [0.5, 1, 2], [0.25, 0.5, 1]] }'),
+        "categories.infra.dimensions.avail.weighting.matrix",
+        "3 rows, but 'avail' has 2 children (uptime, mttr)",
+    ),
+    (
+        "AHP matrix in [methods] that does not fit an aggregate",
+        after(METHODS, 'weighting = { method = "ahp", matrix = [[1, 3], [0.3333333333, 1]] }'),
+        "methods.weighting.matrix",
+        "2 rows, but 'uptake' has 1 children (takeup)",
+    ),
+    (
+        "budget allocation of the wrong length on the index",
+        set_key(INDEX, "weighting", '{ method = "budget", allocations = [[60, 30, 10], [50, 30, 20]] }'),
+        "index.weighting.allocations",
+        "each allocation needs 2 numbers, one per child of 'idx' (infra, application)",
+    ),
     # --- min_coverage of an aggregate ----------------------------------------------------
     (
         "aggregate min_coverage > 1",
@@ -1107,6 +1126,16 @@ def test_per_indicator_methods_of_every_indicator_stage() -> None:
         "treatment": {"method": "none"},
         "normalisation": {"method": "distance_to_target", "target": 2.0, "cap": False, "scale": 100.0},
     }
+
+
+def test_ahp_and_budget_that_fit_their_aggregate_are_accepted() -> None:
+    text = both(
+        after(AVAIL, 'weighting = { method = "ahp", matrix = [[1, 3], [0.3333333333, 1]] }'),
+        set_key(INDEX, "weighting", '{ method = "budget", allocations = [[60, 40], [50, 50]] }'),
+    )(VALID)
+    fw = parse_framework(text)
+    assert fw.method_of("avail", "weighting")["matrix"] == [[1.0, 3.0], [0.3333333333, 1.0]]
+    assert fw.method_of("idx", "weighting")["allocations"] == [[60.0, 40.0], [50.0, 50.0]]
 
 
 def test_denominator_may_name_another_indicator_or_a_unit_column() -> None:
