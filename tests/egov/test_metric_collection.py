@@ -51,6 +51,11 @@ def fill(path: Path, out: Path, shift: float = 0.0) -> int:
                 cell.value = round(min(hi, lo + frac * (hi - lo) + shift), 3)
                 n += 1
         ws.cell(4, 5).value = "verified"
+        # what assessors do to a workbook: rename sheets and headers, type over visible codes —
+        # the import reads the hidden codes, so none of it matters
+        ws.title = f"{ws.title[:20]} (filled)"
+        ws.cell(3, 6).value = "my own header"
+        ws.cell(4, 2).value = "typed over"
     wb.save(out)
     return n
 
