@@ -3,8 +3,9 @@
 Pure functions on an `EvaluationResult` (the scores of every node over the units that were
 scored), each returning a DataFrame:
 
-- `correlations`: every pair of nodes, Pearson and Spearman with p-values, labelled by how
-  the two relate in the tree (siblings, parent, ancestor, same level, between levels);
+- `correlations`: pairs of nodes within and between levels (siblings, a node and its
+  ancestors, aggregates of one level; or every pair), Pearson and Spearman with p-values,
+  labelled by how the two relate in the tree;
 - `correlation_matrix` (`correlate` for any table): a square matrix for chosen nodes,
   optionally blanking correlations that are not significant (COINr `get_corr(pval = 0.05)`);
 - `cronbach_alpha`: Cronbach's alpha of the children of every aggregate;
@@ -19,6 +20,7 @@ scored), each returning a DataFrame:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -57,12 +59,7 @@ def _pairwise(df: pd.DataFrame, method: CorrMethod) -> tuple[pd.DataFrame, pd.Da
         r = df.rank().corr(method="pearson")  # one ranking for all pairs when nothing is missing
     else:
         r = df.corr(method=method)
-    rv, nv = r.to_numpy(dtype=float), n.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df_t = nv - 2
-        t = rv * np.sqrt(df_t / np.clip(1 - rv**2, 0.0, None))
-        p = np.where(df_t > 0, 2 * stats.t.sf(np.abs(t), np.where(df_t > 0, df_t, 1)), np.nan)
-    p = np.where(np.isnan(rv), np.nan, p)
+    p = _p_value(r.to_numpy(dtype=float), n.to_numpy())
     return r, pd.DataFrame(p, index=r.index, columns=r.columns), n
 
 
@@ -90,49 +87,134 @@ def correlation_matrix(
     return correlate(data if codes is None else data[codes], method=method, pval=pval)
 
 
+def _ancestors(code: str, parents: dict[str, str]) -> list[str]:
+    out = []
+    while code in parents:
+        code = parents[code]
+        out.append(code)
+    return out
+
+
 def _relation(a: str, b: str, parents: dict[str, str], levels: dict[str, int]) -> str:
     if parents.get(a) == b or parents.get(b) == a:
         return "parent"
-
-    def ancestors(code: str) -> set[str]:
-        out = set()
-        while code in parents:
-            code = parents[code]
-            out.add(code)
-        return out
-
-    if a in ancestors(b) or b in ancestors(a):
+    if a in _ancestors(b, parents) or b in _ancestors(a, parents):
         return "ancestor"
     if a in parents and parents.get(a) == parents.get(b):
         return "siblings"
     return "same level" if levels.get(a) == levels.get(b) else "between levels"
 
 
-def correlations(result: EvaluationResult) -> pd.DataFrame:
-    """Every pair of nodes once (within and between levels): node, other, their levels, how
-    they relate in the tree, the number of units with both values, Pearson r and Spearman
-    rho with two-sided p-values."""
+def _structure_pairs(
+    codes: list[str], parents: dict[str, str], levels: dict[str, int]
+) -> list[tuple[int, int]]:
+    """Index pairs (i < j) that the tree makes meaningful: siblings, a node with each of its
+    ancestors, and aggregates of the same level."""
+    pos = {c: k for k, c in enumerate(codes)}
+    pairs: set[tuple[int, int]] = set()
+
+    def add(a: str, b: str) -> None:
+        if a in pos and b in pos and a != b:
+            pairs.add((min(pos[a], pos[b]), max(pos[a], pos[b])))
+
+    by_parent: dict[str, list[str]] = {}
+    for code in codes:
+        for anc in _ancestors(code, parents):
+            add(code, anc)
+        if code in parents:
+            by_parent.setdefault(parents[code], []).append(code)
+    for kids in by_parent.values():
+        for k, a in enumerate(kids):
+            for b in kids[k + 1 :]:
+                add(a, b)
+    aggregates = [c for c in codes if levels.get(c, 1) > 1]
+    for k, a in enumerate(aggregates):
+        for b in aggregates[k + 1 :]:
+            if levels.get(a) == levels.get(b):
+                add(a, b)
+    return sorted(pairs)
+
+
+def _p_value(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Two-sided p-value of a correlation r over n units: t = r sqrt((n - 2) / (1 - r^2)) with
+    n - 2 degrees of freedom (as R cor.test for Pearson; scipy.stats.spearmanr for Spearman)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = n - 2
+        t = r * np.sqrt(dof / np.clip(1 - r**2, 0.0, None))
+        p = np.where(dof > 0, 2 * stats.t.sf(np.abs(t), np.where(dof > 0, dof, 1)), np.nan)
+    return np.where(np.isnan(r), np.nan, p)
+
+
+def _spearman_pairs(data: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Spearman's rho of the column pairs (i, j), each over the units where both have a value
+    and re-ranked over those units (as R's cor(use = "pairwise.complete.obs"))."""
+    x = data.to_numpy(dtype=float)
+    present = ~np.isnan(x)
+    if present.all():  # one ranking serves every pair
+        ranks = np.column_stack([_rank(x[:, k]) for k in range(x.shape[1])]) if x.size else x
+        return np.array([_pearson(ranks[:, a], ranks[:, b]) for a, b in zip(i, j, strict=True)])
+    out = np.full(len(i), np.nan)
+    for k, (a, b) in enumerate(zip(i, j, strict=True)):
+        both = present[:, a] & present[:, b]
+        if both.sum() >= 2:
+            out[k] = _pearson(_rank(x[both, a]), _rank(x[both, b]))
+    return out
+
+
+def _rank(a: np.ndarray) -> np.ndarray:
+    """Ranks 1..n with ties taking their average rank (as scipy.stats.rankdata)."""
+    order = np.argsort(a)
+    inverse = np.empty(len(a), dtype=np.intp)
+    inverse[order] = np.arange(len(a))
+    s = a[order]
+    new = np.concatenate(([True], s[1:] != s[:-1]))
+    dense = np.cumsum(new)[inverse]
+    edges = np.concatenate((np.flatnonzero(new), [len(a)]))
+    return 0.5 * (edges[dense] + edges[dense - 1] + 1)
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    da, db = a - a.mean(), b - b.mean()
+    den = math.sqrt(float((da * da).sum() * (db * db).sum()))
+    return float((da * db).sum() / den) if den > 0 else math.nan
+
+
+def correlations(result: EvaluationResult, scope: Literal["structure", "all"] = "structure") -> pd.DataFrame:
+    """Correlations within and between the levels of the tree, one row per pair of nodes:
+    node, other, their levels, how they relate (siblings, parent, ancestor, same level,
+    between levels), the number of units with both values, Pearson r and Spearman rho
+    (pairwise complete, re-ranked per pair) with two-sided p-values.
+
+    scope "structure" (written by `egov evaluate`): siblings, every node with each of its
+    ancestors, and aggregates of the same level; "all": every pair of nodes.
+    """
     data = _nodes(result)
-    pr, pp, n = _pairwise(data, "pearson")
-    sr, sp, _ = _pairwise(data, "spearman")
     parents, levels = _parents(result), result.levels
-    codes = list(data.columns)
-    i, j = np.triu_indices(len(codes), k=1)
-    out = pd.DataFrame(
+    codes = [str(c) for c in data.columns]
+    if scope == "all":
+        i, j = np.triu_indices(len(codes), k=1)
+    else:
+        pairs = _structure_pairs(codes, parents, levels)
+        i = np.array([a for a, _ in pairs], dtype=int)
+        j = np.array([b for _, b in pairs], dtype=int)
+    pr, _, n = _pairwise(data, "pearson")
+    r = pr.to_numpy()[i, j]
+    counts = n.to_numpy()[i, j]
+    rho = _spearman_pairs(data, i, j)
+    return pd.DataFrame(
         {
             "node": [codes[k] for k in i],
             "other": [codes[k] for k in j],
             "level": [levels.get(codes[k]) for k in i],
             "other_level": [levels.get(codes[k]) for k in j],
             "relation": [_relation(codes[a], codes[b], parents, levels) for a, b in zip(i, j, strict=True)],
-            "n": n.to_numpy()[i, j].astype(int),
-            "pearson": pr.to_numpy()[i, j],
-            "pearson_p": pp.to_numpy()[i, j],
-            "spearman": sr.to_numpy()[i, j],
-            "spearman_p": sp.to_numpy()[i, j],
+            "n": counts.astype(int),
+            "pearson": r,
+            "pearson_p": _p_value(r, counts),
+            "spearman": rho,
+            "spearman_p": _p_value(rho, counts),
         }
     )
-    return out
 
 
 def _complete_children(result: EvaluationResult, node: str) -> pd.DataFrame:

@@ -72,7 +72,7 @@ def result(data: pd.DataFrame) -> EvaluationResult:
 
 
 def test_correlations_match_scipy_pairwise_complete(result: EvaluationResult) -> None:
-    table = correlations(result)
+    table = correlations(result, scope="all")
     nodes = list(result.scores.columns)
     assert len(table) == len(nodes) * (len(nodes) - 1) // 2
     for _, row in table.iterrows():
@@ -88,7 +88,7 @@ def test_correlations_match_scipy_pairwise_complete(result: EvaluationResult) ->
 
 
 def test_relations_in_the_tree(result: EvaluationResult) -> None:
-    rel = correlations(result).set_index(["node", "other"])["relation"]
+    rel = correlations(result, scope="all").set_index(["node", "other"])["relation"]
 
     def of(a: str, b: str) -> str:
         return str(rel.get((a, b), rel.get((b, a))))
@@ -100,6 +100,22 @@ def test_relations_in_the_tree(result: EvaluationResult) -> None:
     assert of("d", "b") == "same level"  # both level 2, different parents
     assert of("y", "b") == "between levels"  # an indicator and another branch's dimension
     assert of("a", "b") == "siblings"
+
+
+def test_structure_scope_keeps_siblings_ancestors_and_aggregates_of_a_level(result: EvaluationResult) -> None:
+    everything = correlations(result, scope="all")
+    structure = correlations(result)
+    expected = everything[
+        everything["relation"].isin(["siblings", "parent", "ancestor"])
+        | ((everything["relation"] == "same level") & (everything["level"] > 1))
+    ]
+    pd.testing.assert_frame_equal(
+        structure.sort_values(["node", "other"]).reset_index(drop=True),
+        expected.sort_values(["node", "other"]).reset_index(drop=True),
+    )
+    assert {"x", "v"} - set(structure["node"]) - set(structure["other"]) == set()
+    assert not ((structure["node"] == "x") & (structure["other"] == "v")).any()  # other branch
+    assert set(structure["relation"]) == {"siblings", "parent", "ancestor", "same level"}
 
 
 def test_correlation_matrix_blanks_insignificant_values(result: EvaluationResult) -> None:

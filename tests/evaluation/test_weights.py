@@ -252,14 +252,18 @@ def test_ahp_from_the_framework_file_end_to_end() -> None:
 
 
 def test_ahp_matrix_of_the_wrong_size_is_an_error_naming_the_node() -> None:
-    from evaluation.engine import evaluate
-    from evaluation.spec import parse_spec
+    from evaluation.engine import EvaluationSpec, evaluate
     from indicators.framework import parse_framework
 
-    # in a framework file the loader reports it (tests/indicators/test_framework_validation.py);
-    # a run-time spec does not know the children, so the engine checks it
+    # in the framework file: caught when the file is read, with its key path
+    with pytest.raises(EgovError) as err:
+        parse_framework(_framework_text('{ method = "ahp", matrix = [[1, 2], [0.5, 1]] }'))
+    assert any(p.startswith("categories.a.weighting.matrix:") for p in err.value.problems)
+    # in a run-time spec (which does not know the tree): caught by the engine, naming the node
     fw = parse_framework(_framework_text('"equal"'))
-    spec = parse_spec({"aggregates": {"a": {"weighting": {"method": "ahp", "matrix": [[1, 2], [0.5, 1]]}}}})
+    spec = EvaluationSpec(
+        aggregates={"a": {"weighting": {"method": "ahp", "matrix": [[1.0, 2.0], [0.5, 1.0]]}}}
+    )
     with pytest.raises(EgovError) as err:
         evaluate(DATA, fw, spec)
     assert "weighting 'a' (ahp)" in err.value.message
