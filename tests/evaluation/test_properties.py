@@ -31,12 +31,13 @@ from evaluation.spec import parse_spec
 from indicators.framework import Framework, build_framework
 
 PROPS = settings(
-    max_examples=30,
+    max_examples=40,
     derandomize=True,
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+ENGINE = settings(PROPS, max_examples=15)  # each example runs `evaluate` (~10–40 ms) once or twice
 
 # dimension → {indicator: direction}
 TREE: dict[str, dict[str, dict[str, int]]] = {
@@ -125,7 +126,7 @@ GEOMETRIC = {
 
 
 # --- a better value never lowers a score -------------------------------------------------------
-@PROPS
+@ENGINE
 @given(
     seed=st.integers(0, 2**32 - 1),
     unit=st.sampled_from(UNITS),
@@ -267,7 +268,7 @@ def check_weights_sum_to_one(result: EvaluationResult, fw: Framework) -> None:
     assert eff["index"] == 1.0
 
 
-@PROPS
+@ENGINE
 @given(
     weights=st.fixed_dictionaries({c: positive_weights for c in INDICATORS + AGGREGATES[1:]}),
     seed=st.integers(0, 2**16),
@@ -282,7 +283,7 @@ def test_manual_weights_renormalise_to_one(weights: dict[str, float], seed: int)
     np.testing.assert_allclose(result.effective_weights[expected.index], expected, rtol=1e-12)
 
 
-@PROPS
+@ENGINE
 @given(
     weights=st.fixed_dictionaries({c: positive_weights for c in INDICATORS + AGGREGATES[1:]}),
     k=st.floats(min_value=0.01, max_value=100),
@@ -296,7 +297,7 @@ def test_scaling_every_weight_of_an_aggregate_changes_no_score(weights: dict[str
     pd.testing.assert_frame_equal(a.scores, b.scores, rtol=1e-9, atol=1e-9)
 
 
-@PROPS
+@ENGINE
 @given(
     weights=st.fixed_dictionaries({c: positive_weights for c in INDICATORS + AGGREGATES[1:]}),
     seed=st.integers(0, 2**16),
@@ -323,7 +324,7 @@ def allocations(n_children: int) -> st.SearchStrategy[list[list[float]]]:
     return st.lists(one, min_size=1, max_size=4)
 
 
-@PROPS
+@ENGINE
 @given(data=st.data(), seed=st.integers(0, 2**16))
 def test_budget_allocation_weights_renormalise_to_one(data: st.DataObject, seed: int) -> None:
     if "budget" not in STAGES["weighting"]:
@@ -365,7 +366,7 @@ def test_rank_desc_agrees_with_scores(xs: list[float]) -> None:
     check_ranks(scores, rank_desc(scores))
 
 
-@PROPS
+@ENGINE
 @given(seed=st.integers(0, 2**32 - 1), ties=st.booleans(), how=st.sampled_from(["arithmetic", "geometric"]))
 def test_ranks_agree_with_scores_at_every_node(seed: int, ties: bool, how: str) -> None:
     wide = make_data(seed, 0.1, ties=ties)
@@ -390,7 +391,7 @@ def units_table() -> pd.DataFrame:
     return pd.DataFrame({"peer_group": ["A" if i % 3 else "B" for i in range(len(UNITS))]}, index=UNITS)
 
 
-@PROPS
+@ENGINE
 @given(
     seed=st.integers(0, 2**32 - 1), method=st.sampled_from(IMPUTATIONS), missing=st.sampled_from([0.1, 0.3])
 )
@@ -440,7 +441,7 @@ def skewed(seed: int, missing: float) -> pd.DataFrame:
     return wide.mask(blank)
 
 
-@PROPS
+@ENGINE
 @given(seed=st.integers(0, 2**32 - 1), method=st.sampled_from(TREATMENTS), impute=st.booleans())
 def test_treatment_flags_exactly_the_changed_cells(seed: int, method: Any, impute: bool) -> None:
     name = method if isinstance(method, str) else method["method"]
