@@ -463,13 +463,32 @@ def _normalise(framework: Framework, res: _Resolver, data: pd.DataFrame, warning
             warnings.append(f"indicator '{node.code}': no values for any unit; left out of every aggregate")
             continue
         z = normalise(present, spec, node.direction)
-        if z.isna().all():
+        if z.isna().all() and present.nunique() > 1:
+            warnings.append(
+                f"indicator '{node.code}': normalisation {spec['method']} gives no value for any unit"
+                f"{_why_no_values(spec, present)}; left out of every aggregate"
+            )
+        elif z.isna().all():
             warnings.append(
                 f"indicator '{node.code}': all {len(present)} units have the same value "
                 f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
             )
         out.loc[z.index, node.code] = z
     return out
+
+
+def _why_no_values(spec: dict[str, Any], present: pd.Series) -> str:
+    """Why a normaliser returned nothing although the values differ (for the warning)."""
+    method = spec["method"]
+    if method == "distance_to_reference":
+        if spec["unit"] not in present.index:
+            return f" (the reference unit '{spec['unit']}' has no value for it)"
+        return f" (the reference unit '{spec['unit']}' has the worst value)"
+    if method == "distance_to_target":
+        return f" (the target {spec['target']:g} equals the worst value)"
+    if method == "fraction_of_max":
+        return " (the best value is 0)"
+    return ""
 
 
 def _aggregate_tree(

@@ -343,6 +343,33 @@ def test_boxcox_over_non_positive_values_names_the_indicator_and_unit() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "reason"),
+    [
+        (
+            {"method": "distance_to_reference", "unit": "nope"},
+            "the reference unit 'nope' has no value for it",
+        ),
+        ({"method": "distance_to_reference", "unit": "u1"}, "the reference unit 'u1' has the worst value"),
+        ({"method": "distance_to_target", "target": 0}, "the target 0 equals the worst value"),
+        ("fraction_of_max", "the best value is 0"),
+    ],
+)
+def test_normalisation_that_gives_nothing_says_why_not_zero_range(method: Any, reason: str) -> None:
+    """Values that differ but a normaliser with nothing to measure against: the warning
+    names the indicator, the method and the reason (not a misleading "same value")."""
+    wide = data()
+    wide["i1"] = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    if method == "fraction_of_max":
+        wide["i1"] = -wide["i1"]
+    result = evaluate(wide, framework(i1={"normalisation": method}))
+    name = method if isinstance(method, str) else method["method"]
+    assert result.warnings == [
+        f"indicator 'i1': normalisation {name} gives no value for any unit ({reason}); left out of every aggregate"
+    ]
+    assert result.normalised["i1"].isna().all()
+
+
 # --- denominators ----------------------------------------------------------------------------
 PER_CAPITA = {"denominator": "population", "denomination": {"method": "divide", "scale": 1000}}
 
