@@ -22,11 +22,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -244,10 +244,6 @@ def audit(session: Session, actor: str, action: str, target_type: str, target_id
             detail=detail,
         )
     )
-
-
-def touch_revoked(session: Session, key_id: int) -> None:  # pragma: no cover - helper for tests
-    session.execute(update(ApiKey).where(col(ApiKey.id) == key_id).values(revoked_at=datetime.now(UTC)))
 
 
 # --- rate limits ---------------------------------------------------------------------------------
