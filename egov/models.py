@@ -143,6 +143,37 @@ class RunScore(SQLModel, table=True):
     peer_rank: int | None = None
 
 
+class RunInput(SQLModel, table=True):
+    """One input value of a run: (unit, indicator, value) of the period scored (`part` =
+    "data") or of an earlier period used as history (`part` = "history:0", oldest first).
+    With `run_unit`, the framework version and the spec, a run can be recomputed anywhere."""
+
+    __tablename__ = "run_input"
+    __table_args__ = (Index("ix_run_input_run", "run_id", "part"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="evaluation_run.id")
+    part: str = Field(max_length=20)
+    unit: str = Field(max_length=80)
+    indicator: str = Field(max_length=80)
+    value: float | None = None
+
+
+class RunUnit(SQLModel, table=True):
+    """The attributes of a unit (an assessed object) as they were when the run was made."""
+
+    __tablename__ = "run_unit"
+    __table_args__ = (Index("ix_run_unit_run", "run_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="evaluation_run.id")
+    unit: str = Field(max_length=80)
+    kind: str | None = Field(default=None, max_length=20)
+    subkind: str | None = Field(default=None, max_length=30)
+    department: str | None = Field(default=None, max_length=50)
+    peer_group: str | None = Field(default=None, max_length=50)
+
+
 class SchemaInfo(SQLModel, table=True):
     """The schema version this database was last initialised or upgraded to."""
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
+from egov.record import store_inputs
 from egov.store import DEMO_NOTICE, current_metrics, frame_hash, has_demo_values, store_run, units_table
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
@@ -77,9 +78,11 @@ def score_period(
         notes.insert(0, DEMO_NOTICE)
         note = note or DEMO_NOTICE
     history = [assemble_inputs(session, framework, p)[0] for p in earlier_periods(session, period)]
-    result = evaluate(data, framework, spec, units=units[with_data], history=history)
-    inputs_hash = frame_hash(data, units, *history)
+    used_units = units[with_data]
+    result = evaluate(data, framework, spec, units=used_units, history=history)
+    inputs_hash = frame_hash(data, used_units, *history)
     run = store_run(
         session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
     )
+    store_inputs(session, run, data, used_units, history)
     return ScoreOutcome(run=run, result=result, notes=notes + result.warnings)

@@ -326,8 +326,10 @@ def store_run(
         note=note,
         warnings=list(result.warnings),
         stages={
-            "raw": json.loads(result.raw.to_json(orient="split")),
-            "normalised": json.loads(result.normalised.to_json(orient="split", double_precision=15)),
+            "screened_out": dict(result.screened_out),
+            "treatment": json.loads(result.treatment.to_json(orient="index"))
+            if not result.treatment.empty
+            else {},
         },
     )
     session.add(run)

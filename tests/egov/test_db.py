@@ -216,3 +216,51 @@ def test_score_period_stores_an_identical_run_twice(db_url: str) -> None:
     # application: D2's app beats D1's on take-up, D1's on accessibility → equal means
     app = depts[depts["node"] == "application"].set_index("entity")["score"]
     assert app["D1"] == pytest.approx(app["D2"])
+
+
+def test_a_stored_run_is_recomputed_from_its_inputs(db_url: str) -> None:
+    from egov.models import EvaluationRun
+    from egov.record import load_inputs, load_result
+
+    init_db(db_url)
+    path = builtin_path("macau")
+    fw = load_framework(path)
+    with session_scope(db_url) as s:
+        row = store_framework(s, fw, path.read_text(encoding="utf-8"))
+        load_register(s, REGISTER)
+        p22 = ensure_period(s, "2022", date(2022, 1, 1), date(2022, 12, 31))
+        p23 = ensure_period(s, "2023", date(2023, 1, 1), date(2023, 12, 31))
+        add_metric_values(
+            s, p22, [{"object": "APP1", "indicator": "app_takeup", "value": 40}], source_file="a"
+        )
+        vals = [
+            {"object": "APP1", "indicator": "app_wcag", "value": 90},
+            {"object": "APP2", "indicator": "app_takeup", "value": 80},
+            {"object": "APP2", "indicator": "app_wcag", "value": 70},
+            {"object": "DC1", "indicator": "infra_uptime", "value": 99.9},
+        ]
+        add_metric_values(s, p23, vals, source_file="b")
+        outcome = score_period(s, row, fw, p23)
+        key = outcome.run.run_key
+    with session_scope(db_url) as s:
+        run = s.exec(select(EvaluationRun).where(EvaluationRun.run_key == key)).one()
+        inputs = load_inputs(s, run)
+        assert len(inputs.history) == 1 and inputs.history[0]["value"].tolist() == [40.0]
+        assert inputs.units.loc["DC1", "kind"] == "infrastructure"
+        recomputed = load_result(s, run)  # verifies the results hash
+    pd.testing.assert_frame_equal(recomputed.long(), outcome.result.long(), check_exact=True)
+    with session_scope(db_url) as s:  # tampering with a stored input is detected
+        s.execute(text("UPDATE run_input SET value = 41 WHERE part = 'history:0'"))
+    from egov.errors import EgovError
+
+    with session_scope(db_url) as s:
+        run = s.exec(select(EvaluationRun).where(EvaluationRun.run_key == key)).one()
+        result = load_result(s, run, verify=False)
+        assert result is not None
+        # the history only matters for previous-period imputation, which the framework does not use:
+        # the results are unchanged, so change a value of the scored period instead (uptime has
+        # fixed goalposts 99-100, so any change moves the score)
+        s.execute(text("UPDATE run_input SET value = 99.5 WHERE part = 'data' AND unit = 'DC1'"))
+    with pytest.raises(EgovError, match="recomputing gives results hash"), session_scope(db_url) as s:
+        run = s.exec(select(EvaluationRun).where(EvaluationRun.run_key == key)).one()
+        load_result(s, run)
