@@ -117,6 +117,14 @@ def init_db(url: str | None = None) -> list[str]:
                         ddl += f" DEFAULT {literal}"
                     conn.execute(text(ddl))
                     changes.append(f"added column {table.name}.{col.name}")
+            indexed = {t: {i["name"] for i in insp.get_indexes(t)} for t in existing}
+            for table in SQLModel.metadata.sorted_tables:
+                if table.name not in existing:
+                    continue
+                for index in table.indexes:
+                    if index.name not in indexed[table.name]:
+                        index.create(conn, checkfirst=True)
+                        changes.append(f"added index {index.name}")
     except OperationalError as exc:
         raise EgovError(f"cannot open database: {str(exc.orig).strip() or exc}") from exc
     with session_scope(url) as session:

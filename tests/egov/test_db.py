@@ -96,6 +96,11 @@ def test_init_upgrades_an_older_schema(db_url: str) -> None:
     with engine.connect() as conn:  # existing data survives the upgrade
         assert conn.execute(text("SELECT code FROM peer_group")).scalar_one() == "old"
     assert init_db(db_url) == []
+    with engine.begin() as conn:  # an index a newer version declares is added too
+        conn.execute(text("DROP INDEX ix_run_score_run"))
+    assert "added index ix_run_score_run" in init_db(db_url)
+    assert "ix_run_score_run" in {i["name"] for i in inspect(engine).get_indexes("run_score")}
+    assert init_db(db_url) == []
 
 
 def test_register_metrics_and_history_round_trip(db_url: str) -> None:
