@@ -11,13 +11,12 @@ from sqlmodel import Session, col, select
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import store_inputs
+from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, current_metrics, frame_hash, has_demo_values, store_run, units_table
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework
 from surveys.rollup import rating_measures
-
-MIN_RATINGS = 30
 
 
 @dataclass
@@ -28,7 +27,7 @@ class ScoreOutcome:
 
 
 def assemble_inputs(
-    session: Session, framework: Framework, period: Period, min_ratings: int = MIN_RATINGS
+    session: Session, framework: Framework, period: Period, min_ratings: int | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """The long input table of a period: metric values of metric-source indicators plus
     rating-derived values (from the roll-ups) of rating-source indicators."""
@@ -39,7 +38,8 @@ def assemble_inputs(
     rating_nodes = [n for n in framework.indicators if n.source == "rating"]
     notes: list[str] = []
     if rating_nodes:
-        measures, notes = rating_measures(session, period.start, period.end, min_ratings=min_ratings)
+        threshold = get_settings().min_ratings if min_ratings is None else min_ratings
+        measures, notes = rating_measures(session, period.start, period.end, min_ratings=threshold)
         for node in rating_nodes:
             assert node.measure is not None
             s = measures[node.measure].dropna()

@@ -32,7 +32,19 @@ LANGUAGES = ("zh-Hant", "pt", "en")
 OBJECT_KINDS = ("infrastructure", "application", "management")
 SUBKINDS = {"management": ("administrative", "security")}
 SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination
-RATING_MEASURES = ("share_satisfied", "mean_level", "bad_share", "response_rate", "count")
+# rating-derived measures an indicator with source = "rating" may name (computed by
+# surveys.rollup.rating_measures from the daily roll-ups)
+RATING_MEASURES = (
+    "share_satisfied",
+    "mean_level",
+    "bad_share",
+    "response_rate",
+    "count",
+    "satisfaction_eb",
+    "no_rating_rate",
+    "share_satisfied_low",
+    "share_satisfied_high",
+)
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 NodeKind = Literal["index", "category", "dimension", "indicator"]

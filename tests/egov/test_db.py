@@ -269,3 +269,10 @@ def test_a_stored_run_is_recomputed_from_its_inputs(db_url: str) -> None:
     with pytest.raises(EgovError, match="recomputing gives results hash"), session_scope(db_url) as s:
         run = s.exec(select(EvaluationRun).where(EvaluationRun.run_key == key)).one()
         load_result(s, run)
+
+
+def test_every_rating_measure_a_framework_may_name_is_computed() -> None:
+    from indicators.framework import RATING_MEASURES
+    from surveys.rollup import EXTRA_MEASURES, MEASURES
+
+    assert set(RATING_MEASURES) <= {*MEASURES, *EXTRA_MEASURES}
