@@ -364,16 +364,18 @@ def priorities(
     step: Literal["median", "next"] = "median",
     *,
     framework: Framework,
-    within: Literal["peers", "all"] = "peers",
+    within: Literal["peers", "all"] | None = None,
 ) -> pd.DataFrame:
     """Indicators where a realistic step would raise the department's overall score most.
 
     The department's value of an indicator is its rolled-up normalised score (module
     docstring). The step, for each indicator the department has a value for:
-    - `median`: reach the median value of the departments in its peer group (`within="all"`:
-      of all departments) that have a value — nothing when it is already at or above it;
-    - `next`: reach the value of the next-ranked department above it on that indicator (the
-      smallest value above its own) — nothing when it is the best.
+    - `median`: reach the median value of the departments in its peer group that have a
+      value (the department included) — nothing when it is already at or above it;
+    - `next`: reach the value of the next-ranked department above it on that indicator
+      among all departments (the smallest value above its own) — nothing when it is the best.
+    `within` ("peers" or "all") overrides whose values count (default: peers for `median`,
+    all departments for `next`).
 
     The gain is computed exactly: the department's objects' normalised values of that
     indicator are all shifted by the step (every roll-up — mean, volume-weighted, min, max,
@@ -393,6 +395,7 @@ def priorities(
     _check_department(result, department)
     if step not in ("median", "next"):
         raise EgovError(f"step {step!r}: use median or next")
+    within = within or ("peers" if step == "median" else "all")
     if within not in ("peers", "all"):
         raise EgovError(f"within {within!r}: use peers or all")
     scores, ranks, peers = _departments(result)
