@@ -56,6 +56,7 @@ __all__ = [
     "monte_carlo",
     "parse_alternatives",
     "resolve_alternative",
+    "sobol_indices",
     "tiers",
 ]
 
@@ -169,10 +170,10 @@ class UncertaintyResult:
     @property
     def prob_tie(self) -> pd.DataFrame:
         """P(neither ranks above the other): equal scores, or one of them not scored."""
-        p = self.prob_above
+        p = self.prob_above.to_numpy()
         out = 1.0 - p - p.T
-        np.fill_diagonal(out.values, 1.0)
-        return out
+        np.fill_diagonal(out, 1.0)
+        return pd.DataFrame(out, index=self.prob_above.index, columns=self.prob_above.columns)
 
     def table(self) -> pd.DataFrame:
         """The summary ordered by nominal rank."""
@@ -744,50 +745,55 @@ def _prob_above(ranks: np.ndarray, entities: pd.Index) -> pd.DataFrame:
     return pd.DataFrame(counts / r.shape[0], index=entities, columns=entities)
 
 
+def sobol_indices(
+    f_a: np.ndarray, f_b: np.ndarray, f_ab: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Variance-based sensitivity indices from a pick-freeze design.
+
+    f_a, f_b: outputs (N, E) of the sample matrices A and B; f_ab[g]: outputs (N, E) of A
+    with input g's columns taken from B. Returns the numerators of the first-order
+    (Saltelli et al. 2010, table 2 (b)) and total-order (Jansen 1999) indices, each (G, E),
+    and the output variance V (E,) over A and B, NaN where an output does not vary:
+    S_g = first[g] / V, S_Tg = total[g] / V. Missing outputs are skipped.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"), _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)
+        var = np.nanvar(np.concatenate([f_a, f_b]), axis=0)
+        var = np.where(var > 1e-12, var, np.nan)  # an output that never moves has no indices
+        first = np.stack([np.nanmean(f_b * (ab - f_a), axis=0) for ab in f_ab])  # Saltelli et al. (2010)
+        total = np.stack([np.nanmean((f_a - ab) ** 2, axis=0) / 2 for ab in f_ab])  # Jansen (1999)
+    return first, total, var
+
+
 def _sobol(
     scores: np.ndarray, ranks: np.ndarray, n: int, ns: int, names: list[str], entities: pd.Index
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """First-order (Saltelli et al. 2010, table 2 (b)) and total-order (Jansen 1999)
-    indices from the outputs of the design [A (n rows; the first ns used), B, A_B^1, …,
-    A_B^G] (ns rows each), per entity and averaged over the entities."""
+    """Indices of every input on every entity's score and rank, from the outputs of the
+    design [A (n rows; the first ns used), B, A_B^1, …, A_B^G] (ns rows each), and averaged
+    over the entities weighted by their variance (the share of the summed variance of all
+    entities' outputs; stable where one entity barely moves)."""
     rows: list[pd.DataFrame] = []
     averaged: dict[str, pd.Series] = {}
     for target, y in (("score", scores), ("rank", ranks)):
-        f_a, f_b = y[:ns], y[n : n + ns]
-        with np.errstate(invalid="ignore", divide="ignore"), _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", RuntimeWarning)
-            var = np.nanvar(np.concatenate([f_a, f_b]), axis=0)
-            var = np.where(var > 1e-12, var, np.nan)  # an entity that never moves has no indices
-            first_num = np.empty((len(names), y.shape[1]))
-            total_num = np.empty_like(first_num)
-            for g in range(len(names)):
-                f_ab = y[n + ns * (g + 1) : n + ns * (g + 2)]
-                first_num[g] = np.nanmean(f_b * (f_ab - f_a), axis=0)  # Saltelli et al. (2010)
-                total_num[g] = np.nanmean((f_a - f_ab) ** 2, axis=0) / 2  # Jansen (1999)
-            first, total = first_num / var, total_num / var
-            # averaged over the entities, each weighted by its variance: the share of the
-            # summed variance of all entities' outputs (stable where one entity barely moves)
-            moving = np.isfinite(var)
-            v_sum = float(var[moving].sum()) if moving.any() else np.nan
-            suffix = "" if target == "rank" else "_score"
-            averaged[f"first_order{suffix}"] = pd.Series(
-                first_num[:, moving].sum(axis=1) / v_sum, index=names
+        f_ab = [y[n + ns * (g + 1) : n + ns * (g + 2)] for g in range(len(names))]
+        first_num, total_num, var = sobol_indices(y[:ns], y[n : n + ns], f_ab)
+        moving = np.isfinite(var)
+        v_sum = float(var[moving].sum()) if moving.any() else np.nan
+        suffix = "" if target == "rank" else "_score"
+        averaged[f"first_order{suffix}"] = pd.Series(first_num[:, moving].sum(axis=1) / v_sum, index=names)
+        averaged[f"total_order{suffix}"] = pd.Series(total_num[:, moving].sum(axis=1) / v_sum, index=names)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "entity": np.tile(np.asarray(entities), len(names)),
+                    "input": np.repeat(names, len(entities)),
+                    "target": target,
+                    "first_order": (first_num / var).ravel(),
+                    "total_order": (total_num / var).ravel(),
+                }
             )
-            averaged[f"total_order{suffix}"] = pd.Series(
-                total_num[:, moving].sum(axis=1) / v_sum, index=names
-            )
-        long = pd.DataFrame(
-            {
-                "entity": np.tile(np.asarray(entities), len(names)),
-                "input": np.repeat(names, len(entities)),
-                "target": target,
-                "first_order": first.ravel(),
-                "total_order": total.ravel(),
-            }
         )
-        rows.append(long)
     sens = pd.DataFrame(averaged)[["first_order", "total_order", "first_order_score", "total_order_score"]]
     sens.index.name = "input"
-    return sens.sort_values("total_order", ascending=False, kind="mergesort"), pd.concat(
-        rows, ignore_index=True
-    )
+    by_entity = pd.concat(rows, ignore_index=True)
+    return sens.sort_values("total_order", ascending=False, kind="mergesort"), by_entity
