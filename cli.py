@@ -900,6 +900,215 @@ def _parse_date(text: str, option: str) -> date:
 # === end of the citizen ratings section =============================================================
 
 
+# === uncertainty and sensitivity: egov uncertainty (evaluation/uncertainty.py, issue 6) ==========
+@app.command("uncertainty")
+def uncertainty_cmd(
+    run: Annotated[
+        str | None, typer.Option("--run", help="Key of a stored run (default: the latest run).")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Period code: use the period's stored data instead of a run's inputs."),
+    ] = None,
+    n: Annotated[int, typer.Option("--n", help="Monte Carlo replications.")] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the random numbers (same seed, same output).")
+    ] = 1,
+    weight_noise: Annotated[
+        float, typer.Option("--weight-noise", help="Relative noise on every weight: w × (1 + U(−x, x)).")
+    ] = 0.25,
+    normalisations: Annotated[
+        str,
+        typer.Option(
+            "--normalisations",
+            help="Normalisation alternatives, comma-separated, each `name[:key=value]…`; a bare minmax "
+            "is [1, 100] and zscore mean 10, sd 2 (positive, for the geometric mean); empty: the framework's.",
+        ),
+    ] = "minmax,zscore,rank",
+    aggregations: Annotated[
+        str,
+        typer.Option(
+            "--aggregations", help="Aggregation alternatives, comma-separated; empty: the framework's."
+        ),
+    ] = "arithmetic,geometric",
+    imputations: Annotated[
+        str,
+        typer.Option("--imputations", help="Imputation alternatives, comma-separated (e.g. mean,median)."),
+    ] = "",
+    ratings: Annotated[
+        bool,
+        typer.Option(
+            "--rating-draws/--no-rating-draws",
+            help="Include the sampling error of rating-derived indicators (posterior draws from the roll-ups).",
+        ),
+    ] = True,
+    confidence: Annotated[
+        float, typer.Option("--confidence", help="P(A above B) needed to tell neighbours apart (tiers).")
+    ] = 0.95,
+    sensitivity_n: Annotated[
+        int | None,
+        typer.Option(
+            "--sensitivity-n", help="Base sample of the sensitivity analysis (default --n; 0 skips it)."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Number of sensitivity indices printed.")] = 8,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files.")] = Path("egov-output"),
+    lang: LangOpt = "en",
+) -> None:
+    """Rank intervals, P(A above B), tiers and sensitivity indices of a stored run (Monte Carlo
+    over weights, normalisation, aggregation, imputation and the rating sampling error).
+
+    Example: egov uncertainty --n 1000 --seed 1 --normalisations minmax,zscore,rank --out egov-output
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from egov.db import init_db, session_scope
+    from egov.record import load_inputs
+    from egov.scoring import assemble_inputs, earlier_periods
+    from egov.settings import get_settings
+    from egov.store import (
+        DEMO_NOTICE,
+        department_names,
+        get_period,
+        get_run,
+        has_demo_values,
+        latest_framework,
+        units_table,
+    )
+    from evaluation.uncertainty import monte_carlo, parse_alternatives
+    from surveys.uncertainty import indicator_draws, posterior_draws, rating_counts
+
+    lang = _check_lang(lang)
+    if run and period:
+        raise EgovError("give --run or --period, not both")
+    alts = {
+        "normalisations": parse_alternatives("normalisation", normalisations),
+        "aggregations": parse_alternatives("aggregation", aggregations),
+        "imputations": parse_alternatives("imputation", imputations),
+    }
+    init_db()
+    with session_scope() as session:
+        if period:
+            per = get_period(session, period)
+            _, fw = latest_framework(session)
+            data, _ = assemble_inputs(session, fw, per)
+            if data.empty:
+                raise EgovError(f"period {per.code} has no metric values or ratings")
+            units = units_table(session)
+            units = units[units.index.isin(data["unit"].unique())]
+            history = [assemble_inputs(session, fw, p)[0] for p in earlier_periods(session, per)]
+            spec, source = None, f"period {per.code} (latest framework {fw.code} {fw.version})"
+        else:
+            inputs = load_inputs(session, get_run(session, run))
+            per, fw, spec = inputs.period, inputs.framework, inputs.spec
+            data, units, history = inputs.data, inputs.units, inputs.history
+            source = f"run {inputs.run.run_key}, period {per.code}"
+        draws = None
+        if ratings and any(node.source == "rating" for node in fw.indicators):
+            counts = rating_counts(session, per.start, per.end)
+            if not counts.empty:
+                draws = indicator_draws(
+                    fw, posterior_draws(counts, n, seed=seed, min_ratings=get_settings().min_ratings)
+                )
+        demo = has_demo_values(session, per)
+        names = department_names(session)
+
+    with Progress(
+        TextColumn("Monte Carlo"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} model runs"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("mc", total=None)
+
+        def step(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        res = monte_carlo(
+            data,
+            fw,
+            spec,
+            units,
+            n=n,
+            seed=seed,
+            weight_noise=weight_noise,
+            rating_draws=draws,
+            confidence=confidence,
+            sensitivity_n=sensitivity_n,
+            history=history,
+            progress=step,
+            normalisations=alts["normalisations"],
+            aggregations=alts["aggregations"],
+            imputations=alts["imputations"],
+        )
+    if demo:
+        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
+    s = res.settings
+    console.print(
+        f"{source}: {s['n']} replications (seed {s['seed']}), weights ±{s['weight_noise']:.0%}; "
+        f"normalisation: {', '.join(s['normalisations']) or 'as in the framework'}; aggregation: "
+        f"{', '.join(s['aggregations']) or 'as in the framework'}; imputation: "
+        f"{', '.join(s['imputations']) or 'as in the framework'}; rating draws: {s['rating_draws'] or 'none'}"
+    )
+    table = Table(title=f"Rank uncertainty per {res.entity_type} (tiers at {confidence:.0%} confidence)")
+    for c in (
+        "rank",
+        res.entity_type,
+        "name",
+        "score",
+        "median rank",
+        "5–95 % interval",
+        "mean shift",
+        "tier",
+    ):
+        table.add_column(c)
+    label_col = lang if lang in names.columns else "en"
+    for entity, r in res.table().iterrows():
+        name = str(names[label_col].get(entity, "")) if res.entity_type == "department" else ""
+        table.add_row(
+            "—" if pd.isna(r["nominal_rank"]) else f"{int(r['nominal_rank'])}",
+            str(entity),
+            name,
+            "—" if pd.isna(r["nominal_score"]) else f"{r['nominal_score']:.1f}",
+            "—" if pd.isna(r["median_rank"]) else f"{r['median_rank']:.0f}",
+            "—" if pd.isna(r["rank_p05"]) else f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}",
+            "—" if pd.isna(r["mean_shift"]) else f"{r['mean_shift']:.2f}",
+            "—" if pd.isna(r["tier"]) else f"{int(r['tier'])}",
+        )
+    console.print(table)
+    if not res.sensitivity.empty:
+        sens = Table(title=f"Sensitivity of the ranks (Saltelli/Jansen, base sample {s['sensitivity_n']})")
+        for c in ("input", "first order", "total order", "total order (score)"):
+            sens.add_column(c)
+        for factor, r in res.sensitivity.head(top).iterrows():
+            sens.add_row(
+                str(factor),
+                f"{r['first_order']:.3f}",
+                f"{r['total_order']:.3f}",
+                f"{r['total_order_score']:.3f}",
+            )
+        console.print(sens)
+    for note in res.warnings:
+        console.print(f"note: {note}")
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "uncertainty_summary.csv": res.table(),
+        "uncertainty_prob_above.csv": res.prob_above,
+        "uncertainty_sensitivity.csv": res.sensitivity,
+        "uncertainty_sensitivity_by_entity.csv": res.sensitivity_by_entity,
+        "uncertainty_ranks.csv": res.ranks,
+        "uncertainty_samples.csv": res.samples,
+    }
+    for fname, frame in files.items():
+        frame.to_csv(out / fname, index=fname not in ("uncertainty_sensitivity_by_entity.csv",))
+    console.print(f"wrote {len(files)} files to {out}/")
+
+
+# === end of the uncertainty section ================================================================
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `egov` console script (`argv`: arguments, for tests)."""
     try:
