@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -29,7 +29,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create or upgrade the database.", no_args_is_help=True)
 framework_app = typer.Typer(help="Check, show and import indicator frameworks.", no_args_is_help=True)
-runs_app = typer.Typer(help="List and show stored evaluation runs.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(framework_app, name="framework")
 app.add_typer(runs_app, name="runs")
@@ -491,6 +493,167 @@ def runs_show(
             str(int(row.rank)), row.entity, str(names[lang].get(row.entity, "")), f"{row.score:.2f}", peer
         )
     console.print(table)
+
+
+def _num(v: Any, fmt: str) -> str:
+    return "—" if v is None or pd.isna(v) else format(v, fmt)
+
+
+@runs_app.command("diff")
+def runs_diff(
+    run_a: Annotated[str, typer.Argument(help="Run key of the earlier (or reference) run.")],
+    run_b: Annotated[str, typer.Argument(help="Run key of the run to compare with it.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Folder for identity.csv, spec.csv, inputs.csv, results.csv, framework.diff."
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown per table on screen (the files hold all).")] = 30,
+) -> None:
+    """What differs between two stored runs: framework (code, version, hash and the file line
+    by line), the method spec key by key, input values (added, removed, changed, with unit
+    and indicator) and the department scores and ranks.
+
+    Example: egov runs diff 3f2a9c1b7d4e 8c0d5e6f7a1b --out diff/
+    """
+    from egov.db import init_db, session_scope
+    from egov.record import diff_runs
+    from egov.store import get_run
+
+    init_db()
+    with session_scope() as session:
+        d = diff_runs(session, get_run(session, run_a), get_run(session, run_b))
+    changed = d.identity[d.identity["differs"]]
+    console.print(f"run {d.a.run_key} → run {d.b.run_key}")
+    table = Table(title="Identity")
+    for c in ("field", run_a, run_b, ""):
+        table.add_column(c, overflow="fold")
+    for r in d.identity.itertuples():
+        table.add_row(str(r.field), str(r.a), str(r.b), "differs" if r.differs else "")
+    console.print(table)
+    if d.framework_text:
+        console.print(f"framework files differ ({len(d.framework_text)} diff lines):")
+        for line in d.framework_text[: limit * 2]:
+            console.print(line, markup=False, highlight=False)
+    if d.spec.empty:
+        console.print("spec: the same")
+    else:
+        table = Table(title="Spec (key by key)")
+        for c in ("key", run_a, run_b):
+            table.add_column(c, overflow="fold")
+        for r in d.spec.itertuples():
+            table.add_row(str(r.key), "—" if r.a is None else str(r.a), "—" if r.b is None else str(r.b))
+        console.print(table)
+    if d.inputs.empty:
+        console.print("inputs: the same values")
+    else:
+        counts = d.inputs["change"].value_counts().to_dict()
+        table = Table(
+            title="Inputs of the scored period: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        )
+        for c in ("unit", "department", "indicator", "change", run_a, run_b):
+            table.add_column(c, overflow="fold")
+        for r in d.inputs.head(limit).itertuples():
+            table.add_row(
+                str(r.unit),
+                str(r.department or ""),
+                str(r.indicator),
+                str(r.change),
+                _num(r.a, ".17g"),
+                _num(r.b, ".17g"),
+            )
+        console.print(table)
+    if d.results.empty:
+        console.print("results: every department score and rank is the same")
+    else:
+        top = d.results[d.results["level"] == d.results["level"].max()]
+        table = Table(title=f"Department results that differ: {len(d.results)} (department, node); overall:")
+        for c in ("department", "node", "score a", "score b", "change", "rank a", "rank b", "rank change"):
+            table.add_column(c)
+        for r in top.head(limit).itertuples():
+            table.add_row(
+                str(r.department),
+                str(r.node),
+                _num(r.score_a, ".3f"),
+                _num(r.score_b, ".3f"),
+                _num(r.score_change, "+.3f"),
+                _num(r.rank_a, ".0f"),
+                _num(r.rank_b, ".0f"),
+                _num(r.rank_change, "+.0f"),
+            )
+        console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        d.identity.to_csv(out / "identity.csv", index=False)
+        d.spec.to_csv(out / "spec.csv", index=False)
+        d.inputs.to_csv(out / "inputs.csv", index=False, float_format="%.17g")
+        d.results.to_csv(out / "results.csv", index=False, float_format="%.17g")
+        (out / "framework.diff").write_text("\n".join(d.framework_text) + "\n", encoding="utf-8")
+        console.print(f"wrote {out}/")
+    if not changed["field"].isin(["created at", "created by"]).all() or not d.results.empty:
+        return
+    console.print("same framework, spec, inputs and results: the runs differ only in when and by whom")
+
+
+@runs_app.command("export")
+def runs_export(
+    run: Annotated[str, typer.Argument(help="Run key (see `egov runs list`).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Bundle to write: a new folder, or a file ending in .zip.")
+    ],
+) -> None:
+    """Write a self-contained bundle of a run: manifest.json (identity, spec, hashes, the
+    SHA-256 of every file), framework.toml, the inputs, the results and a README on how
+    to verify it. See docs/record.md.
+
+    Example: egov runs export 3f2a9c1b7d4e --out run-3f2a9c1b7d4e.zip
+    """
+    from egov.db import init_db, session_scope
+    from egov.record import export_bundle
+    from egov.store import get_run
+
+    init_db()
+    with session_scope() as session:
+        path, digest = export_bundle(session, get_run(session, run), out)
+    console.print(f"wrote bundle {path}")
+    console.print(f"manifest.json SHA-256 (publish it with the report): {digest}")
+
+
+@runs_app.command("verify")
+def runs_verify(
+    bundle: Annotated[Path, typer.Argument(help="Bundle folder or .zip written by `egov runs export`.")],
+    digest: Annotated[
+        str | None,
+        typer.Option(help="The published SHA-256 of manifest.json; the bundle must carry exactly it."),
+    ] = None,
+) -> None:
+    """Recompute a bundle from its files alone (no database): check every file's SHA-256,
+    the framework's content hash and the inputs hash, re-evaluate, and compare the results
+    hash and every score and rank. Prints VERIFIED, or what differs (exit code 1).
+
+    Example: egov runs verify run-3f2a9c1b7d4e.zip --digest 9c1b…
+    """
+    from egov.record import verify_bundle
+
+    check = verify_bundle(bundle, digest)
+    m = check.manifest
+    fw = m.get("framework") or {}
+    console.print(
+        f"bundle {bundle}: run {m.get('run_key')}, period {(m.get('period') or {}).get('code')}, "
+        f"framework {fw.get('code')} {fw.get('version')}, made by {m.get('created_by')} at "
+        f"{m.get('created_at')} with egov-eval {m.get('software_version')}"
+    )
+    console.print(f"manifest.json SHA-256: {check.digest}")
+    for note in check.notes:
+        console.print(f"note: {note}")
+    if check.ok:
+        console.print(f"VERIFIED: results hash {check.recomputed_results_hash} recomputed from the bundle")
+        return
+    console.print(f"NOT VERIFIED: {len(check.problems)} difference(s)")
+    for p in check.problems:
+        console.print(f"  {p}", markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 # --- metric collection: template, imports, history (issue 4) ---------------------------------
@@ -1107,6 +1270,458 @@ def uncertainty_cmd(
 
 
 # === end of the uncertainty section ================================================================
+
+
+# === horizontal comparison: rank, compare, gaps, priorities, change (evaluation/compare.py, issue 6) ===
+if TYPE_CHECKING:
+    from typing import Any
+
+    from sqlmodel import Session
+
+    from egov.models import EvaluationRun
+    from egov.record import RunInputs
+    from evaluation.engine import EvaluationResult
+    from indicators.framework import Framework
+
+RunOpt = Annotated[str | None, typer.Option("--run", help="Run key (default: the latest run).")]
+OutCsvOpt = Annotated[Path | None, typer.Option("--out", help="Also write the full table to this CSV file.")]
+
+
+def _cmp_load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
+    """A stored run recomputed (and checked against its results hash), its framework and the
+    department names: (run, result, framework, names)."""
+    from egov.db import init_db, session_scope
+    from egov.record import load_inputs, load_result
+    from egov.store import department_names, get_run
+
+    init_db()
+    with session_scope() as session:
+        run = get_run(session, key)
+        result = load_result(session, run)
+        framework = load_inputs(session, run).framework
+        names = department_names(session)
+    return run, result, framework, names
+
+
+def _cmp_name(names: pd.DataFrame, lang: str, dept: str) -> str:
+    return str(names[lang].get(dept, "")) if lang in names else ""
+
+
+def _cmp_num(v: Any, fmt: str = ".2f") -> str:
+    return "—" if v is None or pd.isna(v) else format(float(v), fmt)
+
+
+def _cmp_rank(v: Any) -> str:
+    return "—" if v is None or pd.isna(v) else str(int(v))
+
+
+def _cmp_csv(table: pd.DataFrame, out: Path | None) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        console.print(f"wrote {out}")
+
+
+@app.command("rank")
+def rank_cmd(
+    run: RunOpt = None,
+    level: Annotated[
+        str | None,
+        typer.Option("--level", help="Rank at every node of a level: category, dimension or indicator."),
+    ] = None,
+    node: Annotated[str | None, typer.Option("--node", help="Rank at one node (any code).")] = None,
+    peer_group: Annotated[
+        str | None, typer.Option("--peer-group", help="Only the departments of this peer group.")
+    ] = None,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Department rankings of a stored run: overall (default), at one node, or at every
+    category, dimension or indicator; ties take the lowest rank number; peer-group ranks.
+
+    Example: egov rank --level category --peer-group security --lang pt
+    """
+    from evaluation.compare import node_kinds, rankings
+
+    lang = _check_lang(lang)
+    r, result, fw, names = _cmp_load(run)
+    kinds = node_kinds(result)
+    if level is not None and level not in ("category", "dimension", "indicator"):
+        raise EgovError(f"--level {level!r}: use category, dimension or indicator")
+    nodes = [node] if node else [c for c, k in kinds.items() if k == level] if level else [result.index_code]
+    table = rankings(result, nodes=nodes)
+    if peer_group is not None:
+        groups = sorted(set(table["peer_group"]))
+        if peer_group not in groups:
+            raise EgovError(
+                f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
+            )
+        table = table[table["peer_group"] == peer_group]
+    _cmp_csv(table, out)
+    title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
+    if len(nodes) == 1:
+        t = Table(title=f"{title}: {fw.nodes[nodes[0]].label(lang)} ({nodes[0]})")
+        for c in ("rank", "department", "name", "score", "peer group", "peer rank"):
+            t.add_column(c, overflow="fold")
+        for row in table.itertuples():
+            t.add_row(
+                _cmp_rank(row.rank),
+                str(row.entity),
+                _cmp_name(names, lang, str(row.entity)),
+                _cmp_num(row.score),
+                str(row.peer_group),
+                _cmp_rank(row.peer_rank),
+            )
+        console.print(t)
+        return
+    wide_rank = "peer_rank" if peer_group else "rank"
+    order = rankings(result, nodes=[result.index_code]).set_index("entity")
+    t = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank)")
+    for c in ("overall", "department", *nodes):
+        t.add_column(c, overflow="fold")
+    by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
+    for dept in [d for d in order.index if d in set(table["entity"])]:
+        cells = []
+        for n in nodes:
+            part = by_node.get(n)
+            if part is None or dept not in part.index:
+                cells.append("—")
+            else:
+                score = _cmp_num(part.at[dept, "score"], ".1f")
+                cells.append(f"{score} ({_cmp_rank(part.at[dept, wide_rank])})")
+        t.add_row(_cmp_rank(order.at[dept, wide_rank]), dept, *cells)
+    console.print(t)
+
+
+@app.command("compare")
+def compare_cmd(
+    department_a: Annotated[str, typer.Argument(metavar="DEPT_A", help="First department code.")],
+    department_b: Annotated[str, typer.Argument(metavar="DEPT_B", help="Second department code.")],
+    run: RunOpt = None,
+    top: Annotated[int, typer.Option("--top", help="How many indicators that differ most to show.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Two departments side by side: score and rank per category and dimension, then the
+    indicators (rolled-up normalised values) on which they differ most.
+
+    Example: egov compare SAFP DSAT --top 8
+    """
+    from evaluation.compare import head_to_head
+
+    lang = _check_lang(lang)
+    r, result, fw, names = _cmp_load(run)
+    h2h = head_to_head(result, department_a, department_b)
+    _cmp_csv(h2h, out)
+    a, b = department_a, department_b
+    t = Table(
+        title=f"{a} ({_cmp_name(names, lang, a)}) vs {b} ({_cmp_name(names, lang, b)}), run {r.run_key}"
+    )
+    for c in ("node", "name", f"{a} score (rank)", f"{b} score (rank)", f"{a} − {b}"):
+        t.add_column(c, overflow="fold")
+    aggregates = h2h[(h2h["kind"] != "indicator") & (h2h["score_a"].notna() | h2h["score_b"].notna())]
+    for row in aggregates.itertuples():
+        indent = {"index": "", "category": "  ", "dimension": "    "}[str(row.kind)]
+        t.add_row(
+            indent + str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            f"{_cmp_num(row.score_a, '.1f')} ({_cmp_rank(row.rank_a)})",
+            f"{_cmp_num(row.score_b, '.1f')} ({_cmp_rank(row.rank_b)})",
+            _cmp_num(row.difference, "+.1f"),
+        )
+    console.print(t)
+    ind = h2h[(h2h["kind"] == "indicator") & h2h["difference"].notna()]
+    ind = ind.reindex(ind["difference"].abs().sort_values(ascending=False, kind="mergesort").index).head(top)
+    t = Table(title=f"Indicators on which they differ most (normalised values; {len(ind)} shown)")
+    for c in ("indicator", "name", a, b, f"{a} − {b}"):
+        t.add_column(c, overflow="fold")
+    for row in ind.itertuples():
+        t.add_row(
+            str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            f"{row.score_a:.1f}",
+            f"{row.score_b:.1f}",
+            f"{row.difference:+.1f}",
+        )
+    console.print(t)
+
+
+@app.command("gaps")
+def gaps_cmd(
+    department: Annotated[str, typer.Argument(metavar="DEPT", help="Department code.")],
+    run: RunOpt = None,
+    n: Annotated[int, typer.Option("--n", help="How many strengths and weaknesses to show.")] = 5,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """A department's distance to the best and to the median (overall and in its peer
+    group) per category and dimension, and its strengths and weaknesses: the indicators
+    where its percentile among the departments is highest and lowest.
+
+    Example: egov gaps SAFP --n 3 --out safp-gaps.csv
+    """
+    from evaluation.compare import gaps, strengths_weaknesses
+
+    lang = _check_lang(lang)
+    r, result, fw, names = _cmp_load(run)
+    table = gaps(result, department)
+    sw = strengths_weaknesses(result, department, n=n)
+    _cmp_csv(table, out)
+    group = table["peer_group"].iloc[0]
+    t = Table(title=f"Gaps of {department} ({_cmp_name(names, lang, department)}), run {r.run_key}")
+    for c in (
+        "node",
+        "name",
+        "score",
+        "rank",
+        "best",
+        "median",
+        "to best",
+        "to median",
+        "peer best",
+        "peer median",
+    ):
+        t.add_column(c, overflow="fold")
+    for row in table[table["kind"] != "indicator"].itertuples():
+        t.add_row(
+            str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            _cmp_num(row.score, ".1f"),
+            _cmp_rank(row.rank),
+            _cmp_num(row.best, ".1f"),
+            _cmp_num(row.median, ".1f"),
+            _cmp_num(row.gap_best, ".1f"),
+            _cmp_num(row.gap_median, "+.1f"),
+            _cmp_num(row.peer_best, ".1f"),
+            _cmp_num(row.peer_median, ".1f"),
+        )
+    console.print(t)
+    console.print(f"peer group: {group}; 'to median' > 0 means below the median")
+    t = Table(title="Strengths and weaknesses (percentile among departments: 1 = the best)")
+    for c in ("", "indicator", "name", "value", "median", "percentile", "rank"):
+        t.add_column(c, overflow="fold")
+    for row in sw.itertuples():
+        t.add_row(
+            str(row.side),
+            str(row.indicator),
+            fw.nodes[str(row.indicator)].label(lang),
+            f"{row.value:.1f}",
+            f"{row.median:.1f}",
+            f"{row.percentile:.2f}",
+            f"{_cmp_rank(row.rank)} of {row.n}",
+        )
+    console.print(t)
+
+
+@app.command("priorities")
+def priorities_cmd(
+    department: Annotated[str, typer.Argument(metavar="DEPT", help="Department code.")],
+    run: RunOpt = None,
+    step: Annotated[
+        str,
+        typer.Option(
+            "--step",
+            help="median: reach the peer group's median value; next: reach the value of the next "
+            "department above on the indicator.",
+        ),
+    ] = "median",
+    top: Annotated[int, typer.Option("--top", help="How many indicators to show.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Improvement priorities: the indicators where a realistic step would raise the
+    department's overall score most, with the score and rank it would then have (computed
+    exactly by re-aggregating with the run's weights).
+
+    Example: egov priorities SAFP --step next --top 5
+    """
+    from evaluation.compare import priorities
+
+    lang = _check_lang(lang)
+    if step not in ("median", "next"):
+        raise EgovError(f"--step {step!r}: use median or next")
+    r, result, fw, names = _cmp_load(run)
+    table = priorities(result, department, step, framework=fw)  # type: ignore[arg-type]
+    _cmp_csv(table, out)
+    first = table.iloc[0] if len(table) else None
+    if first is not None:
+        console.print(
+            f"{department} ({_cmp_name(names, lang, department)}), run {r.run_key}: score "
+            f"{first['score']:.2f}, rank {_cmp_rank(first['rank'])}, peer rank {_cmp_rank(first['peer_rank'])}"
+        )
+    shown = table[table["step"] > 0].head(top) if len(table) else table
+    if shown.empty:
+        console.print(f"no step to take: {department} is at or above the {step} value on every indicator")
+        return
+    target = "peer median" if step == "median" else "next above"
+    t = Table(title=f"Improvement priorities ({target}; normalised values)")
+    for c in ("indicator", "name", "value", target, "step", "gain", "new score", "new rank", "new peer rank"):
+        t.add_column(c, overflow="fold")
+    for row in shown.itertuples():
+        t.add_row(
+            str(row.indicator),
+            fw.nodes[str(row.indicator)].label(lang),
+            f"{row.value:.1f}",
+            f"{row.target:.1f}",
+            f"{row.step:+.1f}",
+            f"{row.gain:+.3f}",
+            f"{row.new_score:.2f}",
+            _cmp_rank(row.new_rank),
+            _cmp_rank(row.new_peer_rank),
+        )
+    console.print(t)
+
+
+def _cmp_previous_run(session: Session, run: EvaluationRun) -> EvaluationRun:
+    """The latest run of the same framework code for the latest earlier period that has one."""
+    from sqlmodel import col, select
+
+    from egov.models import EvaluationRun, FrameworkVersion, Period
+
+    fw_row = session.get(FrameworkVersion, run.framework_id)
+    period = session.get(Period, run.period_id)
+    if fw_row is None or period is None:
+        raise EgovError(f"run {run.run_key}: its framework or period is missing from the database")
+    found = session.exec(
+        select(EvaluationRun)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+        .where(FrameworkVersion.code == fw_row.code, col(Period.end) < period.start)
+        .order_by(col(Period.start).desc(), col(EvaluationRun.id).desc())
+    ).first()
+    if found is None:
+        raise EgovError(
+            f"run {run.run_key} (period {period.code}, framework {fw_row.code}) has no run of the same "
+            "framework for an earlier period; give --from RUN"
+        )
+    return found
+
+
+def _cmp_swapped(data_of: RunInputs, method_of: RunInputs) -> EvaluationResult | None:
+    """Evaluate one run's data with another run's framework and spec (None when impossible)."""
+    from evaluation.engine import evaluate
+
+    try:
+        return evaluate(
+            data_of.data, method_of.framework, method_of.spec, units=data_of.units, history=data_of.history
+        )
+    except EgovError as exc:
+        console.print(f"note: cannot evaluate run {data_of.run.run_key}'s data with the other method: {exc}")
+        return None
+
+
+@app.command("change")
+def change_cmd(
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Earlier run (default: the latest run of the same framework code "
+            "for the period before --to's).",
+        ),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Later run (default: the latest run).")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Show this department's per-indicator contributions.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="How many indicators to show with --department.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Score and rank change of every department between two runs, decomposed into
+    per-indicator contributions; when the framework or spec changed, split into "the data
+    changed" and "the method changed" (Shapley average of both orders).
+
+    Example: egov change --department SAFP --out change.csv
+    """
+    from egov.db import init_db, session_scope
+    from egov.record import load_inputs, load_result
+    from egov.store import department_names, get_run
+    from evaluation.compare import change
+
+    lang = _check_lang(lang)
+    init_db()
+    with session_scope() as session:
+        to_run = get_run(session, end)
+        from_run = get_run(session, start) if start else _cmp_previous_run(session, to_run)
+        prev, cur = load_result(session, from_run), load_result(session, to_run)
+        prev_in, cur_in = load_inputs(session, from_run), load_inputs(session, to_run)
+        names = department_names(session)
+    swapped: dict[str, Any] = {}
+    if prev.framework_hash != cur.framework_hash or prev.spec != cur.spec:
+        swapped = {
+            "current_data_previous_method": _cmp_swapped(cur_in, prev_in),
+            "previous_data_current_method": _cmp_swapped(prev_in, cur_in),
+        }
+    ch = change(prev, cur, **swapped)
+    _cmp_csv(ch.summary, out)
+    if out is not None:
+        _cmp_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"))
+    for note in ch.notes:
+        console.print(f"note: {note}")
+    title = (
+        f"Change from run {from_run.run_key} (period {prev_in.period.code}) to run {to_run.run_key} "
+        f"(period {cur_in.period.code})" + ("; the method changed" if ch.method_changed else "")
+    )
+    split = "data_effect" in ch.summary.columns
+    t = Table(title=title)
+    columns = ["rank", "department", "name", "score before", "score now", "change", "rank change"]
+    columns += ["data effect", "method effect"] if split else []
+    for c in (*columns, "largest contributions", "residual"):
+        t.add_column(c, overflow="fold")
+    contrib = ch.contributions
+    for row in ch.summary.itertuples():
+        mine = contrib[contrib["department"] == row.department]
+        biggest = mine.reindex(mine["contribution"].abs().sort_values(ascending=False).index).head(2)
+        parts = ", ".join(f"{c.indicator} {c.contribution:+.2f}" for c in biggest.itertuples())
+        cells = [
+            _cmp_rank(row.rank_current),
+            str(row.department),
+            _cmp_name(names, lang, str(row.department)),
+            _cmp_num(row.score_previous),
+            _cmp_num(row.score_current),
+            _cmp_num(row.change, "+.2f"),
+            _cmp_num(row.rank_change, "+.0f"),
+        ]
+        if split:
+            cells += [_cmp_num(row.data_effect, "+.2f"), _cmp_num(row.method_effect, "+.2f")]
+        t.add_row(*cells, parts, _cmp_num(row.residual, "+.3f"))
+    console.print(t)
+    if department is not None:
+        if department not in set(ch.summary["department"]):
+            raise EgovError(
+                f"unknown department '{department}' (departments: {', '.join(ch.summary['department'])})"
+            )
+        mine = contrib[contrib["department"] == department]
+        mine = mine.reindex(mine["contribution"].abs().sort_values(ascending=False, kind="mergesort").index)
+        t = Table(title=f"{department}: per-indicator contributions (normalised values × effective weights)")
+        for c in (
+            "indicator",
+            "name",
+            "value before",
+            "value now",
+            "value effect",
+            "weight effect",
+            "contribution",
+        ):
+            t.add_column(c, overflow="fold")
+        for row in mine.head(top).itertuples():
+            label = cur_in.framework.nodes.get(str(row.indicator)) or prev_in.framework.nodes.get(
+                str(row.indicator)
+            )
+            t.add_row(
+                str(row.indicator),
+                label.label(lang) if label else "",
+                _cmp_num(row.value_previous, ".1f"),
+                _cmp_num(row.value_current, ".1f"),
+                _cmp_num(row.value_effect, "+.3f"),
+                _cmp_num(row.weight_effect, "+.3f"),
+                _cmp_num(row.contribution, "+.3f"),
+            )
+        console.print(t)
+
+
+# === end of the horizontal comparison section ========================================================
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -152,12 +152,13 @@ class RunDiff:
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict) and d:
+    """Nested spec tables → {"methods.normalisation.method": "zscore", …} (empty tables vanish)."""
+    if isinstance(d, dict):
         out: dict[str, Any] = {}
         for k in sorted(d):
             out.update(_flatten(d[k], f"{prefix}.{k}" if prefix else str(k)))
         return out
-    return {prefix: d} if prefix else {}
+    return {prefix: d}
 
 
 def _same(x: object, y: object) -> bool:
@@ -209,7 +210,7 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
     spec_rows = [
         (k, sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if not _same(sa.get(k), sb.get(k))
     ]
-    spec = pd.DataFrame(spec_rows, columns=["key", "a", "b"])
+    spec = pd.DataFrame(spec_rows, columns=["key", "a", "b"], dtype=object)
 
     va = ia.data.set_index(["unit", "indicator"])["value"]
     vb = ib.data.set_index(["unit", "indicator"])["value"]
@@ -230,9 +231,9 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
         rows.append((key[0], depts.get(key[0]), key[1], change, _show(x), _show(y)))
     inputs = pd.DataFrame(rows, columns=["unit", "department", "indicator", "change", "a", "b"])
 
-    ra = run_scores(session, a, "department").set_index(["entity", "node"])
-    rb = run_scores(session, b, "department").set_index(["entity", "node"])
-    both = ra.join(rb, how="outer", lsuffix="_a", rsuffix="_b")
+    both = run_scores(session, a, "department").merge(
+        run_scores(session, b, "department"), on=["entity", "node"], how="outer", suffixes=("_a", "_b")
+    )
     both["level"] = both["level_a"].fillna(both["level_b"])
     both["score_change"] = both["score_b"] - both["score_a"]
     both["rank_change"] = both["rank_a"] - both["rank_b"]  # positive: moved up
@@ -240,7 +241,7 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
         (both["score_a"] == both["score_b"])
         & ((both["rank_a"] == both["rank_b"]) | (both["rank_a"].isna() & both["rank_b"].isna()))
     )
-    results = both[differs].reset_index().rename(columns={"entity": "department"})
+    results = both[differs].rename(columns={"entity": "department"})
     results = results[
         [
             "department",
@@ -253,7 +254,9 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
             "rank_b",
             "rank_change",
         ]
-    ].sort_values(["level", "department", "node"], ascending=[False, True, True], kind="mergesort")
+    ].sort_values(
+        ["level", "node", "rank_b", "department"], ascending=[False, True, True, True], kind="mergesort"
+    )
     return RunDiff(a, b, identity, framework_text, spec, inputs, results.reset_index(drop=True))
 
 
@@ -436,17 +439,16 @@ class BundleCheck:
         return not self.problems
 
 
+def _floats(column: pd.Series) -> pd.Series:
+    # Python's float() is correctly rounded, so a %.17g text reads back bit for bit
+    return column.map(lambda t: float(t) if t != "" else float("nan")).astype(float)
+
+
 def _read_long(content: bytes) -> pd.DataFrame:
-    df = pd.read_csv(
-        io.BytesIO(content),
-        dtype={"unit": str, "indicator": str},
-        keep_default_na=False,
-        na_values={"value": [""]},
-        float_precision="round_trip",
-    )
+    df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
     if list(df.columns) != ["unit", "indicator", "value"]:
         raise EgovError(f"columns {list(df.columns)}, expected unit, indicator, value")
-    df["value"] = pd.to_numeric(df["value"], errors="raise").astype(float)
+    df["value"] = _floats(df["value"])
     return df
 
 
@@ -461,13 +463,11 @@ def _read_units(content: bytes) -> pd.DataFrame:
 
 
 def _read_results(content: bytes) -> pd.DataFrame:
-    return pd.read_csv(
-        io.BytesIO(content),
-        dtype={"entity_type": str, "entity": str, "node": str},
-        keep_default_na=False,
-        na_values={"score": [""], "rank": [""], "peer_rank": [""], "level": [""]},
-        float_precision="round_trip",
-    )
+    df = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    for c in ("level", "score", "rank", "peer_rank"):
+        if c in df.columns:
+            df[c] = _floats(df[c])
+    return df
 
 
 def _compare_results(bundled: pd.DataFrame, recomputed: pd.DataFrame, limit: int = 20) -> list[str]:
