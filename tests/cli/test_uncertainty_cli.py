@@ -1,0 +1,73 @@
+"""`egov uncertainty` on the demo data: rank intervals, tiers, sensitivity indices, CSVs
+(SQLite only: the command reads a stored run, the engine part is tested in
+tests/evaluation/test_uncertainty.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture
+def demo_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov) -> Iterator[Path]:
+    from egov.settings import reset_settings
+
+    monkeypatch.setenv("EGOV_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("EGOV_OPERATOR", "pytest")
+    monkeypatch.chdir(tmp_path)
+    reset_settings()
+    r = egov(["demo", "--out", tmp_path / "demo"])
+    assert r.code == 0, r.err
+    yield tmp_path
+    reset_settings()
+
+
+def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:
+    out = demo_db / "unc"
+    r = egov(["uncertainty", "--n", "200", "--sensitivity-n", "100", "--out", out])
+    assert r.code == 0, r.err
+    assert "ILLUSTRATIVE" in r.out and "Traceback" not in r.out + r.err
+    assert "Rank uncertainty per department" in r.out and "Sensitivity of the ranks" in r.out
+    summary = pd.read_csv(out / "uncertainty_summary.csv", index_col="entity")
+    assert len(summary) >= 15
+    # every printed row: nominal rank, department, …, interval lo–hi, mean shift, tier
+    rows = re.findall(r"│ (\d+)\s+│ (\S+)\s+│.*?│ (\d+)–(\d+)\s+│ ([\d.]+)\s+│ (\d+)\s+│", r.out)
+    assert len(rows) == len(summary)
+    for rank, dept, lo, hi, shift, tier in rows:
+        s = summary.loc[dept]
+        assert int(rank) == s["nominal_rank"]
+        assert (int(lo), int(hi)) == (s["rank_p05"], s["rank_p95"]) and int(lo) <= int(hi)
+        assert float(shift) == pytest.approx(s["mean_shift"], abs=0.006)
+        assert int(tier) == s["tier"]
+    tiers = summary.sort_values("nominal_rank")["tier"]
+    assert tiers.iloc[0] == 1 and tiers.is_monotonic_increasing and tiers.max() < len(summary)
+    prob = pd.read_csv(out / "uncertainty_prob_above.csv", index_col=0)
+    assert prob.shape == (len(summary), len(summary))
+    assert ((prob + prob.T) <= 1 + 1e-12).all().all()
+    sens = pd.read_csv(out / "uncertainty_sensitivity.csv", index_col="input")
+    assert {"normalisation", "aggregation", "ratings", "weights:egov_index"} <= set(sens.index)
+    for name in ("uncertainty_ranks.csv", "uncertainty_samples.csv", "uncertainty_sensitivity_by_entity.csv"):
+        assert (out / name).stat().st_size > 0
+    # the same seed gives the same numbers
+    again = egov(["uncertainty", "--n", "200", "--sensitivity-n", "0", "--out", demo_db / "unc2"])
+    assert again.code == 0, again.err
+    pd.testing.assert_frame_equal(
+        pd.read_csv(demo_db / "unc2" / "uncertainty_summary.csv", index_col=0), summary
+    )
+
+
+def test_uncertainty_from_a_period_and_bad_options(demo_db: Path, egov) -> None:
+    r = egov(
+        ["uncertainty", "--period", "2023", "--n", "50", "--sensitivity-n", "0", "--no-rating-draws",
+         "--normalisations", "", "--aggregations", "", "--out", demo_db / "p"]
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert "rating draws: none" in r.out
+    bad = egov(["uncertainty", "--n", "20", "--aggregations", "copeland"])
+    assert bad.code == 1 and "not supported" in bad.err
+    both = egov(["uncertainty", "--run", "x", "--period", "2023"])
+    assert both.code == 1 and "not both" in both.err
