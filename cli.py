@@ -1724,6 +1724,44 @@ def change_cmd(
 # === end of the horizontal comparison section ========================================================
 
 
+# === reports: egov report (reports/, issue 7) ======================================================
+@app.command("report")
+def report_cmd(
+    run: Annotated[str, typer.Argument(help="Run key, or 'latest' for the most recent run.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the HTML report and the Excel workbook.")
+    ] = Path("egov-output"),
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of every label, heading and chart: zh-Hant, pt or en.")
+    ] = "zh-Hant",
+    mc: Annotated[
+        int, typer.Option("--mc", help="Monte Carlo replications for the rank intervals (0: none).")
+    ] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo.")] = 1,
+) -> None:
+    """Write the assessor's report of a stored run: a self-contained HTML file that opens with
+    no network (methodology, weights, data coverage and flags, overall and category rankings
+    with rank intervals, coherence) and the Excel workbook (summary, a sheet per category,
+    indicator data with provenance and flags, weights, methodology).
+
+    Example: egov report latest --out reports/ --lang pt
+    """
+    from egov.db import init_db, session_scope
+    from egov.store import get_run
+    from reports.assessor import write_reports
+
+    lang = _check_lang(lang)
+    init_db()
+    with session_scope() as session:
+        found = get_run(session, None if run == "latest" else run)
+        paths = write_reports(session, found, out, lang, mc_n=mc, seed=seed)
+    for p in paths:
+        console.print(f"wrote {p}")
+
+
+# === end of the reports section ====================================================================
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `egov` console script (`argv`: arguments, for tests)."""
     try:

@@ -651,6 +651,6 @@ def write_reports(
         from reports.excel import write_workbook
 
         xlsx = out_dir / f"{base}.xlsx"
-        write_workbook(data, xlsx)
+        write_workbook(data, xlsx, session)
         paths.append(xlsx)
     return paths
