@@ -366,6 +366,13 @@ def demo_cmd(
         if note != NOTICE:  # already printed as the banner
             console.print(f"note: {note}")
     written = write_outputs(out, latest, ranking)
+    # --- reports (issue 7): the assessor's report (HTML + Excel) of the latest run
+    from egov.store import get_run
+    from reports.assessor import write_reports
+
+    with session_scope() as session:
+        written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
+    # --- end of the assessor's report
     console.print(f"wrote {len(written)} files to {out}/")
 
 
