@@ -335,17 +335,18 @@ def _swapped(session: Session, data_run: EvaluationRun, method_run: EvaluationRu
 def _change(
     session: Session, run: EvaluationRun, result: EvaluationResult, department: str, cache: dict[str, Any]
 ) -> Section:
-    if "previous_run" not in cache:
-        cache["previous_run"] = previous_run(session, run)
-    prev = cache["previous_run"]
-    if prev is None:
+    if "previous_run" not in cache:  # (run key, period code): ORM rows do not outlive a session
+        found = previous_run(session, run)
+        found_period = session.get(Period, found.period_id) if found is not None else None
+        cache["previous_run"] = (found.run_key, found_period.code if found_period else "") if found else None
+    if cache["previous_run"] is None:
         return Section(missing="dr.no_previous")
     from egov.record import load_result
+    from egov.store import get_run
 
-    prev_period = session.get(Period, prev.period_id)
-    sec = Section(
-        extra={"previous_run": prev.run_key, "previous_period": prev_period.code if prev_period else ""}
-    )
+    prev_key, prev_code = cache["previous_run"]
+    sec = Section(extra={"previous_run": prev_key, "previous_period": prev_code})
+    prev = get_run(session, prev_key)
     try:
         if "previous" not in cache:
             cache["previous"] = load_result(session, prev, verify=False)

@@ -727,6 +727,9 @@ def create_app() -> FastAPI:
     from surveys.widget import build_widget_router
 
     app.include_router(build_widget_router())
+    from reports.web import build_reports_router  # the role-protected report pages (/reports/)
+
+    app.include_router(build_reports_router())
 
     origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
     if origins:
