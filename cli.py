@@ -373,6 +373,12 @@ def demo_cmd(
     with session_scope() as session:
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
     # --- end of the assessor's report
+    # --- reports (issue 7): one department report per department of the latest run
+    from reports.department import write_department_reports
+
+    with session_scope() as session:
+        written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
+    # --- end of the department reports
     console.print(f"wrote {len(written)} files to {out}/")
 
 
@@ -1745,13 +1751,24 @@ def report_cmd(
         int, typer.Option("--mc", help="Monte Carlo replications for the rank intervals (0: none).")
     ] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo.")] = 1,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            "--department",
+            help="Write the department report of this department code instead (or 'all': one per department).",
+        ),
+    ] = None,
 ) -> None:
     """Write the assessor's report of a stored run: a self-contained HTML file that opens with
     no network (methodology, weights, data coverage and flags, overall and category rankings
     with rank intervals, coherence) and the Excel workbook (summary, a sheet per category,
-    indicator data with provenance and flags, weights, methodology).
+    indicator data with provenance and flags, weights, methodology). With --department, the
+    one-page department report instead: standing overall and per category against all
+    departments and the peer group, strengths and weaknesses, priorities, change since the
+    last period and why, citizen ratings and open bad-rating cases.
 
     Example: egov report latest --out reports/ --lang pt
+    Example: egov report latest --department SAFP --out reports/
     """
     from egov.db import init_db, session_scope
     from egov.store import get_run
@@ -1761,7 +1778,15 @@ def report_cmd(
     init_db()
     with session_scope() as session:
         found = get_run(session, None if run == "latest" else run)
-        paths = write_reports(session, found, out, lang, mc_n=mc, seed=seed)
+        if department:  # --- the department report (reports/department.py)
+            from reports.department import write_department_report, write_department_reports
+
+            if department == "all":
+                paths = write_department_reports(session, found, out, lang)
+            else:
+                paths = [write_department_report(session, found, department, out, lang)]
+        else:
+            paths = write_reports(session, found, out, lang, mc_n=mc, seed=seed)
     for p in paths:
         console.print(f"wrote {p}")
 
