@@ -383,11 +383,9 @@ def priorities(
     index are re-aggregated with the result's weights and methods (`reaggregate`).
     Normalisation is held fixed (the other units' normalised values do not move), so the
     step is a target on the normalised scale; an object may end up beyond the scale's best.
-    `first_order` = the department's effective weight of the indicator
-    (`department_effective_weights`) × step is the linear view for comparison: it equals the
-    gain for arithmetic aggregation with a mean roll-up when every object of the department
-    has every indicator of its kind, not otherwise (an object whose aggregate rests on fewer
-    indicators gives each of them more weight).
+    `first_order` = step × Σ ω(o, i) over the department's objects (`object_effective_weights`)
+    is the linear view for comparison: it equals the gain for arithmetic aggregation with a
+    mean or volume-weighted roll-up and fixed weights, not otherwise.
 
     Columns: indicator, value, target, step, gain, first_order, new_score, new_rank,
     new_peer_rank, score, rank, peer_rank; sorted by gain (largest first).
@@ -405,7 +403,7 @@ def priorities(
     base = _f(scores.at[department, idx])
     peer_members = peers.index[peers == peers[department]]
     kinds = node_kinds(result)
-    eff = department_effective_weights(result).loc[department]
+    eff = object_effective_weights(result).loc[mine].sum(min_count=1)
     rows = []
     for node in _node_order(result):
         if kinds[node] != "indicator":
@@ -464,14 +462,16 @@ class Change:
     notes: list[str] = field(default_factory=list)
 
 
-def department_effective_weights(result: EvaluationResult) -> pd.DataFrame:
-    """Departments × nodes: each node's share of the department's index, renormalised over
-    the children the department has a score for at every aggregate (the engine skips missing
-    children and renormalises): the first-order weight of a department-level value."""
-    scores, _, _ = _departments(result)
+def _top_down(result: EvaluationResult, scores: pd.DataFrame, start: dict[str, float]) -> pd.DataFrame:
+    """Each node's share of the start node(s), renormalised over the children present at
+    every aggregate (the engine skips missing children and renormalises)."""
     eff = pd.DataFrame(np.nan, index=scores.index, columns=scores.columns, dtype=float)
-    eff[result.index_code] = 1.0
+    for code, value in start.items():
+        eff[code] = value
+    below = max(result.levels[c] for c in start)
     for node in sorted(result.weights, key=lambda c: -result.levels[c]):  # top-down
+        if result.levels[node] > below:
+            continue
         w = result.weights[node]
         children = [str(c) for c in w.index]
         present = scores[children].notna().to_numpy()
@@ -483,6 +483,64 @@ def department_effective_weights(result: EvaluationResult) -> pd.DataFrame:
     return eff.where(scores.notna())
 
 
+def department_effective_weights(result: EvaluationResult) -> pd.DataFrame:
+    """Departments × nodes: each node's share of the department's index, renormalised over
+    the children the department has a score for at every aggregate: the first-order weight
+    of a department-level value."""
+    scores, _, _ = _departments(result)
+    return _top_down(result, scores, {result.index_code: 1.0})
+
+
+def _rollup_shares(result: EvaluationResult, categories: list[str]) -> pd.DataFrame:
+    """Objects × categories: each object's share of its department's category score. The
+    roll-up is recognised from the result: the volume-weighted mean when it reproduces the
+    department scores, else the plain mean (exact for `mean`; for `min`, `max` and
+    `median` a linear stand-in whose error goes to the residual)."""
+    assert result.department_scores is not None
+    scores = result.scores[categories]
+    groups = result.units["department"].reindex(scores.index).astype(str)
+    present = scores.notna().astype(float)
+    if "volume" in result.units.columns:
+        volume = pd.to_numeric(result.units["volume"].reindex(scores.index), errors="coerce")
+        weighted = present.mul(volume, axis=0)
+        totals = weighted.groupby(groups).transform("sum")
+        shares = weighted / totals.where(totals > 0)
+        rolled = (scores.fillna(0.0) * shares).groupby(groups).sum(min_count=1)
+        expected = result.department_scores[categories].reindex(rolled.index)
+        if np.allclose(rolled.to_numpy(), expected.to_numpy(), equal_nan=True):
+            return shares.where(scores.notna())
+    counts = present.groupby(groups).transform("sum")
+    return (present / counts.where(counts > 0)).where(scores.notna())
+
+
+def object_effective_weights(result: EvaluationResult) -> pd.DataFrame:
+    """Objects × indicators: each object's indicator value's share of its department's
+    index, ω(o, i) = W(d, c) × r(o, c) × e(o, i), with W(d, c) the department's weight of
+    category c (renormalised over its categories), r(o, c) the object's share of the
+    department's category score (roll-up) and e(o, i) the indicator's share of the object's
+    category score (renormalised over the object's indicators). With arithmetic
+    aggregation and a mean or volume-weighted roll-up, the department index is exactly
+    Σ_o Σ_i ω(o, i) v(o, i) over its objects."""
+    dept_eff = department_effective_weights(result)
+    idx = result.index_code
+    categories = [str(c) for c in result.weights[idx].index]
+    within = _top_down(result, result.scores, dict.fromkeys(categories, 1.0))
+    shares = _rollup_shares(result, categories)
+    groups = result.units["department"].reindex(result.scores.index).astype(str)
+    parent = {str(child): node for node, w in result.weights.items() for child in w.index}
+    kinds = node_kinds(result)
+    out = pd.DataFrame(index=result.scores.index)
+    for code in _node_order(result):
+        if kinds[code] != "indicator":
+            continue
+        cat = code
+        while parent.get(cat) not in (idx, None):
+            cat = parent[cat]
+        w_cat = dept_eff[cat].reindex(groups.to_numpy()).to_numpy()
+        out[code] = w_cat * shares[cat].to_numpy() * within[code].to_numpy()
+    return out
+
+
 def change(
     previous: EvaluationResult,
     current: EvaluationResult,
@@ -492,19 +550,24 @@ def change(
 ) -> Change:
     """Score and rank change of every department from `previous` to `current`.
 
-    **Per-indicator contributions** (Bennet (1920) symmetric decomposition). At department
-    level the index is, to first order, S = Σ_i w_i v_i with v_i the department's rolled-up
-    normalised indicator value and w_i its effective weight renormalised over what the
-    department has (`department_effective_weights`). Then exactly
-    Σ_i (w1_i v1_i − w0_i v0_i) = Σ_i w̄_i Δv_i + Σ_i v̄_i Δw_i (bars: averages of the two
-    periods), so each indicator's contribution = `value_effect` (w̄ Δv: its value changed)
-    + `weight_effect` (v̄ Δw: its weight changed — a new framework, or another indicator
-    appearing or disappearing). An indicator present in one period only contributes w v of
-    that period (as a weight effect). The `residual` = actual change − Σ contributions is
-    what the linear view misses (geometric or Copeland aggregation, objects with different
-    missing indicators inside a department, coverage thresholds), so the parts add up
-    exactly to the change. Normalised values are relative to the other departments, so a
-    value can change without the department's raw data changing.
+    **Per-indicator contributions** (Bennet (1920) symmetric decomposition). To first
+    order the department's index is S = Σ_o Σ_i ω(o, i) x(o, i) over its objects o and
+    indicators i, with x the normalised value and ω its share of the department's index
+    (`object_effective_weights`: category weight × the object's roll-up share × the
+    indicator's share of the object's category score, each renormalised over what is
+    present). Then exactly Σ (ω1 x1 − ω0 x0) = Σ ω̄ Δx + Σ x̄ Δω (bars: averages of the
+    two periods), so an indicator's contribution, summed over the department's objects, is
+    `value_effect` (ω̄ Δx: its values changed) + `weight_effect` (x̄ Δω: its share changed
+    — a new framework, or another indicator or object appearing or disappearing). A value
+    present in one period only contributes its ω x of that period (as a weight effect).
+    The `residual` = actual change − Σ contributions is what the linear view misses; it is
+    0 for arithmetic aggregation with a mean or volume-weighted roll-up and fixed weights,
+    and carries geometric, harmonic or Copeland aggregation, min/max/median roll-ups,
+    data-driven weights and coverage thresholds — so the parts always add up exactly to
+    the change. Normalised values are relative to the other departments, so a value can
+    change without the department's raw data changing. `value_previous`/`value_current`
+    are the department-level (rolled-up) values and `weight_previous`/`weight_current`
+    their effective weights (`department_effective_weights`), for reading.
 
     **Data versus method** (only when the framework hash or the spec differ, and when the
     swapped evaluations are given): with S(D, M) the index of data D under method M,
@@ -534,20 +597,34 @@ def change(
         )
     method_changed = previous.framework_hash != current.framework_hash or previous.spec != current.spec
 
-    # per-indicator contributions
+    # per-indicator contributions: Bennet at the object level, summed per department
     k0, k1 = node_kinds(previous), node_kinds(current)
     indicators = [c for c in _node_order(current) if k1[c] == "indicator"]
     indicators += [c for c in _node_order(previous) if k0[c] == "indicator" and c not in indicators]
+    objects = sorted(set(map(str, previous.scores.index)) | set(map(str, current.scores.index)))
+    o0 = object_effective_weights(previous).reindex(index=objects, columns=indicators)
+    o1 = object_effective_weights(current).reindex(index=objects, columns=indicators)
+    x0 = previous.normalised.reindex(index=objects, columns=indicators).where(o0.notna())
+    x1 = current.normalised.reindex(index=objects, columns=indicators).where(o1.notna())
+    owner = (
+        pd.concat([current.units["department"].astype(str), previous.units["department"].astype(str)])
+        .groupby(level=0)
+        .first()
+        .reindex(objects)
+    )
+    both = x0.notna() & x1.notna()
+    t0, t1 = (o0 * x0).fillna(0.0), (o1 * x1).fillna(0.0)
+    value_effect = ((o0 + o1) / 2 * (x1 - x0)).where(both, 0.0).groupby(owner).sum()
+    weight_effect = ((x0 + x1) / 2 * (o1 - o0)).where(both, t1 - t0).groupby(owner).sum()
+    contribution = (t1 - t0).groupby(owner).sum()
+    value_effect, weight_effect, contribution = (
+        df.reindex(index=departments, columns=indicators, fill_value=0.0)
+        for df in (value_effect, weight_effect, contribution)
+    )
     w0 = department_effective_weights(previous).reindex(index=departments, columns=indicators)
     w1 = department_effective_weights(current).reindex(index=departments, columns=indicators)
     v0 = s0.reindex(index=departments, columns=indicators)
     v1 = s1.reindex(index=departments, columns=indicators)
-    t0 = (w0 * v0).fillna(0.0)
-    t1 = (w1 * v1).fillna(0.0)
-    both = v0.notna() & v1.notna() & w0.notna() & w1.notna()
-    value_effect = ((w0 + w1) / 2 * (v1 - v0)).where(both, 0.0)
-    weight_effect = ((v0 + v1) / 2 * (w1 - w0)).where(both, t1 - t0)
-    contribution = t1 - t0
 
     def stack(df: pd.DataFrame, name: str) -> pd.Series:
         s = pd.Series(df.stack(future_stack=True), name=name)

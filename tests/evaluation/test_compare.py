@@ -26,6 +26,7 @@ from evaluation.compare import (
     gaps,
     head_to_head,
     node_kinds,
+    object_effective_weights,
     priorities,
     rankings,
     reaggregate,
@@ -226,6 +227,8 @@ def test_priorities_gain_is_the_exact_score_difference(aggregation: str) -> None
             assert row["gain"] == pytest.approx(_recomputed_gain(fw, data, "P", row), abs=1e-9)
             if row["step"] > 0:
                 assert row["gain"] > 0  # a better value never lowers the score
+            if aggregation == "arithmetic":  # the linear view is exact here, missing z and all
+                assert row["first_order"] == pytest.approx(row["gain"], abs=1e-9)
 
 
 @settings(
@@ -271,6 +274,22 @@ def test_department_effective_weights(result: EvaluationResult) -> None:
     assert eff.loc["P", ["x", "y", "z", "w"]].sum() == pytest.approx(1.0)
 
 
+def test_object_effective_weights_rebuild_the_department_index() -> None:
+    fw = parse_framework(framework_toml(c1_weight=3))
+    data = DATA.copy()
+    data.loc["p2", "z"] = np.nan  # p2's c1 rests on d1 only
+    data.loc["p1", "x"] = np.nan
+    result = evaluate(data, fw, units=UNITS)
+    omega = object_effective_weights(result)
+    rebuilt = (omega * result.normalised[omega.columns]).sum(axis=1).groupby(UNITS["department"]).sum()
+    assert result.department_scores is not None
+    np.testing.assert_allclose(rebuilt.to_numpy(), result.department_scores["index"].to_numpy())
+    # P: c1 weight 3/4 split over two objects, p2's d1 carries all of its c1
+    assert omega.loc["p2", "x"] == pytest.approx(3 / 4 * 1 / 2 * 1 / 2)
+    assert omega.loc["p1", "y"] == pytest.approx(3 / 4 * 1 / 2 * 1 / 2)  # x missing: y is all of d1
+    assert omega.loc["p1", "z"] == pytest.approx(3 / 4 * 1 / 2 * 1 / 2)
+
+
 def test_change_known_answer(result: EvaluationResult, fw: Framework) -> None:
     later = DATA.copy()
     later.loc[["p1", "p2"], "x"] += 20  # P's x: 50 → 70
@@ -314,6 +333,9 @@ def test_change_contributions_and_the_data_method_split_add_up() -> None:
     ch = change(r00, r11, current_data_previous_method=r10, previous_data_current_method=r01)
     assert ch.method_changed
     _check_sums(ch.summary, ch.contributions)
+    linear = change(evaluate(d0, fw0, units=UNITS), r10)  # arithmetic, same method: no residual
+    assert (linear.summary["residual"].abs() < 1e-9).all()
+    assert (ch.summary["residual"].abs() > 1e-6).any()  # geometric: the linear view is not exact
     s = ch.summary
     np.testing.assert_allclose(s["data_effect"] + s["method_effect"], s["change"], atol=1e-9)
     np.testing.assert_allclose(s["data_first_data"] + s["data_first_method"], s["change"], atol=1e-9)
