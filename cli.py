@@ -1794,6 +1794,102 @@ def report_cmd(
 # === end of the reports section ====================================================================
 
 
+# === rating statistics: egov ratings compare (surveys/stats.py, issue 6) ===========================
+@ratings_app.command("compare")
+def ratings_compare(
+    period: Annotated[
+        str | None, typer.Option("--period", help="Period code (its days); default: every rating.")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Compare departments or objects (apps): department or object.")] = (
+        "department"
+    ),
+    pairwise: Annotated[
+        str, typer.Option(help="Pairwise test: dunn (joint ranking) or mannwhitney (pair by pair).")
+    ] = "dunn",
+    min_ratings: Annotated[
+        int, typer.Option(help="Leave out groups with fewer ratings (as scoring does).")
+    ] = 30,
+    alpha: Annotated[float, typer.Option(help="Significance level for the Holm-adjusted p-values.")] = 0.05,
+    limit: Annotated[int, typer.Option(help="Pairs shown on screen (the files hold all).")] = 20,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for counts.csv, kruskal.csv and pairwise.csv.")
+    ] = None,
+) -> None:
+    """Do rating distributions differ? Kruskal–Wallis across departments or apps, then
+    every pair (Dunn or Mann–Whitney, Holm-corrected) with Cliff's delta, from the daily
+    roll-up counts. Methods and sources: surveys/stats.py.
+
+    Example: egov ratings compare --period 2023 --by object --out rating-stats/
+    """
+    from dataclasses import asdict
+
+    from egov.db import init_db, session_scope
+    from egov.store import get_period
+    from surveys.stats import compare_ratings
+
+    if not 0 < alpha < 1:
+        raise EgovError(f"--alpha {alpha}: use a level between 0 and 1, e.g. 0.05")
+    init_db()
+    with session_scope() as session:
+        start = end = None
+        if period:
+            p = get_period(session, period)
+            start, end = p.start, p.end
+        cmp = compare_ratings(session, start, end, by, pairwise, min_ratings)
+    where = f"period {period}" if period else "all ratings"
+    if cmp.excluded:
+        console.print(
+            f"note: {len(cmp.excluded)} {by}(s) with fewer than {min_ratings} ratings left out: "
+            + ", ".join(cmp.excluded[:10])
+            + (" …" if len(cmp.excluded) > 10 else "")
+        )
+    kw = cmp.kruskal
+    if kw is None:
+        console.print(
+            f"{where}: fewer than two {by}s with at least {min_ratings} ratings; nothing to compare"
+        )
+        return
+    console.print(
+        f"Kruskal–Wallis across {kw.groups} {by}s ({kw.n} ratings, {where}): H = {kw.h:.3f}, "
+        f"df = {kw.df}, p = {kw.p:.3g}, ε² = {kw.epsilon2:.4f}"
+        + (" — the distributions differ" if kw.p < alpha else " — no evidence that they differ")
+    )
+    pairs = cmp.pairs.sort_values(["p_holm", "p"], kind="mergesort")
+    significant = pairs[pairs["p_holm"] < alpha]
+    table = Table(
+        title=f"Pairs ({'Dunn' if pairwise == 'dunn' else 'Mann–Whitney'}, Holm): "
+        f"{len(significant)} of {len(pairs)} differ at {alpha:g}"
+    )
+    for c in ("a", "b", "n a", "n b", "mean a", "mean b", "z", "p", "p (Holm)", "Cliff's δ", "size"):
+        table.add_column(c)
+    for r in pairs.head(limit).itertuples():
+        table.add_row(
+            str(r.a),
+            str(r.b),
+            str(r.n_a),
+            str(r.n_b),
+            f"{r.mean_level_a:.2f}",
+            f"{r.mean_level_b:.2f}",
+            f"{r.z:+.2f}",
+            f"{r.p:.3g}",
+            f"{r.p_holm:.3g}",
+            f"{r.cliffs_delta:+.3f}",
+            str(r.magnitude),
+        )
+    console.print(table)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        cmp.counts.to_csv(out / "counts.csv", float_format="%.17g")
+        pd.DataFrame([asdict(kw) | {"by": by, "period": period or ""}]).to_csv(
+            out / "kruskal.csv", index=False, float_format="%.17g"
+        )
+        cmp.pairs.to_csv(out / "pairwise.csv", index=False, float_format="%.17g")
+        console.print(f"wrote {out}/counts.csv, kruskal.csv, pairwise.csv")
+
+
+# === end of the rating statistics section ===========================================================
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `egov` console script (`argv`: arguments, for tests)."""
     try:
