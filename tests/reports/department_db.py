@@ -1,0 +1,109 @@
+"""A demo database for the department-report and web tests (built once per module and
+copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
+cases of SAFP (one open, one closed) and one of DSAT, and DSAT renamed to text that looks
+like HTML."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+EVIL_NAME = '<script>alert("x")</script> & Co'
+EVIL_OBJECT = "<img src=x onerror=alert(1)>"
+
+
+@dataclass
+class DemoDb:
+    path: Path
+    keys: dict[str, str] = field(default_factory=dict)  # who -> key
+    runs: dict[str, str] = field(default_factory=dict)  # period -> run key
+    cases: dict[str, list[int]] = field(default_factory=dict)  # department -> open case ids
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def copy(self, to: Path) -> DemoDb:
+        to.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.path, to)
+        return DemoDb(to, dict(self.keys), dict(self.runs), dict(self.cases))
+
+
+def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
+    from sqlalchemy import insert, select
+    from sqlmodel import col
+
+    from egov.models import AssessedObject
+    from surveys.models import Rating
+
+    s = session
+    oid = s.execute(
+        select(col(AssessedObject.id)).where(col(AssessedObject.code) == object_code)
+    ).scalar_one()  # type: ignore[attr-defined]
+    s.execute(  # type: ignore[attr-defined]
+        insert(Rating).values(
+            object_id=oid,
+            level=1,
+            drivers="-efficiency",
+            comment="<b>slow</b>",
+            day=day,
+            transaction_ref=ref,
+            flags="",
+        )
+    )
+    return int(
+        s.execute(select(col(Rating.id)).where(col(Rating.transaction_ref) == ref)).scalar_one()  # type: ignore[attr-defined]
+    )
+
+
+def build(path: Path) -> DemoDb:
+    """Build the demo database at `path` (SQLite) with keys, cases and the renamed DSAT."""
+    from sqlalchemy import text
+
+    from egov.db import dispose_engines, init_db, session_scope
+    from egov.demo import build_demo
+    from surveys.cases import open_cases
+    from surveys.security import create_key, forget_secrets
+
+    db = DemoDb(path)
+    url = db.url
+    forget_secrets()
+    init_db(url)
+    with session_scope(url) as s:
+        demo = build_demo(s, seed=2023, ratings_per_period=6000)
+        db.runs = {period: outcome.run.run_key for period, outcome in demo.outcomes.items()}
+        db.keys["department"], _ = create_key(s, "department", "SAFP", "SAFP head")
+        db.keys["other_department"], _ = create_key(s, "department", "DSAT", "DSAT head")
+        db.keys["assessor"], _ = create_key(s, "assessor")
+        db.keys["admin"], _ = create_key(s, "admin")
+        revoked, row = create_key(s, "department", "SAFP", "revoked")
+        row.revoked_at = row.created_at
+        s.add(row)
+        db.keys["revoked"] = revoked
+        day = date(2023, 6, 1)
+        ids = [
+            _bad_rating(s, "ONE_ACCOUNT", "case-1", day),
+            _bad_rating(s, "ONE_ACCOUNT", "case-2", day),
+            _bad_rating(s, "BUS_REPORT", "case-3", day),
+        ]
+        s.flush()
+        open_cases(s, ids, day)
+        s.execute(text("UPDATE rating_case SET state = 'closed' WHERE rating_id = :r"), {"r": ids[1]})
+        rows = s.execute(
+            text(
+                "SELECT d.code, c.id FROM rating_case c JOIN department d ON d.id = c.department_id WHERE c.state <> 'closed'"
+            )
+        ).all()
+        for dept, case_id in rows:
+            db.cases.setdefault(str(dept), []).append(int(case_id))
+        s.execute(
+            text("UPDATE department SET name_en = :n, name_zh = :n, name_pt = :n WHERE code = 'DSAT'"),
+            {"n": EVIL_NAME},
+        )
+        s.execute(
+            text("UPDATE assessed_object SET name_en = :n WHERE code = 'BUS_REPORT'"), {"n": EVIL_OBJECT}
+        )
+    dispose_engines()
+    return db

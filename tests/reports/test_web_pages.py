@@ -1,0 +1,247 @@
+"""The /reports/ pages of `egov serve` (FastAPI TestClient on the demo database): every role
+on every page, including the refusals (a department key cannot read another department's
+report); login by form with an HttpOnly SameSite=Strict session cookie whose id is stored
+only as a hash, expiry and logout; languages; escaping of stored text."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.reports.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, build
+
+
+@dataclass
+class Site:
+    client: Any
+    db: DemoDb
+
+    def auth(self, who: str | None) -> dict[str, str]:
+        if who is None:
+            return {}
+        if who == "citizen":  # a citizen has no key, at most a rating token
+            return {"Authorization": "Bearer v1.eyJqIjoiMSJ9.c2lnbmF0dXJl"}
+        if who == "basic":
+            return {"Authorization": "Basic dXNlcjpwYXNz"}
+        return {"Authorization": f"Bearer {self.db.keys[who]}"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from fastapi.testclient import TestClient
+
+    from egov.db import dispose_engines
+    from egov.settings import reset_settings
+
+    tmp = tmp_path_factory.mktemp("web")
+    db = build(tmp / "egov.db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGOV_DATABASE_URL", db.url)
+        mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
+        mp.chdir(tmp)
+        reset_settings()
+        from surveys.api import create_app
+
+        with TestClient(create_app()) as client:
+            yield Site(client, db)
+        dispose_engines()
+        reset_settings()
+
+
+PAGES = {
+    "index": "/reports/",
+    "ranking": "/reports/{run}/ranking",
+    "own": "/reports/{run}/departments/SAFP",
+    "other": "/reports/{run}/departments/DSAT",
+    "assessor": "/reports/{run}/assessor",
+    "login": "/reports/login",
+}
+# who -> expected status per page (index, ranking, own (SAFP), other (DSAT), assessor, login)
+EXPECTED = {
+    None: (401, 401, 401, 401, 401, 200),
+    "citizen": (401, 401, 401, 401, 401, 200),
+    "basic": (401, 401, 401, 401, 401, 200),
+    "revoked": (401, 401, 401, 401, 401, 200),
+    "department": (200, 200, 200, 403, 403, 200),  # SAFP's head
+    "other_department": (200, 200, 403, 200, 403, 200),  # DSAT's head
+    "assessor": (200, 200, 200, 200, 200, 200),
+    "admin": (200, 200, 200, 200, 200, 200),
+}
+CASES = [
+    pytest.param(who, page, status, id=f"{who or 'no key'}-{page}")
+    for who, statuses in EXPECTED.items()
+    for page, status in zip(PAGES, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("who", "page", "status"), CASES)
+def test_every_role_on_every_page(site: Site, who: str | None, page: str, status: int) -> None:
+    run = site.db.runs["2023"]
+    path = PAGES[page].format(run=run) + "?lang=en"
+    r = site.client.get(path, headers=site.auth(who))
+    assert r.status_code == status, (path, who, r.text[:300])
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    body = r.text
+    if status == 401:
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert "Please log in" in body and "/reports/login" in body
+    if status == 403:
+        assert "may not see this page" in body
+    if status != 200 or page == "login":
+        # a refusal shows nothing of the reports
+        assert "Standing overall" not in body and "SAFP" not in body.replace("/SAFP", "")
+        return
+    if page == "ranking":
+        assert "Department ranking" in body and "data-egov-chart" in body
+        # the ranking lists every department; only the key's own department is a link for department keys
+        links = {d for d in ("SAFP", "DSAT", "DSI") if f"/departments/{d}?" in body}
+        assert links == {"department": {"SAFP"}, "other_department": {"DSAT"}}.get(
+            who, {"SAFP", "DSAT", "DSI"}
+        )
+    if page in ("own", "other"):
+        assert "Standing overall and by category" in body
+        assert "Improvement priorities" in body and "Open bad-rating cases" in body
+    if page == "assessor":
+        assert "E-government evaluation report" in body
+    if page == "index":
+        assert site.db.runs["2023"] in body and site.db.runs["2022"] in body
+
+
+def test_a_department_key_reads_its_own_report_only_on_every_run(site: Site) -> None:
+    for run in (*site.db.runs.values(), "latest"):
+        own = site.client.get(f"/reports/{run}/departments/SAFP", headers=site.auth("department"))
+        other = site.client.get(f"/reports/{run}/departments/DSAT", headers=site.auth("department"))
+        unknown = site.client.get(f"/reports/{run}/departments/NOPE", headers=site.auth("department"))
+        assert (own.status_code, other.status_code, unknown.status_code) == (200, 403, 403)
+        # the refusal does not leak the other department's name
+        assert "&lt;script&gt;" not in other.text and "<script>alert" not in other.text
+
+
+def test_unknown_run_or_department_is_404_for_assessors(site: Site) -> None:
+    h = site.auth("assessor")
+    assert site.client.get("/reports/nosuchrun/ranking", headers=h).status_code == 404
+    assert site.client.get("/reports/nosuchrun/departments/SAFP", headers=h).status_code == 404
+    assert site.client.get("/reports/latest/departments/NOPE", headers=h).status_code == 404
+
+
+def test_login_form_sets_a_hashed_httponly_strict_session_and_logout_ends_it(site: Site) -> None:
+    from fastapi.testclient import TestClient
+
+    from surveys.api import create_app
+
+    with TestClient(create_app()) as browser:
+        form = browser.get("/reports/login?lang=en")
+        assert form.status_code == 200 and 'type="password"' in form.text
+        bad = browser.post("/reports/login", data={"key": "egk_wrong", "lang": "en"}, follow_redirects=False)
+        assert bad.status_code == 401 and "Unknown or revoked key" in bad.text
+        assert "set-cookie" not in bad.headers
+        r = browser.post(
+            "/reports/login", data={"key": site.db.keys["department"], "lang": "en"}, follow_redirects=False
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/reports/?lang=en"
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/reports" in cookie
+        assert "Max-Age=28800" in cookie
+        session_id = r.cookies["egov_reports"]
+        assert site.db.keys["department"] not in cookie
+        # only the hash of the session id is stored, with the key's id and an expiry
+        from egov.db import get_engine
+
+        with get_engine().connect() as conn:
+            rows = conn.execute(text("SELECT id_hash, key_id, expires_at FROM report_session")).all()
+        hashes = {row[0] for row in rows}
+        assert hashlib.sha256(session_id.encode()).hexdigest() in hashes
+        assert session_id not in hashes
+        assert all(row[2] is not None for row in rows)
+
+        run = site.db.runs["2023"]
+        assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 200
+        assert browser.get(f"/reports/{run}/departments/DSAT?lang=en").status_code == 403
+        assert browser.get(f"/reports/{run}/assessor?lang=en").status_code == 403
+        out = browser.post("/reports/logout", follow_redirects=False)
+        assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+        browser.cookies.set("egov_reports", session_id, path="/reports")  # a replayed cookie
+        assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 401
+        with get_engine().connect() as conn:
+            left = conn.execute(text("SELECT id_hash FROM report_session")).scalars().all()
+        assert hashlib.sha256(session_id.encode()).hexdigest() not in left
+
+
+def test_expired_or_revoked_sessions_are_refused(site: Site) -> None:
+    from fastapi.testclient import TestClient
+
+    from egov.db import get_engine
+    from surveys.api import create_app
+
+    run = site.db.runs["2023"]
+    with TestClient(create_app()) as browser:
+        r = browser.post("/reports/login", data={"key": site.db.keys["assessor"]}, follow_redirects=False)
+        digest = hashlib.sha256(r.cookies["egov_reports"].encode()).hexdigest()
+        assert browser.get(f"/reports/{run}/ranking").status_code == 200
+        with get_engine().begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE report_session SET expires_at = '2000-01-01 00:00:00.000000' WHERE id_hash = :h"
+                ),
+                {"h": digest},
+            )
+        assert browser.get(f"/reports/{run}/ranking").status_code == 401
+    with TestClient(create_app()) as browser:
+        browser.post("/reports/login", data={"key": site.db.keys["admin"]}, follow_redirects=False)
+        assert browser.get(f"/reports/{run}/ranking").status_code == 200
+        with get_engine().begin() as conn:
+            conn.execute(text("UPDATE api_key SET revoked_at = created_at WHERE role = 'admin'"))
+        try:
+            assert browser.get(f"/reports/{run}/ranking").status_code == 401
+        finally:
+            with get_engine().begin() as conn:
+                conn.execute(text("UPDATE api_key SET revoked_at = NULL WHERE role = 'admin'"))
+
+
+def test_a_revoked_key_cannot_log_in(site: Site) -> None:
+    r = site.client.post("/reports/login", data={"key": site.db.keys["revoked"]}, follow_redirects=False)
+    assert r.status_code == 401 and "set-cookie" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("lang", "html_lang", "heading"),
+    [
+        (None, "zh-Hant", "整體及各類別位置"),
+        ("zh-Hant", "zh-Hant", "整體及各類別位置"),
+        ("pt", "pt", "Posição geral e por categoria"),
+        ("en", "en", "Standing overall and by category"),
+    ],
+)
+def test_languages(site: Site, lang: str | None, html_lang: str, heading: str) -> None:
+    query = f"?lang={lang}" if lang else ""
+    r = site.client.get(f"/reports/latest/departments/SAFP{query}", headers=site.auth("department"))
+    assert r.status_code == 200
+    assert f'<html lang="{html_lang}">' in r.text and heading in r.text
+    bad = site.client.get("/reports/latest/departments/SAFP?lang=fr", headers=site.auth("department"))
+    assert bad.status_code == 400
+
+
+def test_stored_text_is_escaped_on_every_page(site: Site) -> None:
+    h = site.auth("assessor")
+    for path in ("/reports/latest/ranking?lang=en", "/reports/latest/departments/DSAT?lang=en"):
+        body = site.client.get(path, headers=h).text
+        assert EVIL_NAME not in body and '<script>alert("x")' not in body
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in body
+    dsat = site.client.get(
+        "/reports/latest/departments/DSAT?lang=en", headers=site.auth("other_department")
+    ).text
+    assert EVIL_OBJECT not in dsat and "&lt;img src=x onerror=alert(1)&gt;" in dsat
+    assert "<b>slow</b>" not in dsat  # rating comments are never shown
+
+
+def test_report_pages_are_not_in_the_api_docs(site: Site) -> None:
+    spec = site.client.get("/openapi.json").json()
+    assert not any(p.startswith("/reports") for p in spec["paths"])
