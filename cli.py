@@ -539,6 +539,8 @@ def runs_diff(
         d = diff_runs(session, get_run(session, run_a), get_run(session, run_b))
     changed = d.identity[d.identity["differs"]]
     console.print(f"run {d.a.run_key} → run {d.b.run_key}")
+    for note in d.notes:
+        console.print(f"note: {note}")
     table = Table(title="Identity")
     for c in ("field", run_a, run_b, ""):
         table.add_column(c, overflow="fold")

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +142,9 @@ class RunDiff:
     framework_text: list[str]  # unified diff of the two framework files ([] when the same)
     spec: pd.DataFrame  # key (dotted), a, b — only keys whose value differs
     inputs: pd.DataFrame  # unit, department, indicator, change (added|removed|changed), a, b
-    results: (
-        pd.DataFrame
-    )  # department, node, level, score_a, score_b, score_change, rank_a, rank_b, rank_change
+    # department, node, level, score_a, score_b, score_change, rank_a, rank_b, rank_change
+    results: pd.DataFrame
+    notes: list[str] = field(default_factory=list)  # e.g. a run made before inputs were stored
 
     @property
     def same_results(self) -> bool:
@@ -178,12 +178,25 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
     indicator) and the department scores and ranks at every node."""
     from egov.store import run_scores
 
-    ia, ib = load_inputs(session, a), load_inputs(session, b)
+    notes: list[str] = []
+
+    def inputs_of(run: EvaluationRun) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+        """(period code, long data, units) — empty for a run made before inputs were stored."""
+        try:
+            got = load_inputs(session, run)
+            return got.period.code, got.data, got.units
+        except EgovError as exc:
+            notes.append(f"{exc}; its input values cannot be compared")
+            period = session.get(Period, run.period_id)
+            empty = pd.DataFrame({"unit": [], "indicator": [], "value": []})
+            return (period.code if period else "?"), empty, pd.DataFrame({"department": []})
+
+    (pa, data_a, units_a), (pb, data_b, units_b) = inputs_of(a), inputs_of(b)
     fa = session.get(FrameworkVersion, a.framework_id)
     fb = session.get(FrameworkVersion, b.framework_id)
     assert fa is not None and fb is not None
     fields = [
-        ("period", ia.period.code, ib.period.code),
+        ("period", pa, pb),
         ("framework code", fa.code, fb.code),
         ("framework version", fa.version, fb.version),
         ("framework hash", fa.content_hash, fb.content_hash),
@@ -212,10 +225,10 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
     ]
     spec = pd.DataFrame(spec_rows, columns=["key", "a", "b"], dtype=object)
 
-    va = ia.data.set_index(["unit", "indicator"])["value"]
-    vb = ib.data.set_index(["unit", "indicator"])["value"]
+    va = data_a.set_index(["unit", "indicator"])["value"]
+    vb = data_b.set_index(["unit", "indicator"])["value"]
     keys = sorted(set(va.index) | set(vb.index))
-    depts = {**ia.units["department"].to_dict(), **ib.units["department"].to_dict()}
+    depts = {**units_a["department"].to_dict(), **units_b["department"].to_dict()}
     rows = []
     for key in keys:
         x = va.get(key) if key in va.index else None
@@ -257,7 +270,7 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
     ].sort_values(
         ["level", "node", "rank_b", "department"], ascending=[False, True, True, True], kind="mergesort"
     )
-    return RunDiff(a, b, identity, framework_text, spec, inputs, results.reset_index(drop=True))
+    return RunDiff(a, b, identity, framework_text, spec, inputs, results.reset_index(drop=True), notes)
 
 
 # --- the self-contained bundle -----------------------------------------------------------------

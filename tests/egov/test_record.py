@@ -364,3 +364,14 @@ def test_cli_runs_diff_export_verify(use_db: str, egov, tmp_path: Path) -> None:
             zf.writestr(k, v)
     r = egov(["runs", "verify", tmp_path / "t.zip"])
     assert r.code == 1 and "NOT VERIFIED" in r.out and "inputs/data.csv: SHA-256" in r.out
+
+
+def test_diff_of_a_run_without_stored_inputs_says_so(db: str) -> None:
+    from sqlalchemy import text
+
+    with session_scope(db) as s:
+        old, new = _score(s), _score(s)
+        s.execute(text("DELETE FROM run_input WHERE run_id = :r"), {"r": old.id})
+        d = diff_runs(s, old, new)
+    assert any("no stored inputs" in n and "cannot be compared" in n for n in d.notes)
+    assert d.results.empty and set(d.inputs["change"]) == {"added"}
