@@ -1359,10 +1359,10 @@ def rank_cmd(
     from evaluation.compare import node_kinds, rankings
 
     lang = _check_lang(lang)
-    r, result, fw, names = _cmp_load(run)
-    kinds = node_kinds(result)
     if level is not None and level not in ("category", "dimension", "indicator"):
         raise EgovError(f"--level {level!r}: use category, dimension or indicator")
+    r, result, fw, names = _cmp_load(run)
+    kinds = node_kinds(result)
     nodes = [node] if node else [c for c, k in kinds.items() if k == level] if level else [result.index_code]
     table = rankings(result, nodes=nodes)
     if peer_group is not None:
