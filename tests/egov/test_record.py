@@ -90,10 +90,24 @@ def _score(s: Session, spec_text: str | None = None) -> EvaluationRun:
 
 @pytest.fixture
 def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The set-up database on both engines (what touches storage runs on both)."""
     monkeypatch.setenv("EGOV_OPERATOR", "assessor-7")
     reset_settings()
     _setup(db_url)
     yield db_url
+    reset_settings()
+
+
+@pytest.fixture
+def sdb(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The set-up database on SQLite only (for logic that does not depend on the engine);
+    also the database of the CLI."""
+    monkeypatch.setenv("EGOV_OPERATOR", "assessor-7")
+    monkeypatch.setenv("EGOV_DATABASE_URL", sqlite_url)
+    monkeypatch.chdir(tmp_path)
+    reset_settings()
+    _setup(sqlite_url)
+    yield sqlite_url
     reset_settings()
 
 
@@ -117,7 +131,8 @@ def test_rerunning_identical_inputs_is_bit_identical(db: str) -> None:
     assert set(d.identity.loc[d.identity["differs"], "field"]) <= {"created at"}
 
 
-def test_the_spec_is_recorded_and_diffed_key_by_key(db: str) -> None:
+def test_the_spec_is_recorded_and_diffed_key_by_key(sdb: str) -> None:
+    db = sdb
     spec = '[methods]\nweighting = "equal"\n[indicators.app_takeup]\nnormalisation = "rank"\n'
     with session_scope(db) as s:
         plain, specced = _score(s), _score(s, spec)
@@ -131,7 +146,8 @@ def test_the_spec_is_recorded_and_diffed_key_by_key(db: str) -> None:
     assert d.inputs.empty and not d.same_results
 
 
-def test_diff_names_changed_inputs_and_result_changes(db: str) -> None:
+def test_diff_names_changed_inputs_and_result_changes(sdb: str) -> None:
+    db = sdb
     with session_scope(db) as s:
         before = _score(s)
         from egov.store import get_period
@@ -159,7 +175,8 @@ def test_diff_names_changed_inputs_and_result_changes(db: str) -> None:
     assert d.identity.set_index("field").loc["inputs hash", "differs"]
 
 
-def test_diff_shows_a_changed_framework(db: str) -> None:
+def test_diff_shows_a_changed_framework(sdb: str) -> None:
+    db = sdb
     path = builtin_path("macau")
     text = path.read_text(encoding="utf-8").replace('version = "', 'version = "x', 1)
     with session_scope(db) as s:
@@ -341,9 +358,8 @@ def test_an_extra_or_missing_file_is_reported(sealed: tuple[Path, str], tmp_path
     assert "README.txt: listed in the manifest but missing from the bundle" in problems
 
 
-def test_cli_runs_diff_export_verify(use_db: str, egov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _setup(use_db)
-    with session_scope(use_db) as s:
+def test_cli_runs_diff_export_verify(sdb: str, egov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(sdb) as s:
         a, b = _score(s).run_key, _score(s, '[methods]\nweighting = "equal"\n').run_key
         assert s.get(FrameworkVersion, get_run(s, a).framework_id) is not None
     r = egov(["runs", "diff", a, b, "--out", tmp_path / "diff"])
@@ -366,7 +382,8 @@ def test_cli_runs_diff_export_verify(use_db: str, egov, tmp_path: Path) -> None:
     assert r.code == 1 and "NOT VERIFIED" in r.out and "inputs/data.csv: SHA-256" in r.out
 
 
-def test_diff_of_a_run_without_stored_inputs_says_so(db: str) -> None:
+def test_diff_of_a_run_without_stored_inputs_says_so(sdb: str) -> None:
+    db = sdb
     from sqlalchemy import text
 
     with session_scope(db) as s:
