@@ -188,7 +188,9 @@ def trend_chart(history: pd.DataFrame, lang: str) -> Chart:
             axis=alt.Axis(tickMinStep=1, format="d"),
         ),
         "color": alt.Color(
-            "label:N", title=t("col.department", lang), legend=alt.Legend(columns=2, symbolLimit=60)
+            "label:N",
+            title=t("col.department", lang),
+            legend=alt.Legend(columns=2, symbolLimit=60, labelLimit=240),
         ),
         "tooltip": tooltip,
     }
