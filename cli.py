@@ -1392,7 +1392,7 @@ def rank_cmd(
     wide_rank = "peer_rank" if peer_group else "rank"
     order = rankings(result, nodes=[result.index_code]).set_index("entity")
     t = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank)")
-    for c in ("overall", "department", *nodes):
+    for c in ("overall", "department", "name", *nodes):
         t.add_column(c, overflow="fold")
     by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
     for dept in [d for d in order.index if d in set(table["entity"])]:
@@ -1404,7 +1404,7 @@ def rank_cmd(
             else:
                 score = _cmp_num(part.at[dept, "score"], ".1f")
                 cells.append(f"{score} ({_cmp_rank(part.at[dept, wide_rank])})")
-        t.add_row(_cmp_rank(order.at[dept, wide_rank]), dept, *cells)
+        t.add_row(_cmp_rank(order.at[dept, wide_rank]), dept, _cmp_name(names, lang, dept), *cells)
     console.print(t)
 
 

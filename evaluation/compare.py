@@ -371,7 +371,8 @@ def priorities(
     The department's value of an indicator is its rolled-up normalised score (module
     docstring). The step, for each indicator the department has a value for:
     - `median`: reach the median value of the departments in its peer group that have a
-      value (the department included) — nothing when it is already at or above it;
+      value (the department included; all departments when it has no peer group) —
+      nothing when it is already at or above it;
     - `next`: reach the value of the next-ranked department above it on that indicator
       among all departments (the smallest value above its own) — nothing when it is the best.
     `within` ("peers" or "all") overrides whose values count (default: peers for `median`,
@@ -398,7 +399,8 @@ def priorities(
         raise EgovError(f"within {within!r}: use peers or all")
     scores, ranks, peers = _departments(result)
     idx = result.index_code
-    pool = scores if within == "all" else scores[peers == peers[department]]
+    no_group = peers[department] == NO_GROUP  # no peer group: its peers are all departments
+    pool = scores if within == "all" or no_group else scores[peers == peers[department]]
     mine = result.units.index[result.units["department"].astype(str) == department]
     base = _f(scores.at[department, idx])
     peer_members = peers.index[peers == peers[department]]

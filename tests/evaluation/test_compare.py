@@ -367,3 +367,11 @@ def test_change_with_departments_in_one_evaluation_only(result: EvaluationResult
     assert math.isnan(s.loc["S", "change"]) and "S" in ch.notes[0]
     assert "S" not in set(ch.contributions["department"])
     _check_sums(ch.summary, ch.contributions)
+
+
+def test_priorities_without_a_peer_group_use_all_departments(fw: Framework) -> None:
+    units = UNITS.assign(peer_group=[None, None, "G1", "G2", "G2"])  # P has no peer group
+    result = evaluate(DATA, fw, units=units)
+    p = priorities(result, "P", "median", framework=fw).set_index("indicator")
+    # medians over all four departments: x 65, z 40 (P, Q, R, S: 20, 60, 60, 0)
+    assert p.loc["x", "target"] == pytest.approx(65) and p.loc["z", "target"] == pytest.approx(40)
