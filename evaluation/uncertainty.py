@@ -81,6 +81,8 @@ VECTOR_NORMALISERS = (
 )
 VECTOR_AGGREGATORS = ("arithmetic", "geometric", "harmonic", "generalised")
 ROUND = 9  # scores equal to 9 decimals rank as ties (the engine's and this module's sums differ in order)
+# alternatives applied to every indicator in one array operation (indicators as rows)
+WHOLE_TABLE = ("minmax", "zscore", "rank", "percentile", "distance_to_max", "fraction_of_max", "none")
 CHUNK_CELLS = 4_000_000  # replications × units × indicators per chunk (about 32 MB a float array)
 
 
@@ -230,10 +232,15 @@ class _Model:
         # normalise every (imputation, normalisation) alternative once, with the engine itself
         self.N = np.empty((len(treated), len(norm_alts), u_n, i_n))
         self.draw_specs: list[list[dict[str, Any]]] = []
+        dirs = np.array([framework.nodes[c].direction for c in self.codes], dtype=float)[:, None]
         for j, alt in enumerate(norm_alts):
             r = res if alt is None else _Resolver(framework, _override(spec, "normalisation", alt))
             self.draw_specs.append([_norm_spec(framework, r, c) for c in draw_codes])
             for k, t in enumerate(treated):
+                if alt is not None and alt["method"] in WHOLE_TABLE:  # one array operation for all indicators
+                    x = t.reindex(index=self.units, columns=self.codes).to_numpy(dtype=float).T
+                    self.N[k, j] = _normalise_rows(x, alt, dirs, "every indicator").T
+                    continue
                 z = nominal.normalised if k == 0 and j == 0 else _normalise(framework, r, t, [])
                 self.N[k, j] = z.reindex(index=self.units, columns=self.codes).to_numpy(dtype=float)
         self.draw_cols = [col[c] for c in draw_codes]
@@ -269,14 +276,17 @@ class _Model:
             self.entities = pd.Index(sorted(groups.unique()))
             rspec = res.rollup()
             self.rollup = str(rspec["method"])
-            member = (groups.to_numpy()[:, None] == self.entities.to_numpy()[None, :]).astype(float)
+            codes = pd.Categorical(groups.to_numpy(), categories=self.entities).codes
+            self.order = np.argsort(codes, kind="stable")  # objects grouped by department
+            self.starts = np.searchsorted(codes[self.order], np.arange(len(self.entities)))
+            weight = np.ones(len(groups))
             if self.rollup == "volume_weighted":
                 from evaluation.aggregate import _volume_weights
 
                 vol = _volume_weights(nominal.scores, units.get("volume", None))
-                member = member * vol.to_numpy(dtype=float)[:, None]
-            self.member = member  # (U, D)
-            self.members = [np.flatnonzero(member[:, d] > 0) for d in range(member.shape[1])]
+                weight = vol.to_numpy(dtype=float)
+            self.member_weight = weight[self.order]
+            self.members = [np.flatnonzero(codes == d) for d in range(len(self.entities))]
         else:
             self.entities = pd.Index(self.units)
         self.n_weights = offset
@@ -341,10 +351,11 @@ class _Model:
 
     def _rollup(self, s: np.ndarray) -> np.ndarray:
         """Objects → departments, (R, U) → (R, D), missing scores skipped."""
-        if self.rollup in ("mean", "volume_weighted"):
-            present = ~np.isnan(s)
-            num = np.where(present, s, 0.0) @ self.member
-            den = present.astype(float) @ self.member
+        if self.rollup in ("mean", "volume_weighted"):  # group sums over contiguous departments
+            x = s[:, self.order]
+            present = ~np.isnan(x)
+            num = np.add.reduceat(np.where(present, x, 0.0) * self.member_weight, self.starts, axis=1)
+            den = np.add.reduceat(present * self.member_weight, self.starts, axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
         funcs: dict[str, Callable[..., np.ndarray]] = {
@@ -382,9 +393,12 @@ def _norm_spec(framework: Framework, res: _Resolver, code: str) -> dict[str, Any
     return spec
 
 
-def _normalise_rows(x: np.ndarray, spec: dict[str, Any], direction: int, code: str) -> np.ndarray:
+def _normalise_rows(
+    x: np.ndarray, spec: dict[str, Any], direction: int | np.ndarray, code: str
+) -> np.ndarray:
     """The engine's normalisers (evaluation.normalise) along axis 1 of (R, U), one row per
-    replication; same formulas, NaN where the engine gives no value."""
+    replication (or per indicator, with one direction per row); same formulas, NaN where
+    the engine gives no value."""
     m = spec["method"]
     with np.errstate(invalid="ignore", divide="ignore"), _warnings.catch_warnings():
         _warnings.simplefilter("ignore", RuntimeWarning)
