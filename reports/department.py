@@ -602,7 +602,27 @@ def _standing_html(r: DepartmentReport, lang: str) -> str:
     caption = t("dept.all_departments", lang)
     if r.peer_group:
         caption += f" · {t('dept.peer_group', lang)}: {r.group_name(lang)}"
-    return _table(headers, rows, numeric=(1, 3, 4, 6, 7), caption=caption)
+    return _standing_chart(r, lang) + _table(headers, rows, numeric=(1, 3, 4, 6, 7), caption=caption)
+
+
+def _standing_chart(r: DepartmentReport, lang: str) -> str:
+    """The department's category scores next to the median and the best of all departments
+    (and the peer group's median), as grouped bars (reports.charts.category_chart)."""
+    try:
+        from reports.charts import category_chart
+        from reports.html import chart_html
+    except ImportError:
+        return ""
+    series = [(r.name(lang), "score"), (t("dr.median", lang), "median"), (t("dr.best", lang), "best")]
+    if r.peer_group:
+        series.append((t("dr.peer_median", lang), "peer_median"))
+    rows = [
+        {"label": label, "category": r.label(str(node), lang), "score": _num(s[column])}
+        for node, s in r.standing.iterrows()
+        for label, column in series
+    ]
+    frame = pd.DataFrame(rows)
+    return chart_html(category_chart(frame, lang, order=[label for label, _ in series]))
 
 
 def _strengths_html(r: DepartmentReport, lang: str) -> str:

@@ -332,7 +332,7 @@ def _nav(principal: Principal, lang: str, run: EvaluationRun | None = None) -> s
         + " ".join(links)
         + f'<span class="note">{esc(t("web.signed_in_as", lang))}: {esc(who)}</span>'
         + f'<span class="note">{langs}</span>'
-        + f'<form method="post" action="{PREFIX}/logout" style="margin:0"><button type="submit">'
+        + f'<form method="post" action="{PREFIX}/logout{_q(lang)}" style="margin:0"><button type="submit">'
         + f"{esc(t('web.logout', lang))}</button></form></nav>"
     )
 

@@ -1,0 +1,73 @@
+"""The report pages as a department head sees them: a real `egov serve` process on the demo
+database, headless Chromium (Debian's, through Playwright) logs in through the form with
+the SAFP key, opens SAFP's report (it renders: the chart is an SVG, no console error, a
+screenshot is saved under test-artifacts/reports/), cannot read the session cookie from
+script, is refused DSAT's report and the assessor's, and logs out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reports.department_db import build
+from tests.surveys.test_e2e_server import CHROMIUM_ARGS, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "reports"
+
+
+@pytest.mark.slow
+def test_department_head_in_a_browser(tmp_path: Path, chromium: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    db = build(tmp_path / "egov.db")
+    run = db.runs["2023"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serve(db.url, tmp_path, EGOV_SECRET_KEY="browser-test-secret") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            errors: list[str] = []
+            external: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: None if r.url.startswith(base) else external.append(r.url))
+
+            # no session yet: refused, with a way to log in
+            first = page.goto(f"{base}/reports/{run}/departments/SAFP?lang=en")
+            assert first is not None and first.status == 401
+            errors.clear()  # the browser logs the 401 itself
+
+            page.goto(f"{base}/reports/login?lang=en")
+            page.get_by_label("Access key").fill(db.keys["department"])
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/reports/?lang=en")
+            assert page.get_by_role("link", name="Department report").count() >= 1
+            assert page.evaluate("document.cookie") == ""  # HttpOnly: script cannot read it
+
+            resp = page.goto(f"{base}/reports/{run}/departments/SAFP?lang=en")
+            assert resp is not None and resp.status == 200
+            page.locator("figure.chart svg").first.wait_for(timeout=15_000)
+            assert page.get_by_role("heading", name="Standing overall and by category").count() == 1
+            assert page.get_by_role("heading", name="Open bad-rating cases").count() == 1
+            assert page.locator("text=Illustrative demo data").count() >= 1
+            assert page.locator("figure.chart svg").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "department-report-SAFP-en.png"), full_page=True)
+            assert errors == [], errors
+            assert external == [], external
+
+            other = page.goto(f"{base}/reports/{run}/departments/DSAT?lang=en")
+            assert other is not None and other.status == 403
+            assert page.locator("text=This key may not see this page.").count() == 1
+            page.screenshot(path=str(ARTIFACTS / "department-report-refused.png"))
+            assessor = page.goto(f"{base}/reports/{run}/assessor?lang=en")
+            assert assessor is not None and assessor.status == 403
+
+            page.goto(f"{base}/reports/?lang=en")
+            page.get_by_role("button", name="Log out").click()
+            page.wait_for_url(f"{base}/reports/login?lang=en")
+            again = page.goto(f"{base}/reports/{run}/departments/SAFP?lang=en")
+            assert again is not None and again.status == 401
+        finally:
+            browser.close()
