@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import delete, select
+from sqlalchemy import DateTime, delete, select
 from sqlmodel import Field, Session, SQLModel, col
 
 from egov.errors import EgovError
@@ -135,8 +135,8 @@ class ReportSession(SQLModel, table=True):
 
     id_hash: str = Field(primary_key=True, max_length=64)
     key_id: int = Field(foreign_key="api_key.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 _tables_ready: set[str] = set()

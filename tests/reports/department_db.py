@@ -60,6 +60,13 @@ def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
 
 def build(path: Path) -> DemoDb:
     """Build the demo database at `path` (SQLite) with keys, cases and the renamed DSAT."""
+    db = DemoDb(path)
+    populate(db, db.url)
+    return db
+
+
+def populate(db: DemoDb, url: str) -> DemoDb:
+    """Load the demo, keys, cases and the renamed DSAT into the database at `url`."""
     from sqlalchemy import text
 
     from egov.db import dispose_engines, init_db, session_scope
@@ -67,8 +74,6 @@ def build(path: Path) -> DemoDb:
     from surveys.cases import open_cases
     from surveys.security import create_key, forget_secrets
 
-    db = DemoDb(path)
-    url = db.url
     forget_secrets()
     init_db(url)
     with session_scope(url) as s:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from tests.reports.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, build
+from tests.reports.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, build, populate
 
 
 @dataclass
@@ -244,3 +246,31 @@ def test_stored_text_is_escaped_on_every_page(site: Site) -> None:
 def test_report_pages_are_not_in_the_api_docs(site: Site) -> None:
     spec = site.client.get("/openapi.json").json()
     assert not any(p.startswith("/reports") for p in spec["paths"])
+
+
+def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
+    """The session table and the department check on SQLite and PostgreSQL."""
+    from fastapi.testclient import TestClient
+
+    from egov.db import get_engine
+    from surveys.api import create_app
+
+    db = populate(DemoDb(tmp_path / "unused.db"), use_db)
+    run = db.runs["2023"]
+    with TestClient(create_app()) as browser:
+        r = browser.post(
+            "/reports/login", data={"key": db.keys["department"], "lang": "en"}, follow_redirects=False
+        )
+        assert r.status_code == 303
+        assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 200
+        assert browser.get(f"/reports/{run}/departments/DSAT?lang=en").status_code == 403
+        with get_engine().connect() as conn:
+            expires = conn.execute(text("SELECT expires_at FROM report_session")).scalar_one()
+        from reports.web import _aware
+
+        if isinstance(expires, str):  # SQLite through text(): ISO text
+            expires = datetime.fromisoformat(expires)
+        hours = (_aware(expires) - datetime.now(UTC)).total_seconds() / 3600
+        assert 7.9 < hours <= 8.0
+        browser.post("/reports/logout")
+        assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 401
