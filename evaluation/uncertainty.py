@@ -746,17 +746,19 @@ def _summary(
 
 def _prob_above(ranks: np.ndarray, entities: pd.Index) -> pd.DataFrame:
     """P(row ranks above column) = share of replications where its rank number is lower;
-    pairs with a missing rank count for neither. O(entities² × replications), in blocks."""
-    r = np.where(np.isnan(ranks), np.inf, ranks).astype(np.float32)
-    e = r.shape[1]
-    counts = np.zeros((e, e), dtype=np.int64)
-    finite = np.isfinite(r)
-    block = max(1, int(2e7 // max(1, r.shape[0] * e)))
+    pairs with a missing rank count for neither. O(entities² × replications), in blocks of
+    rows over contiguous (entity, replication) integer ranks."""
+    e, r = ranks.shape[1], ranks.shape[0]
+    dtype = np.int16 if e < 32_000 else np.int32
+    big = np.iinfo(dtype).max
+    # a missing rank is never above (big) and nothing is above it (0)
+    as_row = np.ascontiguousarray(np.where(np.isnan(ranks), big, ranks).T.astype(dtype))
+    as_col = np.ascontiguousarray(np.where(np.isnan(ranks), 0, ranks).T.astype(dtype))
+    counts = np.empty((e, e), dtype=np.int64)
+    block = max(1, int(2e7 // max(1, r * e)))
     for s in range(0, e, block):
-        sub = r[:, s : s + block, None]
-        above = (sub < r[:, None, :]) & finite[:, s : s + block, None]
-        counts[s : s + block] = above.sum(axis=0)
-    return pd.DataFrame(counts / r.shape[0], index=entities, columns=entities)
+        counts[s : s + block] = np.count_nonzero(as_row[s : s + block, None, :] < as_col[None, :, :], axis=2)
+    return pd.DataFrame(counts / r, index=entities, columns=entities)
 
 
 def sobol_indices(

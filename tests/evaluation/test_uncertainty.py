@@ -314,3 +314,13 @@ def test_alternatives_and_errors() -> None:
         )
     with pytest.raises(EgovError):
         monte_carlo(data, FW, None, units, n=5, weight_noise=1.5)
+
+
+def test_pairs_with_a_missing_rank_count_for_neither() -> None:
+    from evaluation.uncertainty import _prob_above
+
+    ranks = np.array([[1.0, 2.0, np.nan], [2.0, 1.0, 1.0], [1.0, 1.0, 3.0], [1.0, 3.0, 2.0]])
+    p = _prob_above(ranks, pd.Index(["a", "b", "c"])).to_numpy()
+    np.testing.assert_allclose(p[0], [0.0, 0.5, 0.5])  # a above b in rows 0, 3; above c in rows 2, 3
+    np.testing.assert_allclose(p[:, 2], [0.5, 0.25, 0.0])  # row 0 (c missing) counts for nobody
+    np.testing.assert_allclose(p[2], [0.25, 0.25, 0.0])
