@@ -20,12 +20,14 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from egov import __version__
+from egov.db import get_engine
 from egov.errors import EgovError
 from egov.models import AssessedObject, Department
 from egov.settings import get_settings
@@ -40,6 +42,7 @@ from surveys.service import (
     local_day,
     questions,
     review_rating,
+    submit_one,
     submit_ratings,
     verify_claims,
 )
@@ -340,17 +343,23 @@ def build_router() -> APIRouter:
             429,
         ),
     )
-    def post_rating(body: S.RatingCreate, request: Request, session: SessionDep) -> Any:
-        claims = verify_claims(session, [body])
-        wait = _take_issuers(request, claims)
-        if wait:
-            return _limited(wait)
-        with write_lock(session):
-            result = submit_ratings(session, [body], claims, client_ip=_client_ip(request))[0]
-            if not result.ok:
-                session.rollback()
-                return JSONResponse({"detail": result.error}, status_code=result.status_code)
-            session.commit()
+    async def post_rating(body: S.RatingCreate, request: Request) -> Any:
+        # one worker-thread hop for the database work (no session dependency: its setup and
+        # teardown would be two more hops); committed before the answer is sent
+        return await run_in_threadpool(_rate_one, request, body, _client_ip(request))
+
+    def _rate_one(request: Request, body: S.RatingCreate, ip: str | None) -> Any:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            claims = verify_claims(session, [body])
+            wait = _take_issuers(request, claims)
+            if wait:
+                return _limited(wait)
+            with write_lock(session):
+                result = submit_one(session, body, claims[0], client_ip=ip)
+                if not result.ok:
+                    session.rollback()
+                    return JSONResponse({"detail": result.error}, status_code=result.status_code)
+                session.commit()
         headers = {"Idempotent-Replay": "true"} if result.replay else {}
         return JSONResponse(result.receipt, headers=headers)
 
@@ -371,25 +380,25 @@ def build_router() -> APIRouter:
             429,
         ),
     )
-    def post_ratings(body: S.RatingBatch, request: Request, session: SessionDep) -> Any:
-        claims = verify_claims(session, body.items)
-        wait = _take_issuers(request, claims)
-        if wait:
-            return _limited(wait)
-        with write_lock(session):
-            results = submit_ratings(session, body.items, claims, client_ip=_client_ip(request))
-            session.commit()
+    async def post_ratings(body: S.RatingBatch, request: Request) -> Any:
+        return await run_in_threadpool(_rate_batch, request, body, _client_ip(request))
+
+    def _rate_batch(request: Request, body: S.RatingBatch, ip: str | None) -> Any:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            claims = verify_claims(session, body.items)
+            wait = _take_issuers(request, claims)
+            if wait:
+                return _limited(wait)
+            with write_lock(session):
+                results = submit_ratings(session, body.items, claims, client_ip=ip)
+                session.commit()
+        # the answer is built as plain data (S.RatingBatchResult documents its shape)
         items = [
-            S.BatchItemResult(
-                index=i,
-                ok=x.ok,
-                receipt=S.RatingReceipt(**x.receipt) if x.receipt else None,
-                error=x.error,
-                code=x.status_code,
-            )
+            {"index": i, "ok": x.ok, "receipt": x.receipt, "error": x.error, "code": x.status_code}
             for i, x in enumerate(results)
         ]
-        return S.RatingBatchResult(accepted=sum(1 for x in results if x.ok and not x.replay), items=items)
+        accepted = sum(1 for x in results if x.ok and not x.replay)
+        return JSONResponse({"accepted": accepted, "items": items})
 
     @r.get(
         "/ratings/held",

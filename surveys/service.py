@@ -183,9 +183,15 @@ class _Claimed:
 def body_hash(item: RatingCreate) -> str:
     """Hash of what a rating says (not the token, follow-up mark or honeypot), to tell an
     identical repeat from a different follow-up."""
-    data = item.model_dump(exclude={"token", "follow_up", "website"})
-    data["good"], data["better"] = sorted(data["good"]), sorted(data["better"])
-    data["question_version"] = data["question_version"] or questions()["version"]
+    data = {  # the fields of model_dump(exclude={token, follow_up, website}), built directly
+        "level": item.level,
+        "good": sorted(item.good),
+        "better": sorted(item.better),
+        "comment": item.comment,
+        "channel": item.channel,
+        "language": item.language,
+        "question_version": item.question_version or questions()["version"],
+    }
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -409,6 +415,98 @@ def _store_fresh(
         results[c.index] = SubmitResult(
             True, 200, _receipt(c.token.id, "held" if c.flags else "accepted", False, version)
         )
+
+
+# --- the single-rating fast path ------------------------------------------------------------------
+BURST_ONE_SQL = (
+    "SELECT (SELECT COUNT(*) FROM rating WHERE object_id = :o AND created_at >= :since), "
+    "(SELECT COUNT(*) FROM rating WHERE issuer_key_id = :k AND created_at >= :since)"
+)
+CLAIM_ONE_SQL = (
+    "UPDATE rating_token SET state = 'used', body_hash = :h, response_status = :st "
+    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' "
+    "RETURNING transaction_ref, pseudonym"
+)
+OPEN_CASE_ONE_SQL = (
+    "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
+    "appeal_outcome, updated_at) SELECT :rid, id, department_id, 'open', :now, :day, :due, '', :now "
+    "FROM assessed_object WHERE id = :o"
+)
+
+
+@lru_cache(maxsize=64)
+def _rectify_due(day: date, days: int, holidays_file: str) -> date:
+    from surveys.calendar import load_calendar
+
+    return load_calendar(holidays_file).add_working_days(day, days)
+
+
+def submit_one(
+    session: Session,
+    item: RatingCreate,
+    claim: TokenClaims | TokenError,
+    *,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """One rating: the same rules and effects as `submit_ratings([item])`, in fewer
+    statements for the usual case (a first submission of an issued token): one burst count,
+    one claim (UPDATE … WHERE state = 'issued' RETURNING, so still single-use against a
+    concurrent request), one INSERT, one roll-up upsert and, for a bad rating, one case
+    INSERT … SELECT. Anything else (a replay, a follow-up, an unknown or foreign token, the
+    honeypot, another question version) takes the general path."""
+    version = str(questions()["version"])
+    if (
+        isinstance(claim, TokenError)
+        or item.follow_up
+        or item.website
+        or item.question_version not in (None, version)
+    ):
+        return submit_ratings(session, [item], [claim], client_ip=client_ip, now=now)[0]
+    settings = get_settings()
+    now = now or utcnow()
+    day = local_day(now)
+    since = now - timedelta(minutes=settings.burst_window_minutes)
+    o, k = claim.object_id, claim.issuer_key_id
+    n_obj, n_key = driver_executemany(session, BURST_ONE_SQL, [{"o": o, "k": k, "since": since}]).one()
+    flags = "burst" if n_obj + 1 > settings.burst_object_max or n_key + 1 > settings.burst_issuer_max else ""
+    h = body_hash(item)
+    claimed = driver_executemany(
+        session,
+        CLAIM_ONE_SQL,
+        [{"h": h, "st": "held" if flags else "accepted", "tid": claim.token_id, "o": o, "k": k}],
+    ).first()
+    if claimed is None:  # not an issued token of this object and issuer: the general path says why
+        return submit_ratings(session, [item], [claim], client_ip=client_ip, now=now)[0]
+    row = {
+        "object_id": o,
+        "level": item.level,
+        "drivers": encode_drivers(item),
+        "comment": item.comment,
+        "channel": item.channel,
+        "language": item.language,
+        "created_at": now,
+        "day": day,
+        "pseudonym": claimed[1],
+        "transaction_ref": claimed[0],
+        "flags": flags,
+        "question_version": item.question_version or version,
+        "issuer_key_id": k,
+        "ip": client_ip if settings.store_ip else None,
+    }
+    rid = int(driver_executemany(session, INSERT_RATING_SQL + " RETURNING id", [row]).scalar_one())
+    if flags:
+        audit(session, "burst-detection", "rating.flag", "rating", str(rid), flags)
+    else:
+        delta = [0] * 5
+        delta[item.level - 1] = 1
+        add_to_rollups(session, {(o, day): delta})
+        if item.level in BAD_LEVELS:
+            due = _rectify_due(day, settings.case_rectify_days, settings.holidays_file)
+            driver_executemany(
+                session, OPEN_CASE_ONE_SQL, [{"rid": rid, "now": now, "day": day, "due": due, "o": o}]
+            )
+    return SubmitResult(True, 200, _receipt(claim.token_id, "held" if flags else "accepted", False, version))
 
 
 def _amend(
