@@ -855,7 +855,8 @@ def serve_cmd(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (rate limits are per worker).")] = 1,
 ) -> None:
-    """Serve the rating API, the widget and the OpenAPI docs (/docs) with uvicorn.
+    """Serve the rating API, the widget, the OpenAPI docs (/docs) and the report pages
+    (/reports/, login with a department, assessor or admin key) with uvicorn.
 
     Example: egov serve --host 0.0.0.0 --port 8000 --workers 4
     """
@@ -867,7 +868,9 @@ def serve_cmd(
         raise EgovError("--workers must be at least 1")
     init_db()
     dispose_engines()  # no pooled connection may cross into the workers
-    console.print(f"serving the rating API on http://{host}:{port} (docs: /docs), {workers} worker(s)")
+    console.print(
+        f"serving the rating API on http://{host}:{port} (docs: /docs, reports: /reports/), {workers} worker(s)"
+    )
     uvicorn.run(
         "surveys.api:create_app",
         factory=True,
