@@ -36,7 +36,7 @@ from sqlalchemy import DateTime, delete, select
 from sqlmodel import Field, Session, SQLModel, col
 
 from egov.errors import EgovError
-from egov.models import Department, EvaluationRun, FrameworkVersion, Period, utcnow
+from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period, utcnow
 from evaluation.engine import EvaluationResult
 from surveys.deps import SessionDep
 from surveys.models import ApiKey
@@ -566,6 +566,11 @@ def ranking_page(
 
     names = _dept_names(session, lang)
     peers = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    group_column = {"zh-Hant": PeerGroup.name_zh, "pt": PeerGroup.name_pt, "en": PeerGroup.name_en}[lang]
+    group_names = {
+        str(code): str(name or code)
+        for code, name in session.execute(select(col(PeerGroup.code), col(group_column))).all()
+    }
 
     def num(df: Any, d: str, c: str) -> float:
         try:
@@ -601,7 +606,7 @@ def ranking_page(
             shown(num(ranks, d, idx)),
             cell,
             shown(num(scores, d, idx), 1),
-            esc(peers.get(d) or ""),
+            esc(group_names.get(str(peers.get(d)), peers.get(d) or "")),
             shown(num(result.peer_ranks, d, idx) if result.peer_ranks is not None else math.nan),
             *map(esc, cats),
         ]

@@ -274,3 +274,22 @@ def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
         assert 7.9 < hours <= 8.0
         browser.post("/reports/logout")
         assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 401
+
+
+def test_login_attempts_are_rate_limited(site: Site) -> None:
+    from fastapi.testclient import TestClient
+
+    from surveys.api import create_app
+
+    with TestClient(create_app()) as browser:
+        codes = [
+            browser.post("/reports/login", data={"key": f"egk_guess{i}"}, follow_redirects=False).status_code
+            for i in range(31)
+        ]
+    assert codes[:30] == [401] * 30 and codes[30] == 429
+
+
+def test_ranking_names_peer_groups_in_the_language(site: Site) -> None:
+    body = site.client.get("/reports/latest/ranking?lang=pt", headers=site.auth("department")).text
+    assert "Serviços centrais de governo electrónico e de administração" in body
+    assert "<td>central_egov</td>" not in body
