@@ -26,7 +26,7 @@ def demo_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, eg
     reset_settings()
 
 
-def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:
+def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:  # one demo build for the whole file
     out = demo_db / "unc"
     r = egov(["uncertainty", "--n", "200", "--sensitivity-n", "100", "--out", out])
     assert r.code == 0, r.err
@@ -59,8 +59,7 @@ def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:
         pd.read_csv(demo_db / "unc2" / "uncertainty_summary.csv", index_col=0), summary
     )
 
-
-def test_uncertainty_from_a_period_and_bad_options(demo_db: Path, egov) -> None:
+    # from a period's stored data instead of a run, and bad options (one demo build per file)
     r = egov(
         ["uncertainty", "--period", "2023", "--n", "50", "--sensitivity-n", "0", "--no-rating-draws",
          "--normalisations", "", "--aggregations", "", "--out", demo_db / "p"]
