@@ -12,10 +12,11 @@ for EGOV_ALLOWED_ORIGINS, burst detection holding ratings for review.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import math
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -712,7 +713,18 @@ def build_router() -> APIRouter:
 def create_app() -> FastAPI:
     """The rating API, the widget and the OpenAPI documentation (/docs, /openapi.json)."""
     settings = get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # everything loaded at start-up (SQLAlchemy, pandas, the app) stays for the process'
+        # life: keep it out of the garbage collector's full passes, which otherwise rescan it
+        # every few thousand allocations of a request
+        gc.collect()
+        gc.freeze()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="egov-eval citizen ratings",
         version=__version__,
         description=(

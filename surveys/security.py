@@ -130,9 +130,7 @@ def verify_token(secret: bytes, token: str, now: float | None = None) -> TokenCl
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         raise TokenError("malformed rating token")
-    expected = hmac.new(
-        derived_key(secret, "rating-token"), f"v1.{parts[1]}".encode(), hashlib.sha256
-    ).digest()
+    expected = hmac.digest(derived_key(secret, "rating-token"), f"v1.{parts[1]}".encode(), "sha256")
     try:
         given = _unb64(parts[2])
         if not hmac.compare_digest(expected, given):

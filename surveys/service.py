@@ -25,7 +25,7 @@ from egov.errors import EgovError
 from egov.models import AssessedObject, utcnow
 from egov.settings import get_settings
 from surveys.models import Rating, RatingToken
-from surveys.rollup import add_offers, add_to_rollups, driver_executemany
+from surveys.rollup import _sqlite_value, add_offers, add_to_rollups, driver_executemany
 from surveys.schemas import RatingCreate, TokenRequest
 from surveys.security import (
     Principal,
@@ -234,22 +234,7 @@ def submit_ratings(
     version = str(questions()["version"])
     results: list[SubmitResult | None] = [None] * len(items)
     ids = [c.token_id for c in claims if isinstance(c, TokenClaims)]
-    token_cols = [
-        col(RatingToken.id),
-        col(RatingToken.object_id),
-        col(RatingToken.transaction_ref),
-        col(RatingToken.issuer_key_id),
-        col(RatingToken.pseudonym),
-        col(RatingToken.state),
-        col(RatingToken.body_hash),
-        col(RatingToken.amend_hash),
-        col(RatingToken.response_status),
-    ]
-    tokens = (
-        {t.id: t for t in session.execute(select(*token_cols).where(col(RatingToken.id).in_(ids))).all()}
-        if ids
-        else {}
-    )
+    tokens = _token_rows(session, ids)
     fresh: list[_Claimed] = []
     claimed_ids: set[str] = set()
     for i, (item, c) in enumerate(zip(items, claims, strict=True)):
@@ -297,6 +282,25 @@ def submit_ratings(
     return [r if r is not None else SubmitResult(False, 500, error="not processed") for r in results]
 
 
+TOKEN_COLUMNS = (
+    "id, object_id, transaction_ref, issuer_key_id, pseudonym, state, body_hash, amend_hash, response_status"
+)
+
+
+def _token_rows(session: Session, ids: list[str]) -> dict[str, Any]:
+    """The token rows of a request by id: one SELECT … WHERE id IN (…), straight through the
+    driver (chunks of 500 ids)."""
+    out: dict[str, Any] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ", ".join(f":t{j}" for j in range(len(chunk)))
+        sql = f"SELECT {TOKEN_COLUMNS} FROM rating_token WHERE id IN ({marks})"
+        for t in driver_executemany(session, sql, [{f"t{j}": v for j, v in enumerate(chunk)}]).all():
+            out[t.id] = t
+    return out
+
+
 def _burst_counts(session: Session, column: Any, keys: set[int], since: datetime) -> dict[int, int]:
     if not keys:
         return {}
@@ -304,6 +308,11 @@ def _burst_counts(session: Session, column: Any, keys: set[int], since: datetime
         select(column, func.count()).where(column.in_(keys), col(Rating.created_at) >= since).group_by(column)
     ).all()
     return {int(k): int(n) for k, n in rows}
+
+
+def _driver_values(session: Session, value: Any) -> Any:
+    """A date or time as driver_executemany passes it (text on SQLite)."""
+    return _sqlite_value(value) if session.get_bind().dialect.name == "sqlite" else value
 
 
 def _raw(session: Session, sql: str, rows: list[dict[str, Any]]) -> Any:
@@ -330,8 +339,6 @@ def _store_fresh(
     now: datetime,
     version: str,
 ) -> None:
-    from surveys.cases import open_cases
-
     settings = get_settings()
     day = local_day(now)
     since = now - timedelta(minutes=settings.burst_window_minutes)
@@ -365,6 +372,8 @@ def _store_fresh(
     if claimed != len(params):
         raise ServiceError(409, "a concurrent request used the same token; send it again")
     if real:
+        # the same moment and day for every row, converted for the driver once
+        now_p, day_p = _driver_values(session, now), _driver_values(session, day)
         rows = [
             {
                 "object_id": c.token.object_id,
@@ -373,8 +382,8 @@ def _store_fresh(
                 "comment": c.item.comment,
                 "channel": c.item.channel,
                 "language": c.item.language,
-                "created_at": now,
-                "day": day,
+                "created_at": now_p,
+                "day": day_p,
                 "pseudonym": c.token.pseudonym,
                 "transaction_ref": c.token.transaction_ref,
                 "flags": c.flags,
@@ -393,16 +402,31 @@ def _store_fresh(
         add_to_rollups(session, deltas)
         if need_id:  # ids only where a case or an audit entry needs them
             refs = {(c.token.object_id, c.token.transaction_ref) for c in need_id}
-            found = session.execute(
-                select(col(Rating.id), col(Rating.object_id), col(Rating.transaction_ref)).where(
-                    col(Rating.object_id).in_({o for o, _ in refs}),
-                    col(Rating.transaction_ref).in_({x for _, x in refs}),
-                )
+            objs = sorted({o for o, _ in refs})
+            refs_x = sorted({x for _, x in refs})
+            where: dict[str, Any] = {f"o{j}": v for j, v in enumerate(objs)}
+            where.update({f"x{j}": v for j, v in enumerate(refs_x)})
+            found = driver_executemany(
+                session,
+                "SELECT id, object_id, transaction_ref FROM rating WHERE object_id IN ("
+                + ", ".join(f":o{j}" for j in range(len(objs)))
+                + ") AND transaction_ref IN ("
+                + ", ".join(f":x{j}" for j in range(len(refs_x)))
+                + ")",
+                [where],
             ).all()
             ids = {(o, x): int(i) for i, o, x in found if (o, x) in refs}
             bad = [ids[(c.token.object_id, c.token.transaction_ref)] for c in need_id if not c.flags]
-            if bad:
-                open_cases(session, bad, day)
+            if bad:  # new ratings have no case yet: one INSERT … SELECT opens them all
+                due = _rectify_due(day, settings.case_rectify_days, settings.holidays_file)
+                driver_executemany(
+                    session,
+                    "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, "
+                    "rectify_due, appeal_outcome, updated_at) SELECT r.id, r.object_id, o.department_id, 'open', "
+                    ":now, :day, :due, '', :now FROM rating r JOIN assessed_object o ON o.id = r.object_id "
+                    "WHERE r.id IN (" + ", ".join(f":r{j}" for j in range(len(bad))) + ")",
+                    [{"now": now, "day": day, "due": due, **{f"r{j}": v for j, v in enumerate(bad)}}],
+                )
             for c in need_id:
                 if c.flags:
                     rid = ids[(c.token.object_id, c.token.transaction_ref)]
