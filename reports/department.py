@@ -440,7 +440,15 @@ def _cases(session: Session, department: Department) -> Section:
             select(AssessedObject).where(col(AssessedObject.department_id) == department.id)
         ).scalars()
     }
-    return Section(table=pd.DataFrame(rows), extra={"objects": names, "today": date.today()})
+    try:
+        from surveys.service import questions
+
+        drivers = {str(k): dict(v) for k, v in questions().get("drivers", {}).items()}
+    except Exception:  # the question file is optional for the report: codes are shown instead
+        drivers = {}
+    return Section(
+        table=pd.DataFrame(rows), extra={"objects": names, "today": date.today(), "drivers": drivers}
+    )
 
 
 def department_report(
@@ -808,6 +816,7 @@ def _cases_html(r: DepartmentReport, lang: str) -> str:
         return _note(t("dr.no_cases", lang))
     objects: dict[str, dict[str, str]] = r.cases.extra.get("objects", {})
     today = r.cases.extra.get("today", date.today())
+    drivers: dict[str, dict[str, str]] = r.cases.extra.get("drivers", {})
     headers = [
         t("dr.case", lang),
         t("dr.service", lang),
@@ -831,7 +840,7 @@ def _cases_html(r: DepartmentReport, lang: str) -> str:
             names.get(lang) or names.get("en") or str(c["object"]),
             state,
             _i(c["level"]),
-            ", ".join(map(str, c["reason"] or [])),
+            ", ".join(drivers.get(str(code), {}).get(lang) or str(code) for code in (c["reason"] or [])),
             str(c["opened_day"] or ""),
             str(due or "") + (f" ({t('dr.overdue', lang)})" if overdue else ""),
         ]
