@@ -182,17 +182,22 @@ class _Claimed:
 
 def body_hash(item: RatingCreate) -> str:
     """Hash of what a rating says (not the token, follow-up mark or honeypot), to tell an
-    identical repeat from a different follow-up."""
-    data = {  # the fields of model_dump(exclude={token, follow_up, website}), built directly
-        "level": item.level,
-        "good": sorted(item.good),
-        "better": sorted(item.better),
-        "comment": item.comment,
-        "channel": item.channel,
-        "language": item.language,
-        "question_version": item.question_version or questions()["version"],
-    }
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    identical repeat from a different follow-up: SHA-256 of the JSON text
+    `json.dumps(model_dump(exclude={token, follow_up, website}) with sorted drivers,
+    sort_keys=True, ensure_ascii=False)`, written out directly (the same text, byte for byte;
+    drivers, channel and language are from fixed lists and need no escaping)."""
+    better = ", ".join(['"' + d + '"' for d in sorted(item.better)])
+    good = ", ".join(['"' + d + '"' for d in sorted(item.good)])
+    version = item.question_version or str(questions()["version"])
+    text = (
+        f'{{"better": [{better}], "channel": "{item.channel}", "comment": {_dumps(item.comment)}, '
+        f'"good": [{good}], "language": "{item.language}", "level": {int(item.level)}, '
+        f'"question_version": {_dumps(version)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def encode_drivers(item: RatingCreate) -> str:
