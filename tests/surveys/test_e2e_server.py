@@ -6,8 +6,6 @@ oversized body, unknown fields, a wrong-role request and a flood each behave as 
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import os
 import socket
 import subprocess
@@ -19,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -90,6 +87,7 @@ def test_end_to_end(use_db: str, tmp_path: Path, chromium: str, egov: Any) -> No
     from playwright.sync_api import sync_playwright
 
     from egov.db import dispose_engines, session_scope
+    from egov.record import load_inputs
     from egov.store import ensure_period, get_run
     from surveys.service import local_day
 
@@ -192,7 +190,8 @@ def test_end_to_end(use_db: str, tmp_path: Path, chromium: str, egov: Any) -> No
     assert result.code == 0, result.out + result.err
     with session_scope() as s:
         run = get_run(s)
-        raw = pd.read_json(io.StringIO(json.dumps(run.stages["raw"])), orient="split")
+        inputs = load_inputs(s, run)
+    raw = inputs.data.pivot(index="unit", columns="indicator", values="value")
     assert raw.loc["ONE_ACCOUNT", "app_csat"] == pytest.approx(expected_csat)
     assert raw.loc["ONE_ACCOUNT", "app_mean_rating"] == pytest.approx(sum(levels_one) / len(levels_one))
     assert raw.loc["DOC_FILE_SYSTEM", "app_bad_rate"] == pytest.approx(100 * 6 / 30)
