@@ -20,10 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -38,6 +39,7 @@ from surveys.models import ApiKey, AuditLog
 from surveys.security import TokenBucket, create_key, revoke_key
 from surveys.service import (
     ServiceError,
+    body_hash,
     held_ratings,
     issue_tokens,
     local_day,
@@ -400,8 +402,9 @@ def build_router() -> APIRouter:
             wait = _take_issuers(request, claims)
             if wait:
                 return _limited(wait)
+            hashes = [body_hash(x) for x in body.items]  # pure computation: before the lock
             with write_lock(session):
-                results = submit_ratings(session, body.items, claims, client_ip=ip)
+                results = submit_ratings(session, body.items, claims, client_ip=ip, hashes=hashes)
                 session.commit()
         # the answer is built as plain data (S.RatingBatchResult documents its shape)
         items = [
@@ -409,7 +412,7 @@ def build_router() -> APIRouter:
             for i, x in enumerate(results)
         ]
         accepted = sum(1 for x in results if x.ok and not x.replay)
-        return JSONResponse({"accepted": accepted, "items": items})
+        return Response(orjson.dumps({"accepted": accepted, "items": items}), media_type="application/json")
 
     @r.get(
         "/ratings/held",

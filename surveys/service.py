@@ -228,8 +228,11 @@ def submit_ratings(
     *,
     client_ip: str | None = None,
     now: datetime | None = None,
+    hashes: list[str] | None = None,
 ) -> list[SubmitResult]:
     """Accept ratings submitted with their tokens (one or a batch, same code path).
+    `hashes`: the items' body_hash values when the caller computed them already (outside
+    the write lock).
 
     A first submission stores the rating and adds it to the roll-ups (unless burst
     detection holds it for review); an identical repeat returns the same receipt and stores
@@ -254,7 +257,7 @@ def submit_ratings(
         if tok is None or tok.object_id != c.object_id:
             results[i] = SubmitResult(False, 401, error="rating token is not known")
             continue
-        h = body_hash(item)
+        h = hashes[i] if hashes is not None else body_hash(item)
         if tok.state != "issued" or c.token_id in claimed_ids:
             if c.token_id in claimed_ids:  # the same token twice in one batch
                 results[i] = SubmitResult(False, 409, error="token used twice in this request")
