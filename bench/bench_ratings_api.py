@@ -225,6 +225,12 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=60, help="batch requests of 500 ratings (bound)")
     ap.add_argument("--concurrency", type=int, default=8, help="connections of the load generator")
     ap.add_argument("--max-seconds", type=float, default=60, help="time bound of each phase")
+    ap.add_argument(
+        "--http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="uvicorn's HTTP implementation (all phases; auto = httptools when installed)",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="egov-bench-"))
@@ -254,6 +260,11 @@ def main() -> None:
             f"prepared {len(tokens)} tokens in {time.perf_counter() - t0:.1f} s ({args.db})", file=sys.stderr
         )
         port = _free_port()
+        http_impl = args.http
+        if http_impl == "auto":
+            import importlib.util
+
+            http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -267,6 +278,8 @@ def main() -> None:
                 str(port),
                 "--workers",
                 "1",
+                "--http",
+                args.http,
                 "--log-level",
                 "warning",
                 "--no-access-log",
@@ -302,10 +315,11 @@ def main() -> None:
             "rating_vs_minimal": rating["rps"] / minimal["rps"],
             "batch": batch,
             "cpus": os.cpu_count(),
+            "http": http_impl,
         }
         print(json.dumps(result, indent=2))
         print(
-            f"\n| {args.db} | {minimal['rps']:.0f} req/s, p99 {minimal['p99_ms']:.1f} ms | "
+            f"\n| {args.db}, {http_impl} | {minimal['rps']:.0f} req/s, p99 {minimal['p99_ms']:.1f} ms | "
             f"{rating['rps']:.0f} req/s, p99 {rating['p99_ms']:.1f} ms | {result['rating_vs_minimal'] * 100:.0f} % | "
             f"{batch['ratings_per_s']:.0f} ratings/s (p99 {batch['p99_ms']:.0f} ms per 500) | errors {minimal['errors']}/{rating['errors']}/{batch['errors']} |"
         )

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -142,7 +143,7 @@ def verify_token(secret: bytes, token: str, now: float | None = None) -> TokenCl
         given = _unb64(parts[2])
         if not hmac.compare_digest(expected, given):
             raise TokenError("rating token signature is not valid")
-        data = json.loads(_unb64(parts[1]))
+        data = orjson.loads(_unb64(parts[1]))
         claims = TokenClaims(str(data["j"]), int(data["o"]), int(data["k"]), int(data["e"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("malformed rating token") from exc
