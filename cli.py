@@ -1895,6 +1895,54 @@ def ratings_compare(
 # === end of the rating statistics section ===========================================================
 
 
+# === synthetic scales: egov synth (egov/synth.py, issue 8) ========================================
+@app.command("synth")
+def synth_cmd(
+    scale: Annotated[
+        str,
+        typer.Option("--scale", help="city (1M ratings), province (10M) or nation (100M, PostgreSQL only)."),
+    ],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random generator (same seed, same data).")],
+    ratings: Annotated[
+        int | None,
+        typer.Option("--ratings", help="Number of ratings instead of the scale's (e.g. small for tests)."),
+    ] = None,
+) -> None:
+    """Generate a synthetic scale for benchmarks: departments, peer groups, objects, metric
+    values of the Macau framework for period SYN2025, rating offers and ratings (loaded in
+    bulk: COPY on PostgreSQL, batched executemany on SQLite), then the daily roll-ups.
+    Use a fresh database (EGOV_DATABASE_URL). Synthetic data, not an evaluation.
+
+    Example: egov synth --scale city --seed 1 && egov score --period SYN2025
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from egov.db import describe_url, init_db, session_scope
+    from egov.synth import NOTICE, SCALES, synthesise
+
+    if scale not in SCALES:
+        raise EgovError(f"--scale {scale!r}: use one of {', '.join(SCALES)}")
+    total = SCALES[scale].ratings if ratings is None else ratings
+    init_db()
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with (
+        session_scope() as session,
+        Progress(*columns, console=err, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task("ratings", total=total)
+        out = synthesise(session, scale, seed=seed, ratings=ratings, progress=lambda n: bar.advance(task, n))
+    console.print(f"[bold yellow]{NOTICE}[/]")
+    console.print(
+        f"database {describe_url()}: scale {scale}, seed {seed}, period {out.period}: "
+        + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in out.counts.items())
+    )
+    console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in out.seconds.items()))
+    console.print(f"next: egov score --period {out.period}")
+
+
+# === end of the synthetic scales section ===========================================================
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `egov` console script (`argv`: arguments, for tests)."""
     try:
