@@ -195,7 +195,7 @@ def rating_chunk(
     }
 
 
-def _cat(*parts: np.ndarray | bytes) -> np.ndarray:
+def concat(*parts: np.ndarray | bytes) -> np.ndarray:
     out: Any = parts[0]
     for p in parts[1:]:
         out = np.strings.add(out, p)
@@ -205,7 +205,7 @@ def _cat(*parts: np.ndarray | bytes) -> np.ndarray:
 def copy_buffer(chunk: dict[str, np.ndarray]) -> bytes:
     """The chunk as one COPY text-format buffer (tab-separated, a line per rating), built
     with NumPy byte-string operations; padding NULs of the fixed-width lines removed."""
-    lines = _cat(
+    lines = concat(
         chunk["object_id"].astype("S20"),
         b"\t",
         chunk["level"].astype("S1"),

@@ -1,0 +1,385 @@
+"""Scale benchmarks (issue 8; not tests), on synthetic data from `egov.synth`:
+
+- scoring: `score_period` of period SYN2025 at city scale (roll-ups current) with N and
+  10 × N ratings, each in a fresh database; prints the medians and the ratio 10 × N ÷ N
+  (target ≤ 1.2: scoring must not grow with raw ratings), and, as a contrast, a recount
+  of the raw ratings (`GROUP BY` over `rating`) at both sizes;
+- rollup: one day's new ratings (the city's daily average) rolled up incrementally —
+  per-level deltas upserted into `rating_daily` as the API does (`add_to_rollups`), and
+  the one day rebuilt in SQL — against the baseline of a full recompute of the period
+  (`rebuild_rollups`); checks that both give the same roll-ups;
+- import: bulk import of a ratings CSV (PostgreSQL: `COPY … FROM STDIN (FORMAT csv)`
+  streamed in 1 MB blocks; SQLite: `csv` reader + `executemany`, one transaction per
+  100,000 rows) against the baseline of `pandas.read_csv` reading the same file.
+
+Every measurement is bounded: --repeat runs at most, and no new repetition starts after
+--max-seconds. Databases are fresh (a temporary SQLite file, or a throw-away PostgreSQL
+database dropped afterwards).
+
+Usage (from the project root):
+
+    python3 bench/bench_scale.py scoring [--db sqlite|postgresql] [--ratings 100000]
+    python3 bench/bench_scale.py rollup  [--db sqlite|postgresql] [--ratings 1000000]
+    python3 bench/bench_scale.py import  [--db sqlite|postgresql] [--ratings 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+
+from egov.db import dispose_engines, init_db, session_scope
+from egov.synth import PERIOD_END, PERIOD_START, SCALES, rating_chunk, rating_model, synthesise
+from surveys.rollup import LEVEL_SUMS, add_to_rollups, rebuild_rollups
+
+SEED = 8
+
+
+@contextmanager
+def fresh_db(engine: str) -> Iterator[str]:
+    """A fresh database URL (also set as EGOV_DATABASE_URL), removed afterwards."""
+    from egov.settings import reset_settings
+
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="egov-bench-") as tmp:
+            url = f"sqlite:///{tmp}/egov.db"
+            os.environ["EGOV_DATABASE_URL"] = url
+            reset_settings()
+            try:
+                yield url
+            finally:
+                dispose_engines()
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    admin = os.environ.get("EGOV_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    name = f"egov_bench_{uuid.uuid4().hex[:8]}"
+    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    os.environ["EGOV_DATABASE_URL"] = url
+    reset_settings()
+    try:
+        yield url
+    finally:
+        dispose_engines()
+        with eng.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+
+def timed(fn: Callable[[], Any], repeat: int, max_seconds: float) -> list[float]:
+    """Wall times of up to `repeat` runs; no new run starts after `max_seconds`."""
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < repeat and (not times or time.perf_counter() - start < max_seconds):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 0.1 else f"{seconds * 1000:,.0f} ms"
+
+
+def fmt(times: list[float]) -> str:
+    return f"{ms(statistics.median(times))} (fastest {ms(min(times))}, n={len(times)})"
+
+
+def generate(url: str, ratings: int) -> None:
+    init_db(url)
+    t0 = time.perf_counter()
+    with session_scope(url) as session:
+        out = synthesise(session, "city", seed=SEED, ratings=ratings)
+    print(
+        f"  generated city, {ratings:,} ratings in {time.perf_counter() - t0:.1f} s "
+        f"({out.counts['rollup_rows']:,} roll-up rows; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in out.seconds.items())
+        + ")",
+        flush=True,
+    )
+
+
+# --- scoring -----------------------------------------------------------------------------------
+def bench_scoring(args: argparse.Namespace) -> None:
+    from egov.scoring import score_period
+    from egov.store import get_period, latest_framework
+
+    sizes = [args.ratings, args.ratings * 10]
+    results: dict[int, tuple[list[float], list[float]]] = {}
+    for n in sizes:
+        with fresh_db(args.db) as url:
+            generate(url, n)
+
+            def score() -> None:
+                with session_scope(url) as session:
+                    fw_row, fw = latest_framework(session)
+                    score_period(session, fw_row, fw, get_period(session, "SYN2025"))
+
+            def recount() -> None:
+                with session_scope(url) as session:
+                    session.execute(
+                        text(
+                            f"SELECT object_id, {LEVEL_SUMS} FROM rating WHERE day BETWEEN :s AND :e "
+                            "AND flags = '' GROUP BY object_id"
+                        ),
+                        {"s": PERIOD_START, "e": PERIOD_END},
+                    ).all()
+
+            score()  # warm-up (imports, caches); not counted
+            s_times = timed(score, args.repeat, args.max_seconds)
+            r_times = timed(recount, args.repeat, args.max_seconds)
+            results[n] = (s_times, r_times)
+            print(f"  {n:>11,} ratings: scoring {fmt(s_times)}; raw recount {fmt(r_times)}", flush=True)
+    base, big = (statistics.median(results[n][0]) for n in sizes)
+    rbase, rbig = (statistics.median(results[n][1]) for n in sizes)
+    print(
+        f"RESULT scoring ({args.db}, city: 40 departments, 300 objects): "
+        f"{sizes[0]:,} ratings {base * 1000:,.0f} ms, {sizes[1]:,} ratings {big * 1000:,.0f} ms, "
+        f"ratio 10x/1x = {big / base:.2f} (target <= 1.2); raw recount ratio {rbig / rbase:.2f}"
+    )
+
+
+# --- incremental roll-up -------------------------------------------------------------------------
+def _snapshot(url: str) -> list[tuple[Any, ...]]:
+    with session_scope(url) as session:
+        return [
+            tuple(r)
+            for r in session.execute(
+                text("SELECT object_id, day, n1, n2, n3, n4, n5 FROM rating_daily ORDER BY object_id, day")
+            ).all()
+        ]
+
+
+def bench_rollup(args: argparse.Namespace) -> None:
+    from egov.synth import load_ratings
+
+    with fresh_db(args.db) as url:
+        generate(url, args.ratings)
+        with session_scope(url) as session:
+            apps = np.array(
+                [
+                    r[0]
+                    for r in session.execute(
+                        text("SELECT id FROM assessed_object WHERE kind = 'application' ORDER BY id")
+                    ).all()
+                ]
+            )
+        per_day = max(args.ratings // 365, 1)
+        rng = np.random.default_rng(SEED + 1)
+        model = rating_model(apps, rng, seed=SEED, ratings=args.ratings)
+        day = PERIOD_END
+        inc: list[float] = []
+        one_day: list[float] = []
+        loads: list[float] = []
+        start = time.perf_counter()
+        seq = args.ratings + 1
+        while len(inc) < args.repeat and (not inc or time.perf_counter() - start < args.max_seconds):
+            chunk = rating_chunk(model, rng, per_day, first_seq=seq, start=day, days=1)
+            seq += per_day
+            t0 = time.perf_counter()
+            with session_scope(url) as session:
+                load_ratings(session, chunk)
+            loads.append(time.perf_counter() - t0)
+            # the API's way: per-level deltas of the new ratings upserted into the roll-ups
+            t0 = time.perf_counter()
+            with session_scope(url) as session:
+                obj_u, inv = np.unique(chunk["object_id"], return_inverse=True)
+                counts = np.bincount(inv * 5 + (chunk["level"] - 1), minlength=len(obj_u) * 5).reshape(-1, 5)
+                add_to_rollups(
+                    session, {(int(o), day): c.tolist() for o, c in zip(obj_u.tolist(), counts, strict=True)}
+                )
+            inc.append(time.perf_counter() - t0)
+            # the one day recomputed in SQL (idempotent)
+            t0 = time.perf_counter()
+            with session_scope(url) as session:
+                rebuild_rollups(session, day, day)
+            one_day.append(time.perf_counter() - t0)
+        after_incremental = _snapshot(url)
+
+        def full() -> None:
+            with session_scope(url) as session:
+                rebuild_rollups(session, PERIOD_START, PERIOD_END)
+
+        f_times = timed(full, args.repeat, args.max_seconds)
+        same = _snapshot(url) == after_incremental
+    print(f"  loading {per_day:,} new ratings of {day}: {fmt(loads)}")
+    print(f"  incremental (delta upsert): {fmt(inc)}")
+    print(f"  one day rebuilt in SQL: {fmt(one_day)}")
+    print(f"  full recompute of the period ({args.ratings:,} + new ratings): {fmt(f_times)}")
+    m_inc, m_day, m_full = (statistics.median(t) for t in (inc, one_day, f_times))
+    print(
+        f"RESULT rollup ({args.db}, city, {args.ratings:,} ratings, {per_day:,} new): "
+        f"incremental {m_inc * 1000:,.1f} ms, one-day rebuild {m_day * 1000:,.1f} ms, "
+        f"full recompute {m_full * 1000:,.0f} ms; full / incremental = {m_full / m_inc:,.0f}x, "
+        f"full / one-day = {m_full / m_day:,.0f}x; roll-ups identical: {same}"
+    )
+    if not same:
+        raise SystemExit("incremental roll-ups differ from the full recompute")
+
+
+# --- bulk import ---------------------------------------------------------------------------------
+CSV_COLUMNS = [
+    "object_id",
+    "level",
+    "drivers",
+    "comment",
+    "channel",
+    "language",
+    "created_at",
+    "day",
+    "pseudonym",
+    "transaction_ref",
+    "flags",
+    "question_version",
+]
+
+
+def write_csv(path: Path, apps: np.ndarray, n: int, engine: str) -> None:
+    """n synthetic ratings as CSV with a header (vectorised, like the COPY buffer)."""
+    from egov.synth import CHUNK, concat
+
+    rng = np.random.default_rng(SEED + 2)
+    model = rating_model(apps, rng, seed=SEED, ratings=n)
+    days = (PERIOD_END - PERIOD_START).days + 1
+    suffix = b"+00" if engine == "postgresql" else b".000000"
+    with path.open("wb") as fh:
+        fh.write((",".join(CSV_COLUMNS) + "\n").encode())
+        for first in range(0, n, CHUNK):
+            k = min(CHUNK, n - first)
+            c = rating_chunk(model, rng, k, first_seq=first + 1, start=PERIOD_START, days=days)
+            lines = concat(
+                c["object_id"].astype("S20"),
+                b",",
+                c["level"].astype("S1"),
+                b",,,",
+                c["channel"],
+                b",",
+                c["language"],
+                b",",
+                c["created_at"],
+                suffix + b",",
+                c["day"],
+                b",",
+                c["pseudonym"],
+                b",",
+                c["transaction_ref"],
+                b",,\n",
+            )
+            fh.write(lines.tobytes().replace(b"\x00", b""))
+
+
+def import_csv(url: str, path: Path) -> int:
+    """Bulk-load a ratings CSV; returns the rows loaded."""
+    with session_scope(url) as session:
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            raw: Any = conn.connection.dbapi_connection
+            sql = (
+                f"COPY rating ({', '.join(CSV_COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+                "FORCE_NOT_NULL (drivers, comment, flags, question_version))"
+            )
+            with raw.cursor() as cur, cur.copy(sql) as cp, path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    cp.write(block)
+            n = int(session.execute(text("SELECT COUNT(*) FROM rating")).scalar_one())
+            return n
+        sql = f"INSERT INTO rating ({', '.join(CSV_COLUMNS)}) VALUES ({', '.join('?' * len(CSV_COLUMNS))})"
+        n = 0
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            next(reader)
+            while True:
+                batch = [tuple(row) for _, row in zip(range(100_000), reader, strict=False)]
+                if not batch:
+                    break
+                session.connection().exec_driver_sql(sql, batch)
+                session.commit()
+                n += len(batch)
+        return n
+
+
+def bench_import(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    with fresh_db(args.db) as url, tempfile.TemporaryDirectory(prefix="egov-bench-csv-") as tmp:
+        generate(url, 0)  # the register only
+        with session_scope(url) as session:
+            apps = np.array(
+                [
+                    r[0]
+                    for r in session.execute(
+                        text("SELECT id FROM assessed_object WHERE kind = 'application'")
+                    )
+                ]
+            )
+        path = Path(tmp) / "ratings.csv"
+        t0 = time.perf_counter()
+        write_csv(path, apps, args.ratings, args.db)
+        size = path.stat().st_size
+        print(
+            f"  wrote {args.ratings:,} ratings, {size / 1e6:,.1f} MB CSV in {time.perf_counter() - t0:.1f} s"
+        )
+        p_times = timed(lambda: pd.read_csv(path), args.repeat, args.max_seconds)
+        print(f"  pandas.read_csv: {fmt(p_times)}")
+
+        loaded: list[int] = []
+
+        def load() -> None:
+            with session_scope(url) as session:
+                pg = session.connection().dialect.name == "postgresql"
+                session.execute(text("TRUNCATE rating CASCADE" if pg else "DELETE FROM rating"))
+            loaded.append(import_csv(url, path))
+
+        i_times = timed(load, args.repeat, args.max_seconds)
+        print(f"  import ({'COPY' if args.db == 'postgresql' else 'executemany'}): {fmt(i_times)}")
+        assert all(n == args.ratings for n in loaded), loaded
+    pandas_rate = args.ratings / statistics.median(p_times)
+    import_rate = args.ratings / statistics.median(i_times)
+    print(
+        f"RESULT import ({args.db}, {args.ratings:,} ratings, {size / 1e6:,.1f} MB): "
+        f"import {import_rate:,.0f} ratings/s, pandas.read_csv {pandas_rate:,.0f} rows/s, "
+        f"import / pandas = {import_rate / pandas_rate:.2f}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("what", choices=["scoring", "rollup", "import"], help="which benchmark")
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database engine")
+    ap.add_argument(
+        "--ratings",
+        type=int,
+        default=None,
+        help="ratings (scoring: the 1x size, 10x is also run; default 100,000; others: 1,000,000)",
+    )
+    ap.add_argument("--repeat", type=int, default=3, help="most repetitions of each measurement")
+    ap.add_argument("--max-seconds", type=float, default=60, help="no new repetition after this")
+    args = ap.parse_args()
+    if args.ratings is None:
+        args.ratings = 100_000 if args.what == "scoring" else SCALES["city"].ratings
+    print(f"bench_scale {args.what}: {args.db}, ratings {args.ratings:,}, repeat {args.repeat}", flush=True)
+    {"scoring": bench_scoring, "rollup": bench_rollup, "import": bench_import}[args.what](args)
+
+
+if __name__ == "__main__":
+    main()
