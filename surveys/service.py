@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
@@ -296,17 +296,31 @@ TOKEN_COLUMNS = (
 )
 
 
-def _token_rows(session: Session, ids: list[str]) -> dict[str, Any]:
-    """The token rows of a request by id: one SELECT … WHERE id IN (…), straight through the
-    driver (chunks of 500 ids)."""
-    out: dict[str, Any] = {}
+class TokenRow(NamedTuple):
+    id: str
+    object_id: int
+    transaction_ref: str
+    issuer_key_id: int
+    pseudonym: str
+    state: str
+    body_hash: str
+    amend_hash: str
+    response_status: str
+
+
+def _token_rows(session: Session, ids: list[str]) -> dict[str, TokenRow]:
+    """The token rows of a request by id: one SELECT … WHERE id IN (…) on the DBAPI cursor of
+    the session's connection (chunks of 500 ids), as plain tuples (read many times a row)."""
+    out: dict[str, TokenRow] = {}
     unique = list(dict.fromkeys(ids))
+    conn = session.connection()
+    cur = DriverCursor(conn.connection.dbapi_connection, conn.dialect.name)
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
         marks = ", ".join(f":t{j}" for j in range(len(chunk)))
         sql = f"SELECT {TOKEN_COLUMNS} FROM rating_token WHERE id IN ({marks})"
-        for t in driver_executemany(session, sql, [{f"t{j}": v for j, v in enumerate(chunk)}]).all():
-            out[t.id] = t
+        for t in cur.run(sql, {f"t{j}": v for j, v in enumerate(chunk)}).fetchall():
+            out[t[0]] = TokenRow._make(t)
     return out
 
 
