@@ -32,14 +32,14 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import DateTime, delete, select
-from sqlmodel import Field, Session, SQLModel, col
+from sqlalchemy import delete, select
+from sqlmodel import Session, col
 
 from egov.errors import EgovError
 from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period, utcnow
 from evaluation.engine import EvaluationResult
 from surveys.deps import SessionDep
-from surveys.models import ApiKey
+from surveys.models import ApiKey, ReportSession
 from surveys.security import Principal, TokenBucket, audit, authenticate
 
 PREFIX = "/reports"
@@ -128,32 +128,6 @@ def esc(value: object) -> str:
 
 
 # --- sessions -------------------------------------------------------------------------------------
-class ReportSession(SQLModel, table=True):
-    """A browser session of the report pages: only the SHA-256 of the session id is stored."""
-
-    __tablename__ = "report_session"
-
-    id_hash: str = Field(primary_key=True, max_length=64)
-    key_id: int = Field(foreign_key="api_key.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
-    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
-
-
-_tables_ready: set[str] = set()
-_tables_lock = threading.Lock()
-
-
-def ensure_tables(session: Session) -> None:
-    """Create `report_session` when missing (the database may predate the report pages)."""
-    bind = session.get_bind()
-    url = str(bind.engine.url)
-    if url in _tables_ready:
-        return
-    with _tables_lock:
-        ReportSession.__table__.create(bind=bind.engine, checkfirst=True)  # type: ignore[attr-defined]
-        _tables_ready.add(url)
-
-
 def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
@@ -164,7 +138,6 @@ def _aware(value: datetime) -> datetime:
 
 def start_session(session: Session, principal: Principal, hours: float = SESSION_HOURS) -> str:
     """A new session for the key; returns the session id (for the cookie only)."""
-    ensure_tables(session)
     now = utcnow()
     session.execute(delete(ReportSession).where(col(ReportSession.expires_at) < now))
     session_id = secrets.token_urlsafe(32)
@@ -182,7 +155,6 @@ def start_session(session: Session, principal: Principal, hours: float = SESSION
 
 
 def end_session(session: Session, session_id: str) -> None:
-    ensure_tables(session)
     session.execute(delete(ReportSession).where(col(ReportSession.id_hash) == _digest(session_id)))
     session.commit()
 
@@ -202,7 +174,6 @@ def _principal_of_key(session: Session, key_id: int) -> Principal | None:
 def session_principal(session: Session, session_id: str) -> Principal | None:
     if not session_id or len(session_id) > 100:
         return None
-    ensure_tables(session)
     digest = _digest(session_id)
     row = session.get(ReportSession, digest)
     if row is None or not hmac.compare_digest(row.id_hash, digest):

@@ -149,3 +149,14 @@ class AuditLog(SQLModel, table=True):
     target_type: str = Field(max_length=20)
     target_id: str = Field(max_length=40)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class ReportSession(SQLModel, table=True):
+    """A browser session of the report pages: only the SHA-256 of the session id is stored."""
+
+    __tablename__ = "report_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    key_id: int = Field(foreign_key="api_key.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
