@@ -6,11 +6,14 @@
 3. batch throughput of POST /api/v1/ratings/batch (500 ratings a request).
 
 Targets (issue 5): the rating endpoint reaches ≥ 40 % of the minimal endpoint's throughput;
-batches reach ≥ 20,000 ratings/s. The server is `uvicorn` with one worker on 127.0.0.1; the
-load generator is a second process (asyncio, HTTP/1.1 keep-alive), bounded in requests and
-seconds. Tokens are issued beforehand through the library (not measured).
+batches reach ≥ 20,000 ratings/s. The server is `uvicorn` with one worker on 127.0.0.1 and
+the same options for every phase (`--http`: uvicorn's HTTP parser, by default httptools when
+installed, else h11); the load generator is a second process (asyncio, HTTP/1.1
+keep-alive), bounded in requests and seconds. Tokens are issued beforehand through the
+library (not measured).
 
     python3 bench/bench_ratings_api.py [--db sqlite|postgresql] [--requests 4000] [--batches 60]
+                                       [--http auto|h11|httptools]
 """
 
 from __future__ import annotations
