@@ -314,12 +314,17 @@ def _token_rows(session: Session, ids: list[str]) -> dict[str, TokenRow]:
     out: dict[str, TokenRow] = {}
     unique = list(dict.fromkeys(ids))
     conn = session.connection()
-    cur = DriverCursor(conn.connection.dbapi_connection, conn.dialect.name)
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
-        marks = ", ".join(f":t{j}" for j in range(len(chunk)))
-        sql = f"SELECT {TOKEN_COLUMNS} FROM rating_token WHERE id IN ({marks})"
-        for t in cur.run(sql, {f"t{j}": v for j, v in enumerate(chunk)}).fetchall():
+        if sqlite:  # positional marks: cheaper to bind than names
+            cur.execute(
+                f"SELECT {TOKEN_COLUMNS} FROM rating_token WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+        else:
+            cur.execute(f"SELECT {TOKEN_COLUMNS} FROM rating_token WHERE id = ANY(%s)", (chunk,))
+        for t in cur.fetchall():
             out[t[0]] = TokenRow._make(t)
     return out
 
