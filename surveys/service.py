@@ -359,6 +359,14 @@ INSERT_RATING_SQL = (
 )
 
 
+OPEN_CASE_BY_REF_SQL = (
+    "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
+    "appeal_outcome, updated_at) SELECT r.id, r.object_id, o.department_id, 'open', :now, :day, :due, '', :now "
+    "FROM rating r JOIN assessed_object o ON o.id = r.object_id "
+    "WHERE r.object_id = :o AND r.transaction_ref = :x"
+)
+
+
 def _store_fresh(
     session: Session,
     fresh: list[_Claimed],
@@ -423,13 +431,32 @@ def _store_fresh(
         ]
         _raw(session, INSERT_RATING_SQL, rows)
         deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
-        need_id = [c for c in real if c.flags or c.item.level in BAD_LEVELS]
+        bad = [c for c in real if not c.flags and c.item.level in BAD_LEVELS]
+        flagged = [c for c in real if c.flags]
         for c in real:
             if not c.flags:
                 deltas[(c.token.object_id, day)][c.item.level - 1] += 1
         add_to_rollups(session, deltas)
-        if need_id:  # ids only where a case or an audit entry needs them
-            refs = {(c.token.object_id, c.token.transaction_ref) for c in need_id}
+        if bad:  # new ratings have no case yet: each opened by its (object, transaction)
+            due_p = _driver_values(
+                session, _rectify_due(day, settings.case_rectify_days, settings.holidays_file)
+            )
+            _raw(
+                session,
+                OPEN_CASE_BY_REF_SQL,
+                [
+                    {
+                        "o": c.token.object_id,
+                        "x": c.token.transaction_ref,
+                        "now": now_p,
+                        "day": day_p,
+                        "due": due_p,
+                    }
+                    for c in bad
+                ],
+            )
+        if flagged:  # the audit entries of held ratings name their ids
+            refs = {(c.token.object_id, c.token.transaction_ref) for c in flagged}
             objs = sorted({o for o, _ in refs})
             refs_x = sorted({x for _, x in refs})
             where: dict[str, Any] = {f"o{j}": v for j, v in enumerate(objs)}
@@ -444,21 +471,9 @@ def _store_fresh(
                 [where],
             ).all()
             ids = {(o, x): int(i) for i, o, x in found if (o, x) in refs}
-            bad = [ids[(c.token.object_id, c.token.transaction_ref)] for c in need_id if not c.flags]
-            if bad:  # new ratings have no case yet: one INSERT … SELECT opens them all
-                due = _rectify_due(day, settings.case_rectify_days, settings.holidays_file)
-                driver_executemany(
-                    session,
-                    "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, "
-                    "rectify_due, appeal_outcome, updated_at) SELECT r.id, r.object_id, o.department_id, 'open', "
-                    ":now, :day, :due, '', :now FROM rating r JOIN assessed_object o ON o.id = r.object_id "
-                    "WHERE r.id IN (" + ", ".join(f":r{j}" for j in range(len(bad))) + ")",
-                    [{"now": now, "day": day, "due": due, **{f"r{j}": v for j, v in enumerate(bad)}}],
-                )
-            for c in need_id:
-                if c.flags:
-                    rid = ids[(c.token.object_id, c.token.transaction_ref)]
-                    audit(session, "burst-detection", "rating.flag", "rating", str(rid), c.flags)
+            for c in flagged:
+                rid = ids[(c.token.object_id, c.token.transaction_ref)]
+                audit(session, "burst-detection", "rating.flag", "rating", str(rid), c.flags)
     for c in fresh:
         if c.honeypot:
             audit(
