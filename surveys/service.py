@@ -367,6 +367,12 @@ OPEN_CASE_BY_REF_SQL = (
 )
 
 
+@lru_cache(maxsize=16)
+def _positional(sql: str, mark: str) -> str:
+    """`sql` with its :name parameters as positional marks (? or %s), in their order."""
+    return re.sub(r":\w+", mark, sql)
+
+
 def _store_fresh(
     session: Session,
     fresh: list[_Claimed],
@@ -410,26 +416,29 @@ def _store_fresh(
     if real:
         # the same moment and day for every row, converted for the driver once
         now_p, day_p = _driver_values(session, now), _driver_values(session, day)
-        rows = [
-            {
-                "object_id": c.token.object_id,
-                "level": c.item.level,
-                "drivers": encode_drivers(c.item),
-                "comment": c.item.comment,
-                "channel": c.item.channel,
-                "language": c.item.language,
-                "created_at": now_p,
-                "day": day_p,
-                "pseudonym": c.token.pseudonym,
-                "transaction_ref": c.token.transaction_ref,
-                "flags": c.flags,
-                "question_version": c.item.question_version or version,
-                "issuer_key_id": c.token.issuer_key_id,
-                "ip": ip,
-            }
+        rows = [  # positional (the order of INSERT_RATING_SQL): cheaper to bind than names
+            (
+                c.token.object_id,
+                c.item.level,
+                encode_drivers(c.item),
+                c.item.comment,
+                c.item.channel,
+                c.item.language,
+                now_p,
+                day_p,
+                c.token.pseudonym,
+                c.token.transaction_ref,
+                c.flags,
+                c.item.question_version or version,
+                c.token.issuer_key_id,
+                ip,
+            )
             for c in real
         ]
-        _raw(session, INSERT_RATING_SQL, rows)
+        conn = session.connection()
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(_positional(INSERT_RATING_SQL, mark), rows)
         deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
         bad = [c for c in real if not c.flags and c.item.level in BAD_LEVELS]
         flagged = [c for c in real if c.flags]
