@@ -405,7 +405,13 @@ def _store_fresh(
         }
         for c in fresh
     ]
-    if session.get_bind().dialect.supports_sane_multi_rowcount or len(params) == 1:
+    if session.get_bind().dialect.name == "sqlite" and len(params) > 1:  # positional: cheaper to bind
+        cur = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            _positional(CLAIM_SQL, "?"), [(p["new_state"], p["h"], p["st"], p["tid"]) for p in params]
+        )
+        claimed = int(cur.rowcount)
+    elif session.get_bind().dialect.supports_sane_multi_rowcount or len(params) == 1:
         claimed = int(_raw(session, CLAIM_SQL, params).rowcount)
     else:  # pragma: no cover - drivers without a summed executemany rowcount
         claimed = 0
