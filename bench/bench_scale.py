@@ -1,7 +1,7 @@
 """Scale benchmarks (issue 8; not tests), on synthetic data from `egov.synth`:
 
-- scoring: `score_period` of period SYN2025 at city scale (roll-ups current) with N and
-  10 × N ratings, each in a fresh database; prints the medians and the ratio 10 × N ÷ N
+- scoring: `score_period` of period SYN2025 at city scale (or --scale province; roll-ups
+  current) with N and 10 × N ratings, each in a fresh database; prints the medians and the ratio 10 × N ÷ N
   (target ≤ 1.2: scoring must not grow with raw ratings), and, as a contrast, a recount
   of the raw ratings (`GROUP BY` over `rating`) at both sizes;
 - rollup: one day's new ratings (the city's daily average) rolled up incrementally —
@@ -18,7 +18,7 @@ database dropped afterwards).
 
 Usage (from the project root):
 
-    python3 bench/bench_scale.py scoring [--db sqlite|postgresql] [--ratings 100000]
+    python3 bench/bench_scale.py scoring [--db sqlite|postgresql] [--ratings 100000] [--scale city|province]
     python3 bench/bench_scale.py rollup  [--db sqlite|postgresql] [--ratings 1000000]
     python3 bench/bench_scale.py import  [--db sqlite|postgresql] [--ratings 1000000]
 """
@@ -105,13 +105,18 @@ def fmt(times: list[float]) -> str:
     return f"{ms(statistics.median(times))} (fastest {ms(min(times))}, n={len(times)})"
 
 
-def generate(url: str, ratings: int) -> None:
+def generate(url: str, ratings: int, scale: str = "city") -> None:
     init_db(url)
     t0 = time.perf_counter()
     with session_scope(url) as session:
-        out = synthesise(session, "city", seed=SEED, ratings=ratings)
+        out = synthesise(session, scale, seed=SEED, ratings=ratings)
+    if url.startswith("postgresql"):  # statistics current, no autovacuum competing with the timings
+        from egov.db import get_engine
+
+        with get_engine(url).connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     print(
-        f"  generated city, {ratings:,} ratings in {time.perf_counter() - t0:.1f} s "
+        f"  generated {scale}, {ratings:,} ratings in {time.perf_counter() - t0:.1f} s "
         f"({out.counts['rollup_rows']:,} roll-up rows; "
         + ", ".join(f"{k} {v:.1f} s" for k, v in out.seconds.items())
         + ")",
@@ -128,7 +133,7 @@ def bench_scoring(args: argparse.Namespace) -> None:
     results: dict[int, tuple[list[float], list[float]]] = {}
     for n in sizes:
         with fresh_db(args.db) as url:
-            generate(url, n)
+            generate(url, n, args.scale)
 
             def score() -> None:
                 with session_scope(url) as session:
@@ -153,7 +158,8 @@ def bench_scoring(args: argparse.Namespace) -> None:
     base, big = (statistics.median(results[n][0]) for n in sizes)
     rbase, rbig = (statistics.median(results[n][1]) for n in sizes)
     print(
-        f"RESULT scoring ({args.db}, city: 40 departments, 300 objects): "
+        f"RESULT scoring ({args.db}, {args.scale}: {SCALES[args.scale].departments:,} departments, "
+        f"{SCALES[args.scale].objects:,} objects): "
         f"{sizes[0]:,} ratings {base * 1000:,.0f} ms, {sizes[1]:,} ratings {big * 1000:,.0f} ms, "
         f"ratio 10x/1x = {big / base:.2f} (target <= 1.2); raw recount ratio {rbig / rbase:.2f}"
     )
@@ -288,22 +294,22 @@ def write_csv(path: Path, apps: np.ndarray, n: int, engine: str) -> None:
             fh.write(lines.tobytes().replace(b"\x00", b""))
 
 
-def import_csv(url: str, path: Path) -> int:
-    """Bulk-load a ratings CSV; returns the rows loaded."""
+def import_csv(url: str, path: Path, table: str = "rating") -> int:
+    """Bulk-load a ratings CSV into `table`; returns the rows loaded."""
     with session_scope(url) as session:
         conn = session.connection()
         if conn.dialect.name == "postgresql":
             raw: Any = conn.connection.dbapi_connection
             sql = (
-                f"COPY rating ({', '.join(CSV_COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+                f"COPY {table} ({', '.join(CSV_COLUMNS)}) FROM STDIN WITH (FORMAT csv, HEADER true, "
                 "FORCE_NOT_NULL (drivers, comment, flags, question_version))"
             )
             with raw.cursor() as cur, cur.copy(sql) as cp, path.open("rb") as fh:
                 while block := fh.read(1 << 20):
                     cp.write(block)
-            n = int(session.execute(text("SELECT COUNT(*) FROM rating")).scalar_one())
+            n = int(session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
             return n
-        sql = f"INSERT INTO rating ({', '.join(CSV_COLUMNS)}) VALUES ({', '.join('?' * len(CSV_COLUMNS))})"
+        sql = f"INSERT INTO {table} ({', '.join(CSV_COLUMNS)}) VALUES ({', '.join('?' * len(CSV_COLUMNS))})"
         n = 0
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
@@ -353,12 +359,24 @@ def bench_import(args: argparse.Namespace) -> None:
         i_times = timed(load, args.repeat, args.max_seconds)
         print(f"  import ({'COPY' if args.db == 'postgresql' else 'executemany'}): {fmt(i_times)}")
         assert all(n == args.ratings for n in loaded), loaded
+
+        # where the time goes: the same load into a table of the same columns without the
+        # rating table's indexes, unique constraint and foreign key
+        def load_bare() -> None:
+            with session_scope(url) as session:
+                session.execute(text("DROP TABLE IF EXISTS rating_bare"))
+                session.execute(text("CREATE TABLE rating_bare AS SELECT * FROM rating WHERE 1 = 0"))
+            loaded.append(import_csv(url, path, "rating_bare"))
+
+        b_times = timed(load_bare, args.repeat, args.max_seconds)
+        print(f"  same load into a table without indexes or constraints: {fmt(b_times)}")
     pandas_rate = args.ratings / statistics.median(p_times)
     import_rate = args.ratings / statistics.median(i_times)
     print(
         f"RESULT import ({args.db}, {args.ratings:,} ratings, {size / 1e6:,.1f} MB): "
         f"import {import_rate:,.0f} ratings/s, pandas.read_csv {pandas_rate:,.0f} rows/s, "
-        f"import / pandas = {import_rate / pandas_rate:.2f}"
+        f"import / pandas = {import_rate / pandas_rate:.2f}; without indexes "
+        f"{args.ratings / statistics.median(b_times):,.0f} ratings/s"
     )
 
 
@@ -371,6 +389,9 @@ def main() -> None:
         type=int,
         default=None,
         help="ratings (scoring: the 1x size, 10x is also run; default 100,000; others: 1,000,000)",
+    )
+    ap.add_argument(
+        "--scale", choices=["city", "province"], default="city", help="register of the scoring benchmark"
     )
     ap.add_argument("--repeat", type=int, default=3, help="most repetitions of each measurement")
     ap.add_argument("--max-seconds", type=float, default=60, help="no new repetition after this")
