@@ -1313,7 +1313,7 @@ def _cmp_load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framewo
     from egov.store import department_names, get_run
 
     init_db()
-    with session_scope() as session:
+    with session_scope() as session, err.status("recomputing the run from its stored inputs…"):
         run = get_run(session, key)
         result = load_result(session, run)
         framework = load_inputs(session, run).framework
@@ -1662,16 +1662,18 @@ def change_cmd(
     with session_scope() as session:
         to_run = get_run(session, end)
         from_run = get_run(session, start) if start else _cmp_previous_run(session, to_run)
-        prev, cur = load_result(session, from_run), load_result(session, to_run)
-        prev_in, cur_in = load_inputs(session, from_run), load_inputs(session, to_run)
+        with err.status("recomputing both runs from their stored inputs…"):
+            prev, cur = load_result(session, from_run), load_result(session, to_run)
+            prev_in, cur_in = load_inputs(session, from_run), load_inputs(session, to_run)
         names = department_names(session)
     swapped: dict[str, Any] = {}
-    if prev.framework_hash != cur.framework_hash or prev.spec != cur.spec:
-        swapped = {
-            "current_data_previous_method": _cmp_swapped(cur_in, prev_in),
-            "previous_data_current_method": _cmp_swapped(prev_in, cur_in),
-        }
-    ch = change(prev, cur, **swapped)
+    with err.status("decomposing the change…"):
+        if prev.framework_hash != cur.framework_hash or prev.spec != cur.spec:
+            swapped = {
+                "current_data_previous_method": _cmp_swapped(cur_in, prev_in),
+                "previous_data_current_method": _cmp_swapped(prev_in, cur_in),
+            }
+        ch = change(prev, cur, **swapped)
     _cmp_csv(ch.summary, out)
     if out is not None:
         _cmp_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"))
