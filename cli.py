@@ -342,7 +342,7 @@ def demo_cmd(
     lang = _check_lang(lang)
     settings = get_settings()
     init_db()
-    with session_scope() as session:
+    with session_scope() as session, err.status("loading the Macau demo and scoring it…"):
         demo = build_demo(
             session, seed=settings.demo_seed, ratings_per_period=settings.demo_ratings_per_period
         )
@@ -370,13 +370,13 @@ def demo_cmd(
     from egov.store import get_run
     from reports.assessor import write_reports
 
-    with session_scope() as session:
+    with session_scope() as session, err.status("writing the assessor's report…"):
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
     # --- end of the assessor's report
     # --- reports (issue 7): one department report per department of the latest run
     from reports.department import write_department_reports
 
-    with session_scope() as session:
+    with session_scope() as session, err.status("writing one report per department…"):
         written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
     # --- end of the department reports
     console.print(f"wrote {len(written)} files to {out}/")
@@ -1783,7 +1783,7 @@ def report_cmd(
 
     lang = _check_lang(lang)
     init_db()
-    with session_scope() as session:
+    with session_scope() as session, err.status("writing the report…"):
         found = get_run(session, None if run == "latest" else run)
         if department:  # --- the department report (reports/department.py)
             from reports.department import write_department_report, write_department_reports
