@@ -373,19 +373,19 @@ def _offers(
     response = rng.uniform(0.08, 0.45, len(model.object_ids))
     offered = np.ceil(per_object_day / response[:, None]).astype(np.int64)
     obj_i, day_i = np.nonzero(offered)
-    rows = [
-        {"object_id": o, "day": PERIOD_START + timedelta(days=d), "n": n}
-        for o, d, n in zip(
-            model.object_ids[obj_i].tolist(), day_i.tolist(), offered[obj_i, day_i].tolist(), strict=True
-        )
-    ]
-    for i in range(0, len(rows), 100_000):
+    days = [PERIOD_START + timedelta(days=d) for d in range(offered.shape[1])]
+    for i in range(0, len(obj_i), 100_000):  # rows built a slice at a time (nation: millions)
+        o, d = obj_i[i : i + 100_000], day_i[i : i + 100_000]
+        rows = [
+            {"object_id": oid, "day": days[di], "n": n}
+            for oid, di, n in zip(
+                model.object_ids[o].tolist(), d.tolist(), offered[o, d].tolist(), strict=True
+            )
+        ]
         driver_executemany(
-            session,
-            "INSERT INTO offer_daily (object_id, day, n_offered) VALUES (:object_id, :day, :n)",
-            rows[i : i + 100_000],
+            session, "INSERT INTO offer_daily (object_id, day, n_offered) VALUES (:object_id, :day, :n)", rows
         )
-    return len(rows)
+    return len(obj_i)
 
 
 def synthesise(
