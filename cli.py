@@ -326,7 +326,9 @@ def _print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) 
 @app.command("demo")
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for the result files.")] = Path("egov-output"),
-    lang: LangOpt = "en",
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of names and reports: zh-Hant (default), pt or en.")
+    ] = "zh-Hant",
 ) -> None:
     """Create or refresh the database with the built-in Macau demo, evaluate it, store the
     runs, print the department ranking and write the results to --out.

@@ -226,8 +226,13 @@ def test_cli_report_department(db: DemoDb, egov: Any, tmp_path: Path) -> None:
 
 
 def test_demo_writes_one_department_report_per_department(use_db: str, egov: Any, tmp_path: Path) -> None:
-    r = egov(["demo", "--out", tmp_path / "demo"])
+    r = egov(["demo", "--out", tmp_path / "demo", "--lang", "en"])
     assert r.code == 0, r.err
     pages = sorted((tmp_path / "demo").glob("department-*.html"))
     assert len(pages) == 20
     assert all("Illustrative demo data" in p.read_text(encoding="utf-8") for p in pages)
+    # without --lang the reports are in Traditional Chinese, the default language
+    r = egov(["demo", "--out", tmp_path / "demo-zh"])
+    assert r.code == 0, r.err
+    page = (tmp_path / "demo-zh" / "department-SAFP.html").read_text(encoding="utf-8")
+    assert 'lang="zh-Hant"' in page and "行政公職局" in page
