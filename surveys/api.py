@@ -36,7 +36,7 @@ from egov.settings import get_settings
 from surveys import schemas as S
 from surveys.deps import AdminKey, AnyKey, AssessorKey, AuditKey, DepartmentKey, ReaderKey, SessionDep
 from surveys.models import ApiKey, AuditLog
-from surveys.security import TokenBucket, create_key, revoke_key
+from surveys.security import Principal, TokenBucket, create_key, revoke_key
 from surveys.service import (
     ServiceError,
     body_hash,
@@ -507,14 +507,7 @@ def build_router() -> APIRouter:
         s, e = _period(start, end)
         measures, _notes = rating_measures(session, s, e, min_ratings=get_settings().min_ratings)
         if principal.role == "department":
-            own = set(
-                session.execute(
-                    select(col(AssessedObject.code)).where(
-                        col(AssessedObject.department_id) == principal.department_id
-                    )
-                ).scalars()
-            )
-            measures = measures[measures.index.isin(own)]
+            measures = measures[measures.index.isin(_own_objects(session, principal))]
         return json.loads(measures.to_json(orient="index"))
 
     @r.get(
@@ -613,14 +606,7 @@ def build_router() -> APIRouter:
             if by == "department":
                 df = df[df.index == principal.department_code]
             else:
-                own = set(
-                    session.execute(
-                        select(col(AssessedObject.code)).where(
-                            col(AssessedObject.department_id) == principal.department_id
-                        )
-                    ).scalars()
-                )
-                df = df[df.index.isin(own)]
+                df = df[df.index.isin(_own_objects(session, principal))]
         return json.loads(df.to_json(orient="index"))
 
     @r.get(
@@ -721,6 +707,14 @@ def build_router() -> APIRouter:
         return S.KeyPublic(**_key_public(row, session))
 
     return r
+
+
+def _own_objects(session: Session, principal: Principal) -> set[str]:
+    """Codes of the objects of a department key's own department."""
+    stmt = select(col(AssessedObject.code)).where(
+        col(AssessedObject.department_id) == principal.department_id
+    )
+    return set(session.execute(stmt).scalars())
 
 
 def create_app() -> FastAPI:
