@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.methods import Method, Param
+from evaluation.methods import Method, Param, apply
 
 
 def _present_weights(values: pd.DataFrame, weights: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +208,5 @@ ROLLUPS: dict[str, Method] = {
 
 def aggregate(values: pd.DataFrame, weights: pd.Series, spec: dict[str, Any]) -> pd.Series:
     """Apply a canonical aggregation spec ({"method": …, **params})."""
-    method = AGGREGATORS[spec["method"]]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    result: pd.Series = method.func(values, weights, **params)
+    result: pd.Series = apply(AGGREGATORS, spec, values, weights)
     return result

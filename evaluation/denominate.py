@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.methods import Method, Param, positive
+from evaluation.methods import Method, Param, apply, positive
 
 
 def none(x: pd.Series, *, by: pd.Series | None = None) -> pd.Series:
@@ -54,7 +54,5 @@ DENOMINATIONS: dict[str, Method] = {
 
 def denominate(x: pd.Series, spec: dict[str, Any], by: pd.Series | None) -> pd.Series:
     """Apply a canonical denomination spec to one indicator."""
-    method = DENOMINATIONS[str(spec["method"])]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    result: pd.Series = method.func(x, by=by, **params)
+    result: pd.Series = apply(DENOMINATIONS, spec, x, by=by)
     return result

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.methods import Method, Param
+from evaluation.methods import Method, Param, apply
 
 
 def none(x: pd.Series, **_: object) -> pd.Series:
@@ -148,7 +148,5 @@ def impute(
     supplied_values: pd.Series | None = None,
 ) -> pd.Series:
     """Apply a canonical imputation spec to one indicator."""
-    method = IMPUTERS[str(spec["method"])]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    result: pd.Series = method.func(x, groups=groups, history=history, supplied=supplied_values, **params)
+    result: pd.Series = apply(IMPUTERS, spec, x, groups=groups, history=history, supplied=supplied_values)
     return result

@@ -162,3 +162,11 @@ def check_method(
     if problems:
         return None, problems
     return {"method": method, **spec.resolve(params)}, []
+
+
+def apply(registry: dict[str, Method], spec: dict[str, Any], *args: Any, **context: Any) -> Any:
+    """Call the method a canonical spec names: `func(*args, **context, **params)`, where the
+    spec's parameters are everything but `method` (one dispatch for every stage)."""
+    method = registry[str(spec["method"])]
+    params = {k: v for k, v in spec.items() if k != "method"}
+    return method.func(*args, **context, **params)

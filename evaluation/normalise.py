@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.methods import Method, Param, positive
+from evaluation.methods import Method, Param, apply, positive
 
 
 def _nan_like(x: pd.Series) -> pd.Series:
@@ -266,7 +266,5 @@ NORMALISERS: dict[str, Method] = {
 
 def normalise(x: pd.Series, spec: dict[str, Any], direction: int) -> pd.Series:
     """Apply a canonical normalisation spec ({"method": …, **params}) to one indicator."""
-    method = NORMALISERS[spec["method"]]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    result: pd.Series = method.func(x, direction=direction, **params)
+    result: pd.Series = apply(NORMALISERS, spec, x, direction=direction)
     return result

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from egov.errors import EgovError
-from evaluation.methods import Method, Param, fraction, positive
+from evaluation.methods import Method, Param, apply, fraction, positive
 
 TreatResult = tuple[pd.Series, dict[str, Any]]
 
@@ -314,9 +314,7 @@ TREATMENTS: dict[str, Method] = {
 
 def treat(x: pd.Series, spec: dict[str, Any]) -> TreatResult:
     """Apply a canonical treatment spec to one indicator."""
-    method = TREATMENTS[str(spec["method"])]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    out, details = method.func(x, **params)
+    out, details = apply(TREATMENTS, spec, x)
     if np.isinf(out.to_numpy(dtype=float)).any():
         raise EgovError(f"{_who(x)}: {spec['method']} treatment produced an infinite value")
     return out, details

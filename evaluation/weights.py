@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.methods import Method, Param, positive
+from evaluation.methods import Method, Param, apply, positive
 
 # Saaty's random consistency index RI(n): the mean consistency index of random reciprocal
 # matrices of order n on the 1–9 scale. # Saaty (1980), The Analytic Hierarchy Process,
@@ -342,7 +342,5 @@ WEIGHTINGS: dict[str, Method] = {
 
 def weigh(values: pd.DataFrame, weights: pd.Series, spec: dict[str, Any]) -> pd.Series:
     """Apply a canonical weighting spec to one aggregate's children."""
-    method = WEIGHTINGS[str(spec["method"])]
-    params = {k: v for k, v in spec.items() if k != "method"}
-    result: pd.Series = method.func(values, weights, **params)
+    result: pd.Series = apply(WEIGHTINGS, spec, values, weights)
     return result
