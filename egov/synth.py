@@ -11,6 +11,18 @@ generating) and loaded in bulk: PostgreSQL by `COPY … FROM STDIN` (psycopg's
 operations; SQLite by `executemany` in one transaction per chunk (the sqlite3 driver needs
 one tuple per row there, built from the chunk's columns by `zip`).
 
+Large loads on PostgreSQL take the bulk path (`bulk_path_applies`): when the load has at
+least `BULK_MIN_RATINGS` ratings and the `rating` table is empty, the whole load is one
+transaction that locks `rating` (ACCESS EXCLUSIVE: a running API waits, it never sees the
+table without its indexes), drops its secondary indexes, unique constraint and foreign key
+(the definitions read from the catalog), truncates the empty table so that one streamed
+`COPY … WITH (FREEZE)` writes frozen rows, and recreates the indexes and constraints from
+the saved definitions before committing. The next chunk is generated while the previous
+one streams (psycopg's `QueuedLibpqWriter` sends from a thread). A failure rolls it all
+back, indexes included. Otherwise (SQLite, a small load, or ratings already in the table)
+each chunk is COPYed into the indexed table and committed. Both paths draw the same random
+numbers in the same order, so the same seed gives the same rows, ids included.
+
 Pseudonyms are a cheap stand-in for the real keyed hash (HMAC-SHA256 in
 `surveys.security`): the hex of a 64-bit SplitMix64 mix of the citizen number and a key
 derived from the seed. That is fine for synthetic citizens and not a privacy measure.
@@ -19,7 +31,7 @@ derived from the seed. That is fine for synthetic citizens and not a privacy mea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -40,7 +52,11 @@ PREFIX = "SYN-"  # department and object codes
 REF_PREFIX = "synth-"  # transaction references
 PERIOD_CODE = "SYN2025"
 PERIOD_START, PERIOD_END = date(2025, 1, 1), date(2025, 12, 31)
-CHUNK = 200_000  # ratings generated and loaded at a time
+CHUNK = 200_000  # ratings generated and loaded at a time (the same on every path: same rows)
+BULK_MIN_RATINGS = 1_000_000  # PostgreSQL loads from this size on take the bulk path
+BULK_LOCK_TIMEOUT = "10s"  # how long the bulk path waits for the rating table's lock
+BULK_MAINTENANCE_WORK_MEM = "1GB"  # for recreating the indexes (this session only)
+ROLLUP_WORK_MEM = "512MB"  # PostgreSQL: the roll-up rebuild's GROUP BY (this transaction only)
 
 # Object kinds spread like the Macau demo register (72 objects: 15 infrastructure,
 # 30 applications, 20 administrative and 7 security management bodies).
@@ -83,6 +99,7 @@ class SynthOutcome:
     period: str
     counts: dict[str, int]
     seconds: dict[str, float]
+    bulk: bool = False  # the ratings took the bulk path (indexes recreated after the load)
 
 
 Progress = Callable[[int], None]
@@ -258,6 +275,126 @@ def load_ratings(session: Session, chunk: dict[str, np.ndarray]) -> int:
     return n
 
 
+def bulk_path_applies(session: Session, n_ratings: int, bulk: bool | None = None) -> bool:
+    """Whether a load of n_ratings should take the bulk path (indexes recreated after the
+    load): only on PostgreSQL, and from `BULK_MIN_RATINGS` on unless `bulk` forces the
+    choice (True: any size; False: never). The other condition, an empty `rating` table
+    (and empty tables that reference it), is checked under the lock by `_bulk_begin`."""
+    if session.connection().dialect.name != "postgresql" or bulk is False:
+        return False
+    return bulk is True or n_ratings >= BULK_MIN_RATINGS
+
+
+def rating_schema(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """The `rating` table's secondary indexes [(name, CREATE INDEX …)] and its unique and
+    foreign-key constraints [(name, type u|f, definition)], from the PostgreSQL catalog;
+    the primary key (referenced by `rating_case`) is not among them."""
+    indexes = session.execute(
+        text(
+            "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'rating'::regclass "
+            "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+            "WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY c.relname"
+        )
+    ).all()
+    constraints = session.execute(
+        text(
+            "SELECT quote_ident(conname), contype::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'rating'::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
+        )
+    ).all()
+    return [(str(n), str(d)) for n, d in indexes], [(str(n), str(t), str(d)) for n, t, d in constraints]
+
+
+def _bulk_begin(session: Session) -> tuple[list[str], bool] | None:
+    """Start the bulk load in the session's (new) transaction: lock `rating` and the tables
+    whose foreign keys reference it (ACCESS EXCLUSIVE, waiting at most
+    `BULK_LOCK_TIMEOUT`), check they are all empty, drop the secondary indexes, unique
+    constraints and foreign keys of `rating`, and truncate the empty tables so that COPY can
+    write frozen rows. Returns (the statements recreating what was dropped, whether COPY
+    may use FREEZE), or None with the transaction rolled back when a table holds rows."""
+    from sqlalchemy.exc import NotSupportedError, OperationalError
+
+    session.execute(text(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'"))
+    referencing = [
+        str(t)
+        for (t,) in session.execute(
+            text(
+                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+                "AND confrelid = 'rating'::regclass AND conrelid <> 'rating'::regclass ORDER BY 1"
+            )
+        )
+    ]
+    tables = ["rating", *referencing]
+    try:
+        session.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
+    except OperationalError as exc:
+        session.rollback()
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        raise EgovError(
+            f"the rating table is in use (could not lock {', '.join(tables)} within {BULK_LOCK_TIMEOUT}): "
+            "is `egov serve` running on this database? Stop it, or generate into a fresh database"
+        ) from exc
+    session.execute(text("SET LOCAL lock_timeout = 0"))
+    for table in tables:
+        if session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
+            session.rollback()
+            return None
+    indexes, constraints = rating_schema(session)
+    for name, _kind, _ in constraints:
+        session.execute(text(f"ALTER TABLE rating DROP CONSTRAINT {name}"))
+    for name, _ in indexes:
+        session.execute(text(f"DROP INDEX {name}"))
+    freeze = True
+    try:  # another table referencing a referencing table makes TRUNCATE fail: then no FREEZE
+        with session.begin_nested():
+            session.execute(text(f"TRUNCATE {', '.join(tables)}"))
+    except NotSupportedError:
+        freeze = False
+    create = (
+        [f"ALTER TABLE rating ADD CONSTRAINT {n} {d}" for n, t, d in constraints if t == "u"]
+        + [d for _, d in indexes]
+        + [f"ALTER TABLE rating ADD CONSTRAINT {n} {d}" for n, t, d in constraints if t == "f"]
+    )
+    return create, freeze
+
+
+def copy_stream(
+    session: Session, chunks: Iterable[dict[str, np.ndarray]], *, freeze: bool, progress: Progress | None
+) -> int:
+    """COPY all chunks into `rating` in one statement of the session's transaction (not
+    committed). psycopg's `QueuedLibpqWriter` sends the buffers from a thread, so the next
+    chunk is generated while the server stores the previous one."""
+    from psycopg.copy import QueuedLibpqWriter
+
+    raw: Any = session.connection().connection.dbapi_connection
+    sql = f"COPY rating ({RATING_COLUMNS}) FROM STDIN" + (" WITH (FREEZE)" if freeze else "")
+    n = 0
+    with raw.cursor() as cur, cur.copy(sql, writer=QueuedLibpqWriter(cur)) as cp:
+        for chunk in chunks:
+            cp.write(copy_buffer(chunk))
+            k = len(chunk["level"])
+            n += k
+            if progress:
+                progress(k)
+    return n
+
+
+def _bulk_finish(session: Session, create: list[str]) -> None:
+    """Recreate the dropped indexes and constraints (one sort each, with
+    `BULK_MAINTENANCE_WORK_MEM` and one parallel worker), gather the table's statistics
+    (`ANALYZE`) and commit the bulk load."""
+    session.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'"))
+    session.execute(text("SET LOCAL max_parallel_maintenance_workers = 1"))
+    for ddl in create:
+        session.execute(text(ddl))
+    # autovacuum cannot see the rows before the commit: without statistics the planner takes
+    # the new table for empty (the roll-up rebuild then chose an index scan and took minutes)
+    session.execute(text("ANALYZE rating"))
+    session.commit()
+
+
 def _register(session: Session, scale: Scale, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Peer groups, departments and objects; returns (object ids, kind index per object)."""
 
@@ -373,6 +510,24 @@ def _offers(
     response = rng.uniform(0.08, 0.45, len(model.object_ids))
     offered = np.ceil(per_object_day / response[:, None]).astype(np.int64)
     obj_i, day_i = np.nonzero(offered)
+    if session.connection().dialect.name == "postgresql":  # COPY: millions of rows at nation scale
+        names = np.array(
+            [(PERIOD_START + timedelta(days=d)).isoformat().encode() for d in range(offered.shape[1])]
+        )
+        raw: Any = session.connection().connection.dbapi_connection
+        with raw.cursor() as cur, cur.copy("COPY offer_daily (object_id, day, n_offered) FROM STDIN") as cp:
+            for i in range(0, len(obj_i), 1_000_000):
+                o, d = obj_i[i : i + 1_000_000], day_i[i : i + 1_000_000]
+                lines = concat(
+                    model.object_ids[o].astype("S20"),
+                    b"\t",
+                    names[d],
+                    b"\t",
+                    offered[o, d].astype("S20"),
+                    b"\n",
+                )
+                cp.write(lines.tobytes().replace(b"\x00", b""))
+        return len(obj_i)
     days = [PERIOD_START + timedelta(days=d) for d in range(offered.shape[1])]
     for i in range(0, len(obj_i), 100_000):  # rows built a slice at a time (nation: millions)
         o, d = obj_i[i : i + 100_000], day_i[i : i + 100_000]
@@ -395,11 +550,14 @@ def synthesise(
     seed: int,
     ratings: int | None = None,
     progress: Progress | None = None,
+    bulk: bool | None = None,
 ) -> SynthOutcome:
     """Generate a synthetic scale into an empty-of-synthetic-data database: the register,
     the Macau framework, period SYN2025 with metric values, rating offers, `ratings` ratings
     (default: the scale's), and the roll-ups rebuilt. `progress(n)` is called after each
-    chunk of n ratings is loaded. Commits as it goes (one transaction per chunk)."""
+    chunk of n ratings is loaded (on the bulk path: sent). Commits as it goes: one
+    transaction per chunk, or on the bulk path (`bulk_path_applies`; `bulk` True/False
+    forces the choice) one transaction for all ratings and the recreated indexes."""
     import time
 
     if scale not in SCALES:
@@ -440,22 +598,40 @@ def synthesise(
     per_object_day = np.zeros((len(apps), days), dtype=np.int64)
     index_of = np.zeros(int(apps.max()) + 1, dtype=np.int64)
     index_of[apps] = np.arange(len(apps))
-    done = 0
-    while done < n_ratings:
-        n = min(CHUNK, n_ratings - done)
-        chunk = rating_chunk(model, rng, n, first_seq=done + 1, start=PERIOD_START, days=days)
-        flat = index_of[chunk["object_id"]] * days + chunk["day_index"]
-        per_object_day += np.bincount(flat, minlength=per_object_day.size).reshape(per_object_day.shape)
-        load_ratings(session, chunk)
-        done += n
-        if progress:
-            progress(n)
-    seconds["ratings"] = time.perf_counter() - t0
+    loaded = 0
+
+    def chunks() -> Iterator[dict[str, np.ndarray]]:
+        nonlocal per_object_day
+        done = 0
+        while done < n_ratings:
+            n = min(CHUNK, n_ratings - done)
+            chunk = rating_chunk(model, rng, n, first_seq=done + 1, start=PERIOD_START, days=days)
+            flat = index_of[chunk["object_id"]] * days + chunk["day_index"]
+            per_object_day += np.bincount(flat, minlength=per_object_day.size).reshape(per_object_day.shape)
+            yield chunk
+            done += n
+
+    plan = _bulk_begin(session) if bulk_path_applies(session, n_ratings, bulk) else None
+    if plan is not None:
+        create, freeze = plan
+        loaded = copy_stream(session, chunks(), freeze=freeze, progress=progress)
+        seconds["ratings"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _bulk_finish(session, create)
+        seconds["rating indexes"] = time.perf_counter() - t0
+    else:
+        for chunk in chunks():
+            loaded += load_ratings(session, chunk)
+            if progress:
+                progress(len(chunk["level"]))
+        seconds["ratings"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     n_offers = _offers(session, model, per_object_day, rng)
     session.commit()
     seconds["offers"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    if engine == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
     n_rollups = rebuild_rollups(session, PERIOD_START, PERIOD_END)
     session.commit()
     seconds["roll-ups"] = time.perf_counter() - t0
@@ -467,9 +643,10 @@ def synthesise(
             "departments": sc.departments,
             "objects": sc.objects,
             "metric_values": n_metrics,
-            "ratings": done,
+            "ratings": loaded,
             "offer_days": n_offers,
             "rollup_rows": n_rollups,
         },
         seconds=seconds,
+        bulk=plan is not None,
     )

@@ -112,3 +112,129 @@ def test_rating_chunk_is_seeded_and_copy_buffer_has_a_line_per_rating() -> None:
     p = synth.pseudonyms(np.array([1, 2, 1]), key=99)
     assert p[0] == p[2] and p[0] != p[1] and len(p[0]) == 16
     int(p[1].decode(), 16)
+
+
+# --- the bulk path on PostgreSQL (indexes and constraints recreated after the load) ---------------
+def _catalog(session) -> dict[str, list[tuple[str, ...]]]:
+    """Every index and constraint of the public schema, by definition."""
+    rows = {
+        "indexes": session.execute(
+            text(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
+            )
+        ).all(),
+        "constraints": session.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid), "
+                "convalidated::text, condeferrable::text FROM pg_constraint "
+                "WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2"
+            )
+        ).all(),
+    }
+    return {k: [tuple(str(x) for x in r) for r in v] for k, v in rows.items()}
+
+
+def _fingerprint(session) -> dict[str, object]:
+    """The generated rows of rating, its roll-ups and offers (ids included), as md5 digests."""
+    out: dict[str, object] = {}
+    for table, order in (
+        ("rating", "id"),
+        ("rating_daily", "object_id, day"),
+        ("offer_daily", "object_id, day"),
+    ):
+        out[table] = session.execute(
+            text(f"SELECT COUNT(*), md5(string_agg(t::text, '|' ORDER BY {order})) FROM {table} t")
+        ).one()
+    return out
+
+
+def _reset_schema(url: str) -> None:
+    from egov.db import dispose_engines, init_db, session_scope
+
+    with session_scope(url) as session:
+        session.execute(text("DROP SCHEMA public CASCADE"))
+        session.execute(text("CREATE SCHEMA public"))
+    dispose_engines()
+    init_db(url)
+
+
+@pytest.mark.postgres
+def test_bulk_path_same_rows_and_schema_as_the_normal_path(pg_url, monkeypatch: pytest.MonkeyPatch) -> None:
+    from egov.db import init_db, session_scope
+
+    monkeypatch.setattr(synth, "CHUNK", 700)  # several chunks in the one COPY stream
+    init_db(pg_url)
+    with session_scope(pg_url) as session:
+        fresh = _catalog(session)
+        assert synth.bulk_path_applies(session, synth.BULK_MIN_RATINGS)
+        assert not synth.bulk_path_applies(session, synth.BULK_MIN_RATINGS - 1)
+        assert synth.bulk_path_applies(session, 10, bulk=True)
+        assert not synth.bulk_path_applies(session, 10**9, bulk=False)
+        normal = synth.synthesise(session, "city", seed=11, ratings=3_000, bulk=False)
+        assert not normal.bulk
+        expected = _fingerprint(session)
+        assert _catalog(session) == fresh
+    _reset_schema(pg_url)
+    sent: list[int] = []
+    with session_scope(pg_url) as session:
+        assert _catalog(session) == fresh
+        bulk = synth.synthesise(session, "city", seed=11, ratings=3_000, bulk=True, progress=sent.append)
+        assert bulk.bulk and "rating indexes" in bulk.seconds
+        assert sent == [700, 700, 700, 700, 200]
+        assert bulk.counts == normal.counts
+        assert _fingerprint(session) == expected
+        # the schema is exactly what init_db makes: same indexes, constraints, validated FK
+        after = _catalog(session)
+    assert after == fresh
+    assert any(name == "uq_rating_transaction" for _, name, *_ in after["constraints"])
+    assert any(name == "ix_rating_object_day" for _, name, _ in after["indexes"])
+    # and init_db has nothing to add
+    assert init_db(pg_url) == []
+
+
+@pytest.mark.postgres
+def test_bulk_path_not_taken_on_a_table_with_ratings(pg_url, monkeypatch: pytest.MonkeyPatch) -> None:
+    from egov.db import init_db, session_scope
+
+    init_db(pg_url)
+    with session_scope(pg_url) as session:
+        fresh = _catalog(session)
+        synth.synthesise(session, "city", seed=2, ratings=500, bulk=False)
+        assert synth._bulk_begin(session) is None  # ratings present: nothing dropped, rolled back
+        assert _catalog(session) == fresh
+        assert session.execute(text("SELECT COUNT(*) FROM rating")).scalar_one() == 500
+
+
+@pytest.mark.postgres
+def test_bulk_path_refuses_a_table_in_use_and_rolls_back_a_failed_load(
+    pg_url, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov.db import init_db, session_scope
+
+    init_db(pg_url)
+    monkeypatch.setattr(synth, "BULK_LOCK_TIMEOUT", "300ms")
+    with session_scope(pg_url) as other, session_scope(pg_url) as session:
+        fresh = _catalog(session)
+        # an open transaction holding the lock an API insert takes
+        other.execute(text("LOCK TABLE rating IN ROW EXCLUSIVE MODE"))
+        with pytest.raises(synth.EgovError, match="rating table is in use"):
+            synth.synthesise(session, "city", seed=3, ratings=100, bulk=True)
+        other.rollback()
+    _reset_schema(pg_url)
+    # a load that fails half-way leaves no ratings and every index and constraint in place
+    real = synth.copy_buffer
+    calls = []
+
+    def failing(chunk: dict[str, np.ndarray]) -> bytes:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(chunk)
+
+    monkeypatch.setattr(synth, "CHUNK", 100)
+    monkeypatch.setattr(synth, "copy_buffer", failing)
+    with session_scope(pg_url) as session, pytest.raises(RuntimeError, match="disk full"):
+        synth.synthesise(session, "city", seed=3, ratings=300, bulk=True)
+    with session_scope(pg_url) as session:
+        assert session.execute(text("SELECT COUNT(*) FROM rating")).scalar_one() == 0
+        assert _catalog(session) == fresh
