@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,15 @@ class Settings(BaseSettings):
         description=(
             "Server secret that signs rating tokens and keys citizen pseudonyms. Empty: a random "
             "secret is generated once and stored in the database (table app_secret)."
+        ),
+    )
+    previous_secret_key: str = Field(
+        default="",
+        description=(
+            "The server secret before the last rotation: rating tokens signed with it are still "
+            "accepted until they expire (EGOV_TOKEN_TTL_DAYS); new tokens and pseudonyms use "
+            "EGOV_SECRET_KEY only. Written as EGOV_SECRET_KEY was, or hex:<value> for a secret "
+            "generated in the database (app_secret). Empty: none (docs/deployment.md)."
         ),
     )
     allowed_origins: str = Field(
@@ -117,6 +126,18 @@ class Settings(BaseSettings):
         default=20_000,
         description="Most rows a sheet or CSV file may have in `egov import` (huge-sheet guard).",
     )
+
+    @field_validator("previous_secret_key")
+    @classmethod
+    def _hex_secret(cls, value: str) -> str:
+        if value.startswith("hex:"):
+            try:
+                bytes.fromhex(value[4:])
+            except ValueError:
+                raise ValueError(
+                    "after 'hex:' give the secret as hexadecimal digits (app_secret.value)"
+                ) from None
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,9 @@ in-process rate limiter.
 - API keys are random 32-byte tokens; only their SHA-256 is stored, and a presented key is
   compared with the stored hash in constant time (`hmac.compare_digest`).
 - The server secret is EGOV_SECRET_KEY, else a random secret generated once and stored in
-  the database (first writer wins, so several workers agree on it).
+  the database (first writer wins, so several workers agree on it). After a rotation,
+  EGOV_PREVIOUS_SECRET_KEY names the old secret: tokens it signed still verify until they
+  expire; nothing new is signed or keyed with it.
 - A rating token is `v1.<payload>.<signature>`: base64url JSON {j: token id, o: object id,
   k: issuer key id, e: expiry} signed with HMAC-SHA256 (RFC 2104) under a key derived from
   the secret. The database row of the token id makes it single-use and binds it to the
@@ -72,6 +74,18 @@ def server_secret(session: Session) -> bytes:
     return secret
 
 
+@lru_cache(maxsize=4)
+def secret_bytes(value: str) -> bytes:
+    """A secret as written in a setting: `hex:<digits>` (as app_secret stores it), else its UTF-8."""
+    return bytes.fromhex(value[4:]) if value.startswith("hex:") else value.encode("utf-8")
+
+
+def previous_secret() -> bytes | None:
+    """EGOV_PREVIOUS_SECRET_KEY (the secret before the last rotation), or None."""
+    value = get_settings().previous_secret_key
+    return secret_bytes(value) if value else None
+
+
 def forget_secrets() -> None:
     """Drop cached secrets (tests that switch databases)."""
     with _secrets_lock:
@@ -134,15 +148,21 @@ class TokenError(Exception):
 
 
 def verify_token(secret: bytes, token: str, now: float | None = None) -> TokenClaims:
-    """Check the signature and expiry of a rating token (constant-time comparison)."""
+    """Check the signature and expiry of a rating token (constant-time comparison). A token
+    signed with the previous secret (EGOV_PREVIOUS_SECRET_KEY, during a rotation) is valid too."""
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         raise TokenError("malformed rating token")
-    expected = hmac.digest(derived_key(secret, "rating-token"), f"v1.{parts[1]}".encode(), "sha256")
+    signed = f"v1.{parts[1]}".encode()
+    expected = hmac.digest(derived_key(secret, "rating-token"), signed, "sha256")
     try:
         given = _unb64(parts[2])
         if not hmac.compare_digest(expected, given):
-            raise TokenError("rating token signature is not valid")
+            old = previous_secret()
+            if old is None or not hmac.compare_digest(
+                hmac.digest(derived_key(old, "rating-token"), signed, "sha256"), given
+            ):
+                raise TokenError("rating token signature is not valid")
         data = orjson.loads(_unb64(parts[1]))
         claims = TokenClaims(str(data["j"]), int(data["o"]), int(data["k"]), int(data["e"]))
     except (ValueError, KeyError, TypeError) as exc:
