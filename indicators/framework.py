@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,9 @@ RATING_MEASURES = (
     "share_satisfied_low",
     "share_satisfied_high",
 )
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+# \Z, not $: "$" also matches before a final newline, and a code "x\n" would be accepted
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*\Z")
+MAX_DEPTH = 30  # aggregate levels below the index (categories are level 1); far beyond any real index
 
 NodeKind = Literal["index", "category", "dimension", "indicator"]
 
@@ -211,8 +214,13 @@ class Framework:
     def sibling_weights(self, code: str) -> dict[str, float]:
         """Weights of the node's children as written, renormalised to sum to 1."""
         node = self.nodes[code]
-        total = sum(self.nodes[c].weight for c in node.children)
-        return {c: self.nodes[c].weight / total for c in node.children}
+        written = {c: self.nodes[c].weight for c in node.children}
+        total = sum(written.values())
+        if not math.isfinite(total):  # weights near the float maximum: scale by the largest first
+            top = max(written.values())
+            written = {c: w / top for c, w in written.items()}
+            total = sum(written.values())
+        return {c: w / total for c, w in written.items()}
 
     def effective_weights(self) -> dict[str, float]:
         """Each node's share of the index from the written weights: the product of
@@ -335,12 +343,17 @@ def parse_framework(raw: bytes | str, origin: str = "<framework>") -> Framework:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise EgovError(f"{origin}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib parses nested arrays and inline tables recursively
+        raise EgovError(f"{origin}: not valid TOML: arrays or inline tables nested too deeply") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits (int() refuses it)
+        raise EgovError(f"{origin}: not valid TOML: a number too long to read ({exc})") from exc
     return build_framework(data, origin=origin)
 
 
 def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framework:
     """Validate framework data (as parsed from TOML) and build the model."""
     ck = _Checker()
+    data = _no_huge_ints(data)
     for key in data:
         if key not in TOP_KEYS:
             ck.add(key, f"unknown key (allowed at the top level: {', '.join(sorted(TOP_KEYS))})")
@@ -352,6 +365,8 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     code = _string(ck, "framework.code", meta.get("code"), required=True)
     version = _string(ck, "framework.version", meta.get("version"), required=True, coerce_number=True)
     name = _names(ck, "framework.name", meta.get("name"))
+    description = _string(ck, "framework.description", meta.get("description"))
+    source = _string(ck, "framework.source", meta.get("source"))
 
     index = data.get("index", {})
     if not isinstance(index, dict):
@@ -405,12 +420,44 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
         code=code,
         version=version,
         name=name,
-        description=_opt_str(meta.get("description")),
-        source=_opt_str(meta.get("source")),
+        description=description,
+        source=source,
         index_code=index_code,
         methods=methods,
         nodes=nodes_in_order,
     )
+
+
+def _no_huge_ints(data: dict[str, Any]) -> dict[str, Any]:
+    """The data with integers beyond the float range (tomllib reads integers of any size) as
+    ±infinity, so that every number check reports them instead of `float()` raising
+    OverflowError. Walked without recursion (tables can nest as deep as a file's headers go);
+    only the tables and arrays on the way to such a number are copied."""
+    found: list[tuple[Any, ...]] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+            found.append(path)
+    if not found:
+        return data
+    out = dict(data)
+    fresh = {id(out)}
+    for path in found:
+        parent: Any = out
+        for key in path[:-1]:
+            child = parent[key]
+            if id(child) not in fresh:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                fresh.add(id(child))
+                parent[key] = child
+            parent = child
+        parent[path[-1]] = math.inf if parent[path[-1]] > 0 else -math.inf
+    return out
 
 
 def _methods_table(ck: _Checker, table: Any) -> dict[str, Any]:
@@ -534,9 +581,13 @@ def _aggregate(
     parent: str,
     inherited_applies: str | None,
     index_code: str,
+    depth: int = 1,
 ) -> None:
     if not isinstance(data, dict):
         ck.add(path, "must be a table")
+        return
+    if depth > MAX_DEPTH:
+        ck.add(path, f"nested too deeply: more than {MAX_DEPTH} levels of categories and dimensions")
         return
     _unknown(ck, path, data, AGGREGATE_KEYS)
     name = _names(ck, f"{path}.name", data.get("name"))
@@ -544,6 +595,7 @@ def _aggregate(
     node_methods = _node_methods(ck, path, data, AGGREGATE_STAGES)
     coverage = _coverage(ck, f"{path}.min_coverage", data.get("min_coverage"))
     applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)
+    description = _string(ck, f"{path}.description", data.get("description"))
     has_dims, has_inds = "dimensions" in data, "indicators" in data
     children: list[str] = []
     if has_dims and has_inds:
@@ -560,7 +612,9 @@ def _aggregate(
         if _register_code(ck, cpath, ccode, seen, index_code):
             children.append(ccode)
         if key == "dimensions":
-            _aggregate(ck, nodes, seen, cpath, ccode, cdata, "dimension", code, applies, index_code)
+            _aggregate(
+                ck, nodes, seen, cpath, ccode, cdata, "dimension", code, applies, index_code, depth + 1
+            )
         else:
             _indicator(ck, nodes, cpath, ccode, cdata, code, applies)
     nodes[code] = Node(
@@ -574,7 +628,7 @@ def _aggregate(
         methods=node_methods,
         min_coverage=coverage,
         applies_to=applies,
-        description=_opt_str(data.get("description")),
+        description=description,
     )
 
 
@@ -645,6 +699,7 @@ def _indicator(
         target = None
     rationale = _string(ck, f"{path}.rationale", data.get("rationale"), required=True)
     applies = _applies(ck, f"{path}.applies_to", data.get("applies_to"), inherited_applies)
+    description = _string(ck, f"{path}.description", data.get("description"))
     nodes[code] = Node(
         code=code,
         kind="indicator",
@@ -662,7 +717,7 @@ def _indicator(
         rationale=rationale,
         applies_to=applies,
         target=float(target) if target is not None else None,
-        description=_opt_str(data.get("description")),
+        description=description,
     )
 
 
@@ -673,16 +728,15 @@ def _unknown(ck: _Checker, path: str, data: dict[str, Any], allowed: set[str]) -
             ck.add(f"{path}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
-def _opt_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
 def _string(ck: _Checker, path: str, value: Any, required: bool = False, coerce_number: bool = False) -> str:
     if value is None:
         if required:
             ck.add(path, "missing")
         return ""
     if coerce_number and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            ck.add(path, f"must be a string or a finite number, not {value!r}")
+            return ""
         return str(value)
     if not isinstance(value, str):
         ck.add(path, f"must be a string, not {value!r}")
