@@ -1,16 +1,20 @@
 """Database engine, sessions and `egov db init` (create or upgrade the schema, idempotent).
 
 SQLite is the embedded default (WAL journal, foreign keys on, a busy timeout so that
-readers and one writer coexist); PostgreSQL is used by URL.
+readers and one writer coexist); PostgreSQL is used by URL (connections checked before use,
+so a database restart costs no request more than the outage itself).
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -34,6 +38,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _pg_connect_args(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+    """Every new PostgreSQL connection: give up connecting after 10 s (a server that does not
+    answer at all), and name the process in pg_stat_activity (`egov-eval[pid]`: which API
+    worker holds which connection). Values given in the URL win."""
+    cparams.setdefault("connect_timeout", 10)
+    cparams.setdefault("application_name", f"egov-eval[{os.getpid()}]")
+
+
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url` (default: the `EGOV_DATABASE_URL` setting), created once."""
     url = url or get_settings().database_url
@@ -50,11 +62,68 @@ def get_engine(url: str | None = None) -> Engine:
             engine = create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            # pre-ping: a pooled connection broken by a database restart is discarded at its
+            # next checkout (with every older one) instead of failing a request
+            engine = create_engine(parsed, pool_pre_ping=True, pool_timeout=10)
+            event.listen(engine, "do_connect", _pg_connect_args)
     except Exception as exc:  # missing driver, bad options
         raise EgovError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
     _engines[url] = engine
     return engine
+
+
+# SQLite errors that mean "not now" rather than a fault of the program or the request
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database table is locked",
+    "unable to open database file",
+    "disk i/o error",
+    "database or disk is full",
+)
+
+
+def _driver_unavailable() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return ()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+_PG_UNAVAILABLE = _driver_unavailable()
+# SQLSTATE classes: 08 connection exception, 40 transaction rollback (serialization failure,
+# deadlock: retrying succeeds), 53 insufficient resources (disk full, too many connections),
+# 57 operator intervention (shutdown, starting up, query cancelled), 58 system error (I/O);
+# 55P03: lock not available
+_PG_UNAVAILABLE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether an error means the database cannot be used right now — the server is down or
+    restarting, the connection was lost, no pooled connection came free in time, SQLite stayed
+    locked past its busy timeout — rather than a fault of the request or of the program.
+    The API answers such errors with 503 and Retry-After (the client sends the request again;
+    ratings and tokens are idempotent). Looks through SQLAlchemy's wrapper (`.orig`) and
+    explicit causes (`raise … from`), so an `EgovError` made from one counts too."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+            return True  # TimeoutError: the pool had no connection to give in time
+        orig = current.orig if isinstance(current, DBAPIError) else current
+        if isinstance(orig, sqlite3.OperationalError):
+            message = str(orig).lower()
+            return any(m in message for m in _SQLITE_UNAVAILABLE)
+        if _PG_UNAVAILABLE and isinstance(orig, _PG_UNAVAILABLE):
+            # no SQLSTATE: a failure on the client's side of the connection (refused, lost,
+            # closed); else only the classes that say "not now", not e.g. 54 program limits
+            state = getattr(orig, "sqlstate", None)
+            return state is None or state[:2] in _PG_UNAVAILABLE_CLASSES or state == "55P03"
+        current = current.__cause__
+    return False
 
 
 def dispose_engines() -> None:

@@ -747,8 +747,48 @@ def create_app() -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
+    # The database cannot be used right now (PostgreSQL down or restarting, a connection lost,
+    # the pool exhausted, SQLite locked past its timeout): 503 with Retry-After, never a 500 or a
+    # traceback; the client sends the request again (tokens and ratings are idempotent). Any
+    # other database error is a fault of the program: re-raised, a plain 500, logged.
+    import sqlite3
+
+    from fastapi.responses import HTMLResponse
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from egov.db import is_unavailable
+
+    unavailable = "the rating database is unavailable; please try again shortly"
+    unavailable_page = (  # the report pages (HTML, outside the OpenAPI schema)
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8"><title>503</title></head><body>'
+        "<p>評分資料庫暫時無法使用，請稍後再試。</p>"
+        '<p lang="pt">A base de dados das avaliações está indisponível; tente de novo dentro de momentos.</p>'
+        f'<p lang="en">The {unavailable}.</p></body></html>'
+    )
+
+    def _unavailable(request: Request) -> Response:
+        headers = {"Retry-After": "5"}
+        if request.url.path.startswith("/reports"):
+            return HTMLResponse(unavailable_page, status_code=503, headers=headers)
+        return JSONResponse({"detail": unavailable}, status_code=503, headers=headers)
+
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        if is_unavailable(exc):
+            return _unavailable(request)
+        raise exc
+
+    database_errors: list[type[Exception]] = [SQLAlchemyError, sqlite3.Error]
+    with contextlib.suppress(ImportError):
+        import psycopg  # raised as is by the single-rating fast path (raw driver connection)
+
+        database_errors.append(psycopg.Error)
+    for error_class in database_errors:
+        app.add_exception_handler(error_class, _database_error)
+
     @app.exception_handler(EgovError)
-    async def _egov_error(_request: Request, exc: EgovError) -> JSONResponse:
+    async def _egov_error(request: Request, exc: EgovError) -> Response:
+        if is_unavailable(exc):  # session_scope's "database error: …" made from an outage
+            return _unavailable(request)
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
     app.include_router(build_router())
