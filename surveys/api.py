@@ -21,7 +21,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -155,20 +155,23 @@ def _limited(wait: float) -> JSONResponse:
 
 
 # --- OpenAPI helpers ----------------------------------------------------------------------------------
-ERR = {"application/json": {"example": {"detail": "explanation of the refusal"}}}
-
-
 def doc(
     summary: str, description: str, example: Any, *errors: int, media: str = "application/json"
 ) -> dict[str, Any]:
-    """Route keyword arguments: summary, description, an example answer, the refusals."""
+    """Route keyword arguments: summary, description, an example answer, the refusals (each
+    with its `{"detail": …}` model, so the documented schema is what the API answers)."""
     responses: dict[int | str, Any] = {200: {"content": {media: {"example": example}}}}
-    for code in errors:
-        responses[code] = {"description": _ERROR_TEXT.get(code, "refused"), "content": ERR}
+    for code in sorted(set(errors)):
+        responses[code] = {
+            "description": _ERROR_TEXT.get(code, "refused"),
+            "model": S.ValidationProblem if code == 422 else S.Problem,
+            "content": {"application/json": {"example": {"detail": "explanation of the refusal"}}},
+        }
     return {"summary": summary, "description": description, "responses": responses}
 
 
 _ERROR_TEXT = {
+    400: "the body is not readable as JSON text (e.g. not UTF-8)",
     401: "no key, an unknown or revoked key, or an invalid rating token",
     403: "the key's role or department may not do this",
     404: "not found (or another department's)",
@@ -177,8 +180,13 @@ _ERROR_TEXT = {
     413: "request body too large",
     422: "invalid request: unknown fields, wrong values, a bad rating without a reason",
     429: "rate limit: retry after the Retry-After seconds",
+    503: "the database is unavailable; retry later",
 }
-KEYED = (401, 403, 429)
+PUBLIC = (429, 503)  # every operation: the per-client rate limit, and the database (all but /questions)
+AUTH = (401, *PUBLIC)  # any valid key
+KEYED = (*AUTH, 403)  # a key of the right role
+BODY = (400, 413, 422)  # a JSON body: unreadable, too large, invalid
+POSTED = (413,)  # the size limit applies to every POST, even one without a body schema
 RECEIPT = {
     "receipt": "9f1c2e0b5a7d4c3e8f6a1b2c3d4e5f60",
     "status": "accepted",
@@ -201,6 +209,9 @@ CASE = {
 }
 
 
+RowId = Annotated[int, Path(ge=1, le=S.MAX_ID, description="Row id (1 … 2⁶³−1).")]
+
+
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
     today = local_day()
     return start or date(today.year, 1, 1), end or today
@@ -217,7 +228,7 @@ def build_router() -> APIRouter:
             "Health check",
             "Liveness and database reachability; public.",
             {"status": "ok", "version": "0.1.0"},
-            429,
+            *PUBLIC,
         ),
     )
     def health(session: SessionDep) -> dict[str, str]:
@@ -245,7 +256,7 @@ def build_router() -> APIRouter:
             "Who am I",
             "The role and department of the presented key.",
             {"key_id": 3, "role": "department", "department": "SAFP"},
-            *KEYED,
+            *AUTH,
         ),
     )
     def me(principal: AnyKey) -> S.Principal:
@@ -271,6 +282,7 @@ def build_router() -> APIRouter:
     @r.post(
         "/tokens",
         tags=["tokens"],
+        response_model=S.TokenIssued,
         **doc(
             "Issue a rating token",
             "A department's back end asks for a single-use signed rating token for a completed transaction of "
@@ -279,7 +291,7 @@ def build_router() -> APIRouter:
             token_example,
             *KEYED,
             404,
-            422,
+            *BODY,
         ),
     )
     def post_token(
@@ -295,14 +307,14 @@ def build_router() -> APIRouter:
     @r.post(
         "/tokens/batch",
         tags=["tokens"],
+        response_model=S.TokenBatchResult,
         **doc(
             "Issue rating tokens in a batch",
             f"Up to {S.MAX_BATCH} transactions in one request, all or nothing. Department keys only.",
             {"items": [token_example]},
             *KEYED,
             404,
-            413,
-            422,
+            *BODY,
         ),
     )
     def post_tokens(
@@ -329,6 +341,7 @@ def build_router() -> APIRouter:
     @r.post(
         "/ratings",
         tags=["ratings"],
+        response_model=S.RatingReceipt,
         **doc(
             "Submit a rating",
             "The citizen's app (or the widget) submits a rating with the token of the transaction. The first "
@@ -341,9 +354,8 @@ def build_router() -> APIRouter:
             401,
             409,
             410,
-            413,
-            422,
-            429,
+            *BODY,
+            *PUBLIC,
         ),
     )
     async def post_rating(body: S.RatingCreate, request: Request) -> Any:
@@ -379,6 +391,7 @@ def build_router() -> APIRouter:
     @r.post(
         "/ratings/batch",
         tags=["ratings"],
+        response_model=S.RatingBatchResult,
         **doc(
             "Submit ratings in a batch",
             f"Up to {S.MAX_BATCH} ratings queued offline by an app, each with its own token; every item gets its "
@@ -388,9 +401,9 @@ def build_router() -> APIRouter:
                 "accepted": 1,
                 "items": [{"index": 0, "ok": True, "receipt": RECEIPT, "error": None, "code": 200}],
             },
-            413,
-            422,
-            429,
+            409,
+            *BODY,
+            *PUBLIC,
         ),
     )
     async def post_ratings(body: S.RatingBatch, request: Request) -> Any:
@@ -439,6 +452,7 @@ def build_router() -> APIRouter:
     @r.post(
         "/ratings/{rating_id}/review",
         tags=["review"],
+        response_model=S.ReviewResult,
         **doc(
             "Review a held rating",
             "Accept (it counts from now on, in the roll-up of its day) or reject a rating held by burst detection; "
@@ -447,15 +461,15 @@ def build_router() -> APIRouter:
             *KEYED,
             404,
             409,
-            422,
+            *BODY,
         ),
     )
     def post_review(
-        rating_id: int, body: S.ReviewRequest, session: SessionDep, principal: AssessorKey
-    ) -> dict[str, Any]:
+        rating_id: RowId, body: S.ReviewRequest, session: SessionDep, principal: AssessorKey
+    ) -> S.ReviewResult:
         rating = review_rating(session, principal, rating_id, body.decision, body.note)
         session.commit()
-        return {"id": rating.id, "flags": rating.flags}
+        return S.ReviewResult(id=int(rating.id or rating_id), flags=rating.flags)
 
     @r.get(
         "/ratings/export",
@@ -467,6 +481,7 @@ def build_router() -> APIRouter:
             "and e-mail addresses; no pseudonym, IP or transaction reference. Assessor keys.",
             "object,day,level,drivers,comment,channel,language,question_version,counted\nONE_ACCOUNT,2026-03-02,2,-efficiency,call me on [phone],app,en,2026.1,yes\n",
             *KEYED,
+            422,
             media="text/csv",
         ),
     )
@@ -497,6 +512,7 @@ def build_router() -> APIRouter:
                 }
             },
             *KEYED,
+            422,
         ),
     )
     def get_measures(
@@ -518,6 +534,7 @@ def build_router() -> APIRouter:
             "Department keys see their department's cases; assessor keys all. Filter by state.",
             [CASE],
             *KEYED,
+            422,
         ),
     )
     def get_cases(
@@ -536,9 +553,10 @@ def build_router() -> APIRouter:
             CASE,
             *KEYED,
             404,
+            422,
         ),
     )
-    def get_case(case_id: int, session: SessionDep, principal: ReaderKey) -> S.CasePublic:
+    def get_case(case_id: RowId, session: SessionDep, principal: ReaderKey) -> S.CasePublic:
         from surveys.cases import get_case as fetch
 
         return S.CasePublic(**fetch(session, principal, case_id))
@@ -556,11 +574,11 @@ def build_router() -> APIRouter:
             *KEYED,
             404,
             409,
-            422,
+            *BODY,
         ),
     )
     def post_transition(
-        case_id: int, body: S.CaseTransition, session: SessionDep, principal: ReaderKey
+        case_id: RowId, body: S.CaseTransition, session: SessionDep, principal: ReaderKey
     ) -> S.CasePublic:
         from surveys.cases import get_case as fetch
         from surveys.cases import transition_case
@@ -627,6 +645,7 @@ def build_router() -> APIRouter:
                 }
             ],
             *KEYED,
+            422,
         ),
     )
     def get_audit(
@@ -679,7 +698,7 @@ def build_router() -> APIRouter:
             "The key is in the answer once; only its SHA-256 is stored. Admin keys.",
             {**key_example, "key": "egk_…"},
             *KEYED,
-            422,
+            *BODY,
         ),
     )
     def post_key(body: S.KeyCreate, session: SessionDep, principal: AdminKey) -> S.KeyCreated:
@@ -696,9 +715,11 @@ def build_router() -> APIRouter:
             {**key_example, "revoked_at": "2026-03-03T01:00:00Z"},
             *KEYED,
             404,
+            *POSTED,
+            422,
         ),
     )
-    def post_revoke(key_id: int, session: SessionDep, principal: AdminKey) -> S.KeyPublic:
+    def post_revoke(key_id: RowId, session: SessionDep, principal: AdminKey) -> S.KeyPublic:
         try:
             row = revoke_key(session, key_id, principal.actor)
         except EgovError as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
 Channel = Literal["app", "web", "kiosk", "counter"]
@@ -22,8 +22,39 @@ CaseState = Literal[
     "removed",
 ]
 MAX_BATCH = 500
+MAX_ID = 2**63 - 1  # the largest row id either database can hold (SQLite INTEGER, PostgreSQL bigint)
 
 EXAMPLE_TOKEN = "v1.eyJqIjoiOWYxYyIsIm8iOjcsImsiOjIsImUiOjE3OTk5OTk5OTl9.Zm9vYmFyYmF6"
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives timestamps back without their zone; they are stored in UTC, so the API
+    always answers with an offset (RFC 3339 `date-time`, as the schema says)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Problem(BaseModel):
+    """Every refusal: a JSON object with a `detail` text."""
+
+    detail: str = Field(description="What was refused and why.")
+
+
+class ValidationIssue(BaseModel):
+    """One invalid part of a request (FastAPI's validation error item)."""
+
+    loc: list[str | int] = Field(description="Where: body, query or path, then the field path.")
+    msg: str
+    type: str
+
+
+class ValidationProblem(BaseModel):
+    """422: the issues of an invalid request (a list), or one explanation (a text) when the
+    request is well formed but cannot be accepted (e.g. an object that is not an application)."""
+
+    detail: str | list[ValidationIssue]
 
 
 class Strict(BaseModel):
@@ -58,7 +89,7 @@ class TokenIssued(BaseModel):
     token: str
     object: str
     transaction_ref: str
-    expires_at: datetime
+    expires_at: UtcDatetime
     widget_path: str = Field(
         description="Path of the widget for this token (add &lang=pt|en to change language)."
     )
@@ -150,13 +181,18 @@ class ReviewRequest(Strict):
     )
 
 
+class ReviewResult(BaseModel):
+    id: int
+    flags: str = Field(description="Empty when accepted (the rating counts), `rejected` otherwise.")
+
+
 class FlaggedRating(BaseModel):
     id: int
     object: str
     day: date
     level: int
     flags: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class CaseTransition(Strict):
@@ -202,8 +238,8 @@ class KeyPublic(BaseModel):
     role: str
     department: str | None
     label: str
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
 
 
 class KeyCreated(KeyPublic):
@@ -218,7 +254,7 @@ class Principal(BaseModel):
 
 class AuditEntry(BaseModel):
     id: int
-    at: datetime
+    at: UtcDatetime
     actor: str
     action: str
     target_type: str

@@ -16,12 +16,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
 from egov.models import AssessedObject
 from egov.settings import get_settings
 from surveys.deps import SessionDep
+from surveys.schemas import Problem, ValidationProblem
 from surveys.security import TokenError, server_secret, verify_token
 from surveys.service import LANGUAGES, questions
 
@@ -172,6 +174,16 @@ def render_widget(obj_code: str, obj_name: str, token: str, lang: str, channel: 
     return _page(lang, title, body, nonce, script)
 
 
+def _json(model: type[BaseModel], example: Any = None) -> dict[str, Any]:
+    """A JSON refusal of the HTML widget route (a `model=` would be documented as text/html,
+    the route's own media type). The API's routes use the same models, so they are in the
+    schema's components."""
+    content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+    if example is not None:
+        content["example"] = example
+    return {"application/json": content}
+
+
 def build_widget_router() -> APIRouter:
     r = APIRouter()
 
@@ -192,10 +204,12 @@ def build_widget_router() -> APIRouter:
                 "content": {"text/html": {"example": "<p>…</p>"}},
             },
             404: {"description": "unknown object", "content": {"text/html": {"example": "<p>…</p>"}}},
-            429: {
-                "description": "rate limit",
-                "content": {"application/json": {"example": {"detail": "too many requests"}}},
+            422: {
+                "description": "invalid query (e.g. an unknown channel)",
+                "content": _json(ValidationProblem),
             },
+            429: {"description": "rate limit", "content": _json(Problem, {"detail": "too many requests"})},
+            503: {"description": "the database is unavailable; retry later", "content": _json(Problem)},
         },
     )
     def widget(

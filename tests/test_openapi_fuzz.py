@@ -1,0 +1,244 @@
+"""Schemathesis over the whole OpenAPI schema of the rating API (`create_app()`, /openapi.json),
+in-process (ASGI) on a fresh database: generated valid and invalid requests for every
+operation, with keys of every role and, some of the time, real ids, object codes and valid
+rating tokens, so protected operations and token checks are passed as well as refused.
+
+Every answer must pass: no 5xx (`not_a_server_error`), a documented status code, a documented
+content type, and a body that matches the documented schema of that status. Generation is
+derandomised (fixed seed), so a failure reproduces; the test counts the cases it ran and
+fails if the schema yields fewer than it should (an empty schema cannot pass).
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.surveys.conftest import setup_register
+
+# the role a generated case is sent with; the department key (the most restricted) twice as often
+DRAWN_ROLES = ("none", "department", "department", "other_department", "assessor", "admin")
+# per database engine: cases per operation and generation mode, the least total of cases, and
+# the least shares of operations answered past their key checks and accepted (2xx) at least once
+BUDGET: dict[str, dict[str, float]] = {
+    "sqlite": {"positive": 45, "negative": 20, "least": 1000, "past": 1.0, "accepted": 0.75},
+    "postgresql": {"positive": 14, "negative": 6, "least": 250, "past": 0.75, "accepted": 0.5},
+}
+# objects: SAFP's applications (the department key's own), DSAT's (another department's),
+# a SAFP object that is not an application, and one that does not exist
+OBJECTS = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
+PATH_IDS = {"case_id": "cases", "rating_id": "held", "key_id": "spare_keys"}
+
+
+def _state(client: Any, keys: dict[str, str]) -> dict[str, list[Any]]:
+    """Cases (bad ratings), held ratings (burst detection), spare keys to revoke, and a pool
+    of valid rating tokens, made through the API before the fuzzing."""
+
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {keys[who]}"}
+
+    def tokens(who: str, objects: list[str], prefix: str) -> list[str]:
+        items = [{"object": o, "transaction_ref": f"{prefix}-{i}"} for i, o in enumerate(objects)]
+        r = client.post("/api/v1/tokens/batch", json={"items": items}, headers=auth(who))
+        assert r.status_code == 200, r.text
+        return [t["token"] for t in r.json()["items"]]
+
+    # EGOV_BURST_OBJECT_MAX=3: the first three ratings of an object count, later ones are held
+    for token in tokens("department", ["ONE_ACCOUNT"] * 5, "bad"):
+        r = client.post("/api/v1/ratings", json={"token": token, "level": 1, "better": ["ease"]})
+        assert r.status_code == 200, r.text
+    for token in tokens("other_department", ["BUS_REPORT"] * 2, "dsat-bad"):
+        r = client.post("/api/v1/ratings", json={"token": token, "level": 2, "better": ["staff"]})
+        assert r.status_code == 200, r.text
+    cases = [c["id"] for c in client.get("/api/v1/cases", headers=auth("assessor")).json()]
+    held = [h["id"] for h in client.get("/api/v1/ratings/held", headers=auth("assessor")).json()]
+    spare = [
+        client.post("/api/v1/keys", json={"role": "assessor"}, headers=auth("admin")).json()["id"]
+        for _ in range(3)
+    ]
+    assert len(cases) >= 4 and len(held) >= 2 and len(spare) == 3
+    safp = ["ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM"] * 20
+    dsat = ["BUS_REPORT", "MACAU_TRAVEL"] * 10
+    pairs = list(zip(safp, tokens("department", safp, "pool"), strict=True))
+    pairs += list(zip(dsat, tokens("other_department", dsat, "pool"), strict=True))
+    return {
+        "cases": cases,
+        "held": held,
+        "spare_keys": spare,
+        "tokens": [token for _, token in pairs],
+        "widgets": pairs,  # (object, a token of that object)
+    }
+
+
+def _steer(case: Any, draw: Any, st: Any, state: dict[str, Any], who: str, positive: bool) -> None:
+    """Some of the time, put real ids, object codes and valid rating tokens into a generated
+    case (in positive cases only: a negative case stays invalid)."""
+    keys_header = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+    if who != "none":
+        keys_header["Authorization"] = f"Bearer {state['keys'][who]}"
+    case.headers = keys_header
+    if not positive:
+        return
+
+    def sometimes() -> bool:
+        return bool(draw(st.booleans()))
+
+    for name, pool in PATH_IDS.items():
+        if case.path_parameters and name in case.path_parameters and sometimes():
+            case.path_parameters[name] = draw(st.sampled_from(state[pool]))
+    if case.path_parameters and "object_code" in case.path_parameters and sometimes():
+        case.path_parameters["object_code"], token = draw(st.sampled_from(state["widgets"]))
+        if case.query is not None and sometimes():  # else the generated token (or none)
+            case.query["token"] = token
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    items = body.get("items")
+    if isinstance(items, list) and items and all(isinstance(x, dict) for x in items):
+        # a batch: one object for all its items (the batch is all or nothing), a token each
+        if "object" in items[0] and sometimes():
+            code = draw(st.sampled_from(OBJECTS))
+            for item in items:
+                item["object"] = code
+        for item in items:
+            if "token" in item and sometimes():
+                item["token"] = draw(st.sampled_from(state["tokens"]))
+        return
+    if "token" in body and sometimes():
+        body["token"] = draw(st.sampled_from(state["tokens"]))
+    if "object" in body and sometimes():
+        body["object"] = draw(st.sampled_from(OBJECTS))
+    if "department" in body and sometimes():
+        body["department"] = draw(st.sampled_from(["SAFP", "DSAT"]))
+    if "to" in body and sometimes():  # the moves an open case can make
+        body["to"] = draw(st.sampled_from(["verified", "appealed"]))
+
+
+@dataclass
+class Fuzzed:
+    ran: collections.Counter[str] = field(default_factory=collections.Counter)  # cases per operation
+    answered: collections.Counter[tuple[str, int]] = field(default_factory=collections.Counter)
+
+
+def _fuzzer(
+    op: Any,
+    mode: Any,
+    max_examples: int,
+    state: dict[str, Any],
+    checks: list[Any],
+    client: Any,
+    fuzzed: Fuzzed,
+    role_key_ids: list[int],
+) -> Any:
+    """A derandomised hypothesis test of one operation in one generation mode."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from egov.db import get_engine
+    from surveys.models import ApiKey
+
+    positive = mode.value == "positive"
+
+    @settings(
+        max_examples=max_examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        print_blob=False,
+    )
+    @given(case=op.as_strategy(mode), who=st.sampled_from(DRAWN_ROLES), data=st.data())
+    def run(case: Any, who: str, data: Any) -> None:
+        _steer(case, data.draw, st, state, who, positive)
+        fuzzed.ran[op.label] += 1
+        try:
+            response = case.call_and_validate(session=client, checks=checks)
+            fuzzed.answered[(op.label, response.status_code)] += 1
+        finally:
+            if op.path.endswith("/revoke"):  # the role keys stay usable
+                with get_engine().begin() as conn:
+                    conn.execute(
+                        update(ApiKey).where(col(ApiKey.id).in_(role_key_ids)).values(revoked_at=None)
+                    )
+
+    return run
+
+
+@pytest.mark.slow
+def test_openapi_schema_fuzz(use_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every operation, valid and invalid cases, every check; the failures of all operations
+    are reported together (each shrunk by hypothesis to a minimal case with a curl line)."""
+    import schemathesis
+    from fastapi.testclient import TestClient
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.python import asgi
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    from egov.settings import reset_settings
+    from surveys.api import create_app
+
+    engine_name = "postgresql" if use_db.startswith("postgresql") else "sqlite"
+    budget = BUDGET[engine_name]
+    monkeypatch.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
+    monkeypatch.setenv("EGOV_RATE_LIMIT_CLIENT", "10000000")  # the fuzzer is one client
+    monkeypatch.setenv("EGOV_BURST_OBJECT_MAX", "3")  # held ratings to review
+    reset_settings()
+    keys = setup_register()
+    app = create_app()
+    with TestClient(app) as setup_client:
+        state: dict[str, Any] = _state(setup_client, keys)
+        listed = setup_client.get("/api/v1/keys", headers={"Authorization": f"Bearer {keys['admin']}"})
+    state["keys"] = keys
+    role_key_ids = [k["id"] for k in listed.json() if k["id"] not in state["spare_keys"]]
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    fuzzed = Fuzzed()
+    problems: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    with asgi.get_client(app) as client:
+        for op in operations:
+            raw = op.definition.raw
+            has_inputs = bool(raw.get("parameters") or raw.get("requestBody"))
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                if mode is GenerationMode.NEGATIVE and not has_inputs:
+                    continue  # nothing to make invalid
+                run = _fuzzer(op, mode, int(budget[mode.value]), state, checks, client, fuzzed, role_key_ids)
+                try:
+                    run()
+                except Unsatisfiable as exc:
+                    problems.append(f"{op.label} ({mode.value}): no case could be generated: {exc}")
+                except Exception as exc:  # a check failed: collect it, fuzz the other operations
+                    problems.append(f"{op.label} ({mode.value}):\n{exc}")
+    assert not problems, "\n\n".join(problems)
+
+    total = sum(fuzzed.ran.values())
+    assert total >= budget["least"], f"only {total} cases ran: {dict(fuzzed.ran)}"
+    assert len(operations) >= 20 and set(fuzzed.ran) == {op.label for op in operations}
+    # the keys, ids and tokens got past the refusals: every operation was answered past its
+    # key and token checks at least once, and most of them accepted a request
+    labels = {op.label for op in operations}
+    answers = sorted(fuzzed.answered.items())
+    past = {label for (label, status) in fuzzed.answered if status not in (401, 403, 429)}
+    assert len(past) >= budget["past"] * len(labels), f"only refused: {sorted(labels - past)}; {answers}"
+    accepted = {label for (label, status) in fuzzed.answered if 200 <= status < 300}
+    assert len(accepted) >= budget["accepted"] * len(labels), (
+        f"never accepted: {sorted(labels - accepted)}; {answers}"
+    )
