@@ -1,0 +1,518 @@
+"""Who may do what: every route of `egov serve` (the rating API, the widget, the /reports/
+pages with their login and logout) for every way of calling it, as one table.
+
+The columns (`WHO`): no credentials; a citizen's genuine rating token sent as a key; HTTP
+Basic credentials; a revoked key; the report session cookie of the department key (the
+browser's way in: the /reports/ pages accept it, the API does not); and the keys of a
+department (SAFP), another department (DSAT), an assessor and an admin. Each row names its
+route, so `test_every_route_has_a_row` fails when an endpoint ships without its row.
+
+The database is the Macau demo (two periods, two runs, bad-rating cases; DSAT renamed to text
+that looks like HTML), on SQLite and on PostgreSQL. A cell that changes something (a rating,
+a case move, a review, a revoked key, a logout) gets fresh things of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from tests.reports.department_db import EVIL_NAME, DemoDb, populate
+
+WHO = (
+    "none",
+    "citizen",
+    "basic",
+    "revoked",
+    "session",
+    "department",
+    "other_department",
+    "assessor",
+    "admin",
+)
+NO_KEY = ("none", "citizen", "basic", "revoked")  # no valid key anywhere
+KEYS = ("department", "other_department", "assessor", "admin")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    route: str  # the route's path template in the app
+    url: str  # what is requested; {run}, {run2022}, {token}, {case}, {held}, {key} are filled in
+    expected: dict[str, int]
+    body: Any = None  # JSON body (placeholders filled in)
+    form: bool = False  # the login form: the caller's key as the form field `key`
+    page: str = ""  # which content checks apply to a /reports/ answer
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.url.split('?')[0]}"
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(WHO, status)
+
+
+def api(department: int, other_department: int, assessor: int, admin: int) -> dict[str, int]:
+    """An API route needing a key: no key (and the report cookie, which the API ignores) is 401."""
+    keyed = dict(zip(KEYS, (department, other_department, assessor, admin), strict=True))
+    return {**dict.fromkeys((*NO_KEY, "session"), 401), **keyed}
+
+
+def page(department: int, other_department: int, assessor: int, admin: int) -> dict[str, int]:
+    """A report page: no key is 401; the session cookie is the department key's way in."""
+    keyed = dict(zip(KEYS, (department, other_department, assessor, admin), strict=True))
+    return {**dict.fromkeys(NO_KEY, 401), "session": department, **keyed}
+
+
+TOKEN_BODY = {"object": "ONE_ACCOUNT", "transaction_ref": "{ref}"}
+DEPT_PAGE = "/reports/{run_key}/departments/{department}"
+MATRIX: list[Row] = [
+    # --- the rating API: public ---------------------------------------------------------------
+    Row("GET", "/api/v1/health", "/api/v1/health", everyone(200)),
+    Row("GET", "/api/v1/questions", "/api/v1/questions", everyone(200)),
+    Row("GET", "/widget/{object_code}", "/widget/ONE_ACCOUNT?token={token}", everyone(200)),
+    Row("POST", "/api/v1/ratings", "/api/v1/ratings", everyone(200), {"token": "{token}", "level": 5}),
+    Row(
+        "POST",
+        "/api/v1/ratings/batch",
+        "/api/v1/ratings/batch",
+        everyone(200),
+        {"items": [{"token": "{token}", "level": 5}]},
+    ),
+    # --- the rating API: keys -----------------------------------------------------------------
+    Row("GET", "/api/v1/me", "/api/v1/me", api(200, 200, 200, 200)),
+    Row("POST", "/api/v1/tokens", "/api/v1/tokens", api(200, 403, 403, 403), TOKEN_BODY),
+    Row(
+        "POST",
+        "/api/v1/tokens/batch",
+        "/api/v1/tokens/batch",
+        api(200, 403, 403, 403),
+        {"items": [TOKEN_BODY]},
+    ),
+    Row("GET", "/api/v1/ratings/held", "/api/v1/ratings/held", api(403, 403, 200, 403)),
+    Row(
+        "POST",
+        "/api/v1/ratings/{rating_id}/review",
+        "/api/v1/ratings/{held}/review",
+        api(403, 403, 200, 403),
+        {"decision": "accept"},
+    ),
+    Row("GET", "/api/v1/ratings/export", "/api/v1/ratings/export", api(403, 403, 200, 403)),
+    Row("GET", "/api/v1/measures", "/api/v1/measures", api(200, 200, 200, 403)),
+    Row("GET", "/api/v1/cases", "/api/v1/cases", api(200, 200, 200, 403)),
+    # {case} is an open case of SAFP: another department's case is not disclosed (404)
+    Row("GET", "/api/v1/cases/{case_id}", "/api/v1/cases/{case}", api(200, 404, 200, 403)),
+    Row(
+        "POST",
+        "/api/v1/cases/{case_id}/transition",
+        "/api/v1/cases/{case}/transition",
+        api(200, 404, 403, 403),
+        {"to": "verified"},
+    ),
+    Row("GET", "/api/v1/case-metrics", "/api/v1/case-metrics", api(200, 200, 200, 403)),
+    Row("GET", "/api/v1/audit", "/api/v1/audit", api(403, 403, 200, 200)),
+    Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200)),
+    Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200), {"role": "assessor"}),
+    Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200)),
+    # --- the report pages ---------------------------------------------------------------------
+    Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),
+    Row(
+        "POST",
+        "/reports/login",
+        "/reports/login?lang=en",
+        {**dict.fromkeys((*NO_KEY, "session"), 401), **dict.fromkeys(KEYS, 303)},
+        form=True,
+        page="login_post",
+    ),
+    Row("POST", "/reports/logout", "/reports/logout?lang=en", everyone(303), page="logout"),
+    Row("GET", "/reports/", "/reports/?lang=en", page(200, 200, 200, 200), page="index"),
+    Row(
+        "GET",
+        "/reports/{run_key}/ranking",
+        "/reports/{run}/ranking?lang=en",
+        page(200, 200, 200, 200),
+        page="ranking",
+    ),
+    Row(
+        "GET",
+        "/reports/{run_key}/ranking",
+        "/reports/nosuchrun/ranking?lang=en",
+        page(404, 404, 404, 404),
+        page="refused",
+    ),
+    Row(
+        "GET",
+        "/reports/{run_key}/assessor",
+        "/reports/{run}/assessor?lang=en",
+        page(403, 403, 200, 200),
+        page="assessor",
+    ),
+    # the department report of every run ("latest" too): SAFP's key reads SAFP's only
+    *(
+        Row("GET", DEPT_PAGE, f"/reports/{run}/departments/{dept}?lang=en", statuses, page="department")
+        for run in ("{run}", "{run2022}", "latest")
+        for dept, statuses in (
+            ("SAFP", page(200, 403, 200, 200)),
+            ("DSAT", page(403, 200, 200, 200)),
+            # an unknown department: refused to department keys before anything is looked up
+            ("NOPE", page(403, 403, 404, 404)),
+        )
+    ),
+    Row(
+        "GET",
+        DEPT_PAGE,
+        "/reports/nosuchrun/departments/SAFP?lang=en",
+        page(404, 403, 404, 404),
+        page="refused",
+    ),
+]
+# every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
+# report pages' department check runs on both engines in tests/reports/test_web_pages.py)
+CELLS = [
+    *(pytest.param("sqlite", row, who, id=f"sqlite-{row.id}-{who}") for row in MATRIX for who in WHO),
+    *(
+        pytest.param("postgresql", row, who, id=f"postgresql-{row.id}-{who}", marks=pytest.mark.postgres)
+        for row in MATRIX
+        if not row.route.startswith("/reports")
+        for who in WHO
+    ),
+]
+
+
+# --- the world: the demo database, its keys, and fresh things for the cells ---------------------
+@dataclass
+class World:
+    client: Any
+    db: DemoDb
+    url: str
+    citizen_token: str = ""
+    serial: Iterator[int] = field(default_factory=itertools.count)
+
+    def ref(self) -> str:
+        return f"matrix-{next(self.serial)}"
+
+    def token(self) -> str:
+        r = self.client.post(
+            "/api/v1/tokens",
+            json={"object": "ONE_ACCOUNT", "transaction_ref": self.ref()},
+            headers={"Authorization": f"Bearer {self.db.keys['department']}"},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
+
+    def _object_id(self, s: Any, code: str) -> int:
+        from egov.models import AssessedObject
+
+        return int(
+            s.execute(select(col(AssessedObject.id)).where(col(AssessedObject.code) == code)).scalar_one()
+        )
+
+    def case(self) -> int:
+        """A new open case of SAFP (a bad rating of ONE_ACCOUNT)."""
+        from egov.db import session_scope
+        from surveys.cases import open_cases
+        from surveys.models import Rating, RatingCase
+        from surveys.service import local_day
+
+        with session_scope(self.url) as s:
+            rating = Rating(
+                object_id=self._object_id(s, "ONE_ACCOUNT"),
+                level=1,
+                drivers="-efficiency",
+                day=local_day(),
+                transaction_ref=self.ref(),
+            )
+            s.add(rating)
+            s.flush()
+            open_cases(s, [int(rating.id or 0)], local_day())
+            s.flush()
+            return int(
+                s.execute(
+                    select(col(RatingCase.id)).where(col(RatingCase.rating_id) == rating.id)
+                ).scalar_one()
+            )
+
+    def held(self) -> int:
+        """A new rating held for review by burst detection."""
+        from egov.db import session_scope
+        from surveys.models import Rating
+        from surveys.service import local_day
+
+        with session_scope(self.url) as s:
+            rating = Rating(
+                object_id=self._object_id(s, "ONE_ACCOUNT"),
+                level=5,
+                day=local_day(),
+                transaction_ref=self.ref(),
+                flags="burst",
+            )
+            s.add(rating)
+            s.flush()
+            return int(rating.id or 0)
+
+    def spare_key(self) -> int:
+        from egov.db import session_scope
+        from surveys.security import create_key
+
+        with session_scope(self.url) as s:
+            _key, row = create_key(s, "assessor", label="to revoke")
+            return int(row.id or 0)
+
+    def session_cookie(self) -> str:
+        """A new report session of the department key (as the login form makes one)."""
+        from egov.db import session_scope
+        from reports.web import COOKIE, start_session
+        from surveys.security import authenticate
+
+        with session_scope(self.url) as s:
+            principal = authenticate(s, self.db.keys["department"])
+            assert principal is not None
+            return f"{COOKIE}={start_session(s, principal)}"
+
+    def credential(self, who: str) -> str:
+        """What the caller presents as its key (header or login form); empty for none."""
+        others = {"none": "", "session": "", "citizen": self.citizen_token, "basic": "dXNlcjpwYXNz"}
+        return others[who] if who in others else self.db.keys[who]
+
+    def headers(self, who: str) -> dict[str, str]:
+        if who == "basic":
+            return {"Authorization": f"Basic {self.credential(who)}"}
+        if who == "session":  # sent to every route: the API must ignore it
+            return {"Cookie": self.session_cookie()}
+        key = self.credential(who)
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def fill(self, value: Any, ids: dict[str, Any]) -> Any:
+        if isinstance(value, str):
+            for name, make in ids.items():
+                if "{" + name + "}" in value:
+                    value = value.replace("{" + name + "}", str(make()))
+            return value
+        if isinstance(value, dict):
+            return {k: self.fill(v, ids) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v, ids) for v in value]
+        return value
+
+    def send(self, row: Row, who: str) -> Any:
+        ids = {
+            "run": lambda: self.db.runs["2023"],
+            "run2022": lambda: self.db.runs["2022"],
+            "token": self.token,
+            "case": self.case,
+            "held": self.held,
+            "key": self.spare_key,
+            "ref": self.ref,
+        }
+        url = self.fill(row.url, ids)
+        if row.form:  # the login form: the credential is the form field; no header
+            return self.client.post(url, data={"key": self.credential(who)}, follow_redirects=False)
+        headers = self.headers(who)
+        return self.client.request(
+            row.method, url, json=self.fill(row.body, ids), headers=headers, follow_redirects=False
+        )
+
+
+def _pg_database(admin_url: str) -> tuple[str, Any]:
+    """A fresh PostgreSQL database for this module, and its drop."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"egov_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextlib.contextmanager
+def _world(engine: str, tmp: Path, pg_admin: str | None) -> Iterator[World]:
+    """The app on a fresh database of the engine (settings pointed at it while it lives)."""
+    from fastapi.testclient import TestClient
+
+    from egov.db import dispose_engines
+    from egov.settings import reset_settings
+
+    drop = None
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp / 'egov.db'}"
+    else:
+        assert pg_admin is not None
+        url, drop = _pg_database(pg_admin)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("EGOV_DATABASE_URL", url)
+            mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
+            mp.setenv("EGOV_RATE_LIMIT_CLIENT", "100000")  # every cell comes from one client
+            mp.chdir(tmp)
+            reset_settings()
+            db = _populate(engine, url, tmp)
+            from surveys.api import create_app
+
+            try:
+                with TestClient(create_app()) as client:
+                    world = World(client, db, url)
+                    world.citizen_token = world.token()
+                    yield world
+            finally:
+                dispose_engines()
+                reset_settings()
+    finally:
+        if drop is not None:
+            drop()
+
+
+class Worlds:
+    """One world at a time, made on first use of its engine (the cells come engine by engine)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.stack = contextlib.ExitStack()
+        self.engine = ""
+        self.world: World | None = None
+
+    def get(self, engine: str, pg_admin: str | None) -> World:
+        if self.world is None or engine != self.engine:
+            self.close()
+            tmp = self.tmp_path_factory.mktemp(f"matrix-{engine}")
+            self.world = self.stack.enter_context(_world(engine, tmp, pg_admin))
+            self.engine = engine
+        return self.world
+
+    def close(self) -> None:
+        self.stack.close()
+        self.stack = contextlib.ExitStack()
+        self.world = None
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worlds]:
+    made = Worlds(tmp_path_factory)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def _populate(engine: str, url: str, tmp: Path) -> DemoDb:
+    """SQLite: the Macau demo (runs for the report pages). PostgreSQL, where only the API's
+    cells run: the register, the framework and the keys."""
+    if engine == "sqlite":
+        return populate(DemoDb(tmp / "egov.db"), url)
+    from egov.db import session_scope
+    from surveys.security import create_key
+    from tests.surveys.conftest import setup_register
+
+    db = DemoDb(tmp / "unused.db", keys=setup_register(url))
+    with session_scope(url) as s:
+        db.keys["revoked"], row = create_key(s, "department", "SAFP", "revoked")
+        row.revoked_at = row.created_at
+        s.add(row)
+    return db
+
+
+# --- the tests ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("engine", "row", "who"), CELLS)
+def test_role_matrix(request: pytest.FixtureRequest, worlds: Worlds, engine: str, row: Row, who: str) -> None:
+    pg_admin = str(request.getfixturevalue("pg_server")) if engine == "postgresql" else None
+    world = worlds.get(engine, pg_admin)
+    r = world.send(row, who)
+    expected = row.expected[who]
+    assert r.status_code == expected, f"{who} {row.method} {row.url}: {r.status_code} {r.text[:300]}"
+    if row.route.startswith("/reports"):
+        _check_report_answer(world, row, who, r)
+    elif r.status_code in (401, 403):
+        assert isinstance(r.json()["detail"], str)
+        if r.status_code == 401:
+            assert r.headers["www-authenticate"] == "Bearer"
+
+
+def _check_report_answer(world: World, row: Row, who: str, r: Any) -> None:
+    """Headers of every report answer; what a refusal hides; what each page shows."""
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    if r.status_code == 303:
+        assert "set-cookie" in r.headers
+        return
+    assert r.headers["content-type"].startswith("text/html")
+    body = r.text
+    if r.status_code == 401:
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        if row.page == "login_post":
+            assert "Unknown or revoked key" in body and "set-cookie" not in r.headers
+        else:
+            assert "Please log in" in body and "/reports/login" in body
+    if r.status_code == 403:
+        assert "may not see this page" in body
+    if r.status_code != 200 or row.page == "login":
+        # a refusal (or the login form) shows nothing of the reports, nor another department's name
+        assert "Standing overall" not in body and "SAFP" not in body.replace("/SAFP", "")
+        assert EVIL_NAME not in body and "&lt;script&gt;" not in body
+        return
+    if row.page == "ranking":
+        assert "Department ranking" in body and "data-egov-chart" in body
+        # every department is listed; a department key links to its own report only
+        links = {d for d in ("SAFP", "DSAT", "DSI") if f"/departments/{d}?" in body}
+        own = {"department": {"SAFP"}, "session": {"SAFP"}, "other_department": {"DSAT"}}
+        assert links == own.get(who, {"SAFP", "DSAT", "DSI"})
+    if row.page == "department":
+        assert "Standing overall and by category" in body
+        assert "Improvement priorities" in body and "Open bad-rating cases" in body
+    if row.page == "assessor":
+        assert "E-government evaluation report" in body
+    if row.page == "index":
+        assert world.db.runs["2023"] in body and world.db.runs["2022"] in body
+
+
+def test_every_row_has_every_caller() -> None:
+    for row in MATRIX:
+        assert set(row.expected) == set(WHO), row.id
+    assert len({(row.method, row.url) for row in MATRIX}) == len(MATRIX), "a row twice"
+
+
+def app_routes(routes: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(method, path) of every route, into included routers (which newer FastAPI versions keep
+    as nodes of `app.routes` instead of copying their routes up); static mounts left out."""
+    from starlette.routing import Mount
+
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from app_routes(included.routes, prefix + route.include_context.prefix)
+        elif not isinstance(route, Mount):
+            for method in route.methods - {"HEAD"}:
+                yield method, prefix + route.path
+
+
+def test_every_route_has_a_row() -> None:
+    """Every route of the app (but the API docs) has a row, and every row a route: a new
+    endpoint cannot ship without saying who may call it."""
+    from surveys.api import create_app
+
+    docs = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    routes = {(method, path) for method, path in app_routes(create_app().routes) if path not in docs}
+    assert len(routes) >= 27, f"the app's routes were not found: {sorted(routes)}"
+    rows = {(row.method, row.route) for row in MATRIX}
+    assert not routes - rows, f"routes without a row in MATRIX: {sorted(routes - rows)}"
+    assert not rows - routes, f"rows for routes the app does not have: {sorted(rows - routes)}"
+    for row in MATRIX:  # the row requests its route
+        parts = re.split(r"(\{[^}]+\})", row.route)
+        pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
+        assert re.fullmatch(pattern, re.sub(r"\{[^}]+\}", "x", row.url.split("?")[0])), row.id
