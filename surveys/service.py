@@ -155,9 +155,46 @@ def issue_tokens(session: Session, principal: Principal, requests: list[TokenReq
         seen[k] = issued
         out.append(issued)
     if new_rows:
-        session.execute(insert(RatingToken), new_rows)
-        add_offers(session, offers)
+        lost = _insert_new_tokens(session, new_rows)
+        for row in lost:  # another request issued this transaction's token first: give its token
+            k = (int(row["object_id"]), str(row["transaction_ref"]))
+            offers[(k[0], today)] -= 1
+            winner = session.execute(
+                select(RatingToken).where(
+                    col(RatingToken.object_id) == k[0], col(RatingToken.transaction_ref) == k[1]
+                )
+            ).scalar_one()
+            exp = winner.expires_at if winner.expires_at.tzinfo else winner.expires_at.replace(tzinfo=UTC)
+            claims = TokenClaims(winner.id, k[0], winner.issuer_key_id, int(exp.timestamp()))
+            code = next(c for c, o in objs.items() if int(o.id) == k[0])
+            seen[k] = IssuedToken(sign_token(secret, claims), code, k[1], exp)
+        if lost:
+            out = [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
+        add_offers(session, +offers)  # unary plus drops the counts that fell to zero
     return out
+
+
+def _insert_new_tokens(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert new token rows, skipping any whose (object, transaction) another request inserted
+    since this one looked (two first requests for one transaction racing, e.g. a back end
+    retrying while its first call is still in flight): they would otherwise fail the unique key
+    with a 500. Returns the rows that were not inserted."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - only the two supported engines
+        session.execute(insert(RatingToken), rows)
+        return []
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        dialect_insert(RatingToken)
+        .on_conflict_do_nothing(index_elements=["object_id", "transaction_ref"])
+        .returning(col(RatingToken.id))
+    )
+    inserted: set[str] = set()
+    for start in range(0, len(rows), 500):
+        inserted.update(session.execute(stmt, rows[start : start + 500]).scalars())
+    return [r for r in rows if r["id"] not in inserted]
 
 
 # --- ratings -----------------------------------------------------------------------------------
