@@ -1,19 +1,28 @@
 """Benchmark of the rating API (not a test): in one run,
 
 1. single-rating throughput and p99 latency of POST /api/v1/ratings,
-2. the same for a minimal FastAPI endpoint (POST /bench/minimal: a small pydantic body,
-   no database) served by the same app, middleware and uvicorn setup — the baseline,
+2. the same for a minimal FastAPI endpoint (POST /api/v1/bench-minimal: a small pydantic
+   body, no database) served by the same app, middleware and uvicorn setup — the baseline,
 3. batch throughput of POST /api/v1/ratings/batch (500 ratings a request).
 
 Targets (issue 5): the rating endpoint reaches ≥ 40 % of the minimal endpoint's throughput;
-batches reach ≥ 20,000 ratings/s. The server is `uvicorn` with one worker on 127.0.0.1 and
-the same options for every phase (`--http`: uvicorn's HTTP parser, by default httptools when
+batches reach ≥ 20,000 ratings/s. The server is `uvicorn` on 127.0.0.1 with the same
+options for every phase (`--http`: uvicorn's HTTP parser, by default httptools when
 installed, else h11); the load generator is a second process (asyncio, HTTP/1.1
 keep-alive), bounded in requests and seconds. Tokens are issued beforehand through the
 library (not measured).
 
+`--workers 1,2,4` (issue 8) runs the three phases once per worker count, each with a fresh
+database and a fresh server (`uvicorn --workers N`), and prints every count's figures with
+its ratio to the first count's (the baseline of the same run). With several workers the
+server is used only once every worker answers (`GET /api/v1/bench-pid`, the worker's
+process id); each load-generator connection asks it first, so the output shows how the
+keep-alive connections were spread over the workers. Each phase also records the
+machine's CPU use (from /proc/stat) and the load average.
+
     python3 bench/bench_ratings_api.py [--db sqlite|postgresql] [--requests 4000] [--batches 60]
-                                       [--http auto|h11|httptools]
+                                       [--http auto|h11|httptools] [--workers 1[,2,4]]
+                                       [--concurrency 8] [--batch-concurrency 2]
 """
 
 from __future__ import annotations
@@ -61,34 +70,79 @@ def bench_app() -> Any:
     def minimal(body: Minimal) -> dict[str, Any]:
         return {"receipt": body.token[:8], "status": "accepted", "amended": False, "question_version": "x"}
 
+    @app.get("/api/v1/bench-pid", include_in_schema=False)
+    async def pid() -> dict[str, int]:
+        return {"pid": os.getpid()}
+
     return app
 
 
 # --- the load generator (second process) ------------------------------------------------------------
-async def _worker(
-    port: int, bodies: list[bytes], path: str, start: int, step: int, lat: list[float], deadline: float
-) -> int:
+async def _request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str, body: bytes
+) -> tuple[int, bytes]:
+    head_out = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if method == "POST":
+        head_out += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    writer.write((head_out + "\r\n").encode() + body)
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)
+
+
+async def _connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int]:
+    """A keep-alive connection and the process id of the server worker that holds it."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    _, payload = await _request(reader, writer, "GET", "/api/v1/bench-pid", b"")
+    return reader, writer, int(json.loads(payload)["pid"])
+
+
+async def _connections(
+    port: int, concurrency: int, workers: int
+) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter, int]]:
+    """`concurrency` connections, opened one after the other before the clock starts. With
+    several workers, a connection is reopened (at most 200 tries in all) while its worker
+    already holds its share (`concurrency` ÷ `workers`, rounded up): which worker accepts a
+    connection is the kernel's and the event loops' race, and a worker that wakes first
+    accepts every waiting connection, so unbalanced keep-alive connections would measure
+    one busy worker and idle others."""
+    quota = -(-concurrency // max(workers, 1))
+    conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, int]] = []
+    held: dict[int, int] = {}
+    tries = 0
+    while len(conns) < concurrency:
+        reader, writer, pid = await _connect(port)
+        tries += 1
+        if workers > 1 and held.get(pid, 0) >= quota and tries < 200:
+            writer.close()
+            continue
+        held[pid] = held.get(pid, 0) + 1
+        conns.append((reader, writer, pid))
+    return conns
+
+
+async def _worker(
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter, int],
+    bodies: list[bytes],
+    path: str,
+    start: int,
+    step: int,
+    lat: list[float],
+    deadline: float,
+) -> int:
+    reader, writer, _ = conn
     errors = 0
     try:
         for i in range(start, len(bodies), step):
             if time.perf_counter() > deadline:
                 break
-            body = bodies[i]
-            req = (
-                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
             t0 = time.perf_counter()
-            writer.write(req)
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            payload = await reader.readexactly(length)
+            status, payload = await _request(reader, writer, "POST", path, bodies[i])
             lat.append(time.perf_counter() - t0)
             if status != 200 or b'"ok":false' in payload:
                 errors += 1
@@ -98,12 +152,14 @@ async def _worker(
 
 
 async def _load(
-    port: int, path: str, bodies: list[bytes], concurrency: int, max_seconds: float
+    port: int, path: str, bodies: list[bytes], concurrency: int, max_seconds: float, balance: int
 ) -> dict[str, Any]:
     lat: list[float] = []
+    conns = await _connections(port, concurrency, balance)
+    pids = [c[2] for c in conns]
     t0 = time.perf_counter()
     errs = await asyncio.gather(
-        *[_worker(port, bodies, path, k, concurrency, lat, t0 + max_seconds) for k in range(concurrency)]
+        *[_worker(conn, bodies, path, k, concurrency, lat, t0 + max_seconds) for k, conn in enumerate(conns)]
     )
     elapsed = time.perf_counter() - t0
     lat.sort()
@@ -114,19 +170,25 @@ async def _load(
         "rps": len(lat) / elapsed,
         "p50_ms": lat[len(lat) // 2] * 1000 if lat else None,
         "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else None,
+        # keep-alive connections per server worker, most first
+        "connections_per_worker": sorted((pids.count(p) for p in set(pids)), reverse=True),
     }
 
 
 def loadgen_main(spec_file: str) -> None:
     spec = json.loads(Path(spec_file).read_text())
     bodies = [b.encode() for b in spec["bodies"]]
-    out = asyncio.run(_load(spec["port"], spec["path"], bodies, spec["concurrency"], spec["max_seconds"]))
+    out = asyncio.run(
+        _load(spec["port"], spec["path"], bodies, spec["concurrency"], spec["max_seconds"], spec["balance"])
+    )
     print(json.dumps(out))
 
 
 def run_loadgen(
-    tmp: Path, port: int, path: str, bodies: list[str], concurrency: int, max_seconds: float
+    tmp: Path, port: int, path: str, bodies: list[str], concurrency: int, max_seconds: float, balance: int = 0
 ) -> dict[str, Any]:
+    """One phase in a second process; `balance`: the server's worker count, to spread the
+    connections evenly over the workers (0: as the kernel hands them out)."""
     spec = tmp / f"spec-{uuid.uuid4().hex[:6]}.json"
     spec.write_text(
         json.dumps(
@@ -136,18 +198,36 @@ def run_loadgen(
                 "bodies": bodies,
                 "concurrency": concurrency,
                 "max_seconds": max_seconds,
+                "balance": balance,
             }
         )
     )
+    cpu0 = _cpu_times()
     proc = subprocess.run(
         [sys.executable, __file__, "loadgen", str(spec)],
         capture_output=True,
         text=True,
         timeout=max_seconds + 60,
     )
+    cpu1 = _cpu_times()
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    if cpu0 and cpu1:  # share of the machine's CPU time that was busy during the phase
+        total = sum(cpu1) - sum(cpu0)
+        idle = (cpu1[3] + cpu1[4]) - (cpu0[3] + cpu0[4])
+        out["cpu_busy"] = round(1 - idle / total, 3) if total else None
+    out["loadavg_1min"] = round(os.getloadavg()[0], 2)
+    return out
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, …), or [] off Linux."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            return [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return []
 
 
 # --- orchestration ----------------------------------------------------------------------------------
@@ -221,25 +301,88 @@ def _body(token: str, i: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database engine")
-    ap.add_argument("--requests", type=int, default=4000, help="single requests per endpoint (bound)")
-    ap.add_argument("--batches", type=int, default=60, help="batch requests of 500 ratings (bound)")
-    ap.add_argument("--concurrency", type=int, default=8, help="connections of the load generator")
-    ap.add_argument("--max-seconds", type=float, default=60, help="time bound of each phase")
-    ap.add_argument(
-        "--http",
-        choices=["auto", "h11", "httptools"],
-        default="auto",
-        help="uvicorn's HTTP implementation (all phases; auto = httptools when installed)",
-    )
-    args = ap.parse_args()
+def _start_server(
+    port: int, workers: int, http: str, env: dict[str, str], listener: str
+) -> subprocess.Popen[bytes]:
+    """The server: `python -m uvicorn … --workers N` as a user would start it, or (listener
+    "tcp", with several workers) the same supervisor started by `serve_main` below."""
+    options = ["--http", http, "--log-level", "warning", "--no-access-log"]
+    if listener == "tcp" and workers > 1:
+        cmd = [sys.executable, __file__, "serve", str(port), str(workers), http]
+    else:
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bench_ratings_api:bench_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            *options,
+        ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env)
 
-    tmp = Path(tempfile.mkdtemp(prefix="egov-bench-"))
+
+def serve_main(port: int, workers: int, http: str) -> None:
+    """`uvicorn --workers N`, except that the listening socket is created with
+    IPPROTO_TCP. uvicorn 0.54 binds it with `socket.socket(family)` (proto 0); accepted
+    connections inherit proto 0 and asyncio then skips TCP_NODELAY (it sets it only when
+    proto is IPPROTO_TCP), so with several workers every keep-alive response whose head
+    and body go out in two writes waits for the client's delayed ACK (about 40 ms on
+    Linux). One worker is not affected: uvicorn passes host and port to asyncio there.
+    (uvicorn issue #3149.)"""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "bench.bench_ratings_api:bench_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        http=http,
+        log_level="warning",
+        access_log=False,
+    )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _wait_ready(server: subprocess.Popen[bytes], port: int, workers: int, timeout: float = 60) -> float:
+    """Seconds until every worker has answered GET /api/v1/bench-pid (a new connection each
+    time: which worker accepts it is the kernel's choice). With several workers the
+    listening socket is open before the workers have imported the app, so a successful
+    connect alone does not mean the server is ready."""
+    t0 = time.monotonic()
+    seen: set[int] = set()
+    req = b"GET /api/v1/bench-pid HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    while len(seen) < workers:
+        if time.monotonic() - t0 > timeout or server.poll() is not None:
+            raise SystemExit(f"server did not start: {len(seen)} of {workers} worker(s) answered")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                sock.sendall(req)
+                data = b""
+                while chunk := sock.recv(4096):
+                    data += chunk
+            seen.add(int(json.loads(data.split(b"\r\n\r\n", 1)[1])["pid"]))
+        except (OSError, ValueError, KeyError, IndexError):
+            time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) -> dict[str, Any]:
+    """The three phases against a fresh database and a fresh server with `workers` workers."""
     admin = ""
     if args.db == "sqlite":
-        url = f"sqlite:///{tmp / 'bench.db'}"
+        url = f"sqlite:///{tmp / f'bench-{workers}-{uuid.uuid4().hex[:6]}.db'}"
     else:
         url, admin = _pg_url()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
@@ -260,85 +403,129 @@ def main() -> None:
         t0 = time.perf_counter()
         tokens = prepare(url, args.requests + 500 * args.batches)
         print(
-            f"prepared {len(tokens)} tokens in {time.perf_counter() - t0:.1f} s ({args.db})", file=sys.stderr
+            f"[{workers} worker(s)] prepared {len(tokens)} tokens in {time.perf_counter() - t0:.1f} s ({args.db})",
+            file=sys.stderr,
         )
         port = _free_port()
-        http_impl = args.http
-        if http_impl == "auto":
-            import importlib.util
-
-            http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bench_ratings_api:bench_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-                "--http",
-                args.http,
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start") from None
-                time.sleep(0.1)
+        server = _start_server(port, workers, http_impl, env, args.listener)
+        ready = _wait_ready(server, port, workers)
         single = [json.dumps(_body(t, i)) for i, t in enumerate(tokens[: args.requests])]
         # warm-up (not measured): 200 minimal requests
-        run_loadgen(tmp, port, "/api/v1/bench-minimal", single[:200], args.concurrency, 10)
-        minimal = run_loadgen(tmp, port, "/api/v1/bench-minimal", single, args.concurrency, args.max_seconds)
-        rating = run_loadgen(tmp, port, "/api/v1/ratings", single, args.concurrency, args.max_seconds)
+        bal = workers if args.balance else 0
+        run_loadgen(tmp, port, "/api/v1/bench-minimal", single[:200], args.concurrency, 10, bal)
+        minimal = run_loadgen(
+            tmp, port, "/api/v1/bench-minimal", single, args.concurrency, args.max_seconds, bal
+        )
+        rating = run_loadgen(tmp, port, "/api/v1/ratings", single, args.concurrency, args.max_seconds, bal)
         rest = tokens[args.requests :]
         batches = [
             json.dumps({"items": [_body(t, i) for i, t in enumerate(rest[k : k + 500])]})
             for k in range(0, len(rest), 500)
         ]
-        batch = run_loadgen(tmp, port, "/api/v1/ratings/batch", batches, 2, args.max_seconds)
+        batch = run_loadgen(
+            tmp, port, "/api/v1/ratings/batch", batches, args.batch_concurrency, args.max_seconds, bal
+        )
         batch["ratings_per_s"] = batch["rps"] * 500
-        result = {
-            "db": args.db,
+        return {
+            "workers": workers,
+            "listener": args.listener,
+            "balanced": bool(args.balance),
+            "ready_seconds": round(ready, 2),
             "minimal": minimal,
             "rating": rating,
             "rating_vs_minimal": rating["rps"] / minimal["rps"],
             "batch": batch,
-            "cpus": os.cpu_count(),
-            "http": http_impl,
         }
-        print(json.dumps(result, indent=2))
-        print(
-            f"\n| {args.db}, {http_impl} | {minimal['rps']:.0f} req/s, p99 {minimal['p99_ms']:.1f} ms | "
-            f"{rating['rps']:.0f} req/s, p99 {rating['p99_ms']:.1f} ms | {result['rating_vs_minimal'] * 100:.0f} % | "
-            f"{batch['ratings_per_s']:.0f} ratings/s (p99 {batch['p99_ms']:.0f} ms per 500) | errors {minimal['errors']}/{rating['errors']}/{batch['errors']} |"
-        )
     finally:
         if server is not None:
-            server.terminate()
+            server.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
         if admin:
             _drop_pg(url, admin)
 
 
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database engine")
+    ap.add_argument("--requests", type=int, default=4000, help="single requests per endpoint (bound)")
+    ap.add_argument("--batches", type=int, default=60, help="batch requests of 500 ratings (bound)")
+    ap.add_argument("--concurrency", type=int, default=8, help="connections of the load generator")
+    ap.add_argument(
+        "--batch-concurrency",
+        type=int,
+        default=2,
+        help="connections of the load generator in the batch phase",
+    )
+    ap.add_argument("--max-seconds", type=float, default=60, help="time bound of each phase")
+    ap.add_argument(
+        "--workers",
+        default="1",
+        help="uvicorn worker processes, or several comma-separated counts (e.g. 1,2,4: one server "
+        "and one fresh database each; ratios to the first count)",
+    )
+    ap.add_argument(
+        "--balance",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with several workers: spread the load generator's connections evenly over them "
+        "(reconnect while a worker holds its share); --no-balance: as the kernel hands them out",
+    )
+    ap.add_argument(
+        "--listener",
+        choices=["tcp", "uvicorn"],
+        default="tcp",
+        help="with several workers: tcp = the listening socket created with IPPROTO_TCP so that "
+        "connections get TCP_NODELAY (see serve_main); uvicorn = plain `uvicorn --workers N` "
+        "(uvicorn 0.54: no TCP_NODELAY, a delayed ACK on most responses)",
+    )
+    ap.add_argument(
+        "--http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="uvicorn's HTTP implementation (all phases; auto = httptools when installed)",
+    )
+    args = ap.parse_args()
+    try:
+        counts = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        raise SystemExit(f"--workers {args.workers!r}: give counts like 1 or 1,2,4") from None
+    if not counts or min(counts) < 1:
+        raise SystemExit("--workers: every count must be at least 1")
+    http_impl = args.http
+    if http_impl == "auto":
+        import importlib.util
+
+        http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
+
+    tmp = Path(tempfile.mkdtemp(prefix="egov-bench-"))
+    runs = [run_once(args, w, http_impl, tmp) for w in counts]
+    base = runs[0]
+    for r in runs:
+        r["rating_vs_base_workers"] = r["rating"]["rps"] / base["rating"]["rps"]
+        r["batch_vs_base_workers"] = r["batch"]["ratings_per_s"] / base["batch"]["ratings_per_s"]
+        r["minimal_vs_base_workers"] = r["minimal"]["rps"] / base["minimal"]["rps"]
+    print(json.dumps({"db": args.db, "http": http_impl, "cpus": os.cpu_count(), "runs": runs}, indent=2))
+    print()
+    for r in runs:
+        m, g, b = r["minimal"], r["rating"], r["batch"]
+        print(
+            f"| {args.db}, {http_impl}, {r['workers']} worker(s), listener {args.listener}{'' if args.balance else ', unbalanced'} | {m['rps']:.0f} req/s, p99 {m['p99_ms']:.1f} ms | "
+            f"{g['rps']:.0f} req/s, p99 {g['p99_ms']:.1f} ms | {r['rating_vs_minimal'] * 100:.0f} % | "
+            f"{b['ratings_per_s']:.0f} ratings/s (p99 {b['p99_ms']:.0f} ms per 500) | "
+            f"x{r['rating_vs_base_workers']:.2f} / x{r['batch_vs_base_workers']:.2f} vs {base['workers']} worker(s) | "
+            f"errors {m['errors']}/{g['errors']}/{b['errors']} | connections per worker "
+            f"{m['connections_per_worker']}/{g['connections_per_worker']}/{b['connections_per_worker']} | "
+            f"CPU busy {m.get('cpu_busy')}/{g.get('cpu_busy')}/{b.get('cpu_busy')} |"
+        )
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "loadgen":
         loadgen_main(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "serve":
+        serve_main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     else:
         main()

@@ -10,7 +10,18 @@
   (`rebuild_rollups`); checks that both give the same roll-ups;
 - import: bulk import of a ratings CSV (PostgreSQL: `COPY … FROM STDIN (FORMAT csv)`
   streamed in 1 MB blocks; SQLite: `csv` reader + `executemany`, one transaction per
-  100,000 rows) against the baseline of `pandas.read_csv` reading the same file.
+  100,000 rows) against the baseline of `pandas.read_csv` reading the same file;
+- uncertainty: the Monte Carlo of `egov uncertainty --run KEY` on the stored run of
+  SYN2025 (city or province): the run's inputs and the rating roll-ups read back, the
+  rating posterior draws, `monte_carlo` with the command's default alternatives, then the
+  whole command once in a subprocess (`egov uncertainty`, CSV files included); baseline
+  in the same run: one nominal `evaluate` of the same inputs (ratio Monte Carlo ÷ one
+  evaluate) and the scoring of the period;
+- reports: the assessor's report (HTML + Excel workbook, its Monte Carlo of --report-mc
+  replications included) and one department report per department (`egov report latest
+  --department all`'s path), against the baseline of one department report written alone
+  (as `egov report latest --department CODE`; ratio all ÷ (one × departments)); with
+  --sample K only K departments, evenly spread, and the time for all extrapolated (labelled).
 
 Every measurement is bounded: --repeat runs at most, and no new repetition starts after
 --max-seconds. Databases are fresh (a temporary SQLite file, or a throw-away PostgreSQL
@@ -21,6 +32,10 @@ Usage (from the project root):
     python3 bench/bench_scale.py scoring [--db sqlite|postgresql] [--ratings 100000] [--scale city|province]
     python3 bench/bench_scale.py rollup  [--db sqlite|postgresql] [--ratings 1000000]
     python3 bench/bench_scale.py import  [--db sqlite|postgresql] [--ratings 1000000]
+    python3 bench/bench_scale.py uncertainty [--db …] [--scale city|province] [--ratings 1000000]
+                                 [--n 1000] [--sensitivity-n 0]
+    python3 bench/bench_scale.py reports [--db …] [--scale city|province] [--ratings 1000000]
+                                 [--sample K] [--report-mc 200]
 """
 
 from __future__ import annotations
@@ -380,9 +395,247 @@ def bench_import(args: argparse.Namespace) -> None:
     )
 
 
+# --- Monte Carlo uncertainty through the stored pipeline -----------------------------------------
+def score_once(url: str) -> tuple[str, float]:
+    """Score SYN2025 once (the stored run the other steps use): its key and the seconds."""
+    from egov.scoring import score_period
+    from egov.store import get_period, latest_framework
+
+    t0 = time.perf_counter()
+    with session_scope(url) as session:
+        fw_row, fw = latest_framework(session)
+        out = score_period(session, fw_row, fw, get_period(session, "SYN2025"))
+        key = out.run.run_key
+    return key, time.perf_counter() - t0
+
+
+def mc_inputs(url: str, run_key: str, n: int) -> dict[str, Any]:
+    """What `egov uncertainty --run KEY` reads before its Monte Carlo (the same calls)."""
+    from egov.record import load_inputs
+    from egov.settings import get_settings
+    from egov.store import get_run
+    from surveys.uncertainty import indicator_draws, posterior_draws, rating_counts
+
+    with session_scope(url) as session:
+        inputs = load_inputs(session, get_run(session, run_key))
+        per, fw = inputs.period, inputs.framework
+        draws = None
+        if any(node.source == "rating" for node in fw.indicators):
+            counts = rating_counts(session, per.start, per.end)
+            if not counts.empty:
+                draws = indicator_draws(
+                    fw, posterior_draws(counts, n, seed=1, min_ratings=get_settings().min_ratings)
+                )
+    return {
+        "data": inputs.data,
+        "framework": fw,
+        "spec": inputs.spec,
+        "units": inputs.units,
+        "history": inputs.history,
+        "draws": draws,
+    }
+
+
+def bench_uncertainty(args: argparse.Namespace) -> None:
+    import subprocess
+
+    from evaluation.engine import evaluate
+    from evaluation.uncertainty import monte_carlo, parse_alternatives
+
+    norms = parse_alternatives("normalisation", args.normalisations)
+    aggs = parse_alternatives("aggregation", args.aggregations)
+    with fresh_db(args.db) as url:
+        generate(url, args.ratings, args.scale)
+        run_key, t_score = score_once(url)
+        print(f"  scored SYN2025 (run {run_key}) in {ms(t_score)}", flush=True)
+        read: list[float] = []
+        got: dict[str, Any] = {}
+
+        def read_inputs() -> None:
+            got.update(mc_inputs(url, run_key, args.n))
+
+        read = timed(read_inputs, args.repeat, args.max_seconds)
+        inp = got
+        n_cells = len(inp["data"])
+        n_draws = 0 if inp["draws"] is None else inp["draws"].shape[1]
+        print(
+            f"  inputs read back ({n_cells:,} values, {len(inp['units']):,} objects; rating draws for "
+            f"{n_draws:,} indicator values): {fmt(read)}",
+            flush=True,
+        )
+
+        def nominal() -> None:
+            evaluate(inp["data"], inp["framework"], inp["spec"], units=inp["units"], history=inp["history"])
+
+        nominal()  # warm-up
+        e_times = timed(nominal, args.repeat, args.max_seconds)
+        print(f"  one nominal evaluate (baseline): {fmt(e_times)}", flush=True)
+        settings: dict[str, Any] = {}
+
+        def mc() -> None:
+            res = monte_carlo(
+                inp["data"],
+                inp["framework"],
+                inp["spec"],
+                inp["units"],
+                n=args.n,
+                seed=1,
+                rating_draws=inp["draws"],
+                sensitivity_n=args.sensitivity_n,
+                history=inp["history"],
+                normalisations=norms,
+                aggregations=aggs,
+            )
+            settings.update(entities=len(res.summary), inputs=len(res.sensitivity))
+
+        m_times = timed(mc, args.repeat, args.max_seconds)
+        print(
+            f"  monte_carlo, {args.n:,} replications, sensitivity base sample {args.sensitivity_n} "
+            f"({settings['entities']:,} departments; {settings['inputs']} sensitivity inputs): {fmt(m_times)}",
+            flush=True,
+        )
+        # the whole command once, as a user runs it (Python start-up, tables, CSV files)
+        with tempfile.TemporaryDirectory(prefix="egov-bench-mc-") as out:
+            env = {**os.environ, "EGOV_DATABASE_URL": url, "COLUMNS": "120"}
+            cmd = [
+                "egov",
+                "uncertainty",
+                "--run",
+                run_key,
+                "--n",
+                str(args.n),
+                "--sensitivity-n",
+                str(args.sensitivity_n),
+                "--normalisations",
+                args.normalisations,
+                "--aggregations",
+                args.aggregations,
+                "--out",
+                out,
+            ]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.cli_timeout)
+            t_cli = time.perf_counter() - t0
+            if proc.returncode != 0:
+                raise SystemExit(f"egov uncertainty failed: {proc.stderr.strip()[-2000:]}")
+        print(
+            f"  `{' '.join(cmd[:2])} --run … --n {args.n} --sensitivity-n {args.sensitivity_n}`: {ms(t_cli)}"
+        )
+    m_mc, m_ev = statistics.median(m_times), statistics.median(e_times)
+    print(
+        f"RESULT uncertainty ({args.db}, {args.scale}: {SCALES[args.scale].departments:,} departments, "
+        f"{SCALES[args.scale].objects:,} objects, {args.ratings:,} ratings; normalisations "
+        f"{args.normalisations}, aggregations {args.aggregations}): monte_carlo {args.n:,} "
+        f"replications {m_mc * 1000:,.0f} ms; one evaluate {m_ev * 1000:,.0f} ms; "
+        f"ratio MC / evaluate = {m_mc / m_ev:,.1f} (per replication {m_mc / args.n / m_ev:.3f} of an "
+        f"evaluate); read inputs {statistics.median(read) * 1000:,.0f} ms; scoring {t_score * 1000:,.0f} ms; "
+        f"whole command {t_cli:,.1f} s"
+    )
+
+
+# --- report generation for all departments -------------------------------------------------------
+def bench_reports(args: argparse.Namespace) -> None:
+    from egov.record import load_result
+    from egov.store import get_run
+    from reports.assessor import write_reports
+    from reports.department import write_department_report, write_department_reports
+
+    lang = "zh-Hant"  # the reports' default
+    with fresh_db(args.db) as url, tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as tmp:
+        generate(url, args.ratings, args.scale)
+        run_key, t_score = score_once(url)
+        print(f"  scored SYN2025 (run {run_key}) in {ms(t_score)}", flush=True)
+        with session_scope(url) as session:
+            result = load_result(session, get_run(session, run_key), verify=False)
+            assert result.department_scores is not None
+            depts = sorted(map(str, result.department_scores.index))
+        out = Path(tmp)
+        sizes: dict[str, int] = {}
+
+        def assessor() -> None:
+            with session_scope(url) as session:
+                paths = write_reports(
+                    session, get_run(session, run_key), out / "assessor", lang, mc_n=args.report_mc
+                )
+            sizes.update({p.suffix: p.stat().st_size for p in paths})
+
+        assessor_note = ""
+        try:
+            a_times = timed(assessor, args.repeat, args.max_seconds)
+        except Exception as exc:  # reported, then measured with the limit lifted
+            import altair as alt
+
+            assessor_note = f"fails as the command runs it: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            print(f"  assessor's report {assessor_note}", flush=True)
+            # what it would cost without altair's 5,000-row limit on a chart's data (bench only)
+            alt.data_transformers.disable_max_rows()
+            a_times = timed(assessor, args.repeat, args.max_seconds)
+            assessor_note = "with altair's row limit lifted in the bench process; " + assessor_note
+        print(
+            f"  assessor's report (HTML {sizes.get('.html', 0) / 1e6:.1f} MB + workbook "
+            f"{sizes.get('.xlsx', 0) / 1e6:.1f} MB, Monte Carlo {args.report_mc}"
+            f"{'; ' + assessor_note if assessor_note else ''}): {fmt(a_times)}",
+            flush=True,
+        )
+
+        # baseline: one department report alone, as `egov report latest --department CODE`
+        # (the run recomputed for it, no cache shared with other departments)
+        one = depts[len(depts) // 2]
+
+        def single() -> None:
+            with session_scope(url) as session:
+                write_department_report(session, get_run(session, run_key), one, out / "one", lang)
+
+        o_times = timed(single, args.repeat, args.max_seconds)
+        print(f"  one department report alone ({one}): {fmt(o_times)}", flush=True)
+
+        sample = (
+            depts
+            if not args.sample or args.sample >= len(depts)
+            else depts[:: len(depts) // args.sample][: args.sample]
+        )
+        written: list[Path] = []
+
+        def every() -> None:
+            written.clear()
+            with session_scope(url) as session:
+                run = get_run(session, run_key)
+                if len(sample) == len(depts):  # exactly `egov report latest --department all`
+                    written.extend(write_department_reports(session, run, out / "all", lang))
+                else:  # the same loop over a sample of the departments
+                    res = load_result(session, run, verify=False)
+                    cache: dict[str, Any] = {}
+                    written.extend(
+                        write_department_report(session, run, d, out / "all", lang, res, cache)
+                        for d in sample
+                    )
+
+        all_times = timed(every, args.repeat, args.max_seconds)
+        total_bytes = sum(p.stat().st_size for p in written)
+        print(
+            f"  department reports, {len(sample):,} of {len(depts):,} departments "
+            f"({total_bytes / 1e6:.1f} MB HTML): {fmt(all_times)}",
+            flush=True,
+        )
+    m_all, m_one, m_a = (statistics.median(t) for t in (all_times, o_times, a_times))
+    extrapolated = m_all / len(sample) * len(depts)
+    label = "" if len(sample) == len(depts) else f" (EXTRAPOLATED from {len(sample):,} departments)"
+    print(
+        f"RESULT reports ({args.db}, {args.scale}: {len(depts):,} departments, "
+        f"{SCALES[args.scale].objects:,} objects): assessor's report HTML+xlsx {m_a * 1000:,.0f} ms"
+        f"{' (' + assessor_note + ')' if assessor_note else ''}; "
+        f"one department report alone {m_one * 1000:,.0f} ms; {len(sample):,} department reports "
+        f"{m_all * 1000:,.0f} ms ({m_all / len(sample) * 1000:,.1f} ms each); all {len(depts):,} "
+        f"{extrapolated:,.1f} s{label}; ratio all / (one x N) = {m_all / (m_one * len(sample)):.3f}; "
+        f"scoring {t_score * 1000:,.0f} ms"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("what", choices=["scoring", "rollup", "import"], help="which benchmark")
+    ap.add_argument(
+        "what", choices=["scoring", "rollup", "import", "uncertainty", "reports"], help="which benchmark"
+    )
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite", help="database engine")
     ap.add_argument(
         "--ratings",
@@ -390,8 +643,40 @@ def main() -> None:
         default=None,
         help="ratings (scoring: the 1x size, 10x is also run; default 100,000; others: 1,000,000)",
     )
+    ap.add_argument("--n", type=int, default=1000, help="uncertainty: Monte Carlo replications")
     ap.add_argument(
-        "--scale", choices=["city", "province"], default="city", help="register of the scoring benchmark"
+        "--sensitivity-n",
+        type=int,
+        default=0,
+        help="uncertainty: base sample of the sensitivity analysis (0: none; the command's default is --n)",
+    )
+    ap.add_argument(
+        "--normalisations",
+        default="minmax,zscore,rank",
+        help="uncertainty: normalisation alternatives (the command's default)",
+    )
+    ap.add_argument(
+        "--aggregations",
+        default="arithmetic,geometric",
+        help="uncertainty: aggregation alternatives (the command's default)",
+    )
+    ap.add_argument(
+        "--cli-timeout", type=float, default=600, help="uncertainty: bound of the whole-command run (s)"
+    )
+    ap.add_argument(
+        "--sample", type=int, default=0, help="reports: only this many departments (0: all), extrapolated"
+    )
+    ap.add_argument(
+        "--report-mc",
+        type=int,
+        default=200,
+        help="reports: Monte Carlo replications of the assessor's report",
+    )
+    ap.add_argument(
+        "--scale",
+        choices=["city", "province"],
+        default="city",
+        help="register (scoring, uncertainty, reports)",
     )
     ap.add_argument("--repeat", type=int, default=3, help="most repetitions of each measurement")
     ap.add_argument("--max-seconds", type=float, default=60, help="no new repetition after this")
@@ -399,7 +684,13 @@ def main() -> None:
     if args.ratings is None:
         args.ratings = 100_000 if args.what == "scoring" else SCALES["city"].ratings
     print(f"bench_scale {args.what}: {args.db}, ratings {args.ratings:,}, repeat {args.repeat}", flush=True)
-    {"scoring": bench_scoring, "rollup": bench_rollup, "import": bench_import}[args.what](args)
+    {
+        "scoring": bench_scoring,
+        "rollup": bench_rollup,
+        "import": bench_import,
+        "uncertainty": bench_uncertainty,
+        "reports": bench_reports,
+    }[args.what](args)
 
 
 if __name__ == "__main__":
