@@ -17,6 +17,7 @@ import hashlib
 import io
 import math
 import re
+import sys
 import tomllib
 import warnings
 import xml.etree.ElementTree as ET
@@ -69,6 +70,8 @@ BOMB_RATIO = 100  # a member expanding more than this …
 BOMB_MIN_BYTES = 1_000_000  # … and to more than this is treated as a zip bomb
 MAX_PROBLEMS_SHOWN = 1_000
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
+# a number written as text: ASCII digits, an optional sign, decimal point and exponent
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 LIKE_XLSX = {".xlsx"}
@@ -346,6 +349,8 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
         return None, f"wrong type — {str(value).upper()} is a logical value, a number is expected"
     if isinstance(value, datetime | date | time):
         return None, f"wrong type — {value} is a date or time, a number is expected"
+    if isinstance(value, int) and abs(value) > sys.float_info.max:  # a cell holding a 400-digit integer
+        return None, f"wrong type — a {len(str(abs(value)))}-digit integer is not a finite number"
     if isinstance(value, int | float):
         if not math.isfinite(value):
             return None, f"wrong type — {value} is not a finite number"
@@ -367,6 +372,9 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
         return None, f"wrong type — {shown!r} is not a number{hint}"
     if not math.isfinite(number):
         return None, f"wrong type — {text!r} is not a finite number"
+    if not PLAIN_NUMBER.fullmatch(text):  # float() also reads "1_000", "١٢" and full-width "１２"
+        shown = text if len(text) <= 40 else text[:37] + "…"
+        return None, f"wrong type — {shown!r} is not a plain number (digits 0-9, '.' as the decimal point)"
     return number, None
 
 
