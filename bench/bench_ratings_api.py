@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -501,7 +502,10 @@ def main() -> None:
         http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
 
     tmp = Path(tempfile.mkdtemp(prefix="egov-bench-"))
-    runs = [run_once(args, w, http_impl, tmp) for w in counts]
+    try:
+        runs = [run_once(args, w, http_impl, tmp) for w in counts]
+    finally:  # the SQLite files and the load generator's request bodies
+        shutil.rmtree(tmp, ignore_errors=True)
     base = runs[0]
     for r in runs:
         r["rating_vs_base_workers"] = r["rating"]["rps"] / base["rating"]["rps"]
