@@ -209,7 +209,7 @@ CASE = {
 }
 
 
-RowId = Annotated[int, Path(ge=1, le=S.MAX_ID, description="Row id (1 … 2⁶³−1).")]
+RowId = Annotated[int, Path(ge=1, le=S.MAX_ID, description="Row id (1 … 2³¹−1).")]
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:

@@ -22,7 +22,7 @@ CaseState = Literal[
     "removed",
 ]
 MAX_BATCH = 500
-MAX_ID = 2**63 - 1  # the largest row id either database can hold (SQLite INTEGER, PostgreSQL bigint)
+MAX_ID = 2**31 - 1  # the largest row id every id column holds (PostgreSQL INTEGER, the narrowest)
 
 EXAMPLE_TOKEN = "v1.eyJqIjoiOWYxYyIsIm8iOjcsImsiOjIsImUiOjE3OTk5OTk5OTl9.Zm9vYmFyYmF6"
 
