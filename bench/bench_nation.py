@@ -37,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.bench_scale import recount_ratings
 from egov.db import dispose_engines, get_engine, init_db, session_scope
 from egov.synth import PERIOD_END, PERIOD_START, ROLLUP_WORK_MEM, synthesise
-from surveys.rollup import LEVEL_SUMS, rebuild_rollups
+from surveys.rollup import rebuild_rollups
 
 ADMIN = os.environ.get("EGOV_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -130,14 +131,7 @@ def score(db: str) -> float:
 
 def recount(db: str) -> float:
     t0 = time.perf_counter()
-    with session_scope(url_of(db)) as session:
-        session.execute(
-            text(
-                f"SELECT object_id, {LEVEL_SUMS} FROM rating WHERE day BETWEEN :s AND :e "
-                "AND flags = '' GROUP BY object_id"
-            ),
-            {"s": PERIOD_START, "e": PERIOD_END},
-        ).all()
+    recount_ratings(url_of(db))
     return time.perf_counter() - t0
 
 

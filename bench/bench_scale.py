@@ -140,6 +140,18 @@ def generate(url: str, ratings: int, scale: str = "city") -> None:
 
 
 # --- scoring -----------------------------------------------------------------------------------
+def recount_ratings(url: str) -> None:
+    """What scoring would cost if it read the raw ratings: counts per level per object."""
+    with session_scope(url) as session:
+        session.execute(
+            text(
+                f"SELECT object_id, {LEVEL_SUMS} FROM rating WHERE day BETWEEN :s AND :e "
+                "AND flags = '' GROUP BY object_id"
+            ),
+            {"s": PERIOD_START, "e": PERIOD_END},
+        ).all()
+
+
 def bench_scoring(args: argparse.Namespace) -> None:
     from egov.scoring import score_period
     from egov.store import get_period, latest_framework
@@ -156,14 +168,7 @@ def bench_scoring(args: argparse.Namespace) -> None:
                     score_period(session, fw_row, fw, get_period(session, "SYN2025"))
 
             def recount() -> None:
-                with session_scope(url) as session:
-                    session.execute(
-                        text(
-                            f"SELECT object_id, {LEVEL_SUMS} FROM rating WHERE day BETWEEN :s AND :e "
-                            "AND flags = '' GROUP BY object_id"
-                        ),
-                        {"s": PERIOD_START, "e": PERIOD_END},
-                    ).all()
+                recount_ratings(url)
 
             score()  # warm-up (imports, caches); not counted
             s_times = timed(score, args.repeat, args.max_seconds)
