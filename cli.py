@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 
 app = typer.Typer(
     name="egov",
@@ -43,7 +44,7 @@ LangOpt = Annotated[str, typer.Option("--lang", help="Language of names: zh-Hant
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in ("zh-Hant", "pt", "en"):
+    if lang not in LANGUAGES:
         raise EgovError(f"--lang {lang!r}: use zh-Hant, pt or en")
     return lang
 
@@ -896,8 +897,8 @@ def keys_create(
 
     Example: egov keys create --role department --department SAFP --label "SAFP back end"
     """
+    from egov.auth import create_key
     from egov.db import init_db, session_scope
-    from surveys.security import create_key
 
     init_db()
     with session_scope() as session:
@@ -915,8 +916,7 @@ def keys_list() -> None:
     from sqlmodel import col, select
 
     from egov.db import init_db, session_scope
-    from egov.models import Department
-    from surveys.models import ApiKey
+    from egov.models import ApiKey, Department
 
     init_db()
     with session_scope() as session:
@@ -947,8 +947,8 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="Id of the key (see `
 
     Example: egov keys revoke 3
     """
+    from egov.auth import revoke_key
     from egov.db import init_db, session_scope
-    from surveys.security import revoke_key
 
     init_db()
     with session_scope() as session:
@@ -1594,21 +1594,14 @@ def priorities_cmd(
 
 def _cmp_previous_run(session: Session, run: EvaluationRun) -> EvaluationRun:
     """The latest run of the same framework code for the latest earlier period that has one."""
-    from sqlmodel import col, select
+    from egov.models import FrameworkVersion, Period
+    from egov.store import previous_run
 
-    from egov.models import EvaluationRun, FrameworkVersion, Period
-
+    found = previous_run(session, run)
     fw_row = session.get(FrameworkVersion, run.framework_id)
     period = session.get(Period, run.period_id)
     if fw_row is None or period is None:
         raise EgovError(f"run {run.run_key}: its framework or period is missing from the database")
-    found = session.exec(
-        select(EvaluationRun)
-        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
-        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
-        .where(FrameworkVersion.code == fw_row.code, col(Period.end) < period.start)
-        .order_by(col(Period.start).desc(), col(EvaluationRun.id).desc())
-    ).first()
     if found is None:
         raise EgovError(
             f"run {run.run_key} (period {period.code}, framework {fw_row.code}) has no run of the same "

@@ -263,11 +263,11 @@ def _drop_pg(url: str, admin: str) -> None:
 
 def prepare(url: str, n_tokens: int) -> list[str]:
     """Schema, register, a department key and n_tokens rating tokens (library calls)."""
+    from egov.auth import authenticate, create_key
     from egov.db import dispose_engines, init_db, session_scope
     from egov.demo import load_toml
     from egov.store import load_register
     from surveys.schemas import TokenRequest
-    from surveys.security import authenticate, create_key
     from surveys.service import issue_tokens
 
     init_db(url)

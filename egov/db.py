@@ -20,7 +20,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import egov.models
-import surveys.models  # noqa: F401  (registers the rating tables)
 from egov.errors import EgovError
 from egov.settings import get_settings
 

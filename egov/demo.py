@@ -19,12 +19,12 @@ from sqlalchemy import delete, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from egov.models import AssessedObject, MetricValue, Period
+from egov.langs import LANGUAGES
+from egov.models import AssessedObject, MetricValue, OfferDaily, Period, Rating
 from egov.scoring import ScoreOutcome, score_period
 from egov.store import DEMO_NOTICE as NOTICE
 from egov.store import DEMO_SOURCE, add_metric_values, ensure_period, load_register, store_framework
 from indicators.framework import Framework, applies, builtin_path, load_framework
-from surveys.models import OfferDaily, Rating
 from surveys.rollup import rebuild_rollups
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -118,7 +118,7 @@ def _synthetic_ratings(
     per_obj = rng.multinomial(n, share)
     satisfaction = rng.uniform(-0.6, 1.4, len(apps))
     channels = np.array(["app", "web", "kiosk", "counter"])
-    langs = np.array(["zh-Hant", "pt", "en"])
+    langs = np.array(LANGUAGES)
     ratings: list[dict[str, Any]] = []
     offers: list[pd.DataFrame] = []
     seq = 0

@@ -20,3 +20,13 @@ class EgovError(Exception):
         if not self.problems:
             return self.message
         return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
+
+
+class ServiceError(Exception):
+    """A refusal with an HTTP status (403 wrong object, 404 unknown, 409 conflict …); the web
+    app turns it into that status and a `{"detail": message}` body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message

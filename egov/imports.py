@@ -36,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department, MetricValue, PeerGroup
 from egov.settings import get_settings
 from egov.store import (
@@ -1266,7 +1267,7 @@ def _validate_register(
             else:
                 for lang, text in names.items():
                     loc = where.get((table, code, f"name.{lang}")) or at(table, code, "name")
-                    if lang not in ("zh-Hant", "pt", "en"):
+                    if lang not in LANGUAGES:
                         problems.add(loc, f"unknown language {lang!r}; use zh-Hant, pt, en")
                     elif not isinstance(text, str):
                         problems.add(loc, f"wrong type — the {lang} name must be text")

@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 from egov import __version__
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period, RunInput, RunUnit
-from egov.store import frame_hash
+from egov.store import frame_hash, results_hash, run_scores
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec, parse_spec
 from indicators.framework import Framework, parse_framework
@@ -113,7 +113,7 @@ def load_result(session: Session, run: EvaluationRun, verify: bool = True) -> Ev
     if verify:
         if inputs.framework.content_hash != session.get(FrameworkVersion, run.framework_id).content_hash:  # type: ignore[union-attr]
             raise EgovError(f"run {run.run_key}: the stored framework no longer matches its content hash")
-        got = frame_hash(result.long().reset_index(drop=True))
+        got = results_hash(result)
         if got != run.results_hash:
             raise EgovError(
                 f"run {run.run_key}: recomputing gives results hash {got[:12]}, stored {run.results_hash[:12]}"
@@ -124,11 +124,6 @@ def load_result(session: Session, run: EvaluationRun, verify: bool = True) -> Ev
 def inputs_hash_of(data: pd.DataFrame, units: pd.DataFrame, history: list[pd.DataFrame]) -> str:
     """The inputs hash as `egov score` computes it (egov.scoring.score_period)."""
     return frame_hash(data, units, *history)
-
-
-def results_hash_of(result: EvaluationResult) -> str:
-    """The results hash as a stored run records it (egov.store.store_run)."""
-    return frame_hash(result.long().reset_index(drop=True))
 
 
 # --- comparing two runs ------------------------------------------------------------------------
@@ -176,8 +171,6 @@ def diff_runs(session: Session, a: EvaluationRun, b: EvaluationRun) -> RunDiff:
     hash, period, software, hashes), the framework files line by line, the method spec key by
     key, the input values of the scored period (added, removed, changed, with unit and
     indicator) and the department scores and ranks at every node."""
-    from egov.store import run_scores
-
     notes: list[str] = []
 
     def inputs_of(run: EvaluationRun) -> tuple[str, pd.DataFrame, pd.DataFrame]:
@@ -336,8 +329,6 @@ def bundle_files(session: Session, run: EvaluationRun) -> dict[str, bytes]:
     inputs = load_inputs(session, run)
     fw_row = session.get(FrameworkVersion, run.framework_id)
     assert fw_row is not None
-    from egov.store import run_scores
-
     files: dict[str, bytes] = {FRAMEWORK_FILE: fw_row.toml_text.encode("utf-8")}
     files[DATA_FILE] = _csv(inputs.data[["unit", "indicator", "value"]])
     history = []
@@ -590,8 +581,7 @@ def verify_bundle(path: Path, digest: str | None = None) -> BundleCheck:
     except EgovError as exc:
         problems.append(f"re-evaluation failed: {exc}" + "".join(f"\n  {p}" for p in exc.problems))
         return check
-    recomputed = result.long().reset_index(drop=True)
-    check.recomputed_results_hash = frame_hash(recomputed)
+    check.recomputed_results_hash = results_hash(result)
     if check.recomputed_results_hash != manifest.get("results_hash"):
         problems.append(
             f"results: recomputing gives results hash {check.recomputed_results_hash}, the manifest says "
@@ -606,5 +596,5 @@ def verify_bundle(path: Path, digest: str | None = None) -> BundleCheck:
         except ValueError as exc:
             problems.append(f"{results_name}: does not read: {exc}")
         else:
-            problems.extend(_compare_results(bundled, recomputed))
+            problems.extend(_compare_results(bundled, result.long().reset_index(drop=True)))
     return check

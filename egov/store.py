@@ -294,6 +294,12 @@ def frame_hash(*frames: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def results_hash(result: EvaluationResult) -> str:
+    """The results hash of an evaluation: what a stored run records (`store_run`) and what
+    recomputing a run or a bundle must give again (`egov.record`)."""
+    return frame_hash(result.long().reset_index(drop=True))
+
+
 def _float_or_none(v: Any) -> float | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
 
@@ -313,14 +319,13 @@ def store_run(
 ) -> EvaluationRun:
     """Store an immutable evaluation run with every score and rank it produced."""
     long = result.long()
-    results_hash = frame_hash(long.reset_index(drop=True))
     run = EvaluationRun(
         run_key=uuid.uuid4().hex[:12],
         framework_id=int(framework_row.id or 0),
         period_id=int(period.id or 0),
         spec=result.spec,
         inputs_hash=inputs_hash,
-        results_hash=results_hash,
+        results_hash=results_hash(result),
         software_version=__version__,
         created_by=operator_name(),
         note=note,
@@ -366,6 +371,24 @@ def get_run(session: Session, key: str | None = None) -> EvaluationRun:
             else "no evaluation run stored yet; run `egov score` or `egov demo`"
         )
     return run
+
+
+def previous_run(session: Session, run: EvaluationRun) -> EvaluationRun | None:
+    """The run a run is compared with (`egov change`, the department report's change section):
+    the latest run of the same framework code for the latest period that ends before this
+    run's period starts. A quarter inside a year is not earlier than the year, nor the year
+    than the quarter; overlapping periods are never "previous"."""
+    framework = session.get(FrameworkVersion, run.framework_id)
+    period = session.get(Period, run.period_id)
+    if framework is None or period is None:
+        return None
+    return session.exec(
+        select(EvaluationRun)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+        .where(col(FrameworkVersion.code) == framework.code, col(Period.end) < period.start)
+        .order_by(col(Period.start).desc(), col(EvaluationRun.id).desc())
+    ).first()
 
 
 def run_scores(session: Session, run: EvaluationRun, entity_type: str = "department") -> pd.DataFrame:

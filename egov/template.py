@@ -38,6 +38,7 @@ from sqlmodel import col as sql_col
 
 from egov import __version__
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department
 from indicators.framework import Framework, Node, applies
 
@@ -52,7 +53,7 @@ FIRST_INDICATOR_COL = 6  # A object code (hidden), B code, C name, D department,
 NOT_APPLICABLE = "n/a"
 STATUSES = ("reported", "verified", "disputed")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-LANGS = ("zh-Hant", "pt", "en")
+LANGS = LANGUAGES
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
 INPUT = PatternFill("solid", fgColor="FFF9E5")

@@ -1,18 +1,8 @@
 """The pure evaluation engine: DataFrames in, DataFrames out; no database, file or HTTP.
 
-`evaluate`, `EvaluationSpec` and `EvaluationResult` live in `evaluation.engine`; they are
-re-exported lazily because the framework model (`indicators`) imports this package's
-method registries.
+Two layers: the method registries and stage functions (`evaluation.methods`, `registry`,
+`denominate`, `impute`, `treat`, `normalise`, `weights`, `aggregate`, `rank`), which the
+framework model (`indicators`) validates against, and above `indicators` the engine
+(`evaluation.engine.evaluate`, `spec`, `stages`, `compare`, `uncertainty`, `coherence`).
+This package file imports nothing, so importing a registry never pulls in the engine.
 """
-
-from typing import Any
-
-__all__ = ["EvaluationResult", "EvaluationSpec", "evaluate"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from evaluation import engine
-
-        return getattr(engine, name)
-    raise AttributeError(name)

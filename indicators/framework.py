@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 from evaluation.registry import (
     AGGREGATE_STAGES,
     DEFAULTS,
@@ -29,7 +30,6 @@ from evaluation.registry import (
     check_stage,
 )
 
-LANGUAGES = ("zh-Hant", "pt", "en")
 OBJECT_KINDS = ("infrastructure", "application", "management")
 SUBKINDS = {"management": ("administrative", "security")}
 SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination

@@ -29,12 +29,12 @@ from sqlmodel import Session, col
 
 from egov.errors import EgovError
 from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
-from egov.store import DEMO_NOTICE
+from egov.store import DEMO_NOTICE, previous_run
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
+from surveys.schemas import OPEN_CASE_STATES
 
 NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
-OPEN_STATES = ("open", "verified", "rectifying", "rectified", "return_visit_done", "appealed", "upheld")
 TOP_N = 5
 
 # Labels of this report that the shared table lacks: key -> (zh-Hant, pt, en).
@@ -266,22 +266,6 @@ def standing_table(result: EvaluationResult, department: str, nodes: list[str]) 
     return pd.DataFrame(rows).set_index("node")
 
 
-def previous_run(session: Session, run: EvaluationRun) -> EvaluationRun | None:
-    """The latest run of the same framework code for the latest earlier period."""
-    fw = session.get(FrameworkVersion, run.framework_id)
-    period = session.get(Period, run.period_id)
-    if fw is None or period is None:
-        return None
-    return session.execute(
-        select(EvaluationRun)
-        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
-        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
-        .where(col(FrameworkVersion.code) == fw.code, col(Period.start) < period.start)
-        .order_by(col(Period.start).desc(), col(EvaluationRun.id).desc())
-        .limit(1)
-    ).scalar()
-
-
 def _compare() -> Any:
     """evaluation.compare, imported when needed (None when this installation lacks it)."""
     try:
@@ -429,11 +413,11 @@ def _ratings(session: Session, period: Period, department_id: int, cache: dict[s
 
 def _cases(session: Session, department: Department) -> Section:
     """The department's bad-rating cases that are not closed or removed."""
+    from egov.auth import Principal
     from surveys.cases import list_cases
-    from surveys.security import Principal
 
     who = Principal(0, "department", department.id, department.code, "department report")
-    rows = [c for c in list_cases(session, who, limit=10_000) if c["state"] in OPEN_STATES]
+    rows = [c for c in list_cases(session, who, limit=10_000) if c["state"] in OPEN_CASE_STATES]
     names = {
         o.code: _names(o)
         for o in session.execute(
@@ -441,7 +425,7 @@ def _cases(session: Session, department: Department) -> Section:
         ).scalars()
     }
     try:
-        from surveys.service import questions
+        from surveys.questions import questions
 
         drivers = {str(k): dict(v) for k, v in questions().get("drivers", {}).items()}
     except Exception:  # the question file is optional for the report: codes are shown instead

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-LANGS: tuple[str, ...] = ("zh-Hant", "pt", "en")
+from egov.langs import LANGUAGES
+
+LANGS: tuple[str, ...] = LANGUAGES
 DEFAULT_LANG = "zh-Hant"
 
 # key -> (zh-Hant, pt, en)

@@ -35,19 +35,28 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
+from egov.auth import Principal, TokenBucket, audit, authenticate
+from egov.deps import SessionDep
 from egov.errors import EgovError
-from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period, utcnow
+from egov.langs import LANGUAGES
+from egov.models import (
+    ApiKey,
+    Department,
+    EvaluationRun,
+    FrameworkVersion,
+    PeerGroup,
+    Period,
+    ReportSession,
+    utcnow,
+)
 from evaluation.engine import EvaluationResult
-from surveys.deps import SessionDep
-from surveys.models import ApiKey, ReportSession
-from surveys.security import Principal, TokenBucket, audit, authenticate
 
 PREFIX = "/reports"
 COOKIE = "egov_reports"
 SESSION_HOURS = 8
 READER_ROLES = ("department", "assessor", "admin")
 ALL_ROLES = ("assessor", "admin")
-LANGS = ("zh-Hant", "pt", "en")
+LANGS = LANGUAGES
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

@@ -29,21 +29,19 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from egov import __version__
+from egov.auth import Principal, TokenBucket, create_key, revoke_key
+from egov.clock import local_day
 from egov.db import get_engine
-from egov.errors import EgovError
-from egov.models import AssessedObject, Department
+from egov.deps import AdminKey, AnyKey, AssessorKey, AuditKey, DepartmentKey, ReaderKey, SessionDep
+from egov.errors import EgovError, ServiceError
+from egov.models import ApiKey, AssessedObject, AuditLog, Department
 from egov.settings import get_settings
 from surveys import schemas as S
-from surveys.deps import AdminKey, AnyKey, AssessorKey, AuditKey, DepartmentKey, ReaderKey, SessionDep
-from surveys.models import ApiKey, AuditLog
-from surveys.security import Principal, TokenBucket, create_key, revoke_key
+from surveys.questions import questions
 from surveys.service import (
-    ServiceError,
     body_hash,
     held_ratings,
     issue_tokens,
-    local_day,
-    questions,
     review_rating,
     submit_one_fast,
     submit_ratings,

@@ -21,13 +21,14 @@ import pandas as pd
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from egov.errors import EgovError
-from egov.models import AssessedObject, Department, utcnow
+from egov.auth import Principal, audit
+from egov.clock import local_day
+from egov.errors import EgovError, ServiceError
+from egov.models import AssessedObject, Department, Rating, RatingCase, utcnow
 from egov.settings import get_settings
 from surveys.calendar import load_calendar
-from surveys.models import Rating, RatingCase
 from surveys.rollup import add_to_rollups, driver_executemany
-from surveys.security import Principal, audit
+from surveys.schemas import CASE_STATES
 
 # (from, to) → the role allowed to make the move
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -42,17 +43,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("appealed", "removed"): "assessor",
     ("upheld", "rectifying"): "department",
 }
-STATES = (
-    "open",
-    "verified",
-    "rectifying",
-    "rectified",
-    "return_visit_done",
-    "closed",
-    "appealed",
-    "upheld",
-    "removed",
-)
+STATES = CASE_STATES
 
 
 def _calendar() -> Any:
@@ -108,8 +99,6 @@ def case_after_amendment(session: Session, rating: Rating, old_level: int) -> No
         select(RatingCase).where(col(RatingCase.rating_id) == rating.id)
     ).scalar_one_or_none()
     if rating.level <= 2 and case is None:
-        from surveys.service import local_day
-
         open_cases(session, [int(rating.id or 0)], local_day())
     elif rating.level > 2 and case is not None and case.state == "open":
         case.state = "closed"
@@ -129,7 +118,6 @@ def transition_case(
     session: Session, principal: Principal, case_id: int, to: str, note: str = "", today: date | None = None
 ) -> RatingCase:
     """Move a case along the state machine; who may move it depends on the move."""
-    from surveys.service import ServiceError, local_day
 
     case = session.get(RatingCase, case_id)
     if case is None or (principal.role == "department" and case.department_id != principal.department_id):
@@ -228,7 +216,6 @@ def list_cases(
 
 
 def get_case(session: Session, principal: Principal, case_id: int) -> dict[str, Any]:
-    from surveys.service import ServiceError
 
     sql = CASE_COLUMNS + " WHERE c.id = :id"
     params: dict[str, Any] = {"id": case_id}

@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlmodel import Session, col
 
-from egov.models import AssessedObject
+from egov.auth import audit
+from egov.models import AssessedObject, Rating, RatingToken
 from egov.settings import get_settings
-from surveys.models import Rating, RatingToken
-from surveys.security import audit
 
 # Macau resident identity card: 1, 5 or 7 then six digits and a check digit, usually
 # written 1234567(8); also 12345678 and 1234567-8.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from egov.langs import Language
+
 Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
 Channel = Literal["app", "web", "kiosk", "counter"]
-Language = Literal["zh-Hant", "pt", "en"]
 CaseState = Literal[
     "open",
     "verified",
@@ -21,6 +22,8 @@ CaseState = Literal[
     "upheld",
     "removed",
 ]
+CASE_STATES: tuple[str, ...] = get_args(CaseState)
+OPEN_CASE_STATES = tuple(s for s in CASE_STATES if s not in ("closed", "removed"))
 MAX_BATCH = 500
 MAX_ID = 2**31 - 1  # the largest row id every id column holds (PostgreSQL INTEGER, the narrowest)
 

@@ -1,8 +1,6 @@
-"""Keys, the server secret, signed single-use rating tokens, citizen pseudonyms and the
-in-process rate limiter.
+"""The server secret, signed single-use rating tokens and citizen pseudonyms (API keys,
+principals, the audit trail and rate limits are the kernel's: `egov.auth`).
 
-- API keys are random 32-byte tokens; only their SHA-256 is stored, and a presented key is
-  compared with the stored hash in constant time (`hmac.compare_digest`).
 - The server secret is EGOV_SECRET_KEY, else a random secret generated once and stored in
   the database (first writer wins, so several workers agree on it). After a rotation,
   EGOV_PREVIOUS_SECRET_KEY names the old secret: tokens it signed still verify until they
@@ -27,21 +25,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
 
 import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from egov.errors import EgovError
-from egov.models import Department, utcnow
+from egov.models import AppSecret, utcnow
 from egov.settings import get_settings
-from surveys.models import ApiKey, AppSecret, AuditLog
-
-ROLES = ("department", "assessor", "admin")
-KEY_PREFIX = "egk_"
-
 
 # --- the server secret ---------------------------------------------------------------------
 _secrets: dict[str, bytes] = {}
@@ -174,131 +165,6 @@ def verify_token(secret: bytes, token: str, now: float | None = None) -> TokenCl
 
 def new_token_id() -> str:
     return secrets.token_hex(16)
-
-
-# --- API keys ------------------------------------------------------------------------------------
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a key's id, role and (for department keys) department."""
-
-    key_id: int
-    role: str
-    department_id: int | None
-    department_code: str | None
-    label: str
-
-    @property
-    def actor(self) -> str:
-        who = f"{self.role}:{self.department_code}" if self.department_code else self.role
-        return f"key {self.key_id} ({who})"
-
-
-def create_key(
-    session: Session, role: str, department: str | None = None, label: str = ""
-) -> tuple[str, ApiKey]:
-    """Create an API key; returns the key (shown once, never stored) and its row."""
-    if role not in ROLES:
-        raise EgovError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    dept_id = None
-    if role == "department":
-        if not department:
-            raise EgovError("a department key needs --department CODE")
-        dept_id = session.execute(
-            select(col(Department.id)).where(col(Department.code) == department)
-        ).scalar()
-        if dept_id is None:
-            raise EgovError(f"unknown department '{department}'")
-    elif department:
-        raise EgovError(f"a {role} key belongs to no department; leave out --department")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(prefix=key[:12], key_hash=hash_key(key), role=role, department_id=dept_id, label=label)
-    session.add(row)
-    session.flush()
-    audit(session, "cli", "key.create", "api_key", str(row.id), f"role={role} department={department or ''}")
-    return key, row
-
-
-def revoke_key(session: Session, key_id: int, actor: str = "cli") -> ApiKey:
-    row = session.get(ApiKey, key_id)
-    if row is None:
-        raise EgovError(f"no API key with id {key_id}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.add(row)
-        audit(session, actor, "key.revoke", "api_key", str(key_id), "")
-    return row
-
-
-def authenticate(session: Session, key: str) -> Principal | None:
-    """The principal of a presented key, or None (unknown or revoked)."""
-    if not key.startswith(KEY_PREFIX) or len(key) > 100:
-        return None
-    digest = hash_key(key)
-    row = session.execute(
-        select(
-            col(ApiKey.id),
-            col(ApiKey.key_hash),
-            col(ApiKey.role),
-            col(ApiKey.department_id),
-            col(ApiKey.label),
-            col(ApiKey.revoked_at),
-        ).where(col(ApiKey.key_hash) == digest)
-    ).first()
-    if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
-        return None
-    code = None
-    if row.department_id is not None:
-        code = session.execute(
-            select(col(Department.code)).where(col(Department.id) == row.department_id)
-        ).scalar()
-    return Principal(int(row.id), str(row.role), row.department_id, code, str(row.label))
-
-
-def audit(session: Session, actor: str, action: str, target_type: str, target_id: str, detail: str) -> None:
-    """Append to the audit trail (same transaction as the change it records)."""
-    session.execute(
-        insert(AuditLog).values(
-            at=utcnow(),
-            actor=actor[:100],
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            detail=detail,
-        )
-    )
-
-
-# --- rate limits ---------------------------------------------------------------------------------
-class TokenBucket:
-    """Token buckets keyed by client or issuer: `rate_per_minute` requests per minute with a
-    burst of the same size. In-process: with several workers each worker has its own
-    buckets, so the effective limit is the setting × the number of workers."""
-
-    def __init__(self, rate_per_minute: int, max_keys: int = 100_000) -> None:
-        self.capacity = float(max(rate_per_minute, 1))
-        self.rate = self.capacity / 60.0
-        self.max_keys = max_keys
-        self._buckets: dict[Any, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: Any, n: int = 1, now: float | None = None) -> float:
-        """Take n tokens; returns 0 when allowed, else the seconds to wait (Retry-After)."""
-        t = time.monotonic() if now is None else now
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, t))
-            tokens = min(self.capacity, tokens + (t - last) * self.rate)
-            if tokens >= n:
-                self._buckets[key] = (tokens - n, t)
-                return 0.0
-            self._buckets[key] = (tokens, t)
-            if len(self._buckets) > self.max_keys:  # forget the oldest half (memory bound)
-                for k in list(self._buckets)[: self.max_keys // 2]:
-                    del self._buckets[k]
-            return (min(n, self.capacity) - tokens) / self.rate
 
 
 def token_expiry(days: int) -> tuple[datetime, int]:

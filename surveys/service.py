@@ -10,29 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
-from egov.errors import EgovError
-from egov.models import AssessedObject, utcnow
+from egov.auth import Principal, audit
+from egov.clock import local_day
+from egov.errors import EgovError, ServiceError
+from egov.models import AssessedObject, Rating, RatingToken, utcnow
 from egov.settings import get_settings
-from surveys.models import Rating, RatingToken
+from surveys.calendar import load_calendar
+from surveys.cases import case_after_amendment, open_cases
+from surveys.questions import questions
 from surveys.rollup import UPSERT_ROLLUP, _sqlite_value, add_offers, add_to_rollups, driver_executemany
 from surveys.schemas import RatingCreate, TokenRequest
 from surveys.security import (
-    Principal,
     TokenClaims,
     TokenError,
-    audit,
     new_token_id,
     pseudonym,
     server_secret,
@@ -41,33 +40,7 @@ from surveys.security import (
     verify_token,
 )
 
-QUESTIONS_FILE = Path(__file__).parent / "questions.toml"
-LANGUAGES = ("zh-Hant", "pt", "en")
 BAD_LEVELS = (1, 2)
-
-
-@lru_cache(maxsize=1)
-def questions() -> dict[str, Any]:
-    """The versioned, trilingual question texts (surveys/questions.toml)."""
-    return tomllib.loads(QUESTIONS_FILE.read_text(encoding="utf-8"))
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def local_day(moment: datetime | None = None) -> date:
-    """The day (in EGOV_TIMEZONE, default Macau) a rating or an offer counts on."""
-    return (moment or datetime.now(UTC)).astimezone(local_zone()).date()
-
-
-class ServiceError(Exception):
-    """A refusal with an HTTP status (403 wrong object, 404 unknown, 409 conflict …)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -555,7 +528,6 @@ OPEN_CASE_ONE_SQL = (
 
 @lru_cache(maxsize=64)
 def _rectify_due(day: date, days: int, holidays_file: str) -> date:
-    from surveys.calendar import load_calendar
 
     return load_calendar(holidays_file).add_working_days(day, days)
 
@@ -749,7 +721,6 @@ def _amend(
     session: Session, tok: Any, item: RatingCreate, h: str, version: str, now: datetime
 ) -> SubmitResult:
     """The one follow-up of a rating: replace what it says, move its roll-up count."""
-    from surveys.cases import case_after_amendment
 
     rating = session.execute(
         select(Rating).where(
@@ -789,7 +760,6 @@ def _amend(
 # --- review of held ratings ---------------------------------------------------------------------
 def review_rating(session: Session, principal: Principal, rating_id: int, decision: str, note: str) -> Rating:
     """An assessor accepts (it counts from now on) or rejects a rating held for review."""
-    from surveys.cases import open_cases
 
     rating = session.get(Rating, rating_id)
     if rating is None:

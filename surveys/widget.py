@@ -20,12 +20,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import col
 
+from egov.deps import SessionDep
+from egov.langs import LANGUAGES
 from egov.models import AssessedObject
 from egov.settings import get_settings
-from surveys.deps import SessionDep
+from surveys.questions import questions
 from surveys.schemas import Problem, ValidationProblem
 from surveys.security import TokenError, server_secret, verify_token
-from surveys.service import LANGUAGES, questions
 
 NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
 CHROME = {

@@ -140,7 +140,7 @@ def _fuzzer(
     from sqlmodel import col
 
     from egov.db import get_engine
-    from surveys.models import ApiKey
+    from egov.models import ApiKey
 
     positive = mode.value == "positive"
 

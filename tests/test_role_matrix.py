@@ -220,10 +220,10 @@ class World:
 
     def case(self) -> int:
         """A new open case of SAFP (a bad rating of ONE_ACCOUNT)."""
+        from egov.clock import local_day
         from egov.db import session_scope
+        from egov.models import Rating, RatingCase
         from surveys.cases import open_cases
-        from surveys.models import Rating, RatingCase
-        from surveys.service import local_day
 
         with session_scope(self.url) as s:
             rating = Rating(
@@ -245,9 +245,9 @@ class World:
 
     def held(self) -> int:
         """A new rating held for review by burst detection."""
+        from egov.clock import local_day
         from egov.db import session_scope
-        from surveys.models import Rating
-        from surveys.service import local_day
+        from egov.models import Rating
 
         with session_scope(self.url) as s:
             rating = Rating(
@@ -262,8 +262,8 @@ class World:
             return int(rating.id or 0)
 
     def spare_key(self) -> int:
+        from egov.auth import create_key
         from egov.db import session_scope
-        from surveys.security import create_key
 
         with session_scope(self.url) as s:
             _key, row = create_key(s, "assessor", label="to revoke")
@@ -271,9 +271,9 @@ class World:
 
     def session_cookie(self) -> str:
         """A new report session of the department key (as the login form makes one)."""
+        from egov.auth import authenticate
         from egov.db import session_scope
         from reports.web import COOKIE, start_session
-        from surveys.security import authenticate
 
         with session_scope(self.url) as s:
             principal = authenticate(s, self.db.keys["department"])
@@ -416,8 +416,8 @@ def _populate(engine: str, url: str, tmp: Path) -> DemoDb:
     cells run: the register, the framework and the keys."""
     if engine == "sqlite":
         return populate(DemoDb(tmp / "egov.db"), url)
+    from egov.auth import create_key
     from egov.db import session_scope
-    from surveys.security import create_key
     from tests.surveys.conftest import setup_register
 
     db = DemoDb(tmp / "unused.db", keys=setup_register(url))

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from egov.db import get_engine, init_db, session_scope
-from egov.models import MetricValue, SchemaInfo
+from egov.models import MetricValue, OfferDaily, Rating, SchemaInfo
 from egov.scoring import score_period
 from egov.store import (
     add_metric_values,
@@ -24,7 +24,6 @@ from egov.store import (
     units_table,
 )
 from indicators.framework import builtin_path, load_framework
-from surveys.models import OfferDaily, Rating
 from surveys.rollup import rating_measures, rebuild_rollups
 
 EXPECTED_TABLES = {

@@ -35,8 +35,7 @@ def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
     from sqlalchemy import insert, select
     from sqlmodel import col
 
-    from egov.models import AssessedObject
-    from surveys.models import Rating
+    from egov.models import AssessedObject, Rating
 
     s = session
     oid = s.execute(
@@ -69,10 +68,11 @@ def populate(db: DemoDb, url: str) -> DemoDb:
     """Load the demo, keys, cases and the renamed DSAT into the database at `url`."""
     from sqlalchemy import text
 
+    from egov.auth import create_key
     from egov.db import dispose_engines, init_db, session_scope
     from egov.demo import build_demo
     from surveys.cases import open_cases
-    from surveys.security import create_key, forget_secrets
+    from surveys.security import forget_secrets
 
     forget_secrets()
     init_db(url)

@@ -34,11 +34,12 @@ class Env:
 
 def setup_register(url: str | None = None) -> dict[str, str]:
     """Schema, the Macau register and the built-in framework; one key per role."""
+    from egov.auth import create_key
     from egov.db import init_db, session_scope
     from egov.demo import load_toml
     from egov.store import load_register, store_framework
     from indicators.framework import builtin_path, load_framework
-    from surveys.security import create_key, forget_secrets
+    from surveys.security import forget_secrets
 
     forget_secrets()
     init_db(url)

@@ -69,9 +69,9 @@ def test_duplicate_is_idempotent_and_one_follow_up_amends(api: Env) -> None:
 
 
 def test_missing_rating_counts_toward_no_rating_rate(api: Env) -> None:
+    from egov.clock import local_day
     from egov.db import session_scope
     from surveys.rollup import rating_measures
-    from surveys.service import local_day
 
     for i in range(4):
         api.token(ref=f"N-{i}")

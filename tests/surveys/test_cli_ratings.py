@@ -21,8 +21,8 @@ def test_keys_cli(use_db: str, egov: Any) -> None:
     assert egov(["keys", "create", "--role", "department"]).code == 1  # needs a department
     assert egov(["keys", "create", "--role", "assessor", "--department", "SAFP"]).code == 1
     assert egov(["keys", "create", "--role", "king"]).code == 1
+    from egov.auth import authenticate
     from egov.db import session_scope
-    from surveys.security import authenticate
 
     with session_scope() as s:
         who = authenticate(s, key)
@@ -37,9 +37,9 @@ def test_keys_cli(use_db: str, egov: Any) -> None:
 def test_ratings_and_cases_cli(api: Env, egov: Any, tmp_path: Path) -> None:
     from datetime import date
 
+    from egov.clock import local_day
     from egov.db import session_scope
     from egov.store import ensure_period
-    from surveys.service import local_day
 
     api.rate(api.token(ref="X1"), 1, comment="mail me: a@b.mo")
     api.rate(api.token(ref="X2"), 5)

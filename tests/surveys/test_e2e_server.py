@@ -86,10 +86,10 @@ def _levels_body(token: str, level: int) -> dict[str, Any]:
 def test_end_to_end(use_db: str, tmp_path: Path, chromium: str, egov: Any) -> None:
     from playwright.sync_api import sync_playwright
 
+    from egov.clock import local_day
     from egov.db import dispose_engines, session_scope
     from egov.record import load_inputs
     from egov.store import ensure_period, get_run
-    from surveys.service import local_day
 
     keys = setup_register(use_db)
     year = local_day().year

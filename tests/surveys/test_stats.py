@@ -203,8 +203,8 @@ def _load(url: str) -> None:
     from sqlalchemy import text
 
     from egov.db import init_db, session_scope
+    from egov.models import RatingDaily
     from egov.store import ensure_period, load_register
-    from surveys.models import RatingDaily
 
     init_db(url)
     with session_scope(url) as s:

@@ -16,8 +16,8 @@ def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]])
     """Make the next token insert lose a race: just before it, another session issues (and
     commits) the tokens of `competing` with the same department key."""
     import surveys.service as service
+    from egov.auth import authenticate
     from egov.db import session_scope
-    from surveys.security import authenticate
 
     real = service._insert_new_tokens
     state = {"done": False}
@@ -39,7 +39,7 @@ def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]])
 
 def _tokens_and_offers(ref_prefix: str) -> tuple[int, int]:
     from egov.db import session_scope
-    from surveys.models import OfferDaily, RatingToken
+    from egov.models import OfferDaily, RatingToken
 
     with session_scope() as s:
         tokens = s.execute(

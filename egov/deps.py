@@ -1,4 +1,5 @@
-"""FastAPI dependencies of the rating API, declared once: the session and the caller's key."""
+"""FastAPI dependencies, declared once for every route (rating API and report pages): the
+session and the caller's key with its role."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from egov.auth import Principal, authenticate
 from egov.db import get_engine
-from surveys.security import Principal, authenticate
-from surveys.service import ServiceError
+from egov.errors import ServiceError
 
 
 # --- sessions and principals ---------------------------------------------------------------------
