@@ -703,7 +703,7 @@ def template_cmd(
     Example: egov template --period 2024 --lang zh-Hant --out metrics-2024.xlsx
     """
     from egov.db import init_db, session_scope
-    from egov.imports import framework_for_import
+    from egov.imports.metrics import framework_for_import
     from egov.store import check_period_code, operator_name
     from egov.template import build_template, template_objects, write_template
 
@@ -738,7 +738,7 @@ def import_metrics_cmd(
     Example: egov import metrics metrics-2024.xlsx --period 2024 --dry-run
     """
     from egov.db import init_db, session_scope
-    from egov.imports import framework_for_import, import_metrics
+    from egov.imports.metrics import framework_for_import, import_metrics
 
     init_db()
     with session_scope() as session:
@@ -775,7 +775,7 @@ def import_departments_cmd(
     Example: egov import departments register.csv
     """
     from egov.db import init_db, session_scope
-    from egov.imports import import_register
+    from egov.imports.register import import_register
 
     init_db()
     with session_scope() as session:

@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from egov.errors import EgovError
+from egov.reader import read_table
 from evaluation.coherence import coherence
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework
-from indicators.importer import read_table
 
 UNIT_CANDIDATES = ("unit", "ucode", "code", "id")
 

@@ -113,7 +113,10 @@ class Settings(BaseSettings):
     )
     max_import_bytes: int = Field(
         default=20_000_000,
-        description="Largest file (bytes) that `egov import` accepts; larger files are refused unread.",
+        description=(
+            "Largest file (bytes) that `egov import`, `egov framework import` and `egov evaluate` "
+            "accept; larger files are refused unread."
+        ),
     )
     max_import_unpacked_bytes: int = Field(
         default=100_000_000,
@@ -124,7 +127,10 @@ class Settings(BaseSettings):
     )
     max_import_rows: int = Field(
         default=20_000,
-        description="Most rows a sheet or CSV file may have in `egov import` (huge-sheet guard).",
+        description=(
+            "Most rows a sheet or CSV file may have in `egov import`, `egov framework import` and "
+            "`egov evaluate` (huge-sheet guard)."
+        ),
     )
 
     @field_validator("previous_secret_key")

@@ -1,6 +1,6 @@
 """`egov template`: the Excel workbook assessors fill in with metric values.
 
-Layout (read back by `egov.imports`):
+Layout (read back by `egov.imports.workbook`):
 
 * an instructions sheet (in the chosen language), first;
 * one sheet per category that has metric-source indicators. Row 1 (hidden) holds the stable
@@ -40,6 +40,7 @@ from egov import __version__
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department
+from egov.reader import FORMULA_PREFIXES
 from indicators.framework import Framework, Node, applies
 
 TEMPLATE_FORMAT = "egov-metric-template"
@@ -52,7 +53,6 @@ CODE_ROW, UNIT_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3, 4
 FIRST_INDICATOR_COL = 6  # A object code (hidden), B code, C name, D department, E status
 NOT_APPLICABLE = "n/a"
 STATUSES = ("reported", "verified", "disputed")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 LANGS = LANGUAGES
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
@@ -218,6 +218,20 @@ def build_template(
 
 
 def _category_sheet(ws: Worksheet, indicators: list[Node], objects: list[TemplateObject], lang: str) -> None:
+    _category_header(ws, indicators, lang)
+    status_dv, validations = _category_validations(ws, indicators, lang)
+    for r, obj in enumerate(objects, start=FIRST_DATA_ROW):
+        _category_row(ws, r, obj, indicators, status_dv, validations)
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, FIRST_INDICATOR_COL).coordinate
+    ws.protection.sheet = True  # only the input cells are unlocked; no password
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.sort = False
+    ws.protection.autoFilter = False
+
+
+def _category_header(ws: Worksheet, indicators: list[Node], lang: str) -> None:
+    """Rows 1-3: the hidden codes and units, and the visible header."""
     fixed = [(OBJECT_CODE, "", 16), ("_code", TEXT["code"][lang], 26), ("_name", TEXT["name"][lang], 40)]
     fixed += [("_department", TEXT["department"][lang], 14), (STATUS_CODE, TEXT["status"][lang], 12)]
     for col, (code, header, width) in enumerate(fixed, start=1):
@@ -243,6 +257,11 @@ def _category_sheet(ws: Worksheet, indicators: list[Node], objects: list[Templat
     ws.row_dimensions[UNIT_ROW].hidden = True
     ws.column_dimensions["A"].hidden = True
 
+
+def _category_validations(
+    ws: Worksheet, indicators: list[Node], lang: str
+) -> tuple[DataValidation, dict[str, DataValidation]]:
+    """The status list and, per indicator, a decimal within its valid range."""
     status_dv = DataValidation(
         type="list",
         formula1='"' + ",".join(STATUSES) + '"',
@@ -275,35 +294,40 @@ def _category_sheet(ws: Worksheet, indicators: list[Node], objects: list[Templat
         )
         ws.add_data_validation(dv)
         validations[node.code] = dv
-    for r, obj in enumerate(objects, start=FIRST_DATA_ROW):
-        safe_text(ws.cell(r, 1), obj.code)
-        safe_text(ws.cell(r, 2), obj.code)
-        safe_text(ws.cell(r, 3), obj.name)
-        safe_text(ws.cell(r, 4), obj.department)
-        status = ws.cell(r, 5)
-        status.protection = Protection(locked=False)
-        status.fill = INPUT
-        status.border = BOX
-        status_dv.add(status)
-        for i, node in enumerate(indicators):
-            cell = ws.cell(r, FIRST_INDICATOR_COL + i)
-            cell.border = BOX
-            if applies(node.applies_to, obj.kind, obj.subkind):
-                cell.protection = Protection(locked=False)
-                cell.fill = INPUT
-                cell.number_format = "General"
-                validations[node.code].add(cell)
-            else:
-                cell.value = NOT_APPLICABLE
-                cell.fill = GREY
-                cell.font = Font(color="808080")
-                cell.alignment = Alignment(horizontal="center")
-    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, FIRST_INDICATOR_COL).coordinate
-    ws.protection.sheet = True  # only the input cells are unlocked; no password
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.protection.sort = False
-    ws.protection.autoFilter = False
+    return status_dv, validations
+
+
+def _category_row(
+    ws: Worksheet,
+    r: int,
+    obj: TemplateObject,
+    indicators: list[Node],
+    status_dv: DataValidation,
+    validations: dict[str, DataValidation],
+) -> None:
+    """One object's row: its codes and name, the status and an input cell per indicator."""
+    safe_text(ws.cell(r, 1), obj.code)
+    safe_text(ws.cell(r, 2), obj.code)
+    safe_text(ws.cell(r, 3), obj.name)
+    safe_text(ws.cell(r, 4), obj.department)
+    status = ws.cell(r, 5)
+    status.protection = Protection(locked=False)
+    status.fill = INPUT
+    status.border = BOX
+    status_dv.add(status)
+    for i, node in enumerate(indicators):
+        cell = ws.cell(r, FIRST_INDICATOR_COL + i)
+        cell.border = BOX
+        if applies(node.applies_to, obj.kind, obj.subkind):
+            cell.protection = Protection(locked=False)
+            cell.fill = INPUT
+            cell.number_format = "General"
+            validations[node.code].add(cell)
+        else:
+            cell.value = NOT_APPLICABLE
+            cell.fill = GREY
+            cell.font = Font(color="808080")
+            cell.alignment = Alignment(horizontal="center")
 
 
 def _instructions(

@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from egov.errors import EgovError
+from egov.reader import read_table
 from indicators.framework import LANGUAGES, SOURCES, Framework, build_framework
 
 ALIASES = {
@@ -75,28 +76,6 @@ class ImportReport:
 
     framework: Framework
     notes: list[str] = field(default_factory=list)
-
-
-def read_table(path: Path, keep_blank_lines: bool = False) -> pd.DataFrame:
-    """Read a CSV or XLSX table as strings-or-numbers, with a clear error for other files.
-
-    With `keep_blank_lines` a blank CSV line stays an (empty) row, so that row i is on
-    line i + 2 of the file, as in a spreadsheet."""
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise EgovError(f"{path}: no such file")
-    try:
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(path, encoding="utf-8-sig", skip_blank_lines=not keep_blank_lines)
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, sheet_name=0, engine="openpyxl")
-    except UnicodeDecodeError as exc:
-        raise EgovError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV") from exc
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise EgovError(f"{path}: cannot read as {suffix[1:].upper()}: {exc}") from exc
-    except Exception as exc:  # openpyxl raises several unrelated types for broken files
-        raise EgovError(f"{path}: cannot read as {suffix[1:].upper()}: {exc}") from exc
-    raise EgovError(f"{path}: unsupported file type '{suffix}' (use .csv or .xlsx)")
 
 
 def _columns(
@@ -172,12 +151,10 @@ def _collect(
     cols: dict[str, str],
     fname: str,
     first_word: bool,
-    rows: dict[str, dict[str, Any]],
-    order: list[str],
-    skipped: dict[str, int],
-    problems: list[str],
+    tree: _Tree,
 ) -> None:
-    """Add the rows of one table to `rows` (code → file, line, cells by field)."""
+    """Add the rows of one table to the tree's rows (code → file, line, cells by field)."""
+    rows, problems = tree.rows, tree.problems
     first_line = 2  # line 1 is the header (spreadsheet row numbers too)
     name_from_code = first_word and cols.get("name") in (None, cols.get("code"))
     for i, row in df.iterrows():
@@ -187,7 +164,7 @@ def _collect(
         cells = {f: _cell(row, cols.get(f)) for f in ALIASES}
         rtype = cells["type"]
         if rtype is not None and str(rtype).strip().lower() in SKIPPED_TYPES:
-            skipped[str(rtype)] = skipped.get(str(rtype), 0) + 1
+            tree.skipped[str(rtype)] = tree.skipped.get(str(rtype), 0) + 1
             continue
         where = f"{fname} line {line}"
         rcode = _code_text(cells["code"])
@@ -205,7 +182,7 @@ def _collect(
             continue
         cells["parent"] = _code_text(cells["parent"])
         rows[rcode] = {"file": fname, "line": line, "cells": cells}
-        order.append(rcode)
+        tree.order.append(rcode)
 
 
 def _place(row: dict[str, Any], main: str) -> str:
@@ -213,6 +190,30 @@ def _place(row: dict[str, Any], main: str) -> str:
     if row["line"] is None:
         return DERIVED
     return f"line {row['line']}" if row["file"] == main else f"{row['file']} line {row['line']}"
+
+
+@dataclass
+class _Tree:
+    """The rows of the indicator table (and of the structure table), and the tree they make."""
+
+    main: str  # the main table's file name
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # code → file, line, cells
+    order: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # row type → count
+    created: list[str] = field(default_factory=list)  # aggregates derived from the codes
+    children: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def at(self, c: str) -> str:
+        r = self.rows[c]
+        return f"{r['file']} line {r['line']}" if r["line"] is not None else f"'{c}' ({DERIVED})"
+
+    def cell(self, c: str, field_name: str) -> Any:
+        return self.rows[c]["cells"][field_name]
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise EgovError(f"{self.main}: cannot import the indicator table", self.problems)
 
 
 def import_table(
@@ -233,87 +234,113 @@ def import_table(
     `methods` becomes the framework's `[methods]` table (defaults for every stage). The other
     options read tables that are not COINr-shaped (see the module docstring)."""
     p = Path(path)
+    df, cols, tree, second = _read_tables(p, columns, structure, parents_from_code)
+    _collect(df, cols, p.name, code_first_word, tree)
+    if second is not None and structure is not None:
+        _collect(second[0], second[1], Path(structure).name, False, tree)
+    if parents_from_code:
+        _derive_parents(tree, index_code)
+    _check_source_column(tree, cols.get("source"))
+    root = _link(tree)
+    builder = _NodeBuilder(tree, goalposts_clip)
+    categories = builder.categories(root)
+    sources = p.name + (f" and {Path(structure).name}" if structure is not None else "")
+    data = {
+        "framework": {
+            "code": code or p.stem,
+            "version": version,
+            "name": builder.names(root),
+            "source": f"imported from {sources}",
+        },
+        "index": {"code": root},
+        "methods": methods or {},
+        "categories": categories,
+    }
+    framework = _build(data, tree)
+    return ImportReport(framework=framework, notes=_notes(tree, df, cols, builder.filled_names))
+
+
+def _read_tables(
+    p: Path, columns: dict[str, str] | None, structure: str | Path | None, parents_from_code: bool
+) -> tuple[pd.DataFrame, dict[str, str], _Tree, tuple[pd.DataFrame, dict[str, str]] | None]:
+    """The main table and its columns, the structure table and its columns (if any), both
+    checked for their required columns, and the empty tree to collect their rows into."""
     df = read_table(p, keep_blank_lines=True)
     cols, problems = _columns(df, columns, p.name)
     if "code" not in cols:
         problems.append(f"{p.name}: missing column 'code' (or its COINr name)")
     if "parent" not in cols and not parents_from_code:
         problems.append(f"{p.name}: missing column 'parent' (or its COINr name)")
-    sdf: pd.DataFrame | None = None
-    scols: dict[str, str] = {}
+    second: tuple[pd.DataFrame, dict[str, str]] | None = None
     if structure is not None:
         sp = Path(structure)
         sdf = read_table(sp, keep_blank_lines=True)
         scols, _ = _columns(sdf)
+        second = (sdf, scols)
         for required in ("code", *(() if parents_from_code else ("parent",))):
             if required not in scols:
                 problems.append(f"{sp.name}: missing column '{required}' (or its COINr name)")
-    if problems:
-        raise EgovError(f"{p.name}: cannot import the indicator table", problems)
+    tree = _Tree(main=p.name, problems=problems)
+    tree.raise_if_problems()
+    return df, cols, tree, second
 
-    rows: dict[str, dict[str, Any]] = {}
-    order: list[str] = []
-    skipped: dict[str, int] = {}
-    _collect(df, cols, p.name, code_first_word, rows, order, skipped, problems)
-    if sdf is not None and structure is not None:
-        _collect(sdf, scols, Path(structure).name, False, rows, order, skipped, problems)
 
-    def at(c: str) -> str:
-        r = rows[c]
-        return f"{r['file']} line {r['line']}" if r["line"] is not None else f"'{c}' ({DERIVED})"
+def _derive_parents(tree: _Tree, index_code: str | None) -> None:
+    """A row without a parent hangs under its code minus the last segment; aggregates that no
+    row defines are created."""
 
-    created: list[str] = []
-    if parents_from_code:
+    def derived_parent(c: str) -> str | None:
+        found = parent_from_code(c)
+        return found if found is not None or c == index_code else index_code
 
-        def derived_parent(c: str) -> str | None:
-            found = parent_from_code(c)
-            return found if found is not None or c == index_code else index_code
+    for c in list(tree.order):
+        if tree.cell(c, "parent") is not None:
+            continue
+        parent = derived_parent(c)
+        tree.rows[c]["cells"]["parent"] = parent
+        while parent is not None and parent not in tree.rows:
+            cells: dict[str, Any] = dict.fromkeys(ALIASES)
+            cells.update(code=parent, parent=derived_parent(parent))
+            tree.rows[parent] = {"file": DERIVED, "line": None, "cells": cells}
+            tree.order.append(parent)
+            tree.created.append(parent)
+            parent = cells["parent"]
 
-        for c in list(order):
-            if rows[c]["cells"]["parent"] is not None:
-                continue
-            parent = derived_parent(c)
-            rows[c]["cells"]["parent"] = parent
-            while parent is not None and parent not in rows:
-                cells: dict[str, Any] = dict.fromkeys(ALIASES)
-                cells.update(code=parent, parent=derived_parent(parent))
-                rows[parent] = {"file": DERIVED, "line": None, "cells": cells}
-                order.append(parent)
-                created.append(parent)
-                parent = cells["parent"]
 
-    source_col = cols.get("source")
+def _check_source_column(tree: _Tree, source_col: str | None) -> None:
+    """A `source` column that holds something else (a data provider) is a problem."""
     bad_source = next(
         (
             c
-            for c in order
-            if rows[c]["file"] == p.name and rows[c]["cells"]["source"] not in (None, *SOURCES)
+            for c in tree.order
+            if tree.rows[c]["file"] == tree.main and tree.cell(c, "source") not in (None, *SOURCES)
         ),
         None,
     )
     if source_col is not None and bad_source is not None:
-        problems.append(
-            f"{at(bad_source)}: column '{source_col}' holds {rows[bad_source]['cells']['source']!r}, but an "
+        tree.problems.append(
+            f"{tree.at(bad_source)}: column '{source_col}' holds {tree.cell(bad_source, 'source')!r}, but an "
             f"indicator's source is one of {', '.join(SOURCES)}; read 'source' from another column or from "
             "none (egov framework import --column source=)"
         )
 
-    children: dict[str, list[str]] = {c: [] for c in order}
+
+def _link(tree: _Tree) -> str:
+    """Children of every row, the one root (the index), every row reaching it; returns the root."""
+    tree.children = {c: [] for c in tree.order}
     roots: list[str] = []
-    for c in order:
-        parent = rows[c]["cells"]["parent"]
+    for c in tree.order:
+        parent = tree.cell(c, "parent")
         if parent is None:
             roots.append(c)
-        elif str(parent) not in rows:
-            problems.append(f"{at(c)}: orphan '{c}': parent '{parent}' is not defined")
+        elif str(parent) not in tree.rows:
+            tree.problems.append(f"{tree.at(c)}: orphan '{c}': parent '{parent}' is not defined")
         else:
-            children[str(parent)].append(c)
+            tree.children[str(parent)].append(c)
     if len(roots) != 1:
-        found = ", ".join(f"'{r}' ({_place(rows[r], p.name)})" for r in roots) or "none"
-        problems.append(f"{p.name}: exactly one row must have no parent (the index); found {found}")
-    if problems:
-        raise EgovError(f"{p.name}: cannot import the indicator table", problems)
-
+        found = ", ".join(f"'{r}' ({_place(tree.rows[r], tree.main)})" for r in roots) or "none"
+        tree.problems.append(f"{tree.main}: exactly one row must have no parent (the index); found {found}")
+    tree.raise_if_problems()
     # cycles: every node must reach the root
     root = roots[0]
     reached: set[str] = set()
@@ -323,137 +350,141 @@ def import_table(
         if n in reached:
             continue
         reached.add(n)
-        stack.extend(children[n])
-    for c in order:
+        stack.extend(tree.children[n])
+    for c in tree.order:
         if c not in reached:
-            problems.append(f"{at(c)}: '{c}' is in a cycle of parents and never reaches the index")
-    if problems:
-        raise EgovError(f"{p.name}: cannot import the indicator table", problems)
+            tree.problems.append(f"{tree.at(c)}: '{c}' is in a cycle of parents and never reaches the index")
+    tree.raise_if_problems()
+    return root
 
-    filled_names = False
 
-    def names(c: str) -> dict[str, str]:
-        nonlocal filled_names
-        cells = rows[c]["cells"]
+class _NodeBuilder:
+    """The framework's categories, dimensions and indicators from the linked rows."""
+
+    def __init__(self, tree: _Tree, goalposts_clip: bool) -> None:
+        self.tree = tree
+        self.goalposts_clip = goalposts_clip
+        self.filled_names = False
+
+    def categories(self, root: str) -> dict[str, Any]:
+        tree = self.tree
+        categories: dict[str, Any] = {}
+        for k in tree.children[root]:
+            if not tree.children[k]:
+                tree.problems.append(
+                    f"{tree.at(k)}: indicator '{k}' hangs directly under the index; an index holds categories"
+                )
+            else:
+                categories[k] = self.node(k)
+        tree.raise_if_problems()
+        return categories
+
+    def names(self, c: str) -> dict[str, str]:
+        cells = self.tree.rows[c]["cells"]
         base = cells["name"]
         out: dict[str, str] = {}
         for lang in LANGUAGES:
             v = cells[f"name_{lang}"]
             if v is None:
                 v = base if base is not None else c
-                filled_names = True
+                self.filled_names = True
             out[lang] = str(v)
         return out
 
-    def number(c: str, field_name: str) -> Any:
-        return rows[c]["cells"][field_name]
-
-    def goalposts(c: str) -> dict[str, Any] | None:
-        lo, hi = number(c, "min"), number(c, "max")
+    def goalposts(self, c: str) -> dict[str, Any] | None:
+        tree = self.tree
+        lo, hi = tree.cell(c, "min"), tree.cell(c, "max")
         if lo is None and hi is None:
             return None
-        if children[c]:
-            problems.append(f"{at(c)}: goalposts (min, max) are given for the aggregate '{c}'")
+        if tree.children[c]:
+            tree.problems.append(f"{tree.at(c)}: goalposts (min, max) are given for the aggregate '{c}'")
             return None
         lo_n, hi_n = _as_number(lo), _as_number(hi)
         if lo_n is None or hi_n is None:
-            problems.append(f"{at(c)}: goalposts need two numbers, min and max (found {lo!r}, {hi!r})")
+            tree.problems.append(
+                f"{tree.at(c)}: goalposts need two numbers, min and max (found {lo!r}, {hi!r})"
+            )
             return None
-        return {"method": "goalposts", "min": lo_n, "max": hi_n, "clip": goalposts_clip}
+        return {"method": "goalposts", "min": lo_n, "max": hi_n, "clip": self.goalposts_clip}
 
-    def node(c: str) -> dict[str, Any]:
-        kids = children[c]
-        out: dict[str, Any] = {"name": names(c)}
-        weight = number(c, "weight")
+    def node(self, c: str) -> dict[str, Any]:
+        tree = self.tree
+        kids = tree.children[c]
+        out: dict[str, Any] = {"name": self.names(c)}
+        weight = tree.cell(c, "weight")
         out["weight"] = weight if weight is not None else 1
-        description = number(c, "description")
+        description = tree.cell(c, "description")
         if description is not None:
             out["description"] = str(description)
-        normalisation = goalposts(c)
-        if not kids:  # an indicator
-            direction = number(c, "direction")
-            out["unit"] = str(number(c, "unit") or "")
-            out["direction"] = (
-                int(direction)
-                if isinstance(direction, int | float) and float(direction).is_integer()
-                else direction
-            )
-            out["source"] = str(number(c, "source") or "metric")
-            measure = number(c, "measure")
-            if measure is not None:
-                out["measure"] = str(measure)
-            denominator = number(c, "denominator")
-            if denominator is not None:
-                out["denominator"] = str(denominator)
-            target = number(c, "target")
-            if target is not None:
-                out["target"] = target
-            applies = number(c, "applies_to")
-            if applies is not None:
-                out["applies_to"] = str(applies)
-            out["rationale"] = str(number(c, "rationale") or f"imported from {at(c)}")
-            if normalisation is not None:
-                out["normalisation"] = normalisation
-            return out
-        applies = number(c, "applies_to")
+        normalisation = self.goalposts(c)
+        if not kids:
+            return self.indicator(c, out, normalisation)
+        applies = tree.cell(c, "applies_to")
         if applies is not None:
             out["applies_to"] = str(applies)
-        key = "indicators" if all(not children[k] for k in kids) else "dimensions"
-        if key == "dimensions" and any(not children[k] for k in kids):
-            problems.append(
-                f"{at(c)}: '{c}' mixes indicators and aggregates as children; "
+        key = "indicators" if all(not tree.children[k] for k in kids) else "dimensions"
+        if key == "dimensions" and any(not tree.children[k] for k in kids):
+            tree.problems.append(
+                f"{tree.at(c)}: '{c}' mixes indicators and aggregates as children; "
                 "put its indicators under a dimension of their own"
             )
-        out[key] = {k: node(k) for k in kids}
+        out[key] = {k: self.node(k) for k in kids}
         return out
 
-    root_kids = children[root]
-    categories: dict[str, Any] = {}
-    for k in root_kids:
-        if not children[k]:
-            problems.append(
-                f"{at(k)}: indicator '{k}' hangs directly under the index; an index holds categories"
-            )
-        else:
-            categories[k] = node(k)
-    if problems:
-        raise EgovError(f"{p.name}: cannot import the indicator table", problems)
+    def indicator(self, c: str, out: dict[str, Any], normalisation: dict[str, Any] | None) -> dict[str, Any]:
+        tree = self.tree
+        direction = tree.cell(c, "direction")
+        out["unit"] = str(tree.cell(c, "unit") or "")
+        out["direction"] = (
+            int(direction)
+            if isinstance(direction, int | float) and float(direction).is_integer()
+            else direction
+        )
+        out["source"] = str(tree.cell(c, "source") or "metric")
+        for optional in ("measure", "denominator"):
+            value = tree.cell(c, optional)
+            if value is not None:
+                out[optional] = str(value)
+        target = tree.cell(c, "target")
+        if target is not None:
+            out["target"] = target
+        applies = tree.cell(c, "applies_to")
+        if applies is not None:
+            out["applies_to"] = str(applies)
+        out["rationale"] = str(tree.cell(c, "rationale") or f"imported from {tree.at(c)}")
+        if normalisation is not None:
+            out["normalisation"] = normalisation
+        return out
 
-    sources = p.name + (f" and {Path(structure).name}" if structure is not None else "")
-    data = {
-        "framework": {
-            "code": code or p.stem,
-            "version": version,
-            "name": names(root),
-            "source": f"imported from {sources}",
-        },
-        "index": {"code": root},
-        "methods": methods or {},
-        "categories": categories,
-    }
+
+def _build(data: dict[str, Any], tree: _Tree) -> Framework:
+    """The framework, its problems mapped from key paths back to the table's lines."""
     try:
-        framework = build_framework(data, origin=p.name)
+        return build_framework(data, origin=tree.main)
     except EgovError as exc:
-        # map key paths back to the table's lines
         mapped = []
         for prob in exc.problems:
             key_path = prob.split(":", 1)[0]
             code_in_path = key_path.split(".")[-2] if key_path.count(".") >= 2 else ""
             leaf = key_path.split(".")
-            hit = next((seg.strip('"') for seg in reversed(leaf) if seg.strip('"') in rows), code_in_path)
-            mapped.append(f"{at(hit)} ({hit}): {prob.split(': ', 1)[-1]}" if hit in rows else prob)
-        raise EgovError(f"{p.name}: the table does not make a valid framework", mapped) from exc
+            hit = next(
+                (seg.strip('"') for seg in reversed(leaf) if seg.strip('"') in tree.rows), code_in_path
+            )
+            mapped.append(f"{tree.at(hit)} ({hit}): {prob.split(': ', 1)[-1]}" if hit in tree.rows else prob)
+        raise EgovError(f"{tree.main}: the table does not make a valid framework", mapped) from exc
 
+
+def _notes(tree: _Tree, df: pd.DataFrame, cols: dict[str, str], filled_names: bool) -> list[str]:
     notes: list[str] = []
-    if skipped:
+    if tree.skipped:
         notes.append(
             "skipped rows that are not part of the tree: "
-            + ", ".join(f"{n} × {t}" for t, n in sorted(skipped.items()))
+            + ", ".join(f"{n} × {t}" for t, n in sorted(tree.skipped.items()))
         )
-    if created:
+    if tree.created:
         notes.append(
-            f"created {len(created)} aggregate(s) that no row defines, named by their codes and weighing 1 "
-            f"(give names and weights in a structure table): {', '.join(created)}"
+            f"created {len(tree.created)} aggregate(s) that no row defines, named by their codes and weighing 1 "
+            f"(give names and weights in a structure table): {', '.join(tree.created)}"
         )
     unread = [str(c) for c in df.columns if str(c) not in cols.values()]
     if unread:
@@ -461,4 +492,4 @@ def import_table(
         notes.append(f"columns not read: {shown}")
     if filled_names:
         notes.append("names missing in some languages were filled with the table's name; translate them")
-    return ImportReport(framework=framework, notes=notes)
+    return notes

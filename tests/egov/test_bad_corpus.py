@@ -156,7 +156,7 @@ def corpus_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     """One database per engine for the whole corpus, with a register and some metric values.
     Every case asserts that it left the database unchanged, so they can share it."""
     from egov.db import dispose_engines, init_db, session_scope
-    from egov.imports import import_metrics
+    from egov.imports.metrics import import_metrics
     from egov.store import load_register
     from indicators.framework import resolve_framework
 

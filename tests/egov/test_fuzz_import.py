@@ -146,7 +146,7 @@ def stored(url: str, sha: str) -> list[tuple[str, str, float, str, str, str]]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from cli import main
     from egov.db import dispose_engines, init_db, session_scope
-    from egov.imports import import_metrics
+    from egov.imports.metrics import import_metrics
     from egov.settings import reset_settings
     from egov.store import load_register
     from indicators.framework import resolve_framework
@@ -214,7 +214,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def run_import(world: World, path: Path) -> tuple[Any | None, EgovError | None]:
     """Import a file; return (report, None) or (None, error); other exceptions propagate."""
     from egov.db import session_scope
-    from egov.imports import import_metrics
+    from egov.imports.metrics import import_metrics
 
     try:
         with session_scope(world.url) as session:
@@ -243,7 +243,7 @@ def check_stored_against_file(
     """Every stored value equals its cell in the file, under the cell's hidden codes."""
     rows = stored(world.url, report.sha256)
     assert len(rows) == report.written == len(report.values)
-    from egov.imports import parse_number
+    from egov.imports.values import parse_number
 
     wb = load_workbook(path) if path.suffix == ".xlsx" else None
     out: dict[tuple[str, str], tuple[float, str]] = {}

@@ -77,8 +77,9 @@ def test_cli_reproduces_coinr_v2(reference_dir: Path, tmp_path: Path, egov) -> N
 
 
 def test_python_api_reproduces_coinr_v2(reference_dir: Path) -> None:
+    from egov.reader import read_table
     from evaluation.engine import evaluate
-    from indicators.importer import import_table, read_table
+    from indicators.importer import import_table
 
     asem = reference_dir / "coinr-asem"
     framework = import_table(asem / "ASEM_iMeta.csv").framework
