@@ -39,7 +39,8 @@ from typing import Any
 import pandas as pd
 
 from egov.errors import EgovError
-from indicators.framework import LANGUAGES, SOURCES, Framework, build_framework
+from egov.langs import LANGUAGES
+from indicators.framework import SOURCES, Framework, build_framework
 
 ALIASES = {
     "code": ("code", "icode"),
