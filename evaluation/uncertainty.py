@@ -250,26 +250,25 @@ def monte_carlo(
     inputs = _inputs(alts, n_draws, weight_noise, model)
     do_sensitivity = ns >= 2 and bool(inputs)
     design = pick_freeze_design(a, sample(ns) if do_sensitivity else None, n, ns, inputs)
-    total = len(design["imputation"])
     out = _run(model, design, progress)
     ranks_all = rank_rows(out)
 
     nom_vec, nom_score, nom_rank = _nominal(model, nominal, framework.index_code, by_department, notes)
-    scores_mc, ranks_mc = out[:n], ranks_all[:n]
     entities = model.entities
-    summary = _summary(scores_mc, ranks_mc, nom_score, nom_rank, entities)
-    prob = prob_above(ranks_mc, entities)
-    summary["tier"] = tiers(prob, summary["nominal_rank"], confidence)
-    if do_sensitivity:
-        sens, by_entity = sensitivity_tables(out, ranks_all, n, ns, [g for g, _ in inputs], entities)
-    else:
-        sens, by_entity = no_sensitivity()
+    summary, prob = _rank_statistics(out[:n], ranks_all[:n], nom_score, nom_rank, entities, confidence)
+    sens, by_entity = (
+        sensitivity_tables(out, ranks_all, n, ns, [g for g, _ in inputs], entities)
+        if do_sensitivity
+        else no_sensitivity()
+    )
+    settings = {"n": n, "seed": seed, "weight_noise": weight_noise, **alts.labels(), "rating_draws": n_draws}
+    settings.update(sensitivity_n=ns if do_sensitivity else 0, model_runs=len(design["imputation"]))
     return UncertaintyResult(
         entity_type="department" if by_department else "unit",
         summary=summary,
         prob_above=prob,
-        ranks=pd.DataFrame(ranks_mc, columns=entities),
-        scores=pd.DataFrame(scores_mc, columns=entities),
+        ranks=pd.DataFrame(ranks_all[:n], columns=entities),
+        scores=pd.DataFrame(out[:n], columns=entities),
         samples=_samples(a, n),
         weights=_weights_used(model, a, n),
         alternatives=alts.as_dict(),
@@ -277,19 +276,25 @@ def monte_carlo(
         sensitivity_by_entity=by_entity,
         nominal_vectorised=pd.Series(nom_vec, index=entities),
         confidence=confidence,
-        settings={
-            "n": n,
-            "seed": seed,
-            "weight_noise": weight_noise,
-            "normalisations": [label(x) for x in alts.normalisation[1:]],
-            "aggregations": [label(x) for x in alts.aggregation[1:]],
-            "imputations": [label(x) for x in alts.imputation[1:]],
-            "rating_draws": n_draws,
-            "sensitivity_n": ns if do_sensitivity else 0,
-            "model_runs": total,
-        },
+        settings=settings,
         warnings=notes,
     )
+
+
+def _rank_statistics(
+    scores: np.ndarray,
+    ranks: np.ndarray,
+    nom_score: pd.Series,
+    nom_rank: pd.Series,
+    entities: pd.Index,
+    confidence: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the summary per entity with its tier, P(row ranks above column)) from the
+    replications' scores and ranks."""
+    summary = _summary(scores, ranks, nom_score, nom_rank, entities)
+    prob = prob_above(ranks, entities)
+    summary["tier"] = tiers(prob, summary["nominal_rank"], confidence)
+    return summary, prob
 
 
 def _check_settings(n: int, weight_noise: float, confidence: float, level: str) -> None:
@@ -323,6 +328,14 @@ class _Alternatives:
             [None, *(resolve_alternative("aggregation", v) for v in aggregations)],
             [None, *(resolve_alternative("imputation", v) for v in imputations)],
         )
+
+    def labels(self) -> dict[str, list[str]]:
+        """The alternatives as written in the settings: normalisations, aggregations, imputations."""
+        return {
+            "normalisations": [label(x) for x in self.normalisation[1:]],
+            "aggregations": [label(x) for x in self.aggregation[1:]],
+            "imputations": [label(x) for x in self.imputation[1:]],
+        }
 
     def as_dict(self) -> dict[str, Alternatives]:
         return {
