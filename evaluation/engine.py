@@ -10,7 +10,8 @@ aggregation bottom-up through the framework tree → ranks. When the units are a
 objects that belong to departments, object scores are rolled up to departments at every
 node below the index ("score, then aggregate"), the department index is aggregated from
 the department category scores, and departments are ranked overall, per node and within
-peer groups.
+peer groups. Each stage is a public function of `evaluation.stages`, which comparison and
+uncertainty analysis call too.
 """
 
 from __future__ import annotations
