@@ -627,8 +627,8 @@ def runs_export(
 
     Example: egov runs export 3f2a9c1b7d4e --out run-3f2a9c1b7d4e.zip
     """
+    from egov.bundle import export_bundle
     from egov.db import init_db, session_scope
-    from egov.record import export_bundle
     from egov.store import get_run
 
     init_db()
@@ -652,7 +652,7 @@ def runs_verify(
 
     Example: egov runs verify run-3f2a9c1b7d4e.zip --digest 9c1b…
     """
-    from egov.record import verify_bundle
+    from egov.bundle import verify_bundle
 
     check = verify_bundle(bundle, digest)
     m = check.manifest

@@ -197,7 +197,7 @@ def _snapshot(url: str) -> list[tuple[Any, ...]]:
 
 
 def bench_rollup(args: argparse.Namespace) -> None:
-    from egov.synth import load_ratings
+    from egov.synth_bulk import load_ratings
 
     with fresh_db(args.db) as url:
         generate(url, args.ratings)
@@ -282,7 +282,8 @@ CSV_COLUMNS = [
 
 def write_csv(path: Path, apps: np.ndarray, n: int, engine: str) -> None:
     """n synthetic ratings as CSV with a header (vectorised, like the COPY buffer)."""
-    from egov.synth import CHUNK, concat
+    from egov.synth import CHUNK
+    from egov.synth_bulk import concat
 
     rng = np.random.default_rng(SEED + 2)
     model = rating_model(apps, rng, seed=SEED, ratings=n)

@@ -11,17 +11,11 @@ generating) and loaded in bulk: PostgreSQL by `COPY … FROM STDIN` (psycopg's
 operations; SQLite by `executemany` in one transaction per chunk (the sqlite3 driver needs
 one tuple per row there, built from the chunk's columns by `zip`).
 
-Large loads on PostgreSQL take the bulk path (`bulk_path_applies`): when the load has at
-least `BULK_MIN_RATINGS` ratings and the `rating` table is empty, the whole load is one
-transaction that locks `rating` (ACCESS EXCLUSIVE: a running API waits, it never sees the
-table without its indexes), drops its secondary indexes, unique constraint and foreign key
-(the definitions read from the catalog), truncates the empty table so that one streamed
-`COPY … WITH (FREEZE)` writes frozen rows, and recreates the indexes and constraints from
-the saved definitions before committing. The next chunk is generated while the previous
-one streams (psycopg's `QueuedLibpqWriter` sends from a thread). A failure rolls it all
-back, indexes included. Otherwise (SQLite, a small load, or ratings already in the table)
-each chunk is COPYed into the indexed table and committed. Both paths draw the same random
-numbers in the same order, so the same seed gives the same rows, ids included.
+Large loads on PostgreSQL take the bulk path (`egov.synth_bulk`: the indexes of the
+empty `rating` table dropped and recreated in the one transaction of the load, one
+streamed `COPY … WITH (FREEZE)`). Otherwise (SQLite, a small load, or ratings already in
+the table) each chunk is COPYed into the indexed table and committed. Both paths draw the
+same random numbers in the same order, so the same seed gives the same rows, ids included.
 
 Pseudonyms are a cheap stand-in for the real keyed hash (HMAC-SHA256 in
 `surveys.security`): the hex of a 64-bit SplitMix64 mix of the citizen number and a key
@@ -31,7 +25,8 @@ derived from the seed. That is fine for synthetic citizens and not a privacy mea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,6 +39,15 @@ from egov.demo import load_toml
 from egov.errors import EgovError
 from egov.models import AssessedObject, Department, PeerGroup, Period
 from egov.store import ensure_period, store_framework
+from egov.synth_bulk import (
+    Progress,
+    bulk_begin,
+    bulk_finish,
+    bulk_path_applies,
+    concat,
+    copy_stream,
+    load_ratings,
+)
 from indicators.framework import applies, builtin_path, load_framework
 from surveys.rollup import driver_executemany, rebuild_rollups
 
@@ -53,10 +57,8 @@ REF_PREFIX = "synth-"  # transaction references
 PERIOD_CODE = "SYN2025"
 PERIOD_START, PERIOD_END = date(2025, 1, 1), date(2025, 12, 31)
 CHUNK = 200_000  # ratings generated and loaded at a time (the same on every path: same rows)
-BULK_MIN_RATINGS = 1_000_000  # PostgreSQL loads from this size on take the bulk path
-BULK_LOCK_TIMEOUT = "10s"  # how long the bulk path waits for the rating table's lock
-BULK_MAINTENANCE_WORK_MEM = "1GB"  # for recreating the indexes (this session only)
 ROLLUP_WORK_MEM = "512MB"  # PostgreSQL: the roll-up rebuild's GROUP BY (this transaction only)
+
 
 # Object kinds spread like the Macau demo register (72 objects: 15 infrastructure,
 # 30 applications, 20 administrative and 7 security management bodies).
@@ -68,10 +70,6 @@ KINDS: list[tuple[str, str | None, float]] = [
 ]
 CHANNELS = (np.array([b"app", b"web", b"kiosk", b"counter"]), np.array([0.6, 0.3, 0.05, 0.05]))
 LANGUAGES = (np.array([b"zh-Hant", b"pt", b"en"]), np.array([0.85, 0.05, 0.10]))
-RATING_COLUMNS = (
-    "object_id, level, drivers, comment, channel, language, created_at, day, pseudonym, "
-    "transaction_ref, flags, question_version"
-)
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,6 @@ class SynthOutcome:
     counts: dict[str, int]
     seconds: dict[str, float]
     bulk: bool = False  # the ratings took the bulk path (indexes recreated after the load)
-
-
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -210,189 +205,6 @@ def rating_chunk(
         "pseudonym": pseudonyms(citizens, model.key),
         "transaction_ref": np.strings.add(REF_PREFIX.encode(), seq.astype("S12")),
     }
-
-
-def concat(*parts: np.ndarray | bytes) -> np.ndarray:
-    out: Any = parts[0]
-    for p in parts[1:]:
-        out = np.strings.add(out, p)
-    return np.asarray(out)
-
-
-def copy_buffer(chunk: dict[str, np.ndarray]) -> bytes:
-    """The chunk as one COPY text-format buffer (tab-separated, a line per rating), built
-    with NumPy byte-string operations; padding NULs of the fixed-width lines removed."""
-    lines = concat(
-        chunk["object_id"].astype("S20"),
-        b"\t",
-        chunk["level"].astype("S1"),
-        b"\t\t\t",  # drivers, comment: empty
-        chunk["channel"],
-        b"\t",
-        chunk["language"],
-        b"\t",
-        chunk["created_at"],
-        b"+00\t",
-        chunk["day"],
-        b"\t",
-        chunk["pseudonym"],
-        b"\t",
-        chunk["transaction_ref"],
-        b"\t\t\n",  # flags, question_version: empty
-    )
-    return lines.tobytes().replace(b"\x00", b"")
-
-
-def load_ratings(session: Session, chunk: dict[str, np.ndarray]) -> int:
-    """Insert a chunk of ratings in bulk and commit: COPY on PostgreSQL, executemany on
-    SQLite (one transaction per chunk)."""
-    conn = session.connection()
-    n = len(chunk["level"])
-    if conn.dialect.name == "postgresql":
-        raw: Any = conn.connection.dbapi_connection
-        with raw.cursor() as cur, cur.copy(f"COPY rating ({RATING_COLUMNS}) FROM STDIN") as cp:
-            cp.write(copy_buffer(chunk))
-    else:
-        # SQLAlchemy stores DateTime on SQLite as naive UTC text with microseconds
-        created = np.strings.add(chunk["created_at"], b".000000").astype("U").tolist()
-        rows = list(
-            zip(
-                chunk["object_id"].tolist(),
-                chunk["level"].tolist(),
-                chunk["channel"].astype("U").tolist(),
-                chunk["language"].astype("U").tolist(),
-                created,
-                chunk["day"].astype("U").tolist(),
-                chunk["pseudonym"].astype("U").tolist(),
-                chunk["transaction_ref"].astype("U").tolist(),
-                strict=True,
-            )
-        )
-        conn.exec_driver_sql(
-            f"INSERT INTO rating ({RATING_COLUMNS}) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, '', '')", rows
-        )
-    session.commit()
-    return n
-
-
-def bulk_path_applies(session: Session, n_ratings: int, bulk: bool | None = None) -> bool:
-    """Whether a load of n_ratings should take the bulk path (indexes recreated after the
-    load): only on PostgreSQL, and from `BULK_MIN_RATINGS` on unless `bulk` forces the
-    choice (True: any size; False: never). The other condition, an empty `rating` table
-    (and empty tables that reference it), is checked under the lock by `_bulk_begin`."""
-    if session.connection().dialect.name != "postgresql" or bulk is False:
-        return False
-    return bulk is True or n_ratings >= BULK_MIN_RATINGS
-
-
-def rating_schema(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
-    """The `rating` table's secondary indexes [(name, CREATE INDEX …)] and its unique and
-    foreign-key constraints [(name, type u|f, definition)], from the PostgreSQL catalog;
-    the primary key (referenced by `rating_case`) is not among them."""
-    indexes = session.execute(
-        text(
-            "SELECT quote_ident(c.relname), pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'rating'::regclass "
-            "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
-            "WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) ORDER BY c.relname"
-        )
-    ).all()
-    constraints = session.execute(
-        text(
-            "SELECT quote_ident(conname), contype::text, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = 'rating'::regclass AND contype IN ('u', 'f') ORDER BY contype DESC, conname"
-        )
-    ).all()
-    return [(str(n), str(d)) for n, d in indexes], [(str(n), str(t), str(d)) for n, t, d in constraints]
-
-
-def _bulk_begin(session: Session) -> tuple[list[str], bool] | None:
-    """Start the bulk load in the session's (new) transaction: lock `rating` and the tables
-    whose foreign keys reference it (ACCESS EXCLUSIVE, waiting at most
-    `BULK_LOCK_TIMEOUT`), check they are all empty, drop the secondary indexes, unique
-    constraints and foreign keys of `rating`, and truncate the empty tables so that COPY can
-    write frozen rows. Returns (the statements recreating what was dropped, whether COPY
-    may use FREEZE), or None with the transaction rolled back when a table holds rows."""
-    from sqlalchemy.exc import NotSupportedError, OperationalError
-
-    session.execute(text(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'"))
-    referencing = [
-        str(t)
-        for (t,) in session.execute(
-            text(
-                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
-                "AND confrelid = 'rating'::regclass AND conrelid <> 'rating'::regclass ORDER BY 1"
-            )
-        )
-    ]
-    tables = ["rating", *referencing]
-    try:
-        session.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
-    except OperationalError as exc:
-        session.rollback()
-        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-        raise EgovError(
-            f"the rating table is in use (could not lock {', '.join(tables)} within {BULK_LOCK_TIMEOUT}): "
-            "is `egov serve` running on this database? Stop it, or generate into a fresh database"
-        ) from exc
-    session.execute(text("SET LOCAL lock_timeout = 0"))
-    for table in tables:
-        if session.execute(text(f"SELECT EXISTS (SELECT 1 FROM {table})")).scalar():
-            session.rollback()
-            return None
-    indexes, constraints = rating_schema(session)
-    for name, _kind, _ in constraints:
-        session.execute(text(f"ALTER TABLE rating DROP CONSTRAINT {name}"))
-    for name, _ in indexes:
-        session.execute(text(f"DROP INDEX {name}"))
-    freeze = True
-    try:  # another table referencing a referencing table makes TRUNCATE fail: then no FREEZE
-        with session.begin_nested():
-            session.execute(text(f"TRUNCATE {', '.join(tables)}"))
-    except NotSupportedError:
-        freeze = False
-    create = (
-        [f"ALTER TABLE rating ADD CONSTRAINT {n} {d}" for n, t, d in constraints if t == "u"]
-        + [d for _, d in indexes]
-        + [f"ALTER TABLE rating ADD CONSTRAINT {n} {d}" for n, t, d in constraints if t == "f"]
-    )
-    return create, freeze
-
-
-def copy_stream(
-    session: Session, chunks: Iterable[dict[str, np.ndarray]], *, freeze: bool, progress: Progress | None
-) -> int:
-    """COPY all chunks into `rating` in one statement of the session's transaction (not
-    committed). psycopg's `QueuedLibpqWriter` sends the buffers from a thread, so the next
-    chunk is generated while the server stores the previous one."""
-    from psycopg.copy import QueuedLibpqWriter
-
-    raw: Any = session.connection().connection.dbapi_connection
-    sql = f"COPY rating ({RATING_COLUMNS}) FROM STDIN" + (" WITH (FREEZE)" if freeze else "")
-    n = 0
-    with raw.cursor() as cur, cur.copy(sql, writer=QueuedLibpqWriter(cur)) as cp:
-        for chunk in chunks:
-            cp.write(copy_buffer(chunk))
-            k = len(chunk["level"])
-            n += k
-            if progress:
-                progress(k)
-    return n
-
-
-def _bulk_finish(session: Session, create: list[str]) -> None:
-    """Recreate the dropped indexes and constraints (one sort each, with
-    `BULK_MAINTENANCE_WORK_MEM` and one parallel worker), gather the table's statistics
-    (`ANALYZE`) and commit the bulk load."""
-    session.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'"))
-    session.execute(text("SET LOCAL max_parallel_maintenance_workers = 1"))
-    for ddl in create:
-        session.execute(text(ddl))
-    # autovacuum cannot see the rows before the commit: without statistics the planner takes
-    # the new table for empty (the roll-up rebuild then chose an index scan and took minutes)
-    session.execute(text("ANALYZE rating"))
-    session.commit()
 
 
 def _register(session: Session, scale: Scale, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -558,25 +370,7 @@ def synthesise(
     chunk of n ratings is loaded (on the bulk path: sent). Commits as it goes: one
     transaction per chunk, or on the bulk path (`bulk_path_applies`; `bulk` True/False
     forces the choice) one transaction for all ratings and the recreated indexes."""
-    import time
-
-    if scale not in SCALES:
-        raise EgovError(f"--scale {scale!r}: use one of {', '.join(SCALES)}")
-    sc = SCALES[scale]
-    n_ratings = sc.ratings if ratings is None else ratings
-    if n_ratings < 0:
-        raise EgovError(f"--ratings {n_ratings}: use a number ≥ 0")
-    engine = session.connection().dialect.name
-    if sc.postgresql_only and engine != "postgresql":
-        raise EgovError(
-            f"--scale {scale} ({sc.ratings:,} ratings) needs PostgreSQL; this database is {engine}. "
-            "Set EGOV_DATABASE_URL=postgresql+psycopg://user@host/db (or use --scale province)"
-        )
-    if session.execute(text("SELECT 1 FROM department WHERE code LIKE 'SYN-%'")).first():
-        raise EgovError(
-            "this database already holds synthetic data (departments SYN-…); "
-            "generate into a fresh database (EGOV_DATABASE_URL)"
-        )
+    sc, n_ratings = _check_can_generate(session, scale, ratings)
     seconds: dict[str, float] = {}
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
@@ -589,48 +383,18 @@ def synthesise(
     session.commit()
     seconds["register and metrics"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
     apps = obj_ids[kind_idx == 1]
     if len(apps) == 0:
         raise EgovError("no application objects to rate")
     model = rating_model(apps, rng, seed=seed, ratings=n_ratings)
-    days = (PERIOD_END - PERIOD_START).days + 1
-    per_object_day = np.zeros((len(apps), days), dtype=np.int64)
-    index_of = np.zeros(int(apps.max()) + 1, dtype=np.int64)
-    index_of[apps] = np.arange(len(apps))
-    loaded = 0
-
-    def chunks() -> Iterator[dict[str, np.ndarray]]:
-        nonlocal per_object_day
-        done = 0
-        while done < n_ratings:
-            n = min(CHUNK, n_ratings - done)
-            chunk = rating_chunk(model, rng, n, first_seq=done + 1, start=PERIOD_START, days=days)
-            flat = index_of[chunk["object_id"]] * days + chunk["day_index"]
-            per_object_day += np.bincount(flat, minlength=per_object_day.size).reshape(per_object_day.shape)
-            yield chunk
-            done += n
-
-    plan = _bulk_begin(session) if bulk_path_applies(session, n_ratings, bulk) else None
-    if plan is not None:
-        create, freeze = plan
-        loaded = copy_stream(session, chunks(), freeze=freeze, progress=progress)
-        seconds["ratings"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _bulk_finish(session, create)
-        seconds["rating indexes"] = time.perf_counter() - t0
-    else:
-        for chunk in chunks():
-            loaded += load_ratings(session, chunk)
-            if progress:
-                progress(len(chunk["level"]))
-        seconds["ratings"] = time.perf_counter() - t0
+    gen = _Ratings(model, rng, n_ratings)
+    loaded, took_bulk = _load_all_ratings(session, gen, progress, bulk, seconds)
     t0 = time.perf_counter()
-    n_offers = _offers(session, model, per_object_day, rng)
+    n_offers = _offers(session, model, gen.per_object_day, rng)
     session.commit()
     seconds["offers"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    if engine == "postgresql":
+    if session.connection().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'"))
     n_rollups = rebuild_rollups(session, PERIOD_START, PERIOD_END)
     session.commit()
@@ -648,5 +412,80 @@ def synthesise(
             "rollup_rows": n_rollups,
         },
         seconds=seconds,
-        bulk=plan is not None,
+        bulk=took_bulk,
     )
+
+
+def _check_can_generate(session: Session, scale: str, ratings: int | None) -> tuple[Scale, int]:
+    """The scale and the number of ratings to generate; an error for an unknown scale, a
+    negative count, a PostgreSQL-only scale on another database, or a database that
+    already holds synthetic data."""
+    if scale not in SCALES:
+        raise EgovError(f"--scale {scale!r}: use one of {', '.join(SCALES)}")
+    sc = SCALES[scale]
+    n_ratings = sc.ratings if ratings is None else ratings
+    if n_ratings < 0:
+        raise EgovError(f"--ratings {n_ratings}: use a number ≥ 0")
+    engine = session.connection().dialect.name
+    if sc.postgresql_only and engine != "postgresql":
+        raise EgovError(
+            f"--scale {scale} ({sc.ratings:,} ratings) needs PostgreSQL; this database is {engine}. "
+            "Set EGOV_DATABASE_URL=postgresql+psycopg://user@host/db (or use --scale province)"
+        )
+    if session.execute(text("SELECT 1 FROM department WHERE code LIKE 'SYN-%'")).first():
+        raise EgovError(
+            "this database already holds synthetic data (departments SYN-…); "
+            "generate into a fresh database (EGOV_DATABASE_URL)"
+        )
+    return sc, n_ratings
+
+
+class _Ratings:
+    """The ratings of the period, generated chunk by chunk (`chunks`), counting the ratings
+    of every (application, day) as they go (`per_object_day`, for the offers)."""
+
+    def __init__(self, model: RatingModel, rng: np.random.Generator, n_ratings: int) -> None:
+        self.model, self.rng, self.n_ratings = model, rng, n_ratings
+        apps = model.object_ids
+        self.days = (PERIOD_END - PERIOD_START).days + 1
+        self.per_object_day = np.zeros((len(apps), self.days), dtype=np.int64)
+        self.index_of = np.zeros(int(apps.max()) + 1, dtype=np.int64)
+        self.index_of[apps] = np.arange(len(apps))
+
+    def chunks(self) -> Iterator[dict[str, np.ndarray]]:
+        done = 0
+        while done < self.n_ratings:
+            n = min(CHUNK, self.n_ratings - done)
+            chunk = rating_chunk(
+                self.model, self.rng, n, first_seq=done + 1, start=PERIOD_START, days=self.days
+            )
+            flat = self.index_of[chunk["object_id"]] * self.days + chunk["day_index"]
+            self.per_object_day += np.bincount(flat, minlength=self.per_object_day.size).reshape(
+                self.per_object_day.shape
+            )
+            yield chunk
+            done += n
+
+
+def _load_all_ratings(
+    session: Session, gen: _Ratings, progress: Progress | None, bulk: bool | None, seconds: dict[str, float]
+) -> tuple[int, bool]:
+    """Load every rating, on the bulk path when it applies (`egov.synth_bulk`), else chunk
+    by chunk; returns (ratings loaded, whether the bulk path was taken)."""
+    t0 = time.perf_counter()
+    plan = bulk_begin(session) if bulk_path_applies(session, gen.n_ratings, bulk) else None
+    loaded = 0
+    if plan is not None:
+        create, freeze = plan
+        loaded = copy_stream(session, gen.chunks(), freeze=freeze, progress=progress)
+        seconds["ratings"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        bulk_finish(session, create)
+        seconds["rating indexes"] = time.perf_counter() - t0
+    else:
+        for chunk in gen.chunks():
+            loaded += load_ratings(session, chunk)
+            if progress:
+                progress(len(chunk["level"]))
+        seconds["ratings"] = time.perf_counter() - t0
+    return loaded, plan is not None

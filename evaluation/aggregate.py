@@ -149,7 +149,9 @@ AGGREGATORS: dict[str, Method] = {
 }
 
 
-def _volume_weights(scores: pd.DataFrame, volume: pd.Series | None) -> pd.Series:
+def volume_weights(scores: pd.DataFrame, volume: pd.Series | None) -> pd.Series:
+    """Each object's weight in the volume-weighted roll-up: its `volume` (a number >= 0 for
+    every object of `scores`, else an error)."""
     if volume is None:
         raise EgovError("the volume-weighted roll-up needs a volume per object (units column 'volume')")
     vol = pd.to_numeric(volume.reindex(scores.index), errors="coerce")
@@ -169,7 +171,7 @@ def rollup_mean(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | Non
 def rollup_volume(scores: pd.DataFrame, groups: pd.Series, volume: pd.Series | None = None) -> pd.DataFrame:
     """Mean of the department's object scores weighted by each object's volume (e.g. its
     number of transactions), missing scores skipped with their weight."""
-    vol = _volume_weights(scores, volume)
+    vol = volume_weights(scores, volume)
     present = scores.notna()
     num = scores.fillna(0.0).mul(vol, axis=0).groupby(groups, sort=True).sum()
     den = present.mul(vol, axis=0).groupby(groups, sort=True).sum()

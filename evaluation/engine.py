@@ -10,7 +10,8 @@ aggregation bottom-up through the framework tree → ranks. When the units are a
 objects that belong to departments, object scores are rolled up to departments at every
 node below the index ("score, then aggregate"), the department index is aggregated from
 the department category scores, and departments are ranked overall, per node and within
-peer groups.
+peer groups. Each stage is a public function of `evaluation.stages`, which comparison and
+uncertainty analysis call too.
 """
 
 from __future__ import annotations
@@ -22,15 +23,22 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.aggregate import ROLLUPS, aggregate
-from evaluation.denominate import denominate
-from evaluation.impute import impute
-from evaluation.normalise import NORMALISERS, normalise
 from evaluation.rank import rank_desc
 from evaluation.spec import EvaluationSpec, load_spec
-from evaluation.treat import treat
-from evaluation.weights import weigh
-from indicators.framework import Framework, applies
+from evaluation.stages import (
+    StageResolver,
+    aggregate_tree,
+    applicability,
+    check_spec,
+    denominate_table,
+    effective_weights,
+    impute_table,
+    normalise_table,
+    rollup,
+    screen,
+    treat_table,
+)
+from indicators.framework import Framework
 
 __all__ = ["EvaluationResult", "EvaluationSpec", "evaluate", "load_spec", "to_wide"]
 
@@ -168,46 +176,6 @@ def _numeric(wide: pd.DataFrame, codes: list[str], what: str = "indicator") -> p
     return out
 
 
-class _Resolver:
-    """Which method each indicator and aggregate uses (see evaluation.spec for precedence)."""
-
-    def __init__(self, framework: Framework, spec: EvaluationSpec) -> None:
-        self.fw, self.spec = framework, spec
-
-    def indicator(self, code: str, stage: str) -> dict[str, Any]:
-        own = self.spec.indicators.get(code, {}).get(stage) or self.spec.methods.get(stage)
-        return dict(own) if own else self.fw.method_of(code, stage)
-
-    def aggregate(self, code: str, stage: str) -> dict[str, Any]:
-        own = self.spec.aggregates.get(code, {}).get(stage) or self.spec.methods.get(stage)
-        return dict(own) if own else self.fw.method_of(code, stage)
-
-    def coverage(self, code: str) -> float:
-        own = self.spec.aggregates.get(code, {}).get("min_coverage")
-        if own is None:
-            own = self.spec.methods.get("min_coverage")
-        return float(own) if own is not None else self.fw.min_coverage_of(code)
-
-    def rollup(self) -> dict[str, Any]:
-        own = self.spec.methods.get("rollup")
-        return dict(own) if own else self.fw.default("rollup")
-
-    def screening(self) -> float:
-        own = self.spec.methods.get("screening") or self.fw.screening
-        return float(own["min_coverage"]) if own else 0.0
-
-
-def _check_spec(framework: Framework, spec: EvaluationSpec) -> list[str]:
-    problems: list[str] = []
-    for code in spec.indicators:
-        if code not in framework.nodes or not framework.nodes[code].is_indicator:
-            problems.append(f"spec indicators.{code}: not an indicator of framework {framework.code}")
-    for code in spec.aggregates:
-        if code not in framework.nodes or framework.nodes[code].is_indicator:
-            problems.append(f"spec aggregates.{code}: not an aggregate of framework {framework.code}")
-    return problems
-
-
 def evaluate(
     data: pd.DataFrame,
     framework: Framework,
@@ -225,66 +193,30 @@ def evaluate(
     roll-up), and any column named by a `denominator` or an imputation's `by`.
     supplied: wide table of supplied values (imputation method "supplied").
     history: earlier periods' data, oldest first (imputation "previous" and "linear").
+
+    The stages are those of `evaluation.stages`, run in order.
     """
     spec = spec or EvaluationSpec()
-    problems = _check_spec(framework, spec)
+    problems = check_spec(framework, spec)
     if problems:
         raise EgovError("invalid method spec", problems)
-    res = _Resolver(framework, spec)
-    wide = to_wide(data)
-    if wide.index.has_duplicates:
-        dups = ", ".join(map(str, wide.index[wide.index.duplicated()].unique()[:5]))
-        raise EgovError(f"duplicate units in the data: {dups}")
-    if len(wide.index) == 0:
-        raise EgovError("the data holds no units")
-    wide = wide.copy()
-    wide.index = wide.index.map(str)
+    res = StageResolver(framework, spec)
     warnings: list[str] = []
-    codes = framework.indicator_codes
-    for c in codes:
-        if c not in wide.columns:
-            warnings.append(f"indicator '{c}': no data column; treated as missing for every unit")
-            wide[c] = np.nan
-    raw = _numeric(wide, codes).sort_index()
-
+    raw = _raw_table(data, framework.indicator_codes, warnings)
     units = _units(units, raw.index)
-    applicable = _applicability(framework, units, raw.columns)
-    ignored = raw.notna() & ~applicable
-    if ignored.to_numpy().any():
-        n = int(ignored.to_numpy().sum())
-        cells = pd.Series(ignored.stack())
-        where = ", ".join(f"{u}/{c}" for u, c in cells[cells].index[:5])
-        warnings.append(
-            f"{n} value(s) given for indicators that do not apply to the object's kind were ignored"
-            f" (object/indicator: {where}{', …' if n > 5 else ''})"
-        )
+    applicable = applicability(framework, units, raw.columns)
+    _warn_not_applicable(raw, applicable, warnings)
     raw = raw.where(applicable)
 
-    denominated = _denominate(framework, res, raw, units, warnings)
-    hist = [_history_frame(h, codes) for h in (history or [])]
-    supplied_wide = None
-    if supplied is not None:
-        sw = _str_index(to_wide(supplied))
-        supplied_wide = _numeric(sw, [c for c in codes if c in sw.columns])
-    imputed = _impute(framework, res, denominated, applicable, units, hist, supplied_wide)
-    imputed = imputed.where(applicable)
-    imputed_mask = denominated.isna() & imputed.notna()
-
-    screened_out = _screen(res.screening(), imputed, applicable)
-    if screened_out:
-        shown = ", ".join(f"{u} ({c:.0%})" for u, c in screened_out.items())
-        warnings.append(f"screened out {len(screened_out)} unit(s) with too little data: {shown}")
+    denominated = denominate_table(framework, res, raw, units, warnings)
+    imputed = _imputed(framework, res, denominated, applicable, units, supplied, history)
+    screened_out = _screened_out(res, imputed, applicable, warnings)
     keep = ~imputed.index.isin(list(screened_out))
     kept = imputed[keep]
+    treated, treatment = treat_table(framework, res, kept)
 
-    treated, treatment = _treat(framework, res, kept)
-    treated_mask = (treated != kept) & treated.notna() & kept.notna()
-
-    normalised = _normalise(framework, res, treated, warnings)
-    scores, used_weights = _aggregate_tree(framework, res, normalised)
-    ranks = scores.apply(rank_desc)
-    effective = _effective_weights(framework, used_weights)
-
+    normalised = normalise_table(framework, res, treated, warnings)
+    scores, used_weights = aggregate_tree(framework, res, normalised)
     result = EvaluationResult(
         framework_code=framework.code,
         framework_version=framework.version,
@@ -296,21 +228,100 @@ def evaluate(
         applicable=applicable,
         denominated=denominated,
         imputed=imputed,
-        imputed_mask=imputed_mask,
+        imputed_mask=denominated.isna() & imputed.notna(),
         screened_out=screened_out,
         treated=treated,
-        treated_mask=treated_mask,
+        treated_mask=(treated != kept) & treated.notna() & kept.notna(),
         treatment=treatment,
         normalised=normalised,
         scores=scores,
-        ranks=ranks,
+        ranks=scores.apply(rank_desc),
         weights=used_weights,
-        effective_weights=effective,
+        effective_weights=effective_weights(framework, used_weights),
         warnings=warnings,
     )
     if result.units["department"].notna().any():
-        _rollup(framework, res, result)
+        _department_results(framework, res, result)
     return result
+
+
+def _raw_table(data: pd.DataFrame, codes: list[str], warnings: list[str]) -> pd.DataFrame:
+    """The data as a numeric units × indicators table (units as strings, sorted), one
+    column per indicator of the framework (missing columns all missing, with a warning)."""
+    wide = to_wide(data)
+    if wide.index.has_duplicates:
+        dups = ", ".join(map(str, wide.index[wide.index.duplicated()].unique()[:5]))
+        raise EgovError(f"duplicate units in the data: {dups}")
+    if len(wide.index) == 0:
+        raise EgovError("the data holds no units")
+    wide = wide.copy()
+    wide.index = wide.index.map(str)
+    for c in codes:
+        if c not in wide.columns:
+            warnings.append(f"indicator '{c}': no data column; treated as missing for every unit")
+            wide[c] = np.nan
+    return _numeric(wide, codes).sort_index()
+
+
+def _warn_not_applicable(raw: pd.DataFrame, applicable: pd.DataFrame, warnings: list[str]) -> None:
+    """Warn about values given for indicators that do not apply to the unit's kind."""
+    ignored = raw.notna() & ~applicable
+    if ignored.to_numpy().any():
+        n = int(ignored.to_numpy().sum())
+        cells = pd.Series(ignored.stack())
+        where = ", ".join(f"{u}/{c}" for u, c in cells[cells].index[:5])
+        warnings.append(
+            f"{n} value(s) given for indicators that do not apply to the object's kind were ignored"
+            f" (object/indicator: {where}{', …' if n > 5 else ''})"
+        )
+
+
+def _imputed(
+    framework: Framework,
+    res: StageResolver,
+    denominated: pd.DataFrame,
+    applicable: pd.DataFrame,
+    units: pd.DataFrame,
+    supplied: pd.DataFrame | None,
+    history: list[pd.DataFrame] | None,
+) -> pd.DataFrame:
+    """The imputation stage with its inputs read: earlier periods and supplied values as
+    numeric tables; non-applicable cells stay missing."""
+    codes = framework.indicator_codes
+    hist = [_history_frame(h, codes) for h in (history or [])]
+    supplied_wide = None
+    if supplied is not None:
+        sw = _str_index(to_wide(supplied))
+        supplied_wide = _numeric(sw, [c for c in codes if c in sw.columns])
+    imputed = impute_table(framework, res, denominated, applicable, units, hist, supplied_wide)
+    return imputed.where(applicable)
+
+
+def _screened_out(
+    res: StageResolver, imputed: pd.DataFrame, applicable: pd.DataFrame, warnings: list[str]
+) -> dict[str, float]:
+    """The screening stage, with a warning naming the units screened out."""
+    screened_out = screen(res.screening(), imputed, applicable)
+    if screened_out:
+        shown = ", ".join(f"{u} ({c:.0%})" for u, c in screened_out.items())
+        warnings.append(f"screened out {len(screened_out)} unit(s) with too little data: {shown}")
+    return screened_out
+
+
+def _department_results(framework: Framework, res: StageResolver, result: EvaluationResult) -> None:
+    """Roll the object scores up to departments, aggregate the department index from the
+    department category scores, and rank departments overall and within peer groups."""
+    dept = rollup(framework, res, result.scores, result.units)
+    dept, _ = aggregate_tree(framework, res, dept, start=dept, only={framework.index_code})
+    result.department_scores = dept
+    result.department_ranks = dept.apply(rank_desc)
+    groups = result.units["department"].astype(str)
+    peers = result.units["peer_group"].groupby(groups).first().reindex(dept.index)
+    if peers.notna().any():
+        filled = peers.fillna("(none)").astype(str)
+        result.peer_ranks = (
+            dept.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank_desc)).reindex(dept.index)
+        )
 
 
 def _str_index(df: pd.DataFrame) -> pd.DataFrame:
@@ -334,235 +345,7 @@ def _units(units: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
     return out
 
 
-def _applicability(framework: Framework, units: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
-    kinds = units["kind"].where(units["kind"].notna(), None)
-    subs = units["subkind"].where(units["subkind"].notna(), None)
-    out = pd.DataFrame(True, index=units.index, columns=codes)
-    for code in codes:
-        node = framework.nodes[code]
-        if node.applies_to is None:
-            continue
-        out[code] = [applies(node.applies_to, k, s) for k, s in zip(kinds, subs, strict=True)]
-    return out
-
-
-def _denominator(code: str, by: str, raw: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
-    if by in raw.columns:
-        return raw[by]
-    if by in units.columns:
-        values = pd.to_numeric(units[by], errors="coerce")
-        bad = units[by].notna() & values.isna()
-        if bad.any():
-            raise EgovError(
-                f"denominator '{by}' of indicator '{code}': {units[by][bad].iloc[0]!r} is not a number"
-            )
-        return values.astype(float)
-    raise EgovError(f"indicator '{code}': its denominator '{by}' is neither a unit column nor an indicator")
-
-
-def _denominate(
-    framework: Framework, res: _Resolver, raw: pd.DataFrame, units: pd.DataFrame, warnings: list[str]
-) -> pd.DataFrame:
-    out = raw.copy()
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "denomination")
-        if spec["method"] == "none":
-            continue
-        if node.denominator is None:
-            continue  # nothing to divide by: the indicator is already a ratio
-        by = _denominator(node.code, node.denominator, raw, units)
-        zero = raw[node.code].notna() & (by == 0)
-        if zero.any():
-            warnings.append(
-                f"indicator '{node.code}': denominator '{node.denominator}' is 0 for "
-                f"{', '.join(map(str, zero.index[zero][:5]))}; left missing"
-            )
-        out[node.code] = denominate(raw[node.code], spec, by)
-    return out
-
-
 def _history_frame(h: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
     wide = _str_index(to_wide(h))
     present = [c for c in codes if c in wide.columns]
     return _numeric(wide, present).reindex(columns=codes)
-
-
-def _impute(
-    framework: Framework,
-    res: _Resolver,
-    data: pd.DataFrame,
-    applicable: pd.DataFrame,
-    units: pd.DataFrame,
-    history: list[pd.DataFrame],
-    supplied: pd.DataFrame | None,
-) -> pd.DataFrame:
-    out = data.copy()
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "imputation")
-        if spec["method"] == "none":
-            continue
-        mask = applicable[node.code]
-        x = data.loc[mask, node.code]
-        if not x.isna().any():
-            continue
-        by = spec.get("by")
-        if by is not None and by not in units.columns:
-            raise EgovError(f"indicator '{node.code}': imputation by '{by}' needs a unit column '{by}'")
-        groups = units.loc[mask, by] if by is not None else None
-        hist = None
-        if history:
-            hist = pd.DataFrame([h[node.code].reindex(x.index) for h in history]).reset_index(drop=True)
-        sup = supplied[node.code] if supplied is not None and node.code in supplied.columns else None
-        try:
-            out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
-        except EgovError as exc:
-            raise EgovError(f"indicator '{node.code}': {exc.message}", exc.problems) from exc
-    return out
-
-
-def _screen(min_coverage: float, data: pd.DataFrame, applicable: pd.DataFrame) -> dict[str, float]:
-    if min_coverage <= 0:
-        return {}
-    n_applicable = applicable.sum(axis=1).astype(float)
-    coverage = (data.notna() & applicable).sum(axis=1) / n_applicable.where(n_applicable > 0)
-    out = coverage[coverage.fillna(0) < min_coverage]
-    return {str(u): float(c) for u, c in out.fillna(0).items()}
-
-
-def _treat(framework: Framework, res: _Resolver, data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    out = data.copy()
-    rows: dict[str, dict[str, Any]] = {}
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "treatment")
-        if spec["method"] == "none":
-            continue
-        x = data[node.code].dropna()
-        if x.empty:
-            continue
-        treated, details = treat(x, spec)
-        out.loc[treated.index, node.code] = treated
-        rows[node.code] = {"method": spec["method"], **details}
-    treatment = pd.DataFrame.from_dict(rows, orient="index")
-    treatment.index.name = "indicator"
-    return out, treatment
-
-
-def _normalise(framework: Framework, res: _Resolver, data: pd.DataFrame, warnings: list[str]) -> pd.DataFrame:
-    out = pd.DataFrame(np.nan, index=data.index, columns=data.columns, dtype=float)
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "normalisation")
-        if "target" in NORMALISERS[spec["method"]].params and spec.get("target") is None:
-            if node.target is None:
-                raise EgovError(
-                    f"indicator '{node.code}': normalisation {spec['method']} needs a target "
-                    "(set `target` on the indicator or in the method)"
-                )
-            spec["target"] = node.target
-        present = data[node.code].dropna()
-        if present.empty:
-            warnings.append(f"indicator '{node.code}': no values for any unit; left out of every aggregate")
-            continue
-        z = normalise(present, spec, node.direction)
-        if z.isna().all() and present.nunique() > 1:
-            warnings.append(
-                f"indicator '{node.code}': normalisation {spec['method']} gives no value for any unit"
-                f"{_why_no_values(spec, present)}; left out of every aggregate"
-            )
-        elif z.isna().all():
-            warnings.append(
-                f"indicator '{node.code}': all {len(present)} units have the same value "
-                f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
-            )
-        out.loc[z.index, node.code] = z
-    return out
-
-
-def _why_no_values(spec: dict[str, Any], present: pd.Series) -> str:
-    """Why a normaliser returned nothing although the values differ (for the warning)."""
-    method = spec["method"]
-    if method == "distance_to_reference":
-        if spec["unit"] not in present.index:
-            return f" (the reference unit '{spec['unit']}' has no value for it)"
-        return f" (the reference unit '{spec['unit']}' has the worst value)"
-    if method == "distance_to_target":
-        return f" (the target {spec['target']:g} equals the worst value)"
-    if method == "fraction_of_max":
-        return " (the best value is 0)"
-    return ""
-
-
-def _aggregate_tree(
-    framework: Framework,
-    res: _Resolver,
-    normalised: pd.DataFrame,
-    start: pd.DataFrame | None = None,
-    only: set[str] | None = None,
-) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    scores = normalised.copy() if start is None else start.copy()
-    used: dict[str, pd.Series] = {}
-    for node in framework.aggregates_bottom_up():
-        if only is not None and node.code not in only:
-            continue
-        children = list(node.children)
-        values = scores[children]
-        written = pd.Series({c: framework.nodes[c].weight for c in children}, dtype=float)
-        wspec = res.aggregate(node.code, "weighting")
-        aspec = res.aggregate(node.code, "aggregation")
-        try:
-            weights = weigh(values, written, wspec).reindex(children).astype(float)
-            if weights.isna().any() or not np.isfinite(weights.to_numpy()).all():
-                raise EgovError(f"weighting {wspec['method']} gave no weight for some children")
-        except EgovError as exc:
-            raise EgovError(
-                f"weighting '{node.code}' ({wspec['method']}): {exc.message}", exc.problems
-            ) from exc
-        try:
-            agg = aggregate(values, weights, aspec)
-        except EgovError as exc:
-            raise EgovError(
-                f"aggregating '{node.code}' ({aspec['method']}): {exc.message}", exc.problems
-            ) from exc
-        threshold = res.coverage(node.code)
-        if threshold > 0:
-            share = values.notna().sum(axis=1) / len(children)
-            agg = agg.where(share >= threshold - 1e-12)
-        scores[node.code] = agg
-        used[node.code] = weights
-    order = [c for c in framework.nodes if c in scores.columns]
-    return scores[order], used
-
-
-def _effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Series:
-    """Each node's share of the index: the product of its ancestors' renormalised weights.
-    # COINr get_eff_weights."""
-    eff = {framework.index_code: 1.0}
-    for node in reversed(framework.aggregates_bottom_up()):  # top-down
-        w = used.get(node.code)
-        if w is None:
-            continue
-        total = float(w.sum())
-        for child, wi in w.items():
-            eff[str(child)] = eff.get(node.code, np.nan) * (float(wi) / total if total else np.nan)
-    return pd.Series(eff, dtype=float).reindex(list(framework.nodes))
-
-
-def _rollup(framework: Framework, res: _Resolver, result: EvaluationResult) -> None:
-    units = result.units
-    missing = units.index[units["department"].isna()]
-    if len(missing):
-        raise EgovError(f"objects without a department: {', '.join(map(str, missing[:10]))}")
-    rspec = res.rollup()
-    groups = units["department"].astype(str)
-    below = [c for c in framework.nodes if c != framework.index_code]
-    volume = units["volume"] if "volume" in units.columns else None
-    params = {k: v for k, v in rspec.items() if k != "method"}
-    dept = ROLLUPS[rspec["method"]].func(result.scores[below], groups, volume, **params)
-    dept, _ = _aggregate_tree(framework, res, dept, start=dept, only={framework.index_code})
-    result.department_scores = dept
-    result.department_ranks = dept.apply(rank_desc)
-    peers = units["peer_group"].groupby(groups).first().reindex(dept.index)
-    if peers.notna().any():
-        filled = peers.fillna("(none)").astype(str)
-        result.peer_ranks = (
-            dept.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank_desc)).reindex(dept.index)
-        )

@@ -35,7 +35,7 @@ def _who(x: pd.Series) -> str:
     return f"indicator '{x.name}'" if x.name is not None else "indicator"
 
 
-def _skew_kurt(v: np.ndarray) -> tuple[float, float]:
+def skew_kurt(v: np.ndarray) -> tuple[float, float]:
     """Sample skewness G1 and excess kurtosis G2, as pandas `.skew()` / `.kurt()`.
 
     # Joanes & Gill (1998) G1/G2; the same as COINr `skew()`/`kurt()` (e1071 type 2, Excel
@@ -91,7 +91,7 @@ def coinr(
         # COINr: kurtosis needs 4 points; check_SkewKurt gives NA and the vector is returned untreated
         details["note"] = f"{len(w)} value(s): too few to check skew and kurtosis; left untreated"
         return x, details
-    sk, kt = _skew_kurt(w)
+    sk, kt = skew_kurt(w)
     if math.isnan(sk) or math.isnan(kt):
         # all values equal: COINr's check gives NA and the vector is returned untreated
         details |= {"Skew0": sk, "Kurt0": kt, "note": "all values equal; left untreated"}
@@ -124,13 +124,13 @@ def coinr(
                 break
             y[at] = rest.min()
             n_low = int(at.sum())
-        sk, kt = _skew_kurt(y)
+        sk, kt = skew_kurt(y)
         passing = _passes(sk, kt, skew, kurt)
     details |= {"nwin": n_high + n_low, "Pass1": passing, "Skew1": sk, "Kurt1": kt}
     if not passing and log_fallback:
         # COINr Treat.numeric (combine_treat = FALSE): f2 = log_CT on the ORIGINAL values
         y = log_ct(w)
-        sk2, kt2 = _skew_kurt(y)
+        sk2, kt2 = skew_kurt(y)
         details |= {"logged": True, "Pass2": _passes(sk2, kt2, skew, kurt), "Skew2": sk2, "Kurt2": kt2}
     v[present] = y
     return pd.Series(v, index=x.index, name=x.name), details

@@ -39,8 +39,9 @@ from typing import Any
 import pandas as pd
 
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 from egov.reader import read_table
-from indicators.framework import LANGUAGES, SOURCES, Framework, build_framework
+from indicators.framework import SOURCES, Framework, build_framework
 
 ALIASES = {
     "code": ("code", "icode"),

@@ -13,16 +13,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
+from egov.bundle import MANIFEST, export_bundle, manifest_digest, read_bundle, verify_bundle
 from egov.db import init_db, session_scope
 from egov.models import EvaluationRun, FrameworkVersion
-from egov.record import (
-    MANIFEST,
-    diff_runs,
-    export_bundle,
-    manifest_digest,
-    read_bundle,
-    verify_bundle,
-)
+from egov.record import diff_runs
 from egov.scoring import score_period
 from egov.settings import reset_settings
 from egov.store import add_metric_values, ensure_period, get_run, load_register, run_scores, store_framework

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 import egov.synth as synth
+import egov.synth_bulk as synth_bulk
 
 
 def _scalar(sql: str) -> int:
@@ -102,7 +103,7 @@ def test_rating_chunk_is_seeded_and_copy_buffer_has_a_line_per_rating() -> None:
     assert set(np.unique(a["object_id"])) <= {11, 12, 13}
     assert set(np.unique(a["level"])) <= {1, 2, 3, 4, 5}
     assert len(set(a["transaction_ref"].tolist())) == 1000
-    lines = synth.copy_buffer(a).decode().splitlines()
+    lines = synth_bulk.copy_buffer(a).decode().splitlines()
     assert len(lines) == 1000
     first = lines[0].split("\t")
     assert len(first) == 12  # the RATING_COLUMNS
@@ -166,10 +167,10 @@ def test_bulk_path_same_rows_and_schema_as_the_normal_path(pg_url, monkeypatch: 
     init_db(pg_url)
     with session_scope(pg_url) as session:
         fresh = _catalog(session)
-        assert synth.bulk_path_applies(session, synth.BULK_MIN_RATINGS)
-        assert not synth.bulk_path_applies(session, synth.BULK_MIN_RATINGS - 1)
-        assert synth.bulk_path_applies(session, 10, bulk=True)
-        assert not synth.bulk_path_applies(session, 10**9, bulk=False)
+        assert synth_bulk.bulk_path_applies(session, synth_bulk.BULK_MIN_RATINGS)
+        assert not synth_bulk.bulk_path_applies(session, synth_bulk.BULK_MIN_RATINGS - 1)
+        assert synth_bulk.bulk_path_applies(session, 10, bulk=True)
+        assert not synth_bulk.bulk_path_applies(session, 10**9, bulk=False)
         normal = synth.synthesise(session, "city", seed=11, ratings=3_000, bulk=False)
         assert not normal.bulk
         expected = _fingerprint(session)
@@ -200,7 +201,7 @@ def test_bulk_path_not_taken_on_a_table_with_ratings(pg_url, monkeypatch: pytest
     with session_scope(pg_url) as session:
         fresh = _catalog(session)
         synth.synthesise(session, "city", seed=2, ratings=500, bulk=False)
-        assert synth._bulk_begin(session) is None  # ratings present: nothing dropped, rolled back
+        assert synth_bulk.bulk_begin(session) is None  # ratings present: nothing dropped, rolled back
         assert _catalog(session) == fresh
         assert session.execute(text("SELECT COUNT(*) FROM rating")).scalar_one() == 500
 
@@ -212,7 +213,7 @@ def test_bulk_path_refuses_a_table_in_use_and_rolls_back_a_failed_load(
     from egov.db import init_db, session_scope
 
     init_db(pg_url)
-    monkeypatch.setattr(synth, "BULK_LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(synth_bulk, "BULK_LOCK_TIMEOUT", "300ms")
     with session_scope(pg_url) as other, session_scope(pg_url) as session:
         fresh = _catalog(session)
         # an open transaction holding the lock an API insert takes
@@ -222,7 +223,7 @@ def test_bulk_path_refuses_a_table_in_use_and_rolls_back_a_failed_load(
         other.rollback()
     _reset_schema(pg_url)
     # a load that fails half-way leaves no ratings and every index and constraint in place
-    real = synth.copy_buffer
+    real = synth_bulk.copy_buffer
     calls = []
 
     def failing(chunk: dict[str, np.ndarray]) -> bytes:
@@ -232,7 +233,7 @@ def test_bulk_path_refuses_a_table_in_use_and_rolls_back_a_failed_load(
         return real(chunk)
 
     monkeypatch.setattr(synth, "CHUNK", 100)
-    monkeypatch.setattr(synth, "copy_buffer", failing)
+    monkeypatch.setattr(synth_bulk, "copy_buffer", failing)
     with session_scope(pg_url) as session, pytest.raises(RuntimeError, match="disk full"):
         synth.synthesise(session, "city", seed=3, ratings=300, bulk=True)
     with session_scope(pg_url) as session:

@@ -20,20 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from egov.errors import EgovError
-from evaluation.compare import (
-    change,
+from evaluation.change import change
+from evaluation.compare import gaps, head_to_head, rankings, strengths_weaknesses
+from evaluation.engine import EvaluationResult, evaluate
+from evaluation.priorities import priorities
+from evaluation.rank import rank_desc
+from evaluation.structure import (
     department_effective_weights,
-    gaps,
-    head_to_head,
     node_kinds,
     object_effective_weights,
-    priorities,
-    rankings,
     reaggregate,
-    strengths_weaknesses,
 )
-from evaluation.engine import EvaluationResult, evaluate
-from evaluation.rank import rank_desc
 from indicators.framework import Framework, parse_framework
 
 

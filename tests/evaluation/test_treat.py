@@ -25,7 +25,7 @@ from egov.errors import EgovError
 from evaluation.engine import evaluate
 from evaluation.registry import check_stage
 from evaluation.spec import parse_spec
-from evaluation.treat import TREATMENTS, _skew_kurt, boxcox, coinr, log, treat, winsorise
+from evaluation.treat import TREATMENTS, boxcox, coinr, log, skew_kurt, treat, winsorise
 from indicators.framework import Framework, build_framework
 
 
@@ -151,7 +151,7 @@ def test_skew_and_kurtosis_are_the_bias_corrected_g1_g2(values: list[float]) -> 
     v = np.array(values)
     if np.ptp(v) < 1e-3 * max(1.0, float(np.abs(v).max())):
         return  # (near-)constant: G1/G2 are 0/0
-    sk, kt = _skew_kurt(v)
+    sk, kt = skew_kurt(v)
     ref_sk, ref_kt = g1_g2(v)
     assert sk == pytest.approx(ref_sk, rel=1e-6, abs=1e-6)
     assert kt == pytest.approx(ref_kt, rel=1e-6, abs=1e-6)

@@ -14,11 +14,12 @@ import pytest
 
 from egov.errors import EgovError
 from evaluation.engine import evaluate
+from evaluation.sensitivity import sobol_indices
 from evaluation.spec import EvaluationSpec
 from evaluation.uncertainty import (
     monte_carlo,
     parse_alternatives,
-    sobol_indices,
+    prob_above,
     tiers,
 )
 from indicators.framework import Framework, build_framework
@@ -317,10 +318,8 @@ def test_alternatives_and_errors() -> None:
 
 
 def test_pairs_with_a_missing_rank_count_for_neither() -> None:
-    from evaluation.uncertainty import _prob_above
-
     ranks = np.array([[1.0, 2.0, np.nan], [2.0, 1.0, 1.0], [1.0, 1.0, 3.0], [1.0, 3.0, 2.0]])
-    p = _prob_above(ranks, pd.Index(["a", "b", "c"])).to_numpy()
+    p = prob_above(ranks, pd.Index(["a", "b", "c"])).to_numpy()
     np.testing.assert_allclose(p[0], [0.0, 0.5, 0.5])  # a above b in rows 0, 3; above c in rows 2, 3
     np.testing.assert_allclose(p[:, 2], [0.5, 0.25, 0.0])  # row 0 (c missing) counts for nobody
     np.testing.assert_allclose(p[2], [0.25, 0.25, 0.0])

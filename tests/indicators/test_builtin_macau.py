@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from egov.langs import LANGUAGES
 from evaluation.registry import AGGREGATE_STAGES, INDICATOR_STAGES, STAGES
 from indicators.framework import (
-    LANGUAGES,
     Framework,
     applies,
     builtin_path,

@@ -11,15 +11,14 @@ import pytest
 
 from evaluation.engine import evaluate
 from evaluation.registry import STAGES
-from indicators.framework import (
+from indicators.framework import Framework, parse_framework
+from indicators.loader import (
     AGGREGATE_KEYS,
     FRAMEWORK_KEYS,
     INDEX_KEYS,
     INDICATOR_KEYS,
     METHODS_KEYS,
     TOP_KEYS,
-    Framework,
-    parse_framework,
 )
 from indicators.writer import framework_to_toml
 

@@ -33,17 +33,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from egov.errors import EgovError
+from egov.langs import LANGUAGES
 from evaluation.registry import AGGREGATE_STAGES, INDICATOR_STAGES, STAGES, check_stage
 from indicators.framework import (
     CODE_RE,
-    LANGUAGES,
-    MAX_DEPTH,
     OBJECT_KINDS,
     RATING_MEASURES,
-    TOP_KEYS,
     Framework,
     parse_framework,
 )
+from indicators.loader import MAX_DEPTH, TOP_KEYS
 from indicators.writer import framework_to_toml
 
 FUZZ = settings(

@@ -1,0 +1,165 @@
+"""Improvement priorities: the indicators where a realistic step would raise a
+department's overall score most, with the gain computed exactly by re-aggregating the
+result (`evaluation.structure.reaggregate`). Part of the comparison API
+(`evaluation.compare`); pure, no database, file or HTTP access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from egov.errors import EgovError
+from evaluation.engine import EvaluationResult
+from evaluation.rank import rank_desc
+from evaluation.structure import (
+    NO_GROUP,
+    as_float,
+    check_department,
+    department_tables,
+    node_kinds,
+    node_order,
+    object_effective_weights,
+    reaggregate,
+)
+from indicators.framework import Framework
+
+__all__ = ["priorities"]
+
+
+def priorities(
+    result: EvaluationResult,
+    department: str,
+    step: Literal["median", "next"] = "median",
+    *,
+    framework: Framework,
+    within: Literal["peers", "all"] | None = None,
+) -> pd.DataFrame:
+    """Indicators where a realistic step would raise the department's overall score most.
+
+    The department's value of an indicator is its rolled-up normalised score (`evaluation.compare`
+    module docstring). The step, for each indicator the department has a value for:
+    - `median`: reach the median value of the departments in its peer group that have a
+      value (the department included; all departments when it has no peer group) —
+      nothing when it is already at or above it;
+    - `next`: reach the value of the next-ranked department above it on that indicator
+      among all departments (the smallest value above its own) — nothing when it is the best.
+    `within` ("peers" or "all") overrides whose values count (default: peers for `median`,
+    all departments for `next`).
+
+    The gain is computed exactly: the department's objects' normalised values of that
+    indicator are all shifted by the step (every roll-up — mean, volume-weighted, min, max,
+    median — then moves by exactly the step), and the whole tree, roll-up and department
+    index are re-aggregated with the result's weights and methods (`reaggregate`).
+    Normalisation is held fixed (the other units' normalised values do not move), so the
+    step is a target on the normalised scale; an object may end up beyond the scale's best.
+    `first_order` = step × Σ ω(o, i) over the department's objects (`object_effective_weights`)
+    is the linear view for comparison: it equals the gain for arithmetic aggregation with a
+    mean or volume-weighted roll-up and fixed weights, not otherwise.
+
+    Columns: indicator, value, target, step, gain, first_order, new_score, new_rank,
+    new_peer_rank, score, rank, peer_rank; sorted by gain (largest first).
+    """
+    check_department(result, department)
+    if step not in ("median", "next"):
+        raise EgovError(f"step {step!r}: use median or next")
+    within = within or ("peers" if step == "median" else "all")
+    if within not in ("peers", "all"):
+        raise EgovError(f"within {within!r}: use peers or all")
+    ctx = _Context.of(result, framework, department, within)
+    kinds = node_kinds(result)
+    rows = []
+    for node in node_order(result):
+        if kinds[node] != "indicator":
+            continue
+        value = as_float(ctx.scores.at[department, node])
+        if np.isnan(value):
+            continue
+        rows.append(_gain(ctx, node, value, _target(ctx.pool[node].dropna(), value, step)))
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    return out.sort_values(["gain", "step"], ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+@dataclass
+class _Context:
+    """What every indicator's gain is measured against: the department, its objects, the
+    departments whose values count, its index score and ranks."""
+
+    result: EvaluationResult
+    framework: Framework
+    department: str
+    scores: pd.DataFrame  # departments × nodes
+    pool: pd.DataFrame  # the departments whose values set the step
+    mine: pd.Index  # the department's objects
+    peer_members: pd.Index  # the departments of its peer group
+    base: float  # its index score
+    rank: float  # its index rank
+    peer_rank: float
+    eff: pd.Series  # indicator → Σ ω(o, i) over its objects
+
+    @classmethod
+    def of(cls, result: EvaluationResult, framework: Framework, department: str, within: str) -> _Context:
+        scores, ranks, peers = department_tables(result)
+        idx = result.index_code
+        no_group = peers[department] == NO_GROUP  # no peer group: its peers are all departments
+        pool = scores if within == "all" or no_group else scores[peers == peers[department]]
+        mine = result.units.index[result.units["department"].astype(str) == department]
+        return cls(
+            result=result,
+            framework=framework,
+            department=department,
+            scores=scores,
+            pool=pool,
+            mine=mine,
+            peer_members=peers.index[peers == peers[department]],
+            base=as_float(scores.at[department, idx]),
+            rank=as_float(ranks.at[department, idx]),
+            peer_rank=(
+                as_float(result.peer_ranks.at[department, idx]) if result.peer_ranks is not None else np.nan
+            ),
+            eff=object_effective_weights(result).loc[mine].sum(min_count=1),
+        )
+
+
+def _target(col: pd.Series, value: float, step: str) -> float:
+    """The value to reach: the median of `col` (`median`), or the smallest value above
+    `value` (`next`; the value itself when none is above)."""
+    if step == "median":
+        return as_float(col.median())
+    above = col[col > value]
+    return as_float(above.min()) if len(above) else as_float(value)
+
+
+def _gain(ctx: _Context, node: str, value: float, target: float) -> dict[str, float | str]:
+    """One row of the table: the department's index after its objects' normalised values
+    of `node` are all raised by the step to `target` (nothing when already there)."""
+    result, department, idx = ctx.result, ctx.department, ctx.result.index_code
+    delta = max(target - as_float(value), 0.0)
+    if delta > 0:
+        normalised = result.normalised.copy()
+        normalised.loc[ctx.mine, node] = normalised.loc[ctx.mine, node] + delta
+        _, dept = reaggregate(result, ctx.framework, normalised)
+        assert dept is not None
+        new_index = dept[idx]
+    else:
+        new_index = ctx.scores[idx]
+    new_score = as_float(new_index[department])
+    return {
+        "indicator": node,
+        "value": as_float(value),
+        "target": as_float(value) + delta,
+        "step": delta,
+        "gain": new_score - ctx.base,
+        "first_order": as_float(ctx.eff[node]) * delta,
+        "new_score": new_score,
+        "new_rank": as_float(rank_desc(new_index)[department]),
+        "new_peer_rank": as_float(rank_desc(new_index[ctx.peer_members])[department]),
+        "score": ctx.base,
+        "rank": ctx.rank,
+        "peer_rank": ctx.peer_rank,
+    }

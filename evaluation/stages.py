@@ -1,0 +1,397 @@
+"""The engine's stages as a public API: which method applies where, and one function per stage.
+
+`evaluation.engine.evaluate` is these stages run in order; `evaluation.compare`,
+`evaluation.change`, `evaluation.priorities` and `evaluation.uncertainty` call the same
+functions to redo one stage on changed input (a changed normalised table, fixed weights,
+another normalisation), so every rule has one definition. In the spirit of
+scikit-criteria's pipeline steps and COINr's one function family per stage (`Impute`,
+`Treat`, `Normalise`, `Aggregate`); OECD/JRC Handbook on Constructing Composite Indicators
+(2008), steps 3–6.
+
+- `StageResolver`: which method and parameters a stage uses for an indicator or an
+  aggregate (precedence: spec > framework node > framework `[methods]` > built-in
+  default; see `evaluation.spec`).
+- Table stages, units × indicators in, units × indicators out: `applicability`,
+  `denominate_table`, `impute_table`, `screen`, `treat_table`, `normalise_table`.
+- Tree stages: `node_weights` (weigh an aggregate's children), `aggregate_node` (one
+  aggregate, with its coverage threshold), `aggregate_tree` (every aggregate bottom-up),
+  `effective_weights` (each node's share of the index) and `rollup` (objects to
+  departments).
+
+Pure: DataFrames in, DataFrames out; no database, file or HTTP access.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from egov.errors import EgovError
+from evaluation.aggregate import ROLLUPS, aggregate
+from evaluation.denominate import denominate
+from evaluation.impute import impute
+from evaluation.normalise import NORMALISERS, normalise
+from evaluation.spec import EvaluationSpec
+from evaluation.treat import treat
+from evaluation.weights import weigh
+from indicators.framework import Framework, applies
+
+__all__ = [
+    "COVERAGE_TOLERANCE",
+    "StageResolver",
+    "aggregate_node",
+    "aggregate_tree",
+    "applicability",
+    "check_spec",
+    "denominate_table",
+    "effective_weights",
+    "impute_table",
+    "meets_coverage",
+    "node_weights",
+    "normalise_table",
+    "override_spec",
+    "rollup",
+    "screen",
+    "treat_table",
+]
+
+COVERAGE_TOLERANCE = 1e-12  # a share of present children counts as meeting the threshold this close below it
+
+Share = TypeVar("Share", pd.Series, np.ndarray)
+
+
+class StageResolver:
+    """Which method each indicator and aggregate uses for a stage, for one framework and
+    spec (precedence, most specific first: spec `[indicators.X]` / `[aggregates.X]` →
+    spec `[methods]` → the framework node's own method → the framework's `[methods]` →
+    built-in default). Every method returned is a fresh canonical dict
+    (`{"method": …, **params}`) that the caller may change."""
+
+    def __init__(self, framework: Framework, spec: EvaluationSpec) -> None:
+        self.fw, self.spec = framework, spec
+
+    def indicator(self, code: str, stage: str) -> dict[str, Any]:
+        """The method of an indicator stage (denomination, imputation, treatment, normalisation)."""
+        own = self.spec.indicators.get(code, {}).get(stage) or self.spec.methods.get(stage)
+        return dict(own) if own else self.fw.method_of(code, stage)
+
+    def aggregate(self, code: str, stage: str) -> dict[str, Any]:
+        """The method of an aggregate stage (weighting, aggregation)."""
+        own = self.spec.aggregates.get(code, {}).get(stage) or self.spec.methods.get(stage)
+        return dict(own) if own else self.fw.method_of(code, stage)
+
+    def coverage(self, code: str) -> float:
+        """The aggregate's data-availability threshold (share of children present; 0: none)."""
+        own = self.spec.aggregates.get(code, {}).get("min_coverage")
+        if own is None:
+            own = self.spec.methods.get("min_coverage")
+        return float(own) if own is not None else self.fw.min_coverage_of(code)
+
+    def rollup(self) -> dict[str, Any]:
+        """The roll-up of object scores to departments."""
+        own = self.spec.methods.get("rollup")
+        return dict(own) if own else self.fw.default("rollup")
+
+    def screening(self) -> float:
+        """The minimum share of applicable indicators with a value a unit needs (0: no screening)."""
+        own = self.spec.methods.get("screening") or self.fw.screening
+        return float(own["min_coverage"]) if own else 0.0
+
+
+def check_spec(framework: Framework, spec: EvaluationSpec) -> list[str]:
+    """Problems of a spec against a framework: spec tables naming codes that are not an
+    indicator (`indicators.X`) or an aggregate (`aggregates.X`) of the framework."""
+    problems: list[str] = []
+    for code in spec.indicators:
+        if code not in framework.nodes or not framework.nodes[code].is_indicator:
+            problems.append(f"spec indicators.{code}: not an indicator of framework {framework.code}")
+    for code in spec.aggregates:
+        if code not in framework.nodes or framework.nodes[code].is_indicator:
+            problems.append(f"spec aggregates.{code}: not an aggregate of framework {framework.code}")
+    return problems
+
+
+def override_spec(spec: EvaluationSpec, stage: str, method: dict[str, Any]) -> EvaluationSpec:
+    """The spec with `method` for `stage` on every indicator or aggregate (the per-node
+    choices of that stage removed, the others kept)."""
+    indicators = {c: {k: v for k, v in t.items() if k != stage} for c, t in spec.indicators.items()}
+    aggregates = {c: {k: v for k, v in t.items() if k != stage} for c, t in spec.aggregates.items()}
+    return EvaluationSpec(
+        methods={**spec.methods, stage: dict(method)}, indicators=indicators, aggregates=aggregates
+    )
+
+
+# --- table stages (units × indicators) -----------------------------------------------------
+def applicability(framework: Framework, units: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
+    """Units × indicators, True where the indicator applies to the unit's kind and subkind
+    (`units` columns `kind`, `subkind`; an indicator without `applies_to` applies to all)."""
+    kinds = units["kind"].where(units["kind"].notna(), None)
+    subs = units["subkind"].where(units["subkind"].notna(), None)
+    out = pd.DataFrame(True, index=units.index, columns=codes)
+    for code in codes:
+        node = framework.nodes[code]
+        if node.applies_to is None:
+            continue
+        out[code] = [applies(node.applies_to, k, s) for k, s in zip(kinds, subs, strict=True)]
+    return out
+
+
+def _denominator(code: str, by: str, raw: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
+    if by in raw.columns:
+        return raw[by]
+    if by in units.columns:
+        values = pd.to_numeric(units[by], errors="coerce")
+        bad = units[by].notna() & values.isna()
+        if bad.any():
+            raise EgovError(
+                f"denominator '{by}' of indicator '{code}': {units[by][bad].iloc[0]!r} is not a number"
+            )
+        return values.astype(float)
+    raise EgovError(f"indicator '{code}': its denominator '{by}' is neither a unit column nor an indicator")
+
+
+def denominate_table(
+    framework: Framework, res: StageResolver, raw: pd.DataFrame, units: pd.DataFrame, warnings: list[str]
+) -> pd.DataFrame:
+    """Divide each indicator with a `denominator` (another indicator or a unit column) by
+    it. Takes the raw units × indicators table; returns the denominated one (a division by
+    0 is left missing, with a warning appended to `warnings`)."""
+    out = raw.copy()
+    for node in framework.indicators:
+        spec = res.indicator(node.code, "denomination")
+        if spec["method"] == "none":
+            continue
+        if node.denominator is None:
+            continue  # nothing to divide by: the indicator is already a ratio
+        by = _denominator(node.code, node.denominator, raw, units)
+        zero = raw[node.code].notna() & (by == 0)
+        if zero.any():
+            warnings.append(
+                f"indicator '{node.code}': denominator '{node.denominator}' is 0 for "
+                f"{', '.join(map(str, zero.index[zero][:5]))}; left missing"
+            )
+        out[node.code] = denominate(raw[node.code], spec, by)
+    return out
+
+
+def impute_table(
+    framework: Framework,
+    res: StageResolver,
+    data: pd.DataFrame,
+    applicable: pd.DataFrame,
+    units: pd.DataFrame,
+    history: list[pd.DataFrame],
+    supplied: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Fill the missing applicable values of each indicator by its imputation method.
+    Takes units × indicators (`data`, `applicable`), the unit attributes (for an
+    imputation `by` group), earlier periods' tables oldest first and supplied values;
+    returns the imputed units × indicators table (non-applicable cells untouched)."""
+    out = data.copy()
+    for node in framework.indicators:
+        spec = res.indicator(node.code, "imputation")
+        if spec["method"] == "none":
+            continue
+        mask = applicable[node.code]
+        x = data.loc[mask, node.code]
+        if not x.isna().any():
+            continue
+        by = spec.get("by")
+        if by is not None and by not in units.columns:
+            raise EgovError(f"indicator '{node.code}': imputation by '{by}' needs a unit column '{by}'")
+        groups = units.loc[mask, by] if by is not None else None
+        hist = None
+        if history:
+            hist = pd.DataFrame([h[node.code].reindex(x.index) for h in history]).reset_index(drop=True)
+        sup = supplied[node.code] if supplied is not None and node.code in supplied.columns else None
+        try:
+            out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
+        except EgovError as exc:
+            raise EgovError(f"indicator '{node.code}': {exc.message}", exc.problems) from exc
+    return out
+
+
+def screen(min_coverage: float, data: pd.DataFrame, applicable: pd.DataFrame) -> dict[str, float]:
+    """Units to screen out: those whose share of applicable indicators with a value is
+    below `min_coverage`, as unit → that share (empty when `min_coverage` <= 0)."""
+    if min_coverage <= 0:
+        return {}
+    n_applicable = applicable.sum(axis=1).astype(float)
+    coverage = (data.notna() & applicable).sum(axis=1) / n_applicable.where(n_applicable > 0)
+    out = coverage[coverage.fillna(0) < min_coverage]
+    return {str(u): float(c) for u, c in out.fillna(0).items()}
+
+
+def treat_table(
+    framework: Framework, res: StageResolver, data: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Outlier treatment of each indicator. Returns (the treated units × indicators
+    table, one row per treated indicator: the method and what it did)."""
+    out = data.copy()
+    rows: dict[str, dict[str, Any]] = {}
+    for node in framework.indicators:
+        spec = res.indicator(node.code, "treatment")
+        if spec["method"] == "none":
+            continue
+        x = data[node.code].dropna()
+        if x.empty:
+            continue
+        treated, details = treat(x, spec)
+        out.loc[treated.index, node.code] = treated
+        rows[node.code] = {"method": spec["method"], **details}
+    treatment = pd.DataFrame.from_dict(rows, orient="index")
+    treatment.index.name = "indicator"
+    return out, treatment
+
+
+def normalise_table(
+    framework: Framework, res: StageResolver, data: pd.DataFrame, warnings: list[str]
+) -> pd.DataFrame:
+    """Normalise each indicator by its method and direction (higher is better after).
+    Takes the treated units × indicators table; returns the normalised one (an indicator
+    that cannot tell the units apart is left all missing, with a warning appended)."""
+    out = pd.DataFrame(np.nan, index=data.index, columns=data.columns, dtype=float)
+    for node in framework.indicators:
+        spec = res.indicator(node.code, "normalisation")
+        if "target" in NORMALISERS[spec["method"]].params and spec.get("target") is None:
+            if node.target is None:
+                raise EgovError(
+                    f"indicator '{node.code}': normalisation {spec['method']} needs a target "
+                    "(set `target` on the indicator or in the method)"
+                )
+            spec["target"] = node.target
+        present = data[node.code].dropna()
+        if present.empty:
+            warnings.append(f"indicator '{node.code}': no values for any unit; left out of every aggregate")
+            continue
+        z = normalise(present, spec, node.direction)
+        if z.isna().all() and present.nunique() > 1:
+            warnings.append(
+                f"indicator '{node.code}': normalisation {spec['method']} gives no value for any unit"
+                f"{_why_no_values(spec, present)}; left out of every aggregate"
+            )
+        elif z.isna().all():
+            warnings.append(
+                f"indicator '{node.code}': all {len(present)} units have the same value "
+                f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
+            )
+        out.loc[z.index, node.code] = z
+    return out
+
+
+def _why_no_values(spec: dict[str, Any], present: pd.Series) -> str:
+    """Why a normaliser returned nothing although the values differ (for the warning)."""
+    method = spec["method"]
+    if method == "distance_to_reference":
+        if spec["unit"] not in present.index:
+            return f" (the reference unit '{spec['unit']}' has no value for it)"
+        return f" (the reference unit '{spec['unit']}' has the worst value)"
+    if method == "distance_to_target":
+        return f" (the target {spec['target']:g} equals the worst value)"
+    if method == "fraction_of_max":
+        return " (the best value is 0)"
+    return ""
+
+
+# --- tree stages ---------------------------------------------------------------------------
+def meets_coverage(share: Share, threshold: float) -> Share:
+    """Where the share of an aggregate's children present reaches its threshold (within
+    `COVERAGE_TOLERANCE`); works on a Series or an array of shares."""
+    out: Share = share >= threshold - COVERAGE_TOLERANCE
+    return out
+
+
+def node_weights(framework: Framework, res: StageResolver, code: str, values: pd.DataFrame) -> pd.Series:
+    """The weights of aggregate `code`'s children by its weighting method, from the
+    children's written weights and their scores `values` (units × children; data-driven
+    weightings such as PCA or entropy use them). Returns a Series indexed by the children
+    in framework order."""
+    children = list(framework.nodes[code].children)
+    written = pd.Series({c: framework.nodes[c].weight for c in children}, dtype=float)
+    wspec = res.aggregate(code, "weighting")
+    try:
+        weights = weigh(values, written, wspec).reindex(children).astype(float)
+        if weights.isna().any() or not np.isfinite(weights.to_numpy()).all():
+            raise EgovError(f"weighting {wspec['method']} gave no weight for some children")
+    except EgovError as exc:
+        raise EgovError(f"weighting '{code}' ({wspec['method']}): {exc.message}", exc.problems) from exc
+    return weights
+
+
+def aggregate_node(res: StageResolver, code: str, values: pd.DataFrame, weights: pd.Series) -> pd.Series:
+    """The score of aggregate `code` for every unit: its aggregation method on the
+    children's scores `values` (units × children) with `weights`, missing where fewer
+    children than its coverage threshold have a score."""
+    aspec = res.aggregate(code, "aggregation")
+    try:
+        agg = aggregate(values, weights, aspec)
+    except EgovError as exc:
+        raise EgovError(f"aggregating '{code}' ({aspec['method']}): {exc.message}", exc.problems) from exc
+    threshold = res.coverage(code)
+    if threshold > 0:
+        share = values.notna().sum(axis=1) / len(values.columns)
+        agg = agg.where(meets_coverage(share, threshold))
+    return agg
+
+
+def aggregate_tree(
+    framework: Framework,
+    res: StageResolver,
+    normalised: pd.DataFrame,
+    start: pd.DataFrame | None = None,
+    only: set[str] | None = None,
+    weights: dict[str, pd.Series] | None = None,
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Score every aggregate bottom-up from the normalised indicators.
+
+    Takes the units × indicators normalised table (or `start`, a table already holding
+    some node scores); `only` restricts the aggregates scored; `weights` (aggregate →
+    weights of its children) holds the weights fixed instead of weighing again. Returns
+    (units × every node scored, in framework order; aggregate → the weights used)."""
+    scores = normalised.copy() if start is None else start.copy()
+    used: dict[str, pd.Series] = {}
+    for node in framework.aggregates_bottom_up():
+        if only is not None and node.code not in only:
+            continue
+        values = scores[list(node.children)]
+        w = node_weights(framework, res, node.code, values) if weights is None else weights[node.code]
+        scores[node.code] = aggregate_node(res, node.code, values, w)
+        used[node.code] = w
+    order = [c for c in framework.nodes if c in scores.columns]
+    return scores[order], used
+
+
+def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Series:
+    """Each node's share of the index: the product of its ancestors' renormalised weights
+    (`used`: aggregate → the weights of its children). # COINr get_eff_weights."""
+    eff = {framework.index_code: 1.0}
+    for node in reversed(framework.aggregates_bottom_up()):  # top-down
+        w = used.get(node.code)
+        if w is None:
+            continue
+        total = float(w.sum())
+        for child, wi in w.items():
+            eff[str(child)] = eff.get(node.code, np.nan) * (float(wi) / total if total else np.nan)
+    return pd.Series(eff, dtype=float).reindex(list(framework.nodes))
+
+
+def rollup(
+    framework: Framework, res: StageResolver, scores: pd.DataFrame, units: pd.DataFrame
+) -> pd.DataFrame:
+    """Object scores rolled up to departments at every node below the index ("score, then
+    aggregate"), by the roll-up method. Takes objects × nodes and the objects' attributes
+    (`department`, and `volume` for the volume-weighted roll-up); returns departments ×
+    nodes below the index (the department index is aggregated from these afterwards)."""
+    units = units.reindex(scores.index)
+    missing = units.index[units["department"].isna()]
+    if len(missing):
+        raise EgovError(f"objects without a department: {', '.join(map(str, missing[:10]))}")
+    rspec = res.rollup()
+    groups = units["department"].astype(str)
+    below = [c for c in framework.nodes if c != framework.index_code]
+    volume = units["volume"] if "volume" in units.columns else None
+    params = {k: v for k, v in rspec.items() if k != "method"}
+    dept: pd.DataFrame = ROLLUPS[rspec["method"]].func(scores[below], groups, volume, **params)
+    return dept.reindex(columns=below)

@@ -1,0 +1,212 @@
+"""The structure of an evaluation result, read for comparison: what kind each node is,
+the departments and their peer groups, each value's share of the index (effective
+weights), and re-aggregation of a changed normalised table with the result's weights.
+
+Shared by `evaluation.compare`, `evaluation.change` and `evaluation.priorities`. Pure
+functions on `EvaluationResult` (and the `Framework` that made it); no database, file or
+HTTP access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from egov.errors import EgovError
+from evaluation.engine import EvaluationResult
+from evaluation.spec import EvaluationSpec
+from evaluation.stages import StageResolver, aggregate_tree, node_weights, rollup
+from indicators.framework import Framework
+
+__all__ = [
+    "NO_GROUP",
+    "as_float",
+    "check_department",
+    "check_nodes",
+    "department_effective_weights",
+    "department_tables",
+    "node_kinds",
+    "node_order",
+    "object_effective_weights",
+    "peer_groups",
+    "reaggregate",
+    "rollup_shares",
+    "top_down",
+]
+
+NO_GROUP = "(none)"  # the peer group of a department that has none
+
+
+def as_float(x: Any) -> float:
+    """A pandas scalar as a float (pandas-stubs type `.at` and reductions loosely)."""
+    return float(x)
+
+
+def node_kinds(result: EvaluationResult) -> dict[str, str]:
+    """Every node of the result → "index", "category", "dimension" or "indicator" (the
+    tree is read from `result.weights`: aggregate → its children)."""
+    idx = result.index_code
+    categories = set(result.weights[idx].index) if idx in result.weights else set()
+    out: dict[str, str] = {}
+    for code in result.levels:
+        if code == idx:
+            out[code] = "index"
+        elif code in categories:
+            out[code] = "category"
+        elif code in result.weights:
+            out[code] = "dimension"
+        else:
+            out[code] = "indicator"
+    return out
+
+
+def node_order(result: EvaluationResult) -> list[str]:
+    """The result's nodes in framework order (the columns of its scores)."""
+    return [str(c) for c in result.scores.columns]
+
+
+def department_tables(result: EvaluationResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """(department scores, department ranks, department → peer group); an error when the
+    result has no departments."""
+    if result.department_scores is None or result.department_ranks is None:
+        raise EgovError("this evaluation has no departments (its units have no 'department' attribute)")
+    return result.department_scores, result.department_ranks, peer_groups(result)
+
+
+def peer_groups(result: EvaluationResult) -> pd.Series:
+    """Department → its peer group ("(none)" when it has none)."""
+    assert result.department_scores is not None
+    units = result.units
+    groups = units["peer_group"].groupby(units["department"].astype(str)).first()
+    groups = groups.reindex(result.department_scores.index)
+    return groups.where(groups.notna(), NO_GROUP).astype(str)
+
+
+def check_department(result: EvaluationResult, department: str) -> None:
+    """An error naming the known departments when `department` is not one of the result's."""
+    scores, _, _ = department_tables(result)
+    if department not in scores.index:
+        known = ", ".join(map(str, scores.index))
+        raise EgovError(f"unknown department '{department}' (departments of this run: {known})")
+
+
+def check_nodes(result: EvaluationResult, nodes: list[str]) -> None:
+    """An error when a node is not in the result's framework."""
+    unknown = [n for n in nodes if n not in result.levels]
+    if unknown:
+        raise EgovError(
+            f"unknown node(s) {', '.join(unknown)} (framework {result.framework_code}; "
+            "see `egov framework show`)"
+        )
+
+
+# --- effective weights -------------------------------------------------------------------
+def top_down(result: EvaluationResult, scores: pd.DataFrame, start: dict[str, float]) -> pd.DataFrame:
+    """Each node's share of the start node(s), renormalised over the children present at
+    every aggregate (the engine skips missing children and renormalises)."""
+    eff = pd.DataFrame(np.nan, index=scores.index, columns=scores.columns, dtype=float)
+    for code, value in start.items():
+        eff[code] = value
+    below = max(result.levels[c] for c in start)
+    for node in sorted(result.weights, key=lambda c: -result.levels[c]):  # top-down
+        if result.levels[node] > below:
+            continue
+        w = result.weights[node]
+        children = [str(c) for c in w.index]
+        present = scores[children].notna().to_numpy()
+        wm = np.where(present, w.to_numpy(dtype=float)[None, :], 0.0)
+        total = wm.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, wm / np.where(total > 0, total, 1.0), np.nan)
+        eff[children] = share * eff[[node]].to_numpy()
+    return eff.where(scores.notna())
+
+
+def department_effective_weights(result: EvaluationResult) -> pd.DataFrame:
+    """Departments × nodes: each node's share of the department's index, renormalised over
+    the children the department has a score for at every aggregate: the first-order weight
+    of a department-level value."""
+    scores, _, _ = department_tables(result)
+    return top_down(result, scores, {result.index_code: 1.0})
+
+
+def rollup_shares(result: EvaluationResult, categories: list[str]) -> pd.DataFrame:
+    """Objects × categories: each object's share of its department's category score. The
+    roll-up is recognised from the result: the volume-weighted mean when it reproduces the
+    department scores, else the plain mean (exact for `mean`; for `min`, `max` and
+    `median` a linear stand-in whose error goes to the residual)."""
+    assert result.department_scores is not None
+    scores = result.scores[categories]
+    groups = result.units["department"].reindex(scores.index).astype(str)
+    present = scores.notna().astype(float)
+    if "volume" in result.units.columns:
+        volume = pd.to_numeric(result.units["volume"].reindex(scores.index), errors="coerce")
+        weighted = present.mul(volume, axis=0)
+        totals = weighted.groupby(groups).transform("sum")
+        shares = weighted / totals.where(totals > 0)
+        rolled = (scores.fillna(0.0) * shares).groupby(groups).sum(min_count=1)
+        expected = result.department_scores[categories].reindex(rolled.index)
+        if np.allclose(rolled.to_numpy(), expected.to_numpy(), equal_nan=True):
+            return shares.where(scores.notna())
+    counts = present.groupby(groups).transform("sum")
+    return (present / counts.where(counts > 0)).where(scores.notna())
+
+
+def object_effective_weights(result: EvaluationResult) -> pd.DataFrame:
+    """Objects × indicators: each object's indicator value's share of its department's
+    index, ω(o, i) = W(d, c) × r(o, c) × e(o, i), with W(d, c) the department's weight of
+    category c (renormalised over its categories), r(o, c) the object's share of the
+    department's category score (roll-up) and e(o, i) the indicator's share of the object's
+    category score (renormalised over the object's indicators). With arithmetic
+    aggregation and a mean or volume-weighted roll-up, the department index is exactly
+    Σ_o Σ_i ω(o, i) v(o, i) over its objects."""
+    dept_eff = department_effective_weights(result)
+    idx = result.index_code
+    categories = [str(c) for c in result.weights[idx].index]
+    within = top_down(result, result.scores, dict.fromkeys(categories, 1.0))
+    shares = rollup_shares(result, categories)
+    groups = result.units["department"].reindex(result.scores.index).astype(str)
+    parent = {str(child): node for node, w in result.weights.items() for child in w.index}
+    kinds = node_kinds(result)
+    out = pd.DataFrame(index=result.scores.index)
+    for code in node_order(result):
+        if kinds[code] != "indicator":
+            continue
+        cat = code
+        while parent.get(cat) not in (idx, None):
+            cat = parent[cat]
+        w_cat = dept_eff[cat].reindex(groups.to_numpy()).to_numpy()
+        out[code] = w_cat * shares[cat].to_numpy() * within[code].to_numpy()
+    return out
+
+
+# --- re-aggregation with the result's weights ------------------------------------------------
+def reaggregate(
+    result: EvaluationResult, framework: Framework, normalised: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Recompute every aggregate, the roll-up and the department index from a (changed)
+    normalised table, holding the weights fixed at those of `result` (data-driven
+    weightings such as entropy or PCA are not re-estimated) and using the aggregation,
+    coverage and roll-up methods that made `result` (framework + its spec).
+
+    Returns (unit scores, department scores or None). On `result.normalised` it gives back
+    `result.scores` and `result.department_scores` (a test checks it).
+    """
+    if framework.content_hash != result.framework_hash:
+        raise EgovError(
+            f"framework {framework.code} {framework.version} is not the one that made this result "
+            f"(hash {framework.content_hash[:12]} ≠ {result.framework_hash[:12]})"
+        )
+    res = StageResolver(framework, EvaluationSpec(**result.spec))
+    scores, _ = aggregate_tree(framework, res, normalised, weights=result.weights)
+    if result.department_scores is None:
+        return scores, None
+    dept = rollup(framework, res, scores, result.units)
+    idx = framework.index_code
+    # the weights the engine used for the department index: its weighting applied to the
+    # department category scores of `result` (held fixed afterwards)
+    weights = node_weights(framework, res, idx, result.department_scores[list(framework.index.children)])
+    dept, _ = aggregate_tree(framework, res, dept, start=dept, only={idx}, weights={idx: weights})
+    return scores, dept
