@@ -94,6 +94,22 @@ def test_every_module_is_in_exactly_one_layer() -> None:
         assert not imports, f"{package}/__init__.py spans several layers, so it must import nothing"
 
 
+def test_side_by_side_contract_names_every_engine_module() -> None:
+    """Surveys may use no module of the engine (every evaluation module above `indicators` in the
+    layers contract), so a new engine module cannot slip past the side-by-side contract."""
+    contracts = _contracts()
+    layers = next(c for c in contracts if c["id"] == "layers")["layers"]
+    above = layers[: layers.index("indicators")]
+    engine = {
+        name.strip().strip("()")
+        for layer in above
+        for name in re.split(r"[|:]", layer)
+        if name.strip().startswith("evaluation.")
+    }
+    forbidden = set(next(c for c in contracts if c["id"] == "side-by-side")["forbidden_modules"])
+    assert engine == forbidden, f"engine modules missing from the side-by-side contract: {engine - forbidden}"
+
+
 def _imports(path: Path) -> Iterator[tuple[ast.ImportFrom | ast.Import, bool]]:
     """Every import statement of a file and whether it sits inside a function."""
 
