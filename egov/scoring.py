@@ -64,9 +64,39 @@ def score_period(
     note: str = "",
 ) -> ScoreOutcome:
     """Evaluate a period on a stored framework and store the run."""
+    inputs = period_inputs(session, framework, period)
+    if inputs.data.empty:
+        raise EgovError(f"period {period.code} has no metric values or ratings to score")
+    notes = inputs.notes
+    if has_demo_values(session, period):
+        notes.insert(0, DEMO_NOTICE)
+        note = note or DEMO_NOTICE
+    result = evaluate(inputs.data, framework, spec, units=inputs.units, history=inputs.history)
+    inputs_hash = frame_hash(inputs.data, inputs.units, *inputs.history)
+    run = store_run(
+        session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
+    )
+    store_inputs(session, run, inputs.data, inputs.units, inputs.history)
+    return ScoreOutcome(run=run, result=result, notes=notes + result.warnings)
+
+
+@dataclass
+class PeriodInputs:
+    """What a period is evaluated from (`egov score`, and `egov uncertainty --period`)."""
+
+    data: pd.DataFrame  # long: unit, indicator, value (empty: nothing to evaluate)
+    units: pd.DataFrame  # the registered units that have data in the period
+    history: list[pd.DataFrame]  # long tables of the earlier periods, oldest first
+    notes: list[str]
+
+
+def period_inputs(session: Session, framework: Framework, period: Period) -> PeriodInputs:
+    """The long input table of a period, the registered units with data in it (a note names
+    those without) and the earlier periods' tables as history; `data` is empty when the
+    period has no metric values or ratings (the caller says so)."""
     data, notes = assemble_inputs(session, framework, period)
     if data.empty:
-        raise EgovError(f"period {period.code} has no metric values or ratings to score")
+        return PeriodInputs(data, units_table(session).iloc[0:0], [], notes)
     units = units_table(session)
     with_data = units.index.isin(data["unit"].unique())
     if (~with_data).any():
@@ -74,15 +104,5 @@ def score_period(
             f"{int((~with_data).sum())} registered object(s) have no data in period "
             f"{period.code} and are not scored: {', '.join(units.index[~with_data][:10])}"
         )
-    if has_demo_values(session, period):
-        notes.insert(0, DEMO_NOTICE)
-        note = note or DEMO_NOTICE
     history = [assemble_inputs(session, framework, p)[0] for p in earlier_periods(session, period)]
-    used_units = units[with_data]
-    result = evaluate(data, framework, spec, units=used_units, history=history)
-    inputs_hash = frame_hash(data, used_units, *history)
-    run = store_run(
-        session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
-    )
-    store_inputs(session, run, data, used_units, history)
-    return ScoreOutcome(run=run, result=result, notes=notes + result.warnings)
+    return PeriodInputs(data, units[with_data], history, notes)

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from egov import __version__
 from egov.errors import EgovError
 from egov.models import (
+    ApiKey,
     AssessedObject,
     Department,
     EvaluationRun,
@@ -503,3 +504,26 @@ def metric_history(
         for pcode, m in rows
     ]
     return pd.DataFrame(records, columns=columns)
+
+
+# --- listings of the command line (egov runs list, egov keys list) --------------------------
+def list_runs(session: Session) -> list[tuple[EvaluationRun, str, str, str]]:
+    """Every stored run, newest first: (run, framework code, framework version, period code)."""
+    rows = session.exec(
+        select(EvaluationRun, FrameworkVersion.code, FrameworkVersion.version, Period.code)
+        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+        .order_by(col(EvaluationRun.id).desc())
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def list_keys(session: Session) -> list[tuple[ApiKey, str | None]]:
+    """Every API key in id order with its department code (None for assessor and admin keys);
+    never the keys themselves, only what is stored of them."""
+    rows = session.exec(
+        select(ApiKey, Department.code)
+        .join(Department, col(Department.id) == col(ApiKey.department_id), isouter=True)
+        .order_by(col(ApiKey.id))
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -1,0 +1,78 @@
+"""What the command modules share: the consoles, the options several commands take
+(--run, --lang, --out), the language check, the database session and the ranking table."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from egov.db import init_db, session_scope
+from egov.errors import EgovError
+from egov.langs import LANGUAGES
+
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def lang_option(help_text: str = "Language of names: zh-Hant, pt or en.") -> Any:
+    """The --lang option (its help says what the language is used for)."""
+    return typer.Option("--lang", help=help_text)
+
+
+def out_option(help_text: str) -> Any:
+    """The --out option (its help says what is written there)."""
+    return typer.Option("--out", help=help_text)
+
+
+def run_option(help_text: str = "Run key (default: the latest run).") -> Any:
+    """The --run option: the key of a stored run."""
+    return typer.Option("--run", help=help_text)
+
+
+LangOpt = Annotated[str, lang_option()]
+RunOpt = Annotated[str | None, run_option()]
+OutCsvOpt = Annotated[Path | None, out_option("Also write the full table to this CSV file.")]
+
+
+def check_lang(lang: str) -> str:
+    """`lang` if it is one of the languages of names (egov.langs.LANGUAGES), else an error."""
+    if lang not in LANGUAGES:
+        raise EgovError(f"--lang {lang!r}: use zh-Hant, pt or en")
+    return lang
+
+
+@contextmanager
+def database() -> Iterator[Session]:
+    """Create or upgrade the schema (egov.db.init_db), then one session, committed when the
+    block ends without an error."""
+    init_db()
+    with session_scope() as session:
+        yield session
+
+
+def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -> None:
+    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table)."""
+    table = Table(title=title)
+    columns = ("rank", "department", "name", "score", "coverage", *[f"{c} (rank)" for c in fw_categories])
+    for c in (*columns, "peer rank"):
+        table.add_column(c, overflow="fold")
+    for dept, r in ranking.iterrows():
+        cells = []
+        for c in fw_categories:
+            s, rk = r[f"{c}_score"], r[f"{c}_rank"]
+            cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
+        peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
+        coverage = f"{int(r['categories_assessed'])}/{len(fw_categories)}"
+        table.add_row(
+            f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", coverage, *cells, peer
+        )
+    console.print(table)

@@ -1,0 +1,398 @@
+"""Horizontal comparison of a stored run's departments (evaluation/compare.py, issue 6):
+`egov rank`, `compare`, `gaps`, `priorities` and `change`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from egov.analysis import RunPair, decompose_change, load_run_pair, load_stored_run
+from egov.commands.common import LangOpt, OutCsvOpt, RunOpt, check_lang, console, database, err
+from egov.errors import EgovError
+from egov.models import EvaluationRun
+from evaluation.compare import (
+    Change,
+    gaps,
+    head_to_head,
+    node_kinds,
+    priorities,
+    rankings,
+    strengths_weaknesses,
+)
+from evaluation.engine import EvaluationResult
+from indicators.framework import Framework
+
+
+def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
+    """A stored run recomputed (and checked against its results hash), its framework and the
+    department names: (run, result, framework, names)."""
+    with database() as session, err.status("recomputing the run from its stored inputs…"):
+        stored = load_stored_run(session, key)
+    return stored.run, stored.result, stored.framework, stored.names
+
+
+def _name(names: pd.DataFrame, lang: str, dept: str) -> str:
+    return str(names[lang].get(dept, "")) if lang in names else ""
+
+
+def _num(v: Any, fmt: str = ".2f") -> str:
+    return "—" if v is None or pd.isna(v) else format(float(v), fmt)
+
+
+def _rank(v: Any) -> str:
+    return "—" if v is None or pd.isna(v) else str(int(v))
+
+
+def _write_csv(table: pd.DataFrame, out: Path | None) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        console.print(f"wrote {out}")
+
+
+def rank_cmd(
+    run: RunOpt = None,
+    level: Annotated[
+        str | None,
+        typer.Option("--level", help="Rank at every node of a level: category, dimension or indicator."),
+    ] = None,
+    node: Annotated[str | None, typer.Option("--node", help="Rank at one node (any code).")] = None,
+    peer_group: Annotated[
+        str | None, typer.Option("--peer-group", help="Only the departments of this peer group.")
+    ] = None,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Department rankings of a stored run: overall (default), at one node, or at every
+    category, dimension or indicator; ties take the lowest rank number; peer-group ranks.
+
+    Example: egov rank --level category --peer-group security --lang pt
+    """
+    lang = check_lang(lang)
+    if level is not None and level not in ("category", "dimension", "indicator"):
+        raise EgovError(f"--level {level!r}: use category, dimension or indicator")
+    r, result, fw, names = _load(run)
+    kinds = node_kinds(result)
+    nodes = [node] if node else [c for c, k in kinds.items() if k == level] if level else [result.index_code]
+    table = rankings(result, nodes=nodes)
+    if peer_group is not None:
+        groups = sorted(set(table["peer_group"]))
+        if peer_group not in groups:
+            raise EgovError(
+                f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
+            )
+        table = table[table["peer_group"] == peer_group]
+    _write_csv(table, out)
+    title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
+    if len(nodes) == 1:
+        t = Table(title=f"{title}: {fw.nodes[nodes[0]].label(lang)} ({nodes[0]})")
+        for c in ("rank", "department", "name", "score", "peer group", "peer rank"):
+            t.add_column(c, overflow="fold")
+        for row in table.itertuples():
+            t.add_row(
+                _rank(row.rank),
+                str(row.entity),
+                _name(names, lang, str(row.entity)),
+                _num(row.score),
+                str(row.peer_group),
+                _rank(row.peer_rank),
+            )
+        console.print(t)
+        return
+    wide_rank = "peer_rank" if peer_group else "rank"
+    order = rankings(result, nodes=[result.index_code]).set_index("entity")
+    t = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank)")
+    for c in ("overall", "department", "name", *nodes):
+        t.add_column(c, overflow="fold")
+    by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
+    for dept in [d for d in order.index if d in set(table["entity"])]:
+        cells = []
+        for n in nodes:
+            part = by_node.get(n)
+            if part is None or dept not in part.index:
+                cells.append("—")
+            else:
+                score = _num(part.at[dept, "score"], ".1f")
+                cells.append(f"{score} ({_rank(part.at[dept, wide_rank])})")
+        t.add_row(_rank(order.at[dept, wide_rank]), dept, _name(names, lang, dept), *cells)
+    console.print(t)
+
+
+def compare_cmd(
+    department_a: Annotated[str, typer.Argument(metavar="DEPT_A", help="First department code.")],
+    department_b: Annotated[str, typer.Argument(metavar="DEPT_B", help="Second department code.")],
+    run: RunOpt = None,
+    top: Annotated[int, typer.Option("--top", help="How many indicators that differ most to show.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Two departments side by side: score and rank per category and dimension, then the
+    indicators (rolled-up normalised values) on which they differ most.
+
+    Example: egov compare SAFP DSAT --top 8
+    """
+    lang = check_lang(lang)
+    r, result, fw, names = _load(run)
+    h2h = head_to_head(result, department_a, department_b)
+    _write_csv(h2h, out)
+    a, b = department_a, department_b
+    t = Table(title=f"{a} ({_name(names, lang, a)}) vs {b} ({_name(names, lang, b)}), run {r.run_key}")
+    for c in ("node", "name", f"{a} score (rank)", f"{b} score (rank)", f"{a} − {b}"):
+        t.add_column(c, overflow="fold")
+    aggregates = h2h[(h2h["kind"] != "indicator") & (h2h["score_a"].notna() | h2h["score_b"].notna())]
+    for row in aggregates.itertuples():
+        indent = {"index": "", "category": "  ", "dimension": "    "}[str(row.kind)]
+        t.add_row(
+            indent + str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            f"{_num(row.score_a, '.1f')} ({_rank(row.rank_a)})",
+            f"{_num(row.score_b, '.1f')} ({_rank(row.rank_b)})",
+            _num(row.difference, "+.1f"),
+        )
+    console.print(t)
+    ind = h2h[(h2h["kind"] == "indicator") & h2h["difference"].notna()]
+    ind = ind.reindex(ind["difference"].abs().sort_values(ascending=False, kind="mergesort").index).head(top)
+    t = Table(title=f"Indicators on which they differ most (normalised values; {len(ind)} shown)")
+    for c in ("indicator", "name", a, b, f"{a} − {b}"):
+        t.add_column(c, overflow="fold")
+    for row in ind.itertuples():
+        t.add_row(
+            str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            f"{row.score_a:.1f}",
+            f"{row.score_b:.1f}",
+            f"{row.difference:+.1f}",
+        )
+    console.print(t)
+
+
+def gaps_cmd(
+    department: Annotated[str, typer.Argument(metavar="DEPT", help="Department code.")],
+    run: RunOpt = None,
+    n: Annotated[int, typer.Option("--n", help="How many strengths and weaknesses to show.")] = 5,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """A department's distance to the best and to the median (overall and in its peer
+    group) per category and dimension, and its strengths and weaknesses: the indicators
+    where its percentile among the departments is highest and lowest.
+
+    Example: egov gaps SAFP --n 3 --out safp-gaps.csv
+    """
+    lang = check_lang(lang)
+    r, result, fw, names = _load(run)
+    table = gaps(result, department)
+    sw = strengths_weaknesses(result, department, n=n)
+    _write_csv(table, out)
+    group = table["peer_group"].iloc[0]
+    t = Table(title=f"Gaps of {department} ({_name(names, lang, department)}), run {r.run_key}")
+    for c in (
+        "node",
+        "name",
+        "score",
+        "rank",
+        "best",
+        "median",
+        "to best",
+        "to median",
+        "peer best",
+        "peer median",
+    ):
+        t.add_column(c, overflow="fold")
+    for row in table[table["kind"] != "indicator"].itertuples():
+        t.add_row(
+            str(row.node),
+            fw.nodes[str(row.node)].label(lang),
+            _num(row.score, ".1f"),
+            _rank(row.rank),
+            _num(row.best, ".1f"),
+            _num(row.median, ".1f"),
+            _num(row.gap_best, ".1f"),
+            _num(row.gap_median, "+.1f"),
+            _num(row.peer_best, ".1f"),
+            _num(row.peer_median, ".1f"),
+        )
+    console.print(t)
+    console.print(f"peer group: {group}; 'to median' > 0 means below the median")
+    t = Table(title="Strengths and weaknesses (percentile among departments: 1 = the best)")
+    for c in ("", "indicator", "name", "value", "median", "percentile", "rank"):
+        t.add_column(c, overflow="fold")
+    for row in sw.itertuples():
+        t.add_row(
+            str(row.side),
+            str(row.indicator),
+            fw.nodes[str(row.indicator)].label(lang),
+            f"{row.value:.1f}",
+            f"{row.median:.1f}",
+            f"{row.percentile:.2f}",
+            f"{_rank(row.rank)} of {row.n}",
+        )
+    console.print(t)
+
+
+def priorities_cmd(
+    department: Annotated[str, typer.Argument(metavar="DEPT", help="Department code.")],
+    run: RunOpt = None,
+    step: Annotated[
+        str,
+        typer.Option(
+            "--step",
+            help="median: reach the peer group's median value; next: reach the value of the next "
+            "department above on the indicator.",
+        ),
+    ] = "median",
+    top: Annotated[int, typer.Option("--top", help="How many indicators to show.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Improvement priorities: the indicators where a realistic step would raise the
+    department's overall score most, with the score and rank it would then have (computed
+    exactly by re-aggregating with the run's weights).
+
+    Example: egov priorities SAFP --step next --top 5
+    """
+    lang = check_lang(lang)
+    if step not in ("median", "next"):
+        raise EgovError(f"--step {step!r}: use median or next")
+    r, result, fw, names = _load(run)
+    table = priorities(result, department, step, framework=fw)  # type: ignore[arg-type]
+    _write_csv(table, out)
+    first = table.iloc[0] if len(table) else None
+    if first is not None:
+        console.print(
+            f"{department} ({_name(names, lang, department)}), run {r.run_key}: score "
+            f"{first['score']:.2f}, rank {_rank(first['rank'])}, peer rank {_rank(first['peer_rank'])}"
+        )
+    shown = table[table["step"] > 0].head(top) if len(table) else table
+    if shown.empty:
+        console.print(f"no step to take: {department} is at or above the {step} value on every indicator")
+        return
+    target = "peer median" if step == "median" else "next above"
+    t = Table(title=f"Improvement priorities ({target}; normalised values)")
+    for c in ("indicator", "name", "value", target, "step", "gain", "new score", "new rank", "new peer rank"):
+        t.add_column(c, overflow="fold")
+    for row in shown.itertuples():
+        t.add_row(
+            str(row.indicator),
+            fw.nodes[str(row.indicator)].label(lang),
+            f"{row.value:.1f}",
+            f"{row.target:.1f}",
+            f"{row.step:+.1f}",
+            f"{row.gain:+.3f}",
+            f"{row.new_score:.2f}",
+            _rank(row.new_rank),
+            _rank(row.new_peer_rank),
+        )
+    console.print(t)
+
+
+def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
+    prev_in, cur_in = pair.previous_inputs, pair.current_inputs
+    title = (
+        f"Change from run {pair.from_run.run_key} (period {prev_in.period.code}) to run "
+        f"{pair.to_run.run_key} (period {cur_in.period.code})"
+        + ("; the method changed" if ch.method_changed else "")
+    )
+    split = "data_effect" in ch.summary.columns
+    t = Table(title=title)
+    columns = ["rank", "department", "name", "score before", "score now", "change", "rank change"]
+    columns += ["data effect", "method effect"] if split else []
+    for c in (*columns, "largest contributions", "residual"):
+        t.add_column(c, overflow="fold")
+    contrib = ch.contributions
+    for row in ch.summary.itertuples():
+        mine = contrib[contrib["department"] == row.department]
+        biggest = mine.reindex(mine["contribution"].abs().sort_values(ascending=False).index).head(2)
+        parts = ", ".join(f"{c.indicator} {c.contribution:+.2f}" for c in biggest.itertuples())
+        cells = [
+            _rank(row.rank_current),
+            str(row.department),
+            _name(pair.names, lang, str(row.department)),
+            _num(row.score_previous),
+            _num(row.score_current),
+            _num(row.change, "+.2f"),
+            _num(row.rank_change, "+.0f"),
+        ]
+        if split:
+            cells += [_num(row.data_effect, "+.2f"), _num(row.method_effect, "+.2f")]
+        t.add_row(*cells, parts, _num(row.residual, "+.3f"))
+    console.print(t)
+
+
+def _print_contributions(ch: Change, pair: RunPair, department: str, top: int, lang: str) -> None:
+    if department not in set(ch.summary["department"]):
+        raise EgovError(
+            f"unknown department '{department}' (departments: {', '.join(ch.summary['department'])})"
+        )
+    contrib = ch.contributions
+    mine = contrib[contrib["department"] == department]
+    mine = mine.reindex(mine["contribution"].abs().sort_values(ascending=False, kind="mergesort").index)
+    t = Table(title=f"{department}: per-indicator contributions (normalised values × effective weights)")
+    for c in (
+        "indicator",
+        "name",
+        "value before",
+        "value now",
+        "value effect",
+        "weight effect",
+        "contribution",
+    ):
+        t.add_column(c, overflow="fold")
+    for row in mine.head(top).itertuples():
+        label = pair.current_inputs.framework.nodes.get(
+            str(row.indicator)
+        ) or pair.previous_inputs.framework.nodes.get(str(row.indicator))
+        t.add_row(
+            str(row.indicator),
+            label.label(lang) if label else "",
+            _num(row.value_previous, ".1f"),
+            _num(row.value_current, ".1f"),
+            _num(row.value_effect, "+.3f"),
+            _num(row.weight_effect, "+.3f"),
+            _num(row.contribution, "+.3f"),
+        )
+    console.print(t)
+
+
+def change_cmd(
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Earlier run (default: the latest run of the same framework code "
+            "for the period before --to's).",
+        ),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Later run (default: the latest run).")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Show this department's per-indicator contributions.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="How many indicators to show with --department.")] = 10,
+    out: OutCsvOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Score and rank change of every department between two runs, decomposed into
+    per-indicator contributions; when the framework or spec changed, split into "the data
+    changed" and "the method changed" (Shapley average of both orders).
+
+    Example: egov change --department SAFP --out change.csv
+    """
+    lang = check_lang(lang)
+    with database() as session, err.status("recomputing both runs from their stored inputs…"):
+        pair = load_run_pair(session, start, end)
+    with err.status("decomposing the change…"):
+        ch, swap_notes = decompose_change(pair)
+    for note in swap_notes:
+        console.print(f"note: {note}")
+    _write_csv(ch.summary, out)
+    if out is not None:
+        _write_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"))
+    for note in ch.notes:
+        console.print(f"note: {note}")
+    _print_change(ch, pair, lang)
+    if department is not None:
+        _print_contributions(ch, pair, department, top, lang)

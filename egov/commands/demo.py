@@ -1,0 +1,105 @@
+"""`egov demo` (the built-in Macau demo, scored and reported) and `egov synth` (a synthetic
+scale for benchmarks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from egov.commands.common import check_lang, console, database, err, lang_option, out_option, print_ranking
+from egov.db import describe_url, session_scope
+from egov.demo import NOTICE, build_demo, ranking_table, write_outputs
+from egov.errors import EgovError
+from egov.settings import get_settings
+from egov.store import department_names, get_run
+from egov.synth import NOTICE as SYNTH_NOTICE
+from egov.synth import SCALES, synthesise
+from indicators.framework import resolve_framework
+from reports.assessor import write_reports
+from reports.department import write_department_reports
+
+
+def demo_cmd(
+    out: Annotated[Path, out_option("Folder for the result files.")] = Path("egov-output"),
+    lang: Annotated[
+        str, lang_option("Language of names and reports: zh-Hant (default), pt or en.")
+    ] = "zh-Hant",
+) -> None:
+    """Create or refresh the database with the built-in Macau demo, evaluate it, store the
+    runs, print the department ranking and write the results to --out.
+
+    Example: egov demo --out egov-output --lang zh-Hant
+    """
+    lang = check_lang(lang)
+    settings = get_settings()
+    with database() as session, err.status("loading the Macau demo and scoring it…"):
+        demo = build_demo(
+            session, seed=settings.demo_seed, ratings_per_period=settings.demo_ratings_per_period
+        )
+        names = department_names(session)
+    fw = resolve_framework("macau")
+    latest = demo.outcomes[max(demo.outcomes)]
+    ranking = ranking_table(latest, names, fw, lang)
+    console.print(f"[bold yellow]{NOTICE}[/]")
+    console.print(
+        f"database {describe_url()}: {demo.counts['departments']} departments, "
+        f"{demo.counts['objects']} objects, {demo.counts['metric_values']} metric values, "
+        f"{demo.counts['ratings']} citizen ratings"
+    )
+    cats = [c.code for c in fw.categories]
+    print_ranking(
+        ranking,
+        cats,
+        f"Department ranking, period {max(demo.outcomes)} (run {latest.run.run_key}) — illustrative",
+    )
+    for note in latest.notes:
+        if note != NOTICE:  # already printed as the banner
+            console.print(f"note: {note}")
+    written = write_outputs(out, latest, ranking)
+    # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
+    # one department report per department
+    with session_scope() as session, err.status("writing the assessor's report…"):
+        written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
+    with session_scope() as session, err.status("writing one report per department…"):
+        written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
+    console.print(f"wrote {len(written)} files to {out}/")
+
+
+def synth_cmd(
+    scale: Annotated[
+        str,
+        typer.Option("--scale", help="city (1M ratings), province (10M) or nation (100M, PostgreSQL only)."),
+    ],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random generator (same seed, same data).")],
+    ratings: Annotated[
+        int | None,
+        typer.Option("--ratings", help="Number of ratings instead of the scale's (e.g. small for tests)."),
+    ] = None,
+) -> None:
+    """Generate a synthetic scale for benchmarks: departments, peer groups, objects, metric
+    values of the Macau framework for period SYN2025, rating offers and ratings (loaded in
+    bulk: COPY on PostgreSQL, batched executemany on SQLite), then the daily roll-ups.
+    Use a fresh database (EGOV_DATABASE_URL). Synthetic data, not an evaluation.
+
+    Example: egov synth --scale city --seed 1 && egov score --period SYN2025
+    """
+    if scale not in SCALES:
+        raise EgovError(f"--scale {scale!r}: use one of {', '.join(SCALES)}")
+    total = SCALES[scale].ratings if ratings is None else ratings
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with (
+        database() as session,
+        Progress(*columns, console=err, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task("ratings", total=total)
+        out = synthesise(session, scale, seed=seed, ratings=ratings, progress=lambda n: bar.advance(task, n))
+    console.print(f"[bold yellow]{SYNTH_NOTICE}[/]")
+    console.print(
+        f"database {describe_url()}: scale {scale}, seed {seed}, period {out.period}: "
+        + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in out.counts.items())
+    )
+    console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in out.seconds.items()))
+    console.print(f"next: egov score --period {out.period}")

@@ -1,0 +1,210 @@
+"""Citizen ratings: `egov ratings` (purge, export, roll-ups, statistics) and `egov cases`
+(bad-rating follow-up cases)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from egov.analysis import compare_period_ratings, period_case_metrics
+from egov.commands.common import console, database, out_option
+from egov.errors import EgovError
+from surveys.privacy import export_csv, purge_ratings
+from surveys.rollup import rebuild_rollups
+from surveys.stats import RatingComparison
+
+ratings_app = typer.Typer(help="Citizen ratings: export, purge, roll-ups.", no_args_is_help=True)
+cases_app = typer.Typer(help="Bad-rating follow-up cases.", no_args_is_help=True)
+
+FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+
+
+def parse_date(text: str, option: str) -> date:
+    """The date YYYY-MM-DD given to `option`, or an error naming it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise EgovError(f"{option} {text!r}: use a date YYYY-MM-DD") from exc
+
+
+@ratings_app.command("purge")
+def ratings_purge(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="Anonymise ratings of days before this date (default: today − EGOV_RATING_RETENTION_DAYS)."
+        ),
+    ] = None,
+) -> None:
+    """Anonymise old raw ratings (comment, pseudonym, IP, transaction reference) and delete
+    their tokens; the daily roll-ups do not change.
+
+    Example: egov ratings purge --before 2024-01-01
+    """
+    with database() as session:
+        cutoff = parse_date(before, "--before") if before else None
+        counts = purge_ratings(session, cutoff)
+    console.print(
+        f"anonymised {counts['anonymised']} rating(s), deleted {counts['tokens_deleted']} token(s)"
+        f" (before {cutoff or 'the retention limit'}; today {date.today()})"
+    )
+
+
+@ratings_app.command("export")
+def ratings_export(
+    out: Annotated[Path, out_option("CSV file to write.")],
+    start: FromOpt,
+    end: ToOpt,
+) -> None:
+    """Export ratings as CSV with comments scrubbed of ID-card numbers, phones and e-mails
+    (no pseudonym, IP or transaction reference).
+
+    Example: egov ratings export --from 2026-01-01 --to 2026-03-31 --out ratings.csv
+    """
+    with database() as session, out.open("w", encoding="utf-8", newline="") as fh:
+        for chunk in export_csv(session, parse_date(start, "--from"), parse_date(end, "--to")):
+            fh.write(chunk)
+    console.print(f"wrote {out}")
+
+
+@ratings_app.command("rollup")
+def ratings_rollup(start: FromOpt, end: ToOpt) -> None:
+    """Rebuild the daily roll-ups of days [from, to] from the counted ratings (they are
+    otherwise kept up to date incrementally by the API).
+
+    Example: egov ratings rollup --from 2026-01-01 --to 2026-12-31
+    """
+    with database() as session:
+        n = rebuild_rollups(session, parse_date(start, "--from"), parse_date(end, "--to"))
+    console.print(f"rebuilt {n} roll-up row(s)")
+
+
+@cases_app.command("metrics")
+def cases_metrics(
+    period: Annotated[str, typer.Option("--period", help="Period code, e.g. 2026.")],
+    by: Annotated[str, typer.Option(help="department or object.")] = "department",
+    store: Annotated[
+        bool,
+        typer.Option(
+            help="Also store mgmt_rectify_on_time and mgmt_return_visit as metric values of each "
+            "department's administrative management objects."
+        ),
+    ] = False,
+) -> None:
+    """Bad-rating case metrics of a period: rectified on time, return-visit rate, appeals.
+
+    Example: egov cases metrics --period 2026 --store
+    """
+    with database() as session:
+        df, stored = period_case_metrics(session, period, by, store)
+    table = Table(title=f"Bad-rating cases opened in period {period}, by {by}")
+    for c in (by, "cases", "rectified on time %", "return visits %", "appeals", "upheld", "removed"):
+        table.add_column(c)
+    for unit, r in df.iterrows():
+        table.add_row(
+            str(unit),
+            str(r["cases"]),
+            "—" if pd.isna(r["rectified_on_time"]) else f"{r['rectified_on_time']:.1f}",
+            "—" if pd.isna(r["return_visit_rate"]) else f"{r['return_visit_rate']:.1f}",
+            str(r["appeals"]),
+            str(r["appeals_upheld"]),
+            str(r["appeals_removed"]),
+        )
+    console.print(table)
+    if store:
+        console.print(f"stored {stored} management indicator value(s)")
+
+
+def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int) -> None:
+    pairs = cmp.pairs.sort_values(["p_holm", "p"], kind="mergesort")
+    significant = pairs[pairs["p_holm"] < alpha]
+    table = Table(
+        title=f"Pairs ({'Dunn' if pairwise == 'dunn' else 'Mann–Whitney'}, Holm): "
+        f"{len(significant)} of {len(pairs)} differ at {alpha:g}"
+    )
+    for c in ("a", "b", "n a", "n b", "mean a", "mean b", "z", "p", "p (Holm)", "Cliff's δ", "size"):
+        table.add_column(c)
+    for r in pairs.head(limit).itertuples():
+        table.add_row(
+            str(r.a),
+            str(r.b),
+            str(r.n_a),
+            str(r.n_b),
+            f"{r.mean_level_a:.2f}",
+            f"{r.mean_level_b:.2f}",
+            f"{r.z:+.2f}",
+            f"{r.p:.3g}",
+            f"{r.p_holm:.3g}",
+            f"{r.cliffs_delta:+.3f}",
+            str(r.magnitude),
+        )
+    console.print(table)
+
+
+def _write_comparison(cmp: RatingComparison, by: str, period: str | None, out: Path) -> None:
+    assert cmp.kruskal is not None
+    out.mkdir(parents=True, exist_ok=True)
+    cmp.counts.to_csv(out / "counts.csv", float_format="%.17g")
+    pd.DataFrame([asdict(cmp.kruskal) | {"by": by, "period": period or ""}]).to_csv(
+        out / "kruskal.csv", index=False, float_format="%.17g"
+    )
+    cmp.pairs.to_csv(out / "pairwise.csv", index=False, float_format="%.17g")
+    console.print(f"wrote {out}/counts.csv, kruskal.csv, pairwise.csv")
+
+
+@ratings_app.command("compare")
+def ratings_compare(
+    period: Annotated[
+        str | None, typer.Option("--period", help="Period code (its days); default: every rating.")
+    ] = None,
+    by: Annotated[str, typer.Option(help="Compare departments or objects (apps): department or object.")] = (
+        "department"
+    ),
+    pairwise: Annotated[
+        str, typer.Option(help="Pairwise test: dunn (joint ranking) or mannwhitney (pair by pair).")
+    ] = "dunn",
+    min_ratings: Annotated[
+        int, typer.Option(help="Leave out groups with fewer ratings (as scoring does).")
+    ] = 30,
+    alpha: Annotated[float, typer.Option(help="Significance level for the Holm-adjusted p-values.")] = 0.05,
+    limit: Annotated[int, typer.Option(help="Pairs shown on screen (the files hold all).")] = 20,
+    out: Annotated[Path | None, out_option("Folder for counts.csv, kruskal.csv and pairwise.csv.")] = None,
+) -> None:
+    """Do rating distributions differ? Kruskal–Wallis across departments or apps, then
+    every pair (Dunn or Mann–Whitney, Holm-corrected) with Cliff's delta, from the daily
+    roll-up counts. Methods and sources: surveys/stats.py.
+
+    Example: egov ratings compare --period 2023 --by object --out rating-stats/
+    """
+    if not 0 < alpha < 1:
+        raise EgovError(f"--alpha {alpha}: use a level between 0 and 1, e.g. 0.05")
+    with database() as session:
+        cmp = compare_period_ratings(session, period, by, pairwise, min_ratings)
+    where = f"period {period}" if period else "all ratings"
+    if cmp.excluded:
+        console.print(
+            f"note: {len(cmp.excluded)} {by}(s) with fewer than {min_ratings} ratings left out: "
+            + ", ".join(cmp.excluded[:10])
+            + (" …" if len(cmp.excluded) > 10 else "")
+        )
+    kw = cmp.kruskal
+    if kw is None:
+        console.print(
+            f"{where}: fewer than two {by}s with at least {min_ratings} ratings; nothing to compare"
+        )
+        return
+    console.print(
+        f"Kruskal–Wallis across {kw.groups} {by}s ({kw.n} ratings, {where}): H = {kw.h:.3f}, "
+        f"df = {kw.df}, p = {kw.p:.3g}, ε² = {kw.epsilon2:.4f}"
+        + (" — the distributions differ" if kw.p < alpha else " — no evidence that they differ")
+    )
+    _print_pairs(cmp, pairwise, alpha, limit)
+    if out is not None:
+        _write_comparison(cmp, by, period, out)

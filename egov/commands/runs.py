@@ -1,0 +1,238 @@
+"""`egov runs`: list, show, compare, export and verify stored evaluation runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.record import RunDiff, diff_runs, export_bundle, verify_bundle
+from egov.store import department_names, get_run, list_runs, run_scores
+
+app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
+
+
+@app.command("list")
+def runs_list() -> None:
+    """List stored evaluation runs, newest first.
+
+    Example: egov runs list
+    """
+    with database() as session:
+        rows = list_runs(session)
+    table = Table(title="Evaluation runs")
+    for c in ("run", "period", "framework", "created", "by", "inputs", "results"):
+        table.add_column(c)
+    for run, fcode, fver, pcode in rows:
+        table.add_row(
+            run.run_key,
+            pcode,
+            f"{fcode} {fver}",
+            run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            run.created_by,
+            run.inputs_hash[:12],
+            run.results_hash[:12],
+        )
+    console.print(table)
+
+
+@app.command("show")
+def runs_show(
+    run: Annotated[str | None, typer.Argument(help="Run key (default: the latest run).")] = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Show a stored run: its identity and the department ranking.
+
+    Example: egov runs show 3f2a9c1b7d4e
+    """
+    lang = check_lang(lang)
+    with database() as session:
+        r = get_run(session, run)
+        scores = run_scores(session, r, "department")
+        names = department_names(session)
+    console.print(
+        f"run {r.run_key}: created {r.created_at:%Y-%m-%d %H:%M:%S} by {r.created_by}; "
+        f"inputs {r.inputs_hash[:12]}, results {r.results_hash[:12]}, software {r.software_version}"
+    )
+    if r.note:
+        console.print(f"note: {r.note}")
+    if scores.empty:
+        console.print("no department scores in this run")
+        return
+    top = scores[scores["level"] == scores["level"].max()].sort_values("rank")
+    table = Table(title="Overall department ranking")
+    for c in ("rank", "department", "name", "score", "peer rank"):
+        table.add_column(c)
+    for row in top.itertuples():
+        peer = "" if pd.isna(row.peer_rank) else str(int(row.peer_rank))
+        table.add_row(
+            str(int(row.rank)), row.entity, str(names[lang].get(row.entity, "")), f"{row.score:.2f}", peer
+        )
+    console.print(table)
+
+
+def _num(v: Any, fmt: str) -> str:
+    return "—" if v is None or pd.isna(v) else format(v, fmt)
+
+
+def _print_identity_and_spec(d: RunDiff, run_a: str, run_b: str, limit: int) -> None:
+    table = Table(title="Identity")
+    for c in ("field", run_a, run_b, ""):
+        table.add_column(c, overflow="fold")
+    for r in d.identity.itertuples():
+        table.add_row(str(r.field), str(r.a), str(r.b), "differs" if r.differs else "")
+    console.print(table)
+    if d.framework_text:
+        console.print(f"framework files differ ({len(d.framework_text)} diff lines):")
+        for line in d.framework_text[: limit * 2]:
+            console.print(line, markup=False, highlight=False)
+    if d.spec.empty:
+        console.print("spec: the same")
+    else:
+        table = Table(title="Spec (key by key)")
+        for c in ("key", run_a, run_b):
+            table.add_column(c, overflow="fold")
+        for r in d.spec.itertuples():
+            table.add_row(str(r.key), "—" if r.a is None else str(r.a), "—" if r.b is None else str(r.b))
+        console.print(table)
+
+
+def _print_inputs(d: RunDiff, run_a: str, run_b: str, limit: int) -> None:
+    if d.inputs.empty:
+        console.print("inputs: the same values")
+        return
+    counts = d.inputs["change"].value_counts().to_dict()
+    table = Table(
+        title="Inputs of the scored period: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    )
+    for c in ("unit", "department", "indicator", "change", run_a, run_b):
+        table.add_column(c, overflow="fold")
+    for r in d.inputs.head(limit).itertuples():
+        table.add_row(
+            str(r.unit),
+            str(r.department or ""),
+            str(r.indicator),
+            str(r.change),
+            _num(r.a, ".17g"),
+            _num(r.b, ".17g"),
+        )
+    console.print(table)
+
+
+def _print_results(d: RunDiff, limit: int) -> None:
+    if d.results.empty:
+        console.print("results: every department score and rank is the same")
+        return
+    top = d.results[d.results["level"] == d.results["level"].max()]
+    table = Table(title=f"Department results that differ: {len(d.results)} (department, node); overall:")
+    for c in ("department", "node", "score a", "score b", "change", "rank a", "rank b", "rank change"):
+        table.add_column(c)
+    for r in top.head(limit).itertuples():
+        table.add_row(
+            str(r.department),
+            str(r.node),
+            _num(r.score_a, ".3f"),
+            _num(r.score_b, ".3f"),
+            _num(r.score_change, "+.3f"),
+            _num(r.rank_a, ".0f"),
+            _num(r.rank_b, ".0f"),
+            _num(r.rank_change, "+.0f"),
+        )
+    console.print(table)
+
+
+def _write_diff(d: RunDiff, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    d.identity.to_csv(out / "identity.csv", index=False)
+    d.spec.to_csv(out / "spec.csv", index=False)
+    d.inputs.to_csv(out / "inputs.csv", index=False, float_format="%.17g")
+    d.results.to_csv(out / "results.csv", index=False, float_format="%.17g")
+    (out / "framework.diff").write_text("\n".join(d.framework_text) + "\n", encoding="utf-8")
+    console.print(f"wrote {out}/")
+
+
+@app.command("diff")
+def runs_diff(
+    run_a: Annotated[str, typer.Argument(help="Run key of the earlier (or reference) run.")],
+    run_b: Annotated[str, typer.Argument(help="Run key of the run to compare with it.")],
+    out: Annotated[
+        Path | None,
+        out_option("Folder for identity.csv, spec.csv, inputs.csv, results.csv, framework.diff."),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown per table on screen (the files hold all).")] = 30,
+) -> None:
+    """What differs between two stored runs: framework (code, version, hash and the file line
+    by line), the method spec key by key, input values (added, removed, changed, with unit
+    and indicator) and the department scores and ranks.
+
+    Example: egov runs diff 3f2a9c1b7d4e 8c0d5e6f7a1b --out diff/
+    """
+    with database() as session:
+        d = diff_runs(session, get_run(session, run_a), get_run(session, run_b))
+    changed = d.identity[d.identity["differs"]]
+    console.print(f"run {d.a.run_key} → run {d.b.run_key}")
+    for note in d.notes:
+        console.print(f"note: {note}")
+    _print_identity_and_spec(d, run_a, run_b, limit)
+    _print_inputs(d, run_a, run_b, limit)
+    _print_results(d, limit)
+    if out is not None:
+        _write_diff(d, out)
+    if not changed["field"].isin(["created at", "created by"]).all() or not d.results.empty:
+        return
+    console.print("same framework, spec, inputs and results: the runs differ only in when and by whom")
+
+
+@app.command("export")
+def runs_export(
+    run: Annotated[str, typer.Argument(help="Run key (see `egov runs list`).")],
+    out: Annotated[Path, out_option("Bundle to write: a new folder, or a file ending in .zip.")],
+) -> None:
+    """Write a self-contained bundle of a run: manifest.json (identity, spec, hashes, the
+    SHA-256 of every file), framework.toml, the inputs, the results and a README on how
+    to verify it. See docs/record.md.
+
+    Example: egov runs export 3f2a9c1b7d4e --out run-3f2a9c1b7d4e.zip
+    """
+    with database() as session:
+        path, digest = export_bundle(session, get_run(session, run), out)
+    console.print(f"wrote bundle {path}")
+    console.print(f"manifest.json SHA-256 (publish it with the report): {digest}")
+
+
+@app.command("verify")
+def runs_verify(
+    bundle: Annotated[Path, typer.Argument(help="Bundle folder or .zip written by `egov runs export`.")],
+    digest: Annotated[
+        str | None,
+        typer.Option(help="The published SHA-256 of manifest.json; the bundle must carry exactly it."),
+    ] = None,
+) -> None:
+    """Recompute a bundle from its files alone (no database): check every file's SHA-256,
+    the framework's content hash and the inputs hash, re-evaluate, and compare the results
+    hash and every score and rank. Prints VERIFIED, or what differs (exit code 1).
+
+    Example: egov runs verify run-3f2a9c1b7d4e.zip --digest 9c1b…
+    """
+    check = verify_bundle(bundle, digest)
+    m = check.manifest
+    fw = m.get("framework") or {}
+    console.print(
+        f"bundle {bundle}: run {m.get('run_key')}, period {(m.get('period') or {}).get('code')}, "
+        f"framework {fw.get('code')} {fw.get('version')}, made by {m.get('created_by')} at "
+        f"{m.get('created_at')} with egov-eval {m.get('software_version')}"
+    )
+    console.print(f"manifest.json SHA-256: {check.digest}")
+    for note in check.notes:
+        console.print(f"note: {note}")
+    if check.ok:
+        console.print(f"VERIFIED: results hash {check.recomputed_results_hash} recomputed from the bundle")
+        return
+    console.print(f"NOT VERIFIED: {len(check.problems)} difference(s)")
+    for p in check.problems:
+        console.print(f"  {p}", markup=False, highlight=False)
+    raise typer.Exit(1)

@@ -1,0 +1,126 @@
+"""`egov evaluate` (files in, files out, no database) and `egov score` (a stored period)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from egov.analysis import score_stored_period
+from egov.commands.common import LangOpt, check_lang, console, database, out_option, print_ranking
+from egov.demo import ranking_table
+from egov.files import evaluate_files, write_results
+from egov.store import DEMO_NOTICE
+from evaluation.spec import load_spec
+from indicators.framework import resolve_framework
+
+SpecOpt = Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")]
+UnitColumnOpt = Annotated[
+    str | None, typer.Option(help="Unit column of wide data (default: unit/uCode/code/id/first).")
+]
+UnitsOpt = Annotated[
+    Path | None, typer.Option(help="Table of unit attributes (kind, department, groups, denominators).")
+]
+SuppliedOpt = Annotated[
+    Path | None, typer.Option(help="Table of supplied values for imputation method 'supplied'.")
+]
+PeriodColumnOpt = Annotated[
+    str | None, typer.Option(help="Column naming the period; each period is evaluated on its own.")
+]
+PeriodOnlyOpt = Annotated[str | None, typer.Option(help="Evaluate only this period (with --period-column).")]
+MatchFirstWordOpt = Annotated[
+    bool,
+    typer.Option(
+        "--match-first-word",
+        help="Match data columns (and supplied ones) to indicators by the first word of their "
+        "header: '1a1 At least basic digital skills' → indicator 1a1.",
+    ),
+]
+LastRowOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Last row of the data table (row 1 is the header); rows below it, such as other "
+        "tables further down the same sheet, are ignored."
+    ),
+]
+
+
+def evaluate_cmd(
+    framework: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name.")],
+    data: Annotated[Path, typer.Argument(help="Data, CSV or XLSX: long (unit,indicator,value) or wide.")],
+    out: Annotated[Path, out_option("Folder for the results.")],
+    spec: SpecOpt = None,
+    unit_column: UnitColumnOpt = None,
+    units: UnitsOpt = None,
+    supplied: SuppliedOpt = None,
+    period_column: PeriodColumnOpt = None,
+    period: PeriodOnlyOpt = None,
+    match_first_word: MatchFirstWordOpt = False,
+    last_row: LastRowOpt = None,
+) -> None:
+    """Score and rank units from files, with no database.
+
+    Columns of wide data that are not indicators are unit attributes (groups, denominators,
+    kind, department). Writes scores.csv (rank and every level, best first), ranks.csv,
+    every stage (raw, denominated, imputed, treated, normalised, flags, treatment,
+    weights), results_long.csv, coherence_*.csv (correlations, Cronbach's alpha, PCA
+    variance, collinearity and negative-correlation flags) and warnings.txt.
+    Example: egov evaluate asem.toml ASEM_iData.csv --out results/ --spec spec.toml
+    """
+    fw = resolve_framework(framework)
+    evaluation = evaluate_files(
+        fw,
+        data,
+        spec=load_spec(spec) if spec else None,
+        unit_column=unit_column,
+        units_path=units,
+        supplied_path=supplied,
+        period_column=period_column,
+        period=period,
+        first_word=match_first_word,
+        last_row=last_row,
+    )
+    for note in evaluation.notes:
+        console.print(f"note: {note}")
+    write_results(evaluation, out)
+    for label, result in evaluation.results.items():
+        prefix = f"period {label}: " if label is not None else ""
+        for w in result.warnings:
+            console.print(f"warning: {prefix}{w}")
+        top = result.table().head(10)
+        console.print(
+            f"{prefix}scored {len(result.scores)} units on {len(fw.indicators)} indicators; top {len(top)}:"
+        )
+        for unit, row in top.iterrows():
+            console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
+    console.print(f"results written to {out}/")
+
+
+def score_cmd(
+    period: Annotated[str, typer.Option("--period", help="Period code, e.g. 2023.")],
+    framework: Annotated[
+        str | None, typer.Option(help="Framework file (default: the latest stored one).")
+    ] = None,
+    spec: SpecOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Evaluate a period from the stored metric values and rating roll-ups; store the run.
+
+    Example: egov score --period 2023
+    """
+    lang = check_lang(lang)
+    with database() as session:
+        scored = score_stored_period(session, period, framework, load_spec(spec) if spec else None)
+    outcome, fw = scored.outcome, scored.framework
+    ranking = ranking_table(outcome, scored.names, fw, lang).drop(columns=["data_status"])
+    if DEMO_NOTICE in outcome.notes:
+        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
+    print_ranking(
+        ranking,
+        [c.code for c in fw.categories],
+        f"Department ranking, period {period} (run {outcome.run.run_key})",
+    )
+    for note in outcome.notes:
+        if note != DEMO_NOTICE:
+            console.print(f"note: {note}")

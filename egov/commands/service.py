@@ -1,0 +1,101 @@
+"""The rating service: `egov serve` (uvicorn) and `egov keys` (its API keys, stored hashed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from egov.auth import create_key, revoke_key
+from egov.commands.common import console, database
+from egov.db import dispose_engines, init_db
+from egov.errors import EgovError
+from egov.store import list_keys
+
+# The FastAPI application factory uvicorn imports in every worker.
+APP_FACTORY = "surveys.api:create_app"
+
+keys_app = typer.Typer(help="API keys of the rating service (stored hashed).", no_args_is_help=True)
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (rate limits are per worker).")] = 1,
+) -> None:
+    """Serve the rating API, the widget, the OpenAPI docs (/docs) and the report pages
+    (/reports/, login with a department, assessor or admin key) with uvicorn.
+
+    Example: egov serve --host 0.0.0.0 --port 8000 --workers 4
+    """
+    if workers < 1:
+        raise EgovError("--workers must be at least 1")
+    init_db()
+    dispose_engines()  # no pooled connection may cross into the workers
+    console.print(
+        f"serving the rating API on http://{host}:{port} (docs: /docs, reports: /reports/), {workers} worker(s)"
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="department, assessor or admin.")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department code (department keys only).")
+    ] = None,
+    label: Annotated[str, typer.Option(help="A note saying what the key is for.")] = "",
+) -> None:
+    """Create an API key and print it once (only its hash is stored).
+
+    Example: egov keys create --role department --department SAFP --label "SAFP back end"
+    """
+    with database() as session:
+        key, row = create_key(session, role, department, label)
+    console.print(f"key {row.id} ({role}{' ' + department if department else ''}); shown once, store it now:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys: id, prefix, role, department, created, revoked (never the keys).
+
+    Example: egov keys list
+    """
+    with database() as session:
+        rows = list_keys(session)
+    table = Table(title="API keys")
+    for c in ("id", "prefix", "role", "department", "label", "created", "revoked"):
+        table.add_column(c)
+    for key, dept in rows:
+        table.add_row(
+            str(key.id),
+            key.prefix + "…",
+            key.role,
+            dept or "",
+            key.label,
+            f"{key.created_at:%Y-%m-%d %H:%M}",
+            f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="Id of the key (see `egov keys list`).")]) -> None:
+    """Revoke an API key; it stops working at once.
+
+    Example: egov keys revoke 3
+    """
+    with database() as session:
+        revoke_key(session, key_id)
+    console.print(f"key {key_id} revoked")
