@@ -9,8 +9,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from egov.bundle import export_bundle, verify_bundle
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
-from egov.record import RunDiff, diff_runs, export_bundle, verify_bundle
+from egov.record import RunDiff, diff_runs
 from egov.store import department_names, get_run, list_runs, run_scores
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
