@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.surveys.conftest import setup_register
+from tests.helpers.register import setup_register
 
 # the role a generated case is sent with; the department key (the most restricted) twice as often
 DRAWN_ROLES = ("none", "department", "department", "other_department", "assessor", "admin")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.surveys.conftest import Env
+from tests.helpers.register import Env
 
 
 def test_keys_cli(use_db: str, egov: Any) -> None:
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     setup_register()
     r = egov(["keys", "create", "--role", "department", "--department", "SAFP", "--label", "back end"])

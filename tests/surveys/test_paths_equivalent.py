@@ -172,7 +172,7 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     from egov.db import session_scope
     from egov.settings import reset_settings
     from surveys.api import create_app
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     monkeypatch.setenv("EGOV_DATABASE_URL", url)
     reset_settings()

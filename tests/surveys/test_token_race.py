@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.surveys.conftest import Env
+from tests.helpers.register import Env
 
 
 def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]]) -> None:

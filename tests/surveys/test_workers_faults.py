@@ -3,7 +3,7 @@ the middle of a load, and PostgreSQL stopped under load — against real `egov s
 processes. In every case nothing acknowledged (2xx) is lost or stored twice, nothing
 unacknowledged is half-stored, and the roll-ups equal a full recount; a database outage is
 answered with 503 + Retry-After (never 500, never a traceback) and heals by itself.
-Helpers: tests/surveys/faults.py."""
+Helpers: tests/helpers/faults.py."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import skip_or_fail
-from tests.surveys.conftest import setup_register
-from tests.surveys.faults import (
+from tests.helpers.faults import (
     API,
     UNTHROTTLED,
     Load,
@@ -38,6 +36,8 @@ from tests.surveys.faults import (
     rating_plan,
     send,
 )
+from tests.helpers.register import setup_register
+from tests.helpers.services import skip_or_fail
 
 UNAVAILABLE = "the rating database is unavailable; please try again shortly"
 

@@ -1,14 +1,15 @@
-"""A demo database for the department-report and web tests (built once per module and
-copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
+"""A demo database for the department-report, web and role-matrix tests (built once per
+session by the fixture `department_template` and copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
 cases of SAFP (one open, one closed) and one of DSAT, and DSAT renamed to text that looks
 like HTML."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from tests.helpers.demo import copy_sqlite
 
 EVIL_NAME = '<script>alert("x")</script> & Co'
 EVIL_OBJECT = "<img src=x onerror=alert(1)>"
@@ -26,8 +27,7 @@ class DemoDb:
         return f"sqlite:///{self.path}"
 
     def copy(self, to: Path) -> DemoDb:
-        to.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.path, to)
+        copy_sqlite(self.path, to)
         return DemoDb(to, dict(self.keys), dict(self.runs), dict(self.cases))
 
 

@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from tests.helpers.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 # load is not throttled: the per-client and per-issuer buckets (per worker) and burst
 # detection are set far above what the tests send
@@ -38,12 +39,6 @@ UNTHROTTLED = {
 }
 OBJECTS = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM", "OPEN_DATA_PLATFORM")  # SAFP's applications
 API = "/api/v1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _state(pid: int) -> str | None:
