@@ -31,6 +31,7 @@ from tests.helpers.faults import (
     concurrent_conflict,
     issue_tokens,
     mixed_plan,
+    pause_with_a_request_in_flight,
     private_cluster,
     rating_body,
     rating_plan,
@@ -153,6 +154,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(db_url: str, tmp_path: Path
         reqs = rating_plan(toks, seed=9)
         load = Load(server.base, reqs, threads=8).start()
         load.wait_acked(150, within=60)
+        pause_with_a_request_in_flight(server, load)  # stopped, a request known to be in flight
         kill_at = time.monotonic()
         killed = server.kill()  # the uvicorn parent and its workers, while requests are in flight
         load.stop()
