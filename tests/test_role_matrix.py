@@ -179,8 +179,21 @@ MATRIX: list[Row] = [
 ]
 # every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
 # report pages' department check runs on both engines in tests/reports/test_web_pages.py)
+REPORT_PAGES = ("/reports/{run_key}/departments/", "/reports/{run_key}/assessor")  # rendered: seconds each
+
+
+def _cell_marks(row: Row, who: str) -> list[pytest.MarkDecorator]:
+    """A report page rendered for the caller takes seconds: `slow`."""
+    rendered = row.route.startswith(REPORT_PAGES) and row.expected[who] == 200
+    return [pytest.mark.slow] if rendered else []
+
+
 CELLS = [
-    *(pytest.param("sqlite", row, who, id=f"sqlite-{row.id}-{who}") for row in MATRIX for who in WHO),
+    *(
+        pytest.param("sqlite", row, who, id=f"sqlite-{row.id}-{who}", marks=_cell_marks(row, who))
+        for row in MATRIX
+        for who in WHO
+    ),
     *(
         pytest.param("postgresql", row, who, id=f"postgresql-{row.id}-{who}", marks=pytest.mark.postgres)
         for row in MATRIX

@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from indicators.framework import builtin_path
 
 
+@pytest.mark.slow
 def test_comparison_commands_on_the_demo(demo_url: str, egov, tmp_path: Path) -> None:
     # rank: overall, by category within a peer group, one node; CSV agrees with the screen
     r = egov(["rank", "--out", tmp_path / "rank.csv"])

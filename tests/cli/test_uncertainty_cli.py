@@ -17,6 +17,7 @@ def demo_db(demo_url: str, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:  # one demo build for the whole file
     out = demo_db / "unc"
     r = egov(["uncertainty", "--n", "200", "--sensitivity-n", "100", "--out", out])

@@ -125,6 +125,7 @@ ROLLUPS = "SELECT object_id, day, n1, n2, n3, n4, n5 FROM rating_daily WHERE n1 
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_monthly_partitions_keep_every_rating_whole(
     pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov: Any
 ) -> None:

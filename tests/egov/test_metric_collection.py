@@ -69,6 +69,7 @@ def registered(use_db: str, egov) -> str:
 
 
 # --- the Done-when round trip ------------------------------------------------------------------
+@pytest.mark.slow
 def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: Path) -> None:
     url = registered
     r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
@@ -251,6 +252,7 @@ def test_template_writes_text_safely(
     assert ws.cell(4, 3).value == evil and ws.cell(4, 3).data_type == "s" and ws.cell(4, 3).quotePrefix
 
 
+@pytest.mark.slow
 def test_template_opens_in_libreoffice(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov, soffice: str
 ) -> None:

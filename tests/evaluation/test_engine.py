@@ -276,6 +276,7 @@ def test_ranks_agree_with_scores_at_every_node(fw: Framework, seed: int) -> None
                 assert rv.min() == 1
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     derandomize=True,

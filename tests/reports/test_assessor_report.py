@@ -250,6 +250,7 @@ def test_workbook_indicator_data_has_provenance_and_flags(built: Built, in_db: N
     assert t("report.demo_banner", "en") in values and "Framework hash" in values
 
 
+@pytest.mark.slow
 def test_libreoffice_converts_the_workbook(built: Built, soffice: str, tmp_path: Path) -> None:
     out = tmp_path / "lo"
     proc = subprocess.run(
@@ -272,6 +273,7 @@ def test_libreoffice_converts_the_workbook(built: Built, soffice: str, tmp_path:
     assert pdf.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_browser_renders_the_charts_offline(built: Built, chromium: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

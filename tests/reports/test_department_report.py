@@ -84,6 +84,7 @@ def test_standing_is_the_engines(db: DemoDb) -> None:
         assert row["peer_median"] == pytest.approx(pc.median())
 
 
+@pytest.mark.slow
 def test_strengths_priorities_and_change_come_from_compare(db: DemoDb) -> None:
     from evaluation import compare
 
@@ -118,6 +119,7 @@ def test_the_first_period_has_no_previous_run(db: DemoDb) -> None:
     assert "There is no run of an earlier period with the same framework." in _html(db.runs["2022"], "SAFP")
 
 
+@pytest.mark.slow
 def test_ratings_summary_uses_the_rollups_and_the_minimum_count(
     db: DemoDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,6 +145,7 @@ def test_ratings_summary_uses_the_rollups_and_the_minimum_count(
     assert page.count("insufficient") >= len(table) and f"{share:.1f}" not in page
 
 
+@pytest.mark.slow
 def test_open_cases_of_the_department_only(db: DemoDb) -> None:
     run = db.runs["2023"]
     safp = _report(run, "SAFP").cases.table
@@ -156,6 +159,7 @@ def test_open_cases_of_the_department_only(db: DemoDb) -> None:
     assert list(dsat["id"]) == db.cases["DSAT"]
 
 
+@pytest.mark.slow
 def test_escaping_and_illustrative_banner(db: DemoDb) -> None:
     from egov.db import session_scope
 
@@ -218,6 +222,7 @@ def test_cli_report_department(db: DemoDb, egov: Any, tmp_path: Path) -> None:
     assert r.code == 1 and "unknown department 'NOPE'" in r.err and "Traceback" not in r.err
 
 
+@pytest.mark.slow
 def test_demo_writes_one_department_report_per_department(
     demo_build: DemoBuild, demo_build_zh: DemoBuild
 ) -> None:  # `egov demo --lang en`, then `egov demo`, run once per session (exit 0 checked there)

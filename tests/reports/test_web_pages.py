@@ -164,6 +164,7 @@ def test_report_pages_are_not_in_the_api_docs(site: Site) -> None:
     assert not any(p.startswith("/reports") for p in spec["paths"])
 
 
+@pytest.mark.slow
 def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
     """The session table and the department check on SQLite and PostgreSQL."""
     from fastapi.testclient import TestClient

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers.register import Env
 
 
+@pytest.mark.slow
 def test_keys_cli(use_db: str, egov: Any) -> None:
     from tests.helpers.register import setup_register
 
@@ -34,6 +37,7 @@ def test_keys_cli(use_db: str, egov: Any) -> None:
     assert egov(["keys", "revoke", "9999"]).code == 1
 
 
+@pytest.mark.slow
 def test_ratings_and_cases_cli(api: Env, egov: Any, tmp_path: Path) -> None:
     from datetime import date
 

@@ -309,6 +309,7 @@ def _counted_rollups(url: str) -> list[tuple[Any, ...]]:
 
 
 # --- the test --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_single_batch_and_general_paths_store_the_same(
     fresh_dbs: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
