@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from tests.helpers.servers import free_port
 from tests.helpers.services import skip_or_fail
@@ -192,6 +193,7 @@ def test_monthly_partitions_keep_every_rating_whole(
     assert _partition_of(date(ahead // 12, ahead % 12 + 1, 1)) in names
     assert init_db(pg_url) == []  # egov db init on the partitioned schema: nothing to do
     pool = get_engine(pg_url).pool  # per worker process: 5 kept + 10 overflow (docs/deployment.md)
+    assert isinstance(pool, QueuePool)
     assert (pool.size(), getattr(pool, "_max_overflow", None)) == (5, 10)
     _apply_sql(pg_url, PARTITION_SQL)  # running it again is harmless
     assert _rows(pg_url, RATING_ROWS) == before

@@ -207,6 +207,7 @@ def test_template_workbook(
                     assert len(covering) == 1, (ws.title, cell.coordinate)
                     dv = covering[0]
                     assert dv.type == "decimal" and dv.operator == "between" and dv.showErrorMessage
+                    assert node.valid_range is not None
                     assert float(dv.formula1) == node.valid_range[0]
                     assert float(dv.formula2) == node.valid_range[1]
                     assert dv.prompt and dv.error and dv.showInputMessage

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from sqlmodel import Session
+
 from tests.helpers.demo import copy_sqlite
 
 EVIL_NAME = '<script>alert("x")</script> & Co'
@@ -31,17 +33,16 @@ class DemoDb:
         return DemoDb(to, dict(self.keys), dict(self.runs), dict(self.cases))
 
 
-def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
+def _bad_rating(s: Session, object_code: str, ref: str, day: date) -> int:
     from sqlalchemy import insert, select
     from sqlmodel import col
 
     from egov.models import AssessedObject, Rating
 
-    s = session
     oid = s.execute(
         select(col(AssessedObject.id)).where(col(AssessedObject.code) == object_code)
-    ).scalar_one()  # type: ignore[attr-defined]
-    s.execute(  # type: ignore[attr-defined]
+    ).scalar_one()
+    s.execute(
         insert(Rating).values(
             object_id=oid,
             level=1,
@@ -52,9 +53,7 @@ def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
             flags="",
         )
     )
-    return int(
-        s.execute(select(col(Rating.id)).where(col(Rating.transaction_ref) == ref)).scalar_one()  # type: ignore[attr-defined]
-    )
+    return int(s.execute(select(col(Rating.id)).where(col(Rating.transaction_ref) == ref)).scalar_one())
 
 
 def build(path: Path) -> DemoDb:
