@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 from sqlalchemy import text
@@ -45,7 +46,7 @@ PAIRWISE = ("dunn", "mannwhitney")
 
 
 # --- the statistics, from a groups × levels count table -----------------------------------------
-def _counts_array(counts: np.ndarray | pd.DataFrame) -> np.ndarray:
+def _counts_array(counts: npt.ArrayLike | pd.DataFrame) -> np.ndarray:
     c = np.asarray(counts, dtype=float)
     if c.ndim != 2:
         raise EgovError("rating counts must be a table: one row per group, one column per level")
@@ -78,7 +79,7 @@ class KruskalWallis:
     groups: int
 
 
-def kruskal_wallis(counts: np.ndarray | pd.DataFrame) -> KruskalWallis:
+def kruskal_wallis(counts: npt.ArrayLike | pd.DataFrame) -> KruskalWallis:
     """Kruskal–Wallis H from counts (rows: groups, columns: ordered levels), tie corrected.
 
     H = [12 / (N(N+1))] Σ_g R_g² / n_g − 3(N+1), with R_g = Σ_k n_gk · midrank_k, divided by
@@ -122,7 +123,7 @@ def holm(p: np.ndarray | list[float]) -> np.ndarray:
     return out
 
 
-def magnitude(delta: np.ndarray) -> np.ndarray:
+def magnitude(delta: npt.ArrayLike) -> np.ndarray:
     """Romano et al. (2006) labels of |Cliff's delta|."""
     d = np.abs(np.asarray(delta, dtype=float))
     return np.select(

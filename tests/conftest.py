@@ -1,27 +1,22 @@
-"""Shared fixtures: the reference data folder, the CLI runner, and databases on both
-engines (an SQLite file, and a throw-away database on the local PostgreSQL server)."""
+"""Shared fixtures: the reference data folder, the CLI runner, databases on both engines (an
+SQLite file, and a throw-away database on the local PostgreSQL server), and the Macau demo
+built once per session and copied per test. The helpers are in tests/helpers/."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import EgovCli
+from tests.helpers.demo import DemoBuild, copy_sqlite, egov_demo, point_settings, sqlite_url_of
+from tests.helpers.department_db import DemoDb, build
+from tests.helpers.services import PG_ADMIN_URL, pg_problem, skip_or_fail
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
-PG_ADMIN_URL = os.environ.get("EGOV_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip a test whose service or system package is missing; under
-    EGOV_REQUIRE_SERVICES=1 (set by .ci/run) fail instead, so CI cannot go green by skipping."""
-    if os.environ.get("EGOV_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"required by EGOV_REQUIRE_SERVICES=1: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -54,49 +49,17 @@ def reference_dir() -> Path:
     return REFERENCE
 
 
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
-def egov(capsys: pytest.CaptureFixture[str]):
+def egov(capsys: pytest.CaptureFixture[str]) -> EgovCli:
     """Run the `egov` command in-process: egov(["demo", "--out", d]) -> CliResult."""
-    from cli import main
-
-    def run(args: list[str]) -> CliResult:
-        capsys.readouterr()
-        code = 0
-        try:
-            main([str(a) for a in args])
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return CliResult(code, captured.out, captured.err)
-
-    return run
-
-
-def _pg_available() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # server down, driver missing
-        return str(exc).splitlines()[0]
+    return EgovCli(capsys)
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The admin URL of the local PostgreSQL. Skips when it is down, unless
     EGOV_REQUIRE_SERVICES=1 (CI), where a missing server is a failure."""
-    problem = _pg_available()
+    problem = pg_problem()
     if problem:
         skip_or_fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {problem}")
     return PG_ADMIN_URL
@@ -146,9 +109,43 @@ def use_db(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     """Point the settings (EGOV_DATABASE_URL) at the test database and work in tmp_path."""
     from egov.settings import reset_settings
 
-    monkeypatch.setenv("EGOV_DATABASE_URL", db_url)
-    monkeypatch.setenv("EGOV_OPERATOR", "pytest")
-    monkeypatch.chdir(tmp_path)
-    reset_settings()
+    point_settings(monkeypatch, db_url, tmp_path)
     yield db_url
     reset_settings()
+
+
+# --- the Macau demo, built once per session ---------------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """`egov demo --lang en` once per session into a new SQLite database: the database (copy
+    it with `demo_url` before changing it) and the files the command wrote (read only)."""
+    return egov_demo(tmp_path_factory.mktemp("demo-en"), "--lang", "en")
+
+
+@pytest.fixture(scope="session")
+def demo_build_zh(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """`egov demo` without --lang (Traditional Chinese) run again on a copy of the session's
+    demo database (the demo refreshes it): its files, read only."""
+    folder = tmp_path_factory.mktemp("demo-zh")
+    return egov_demo(folder, db=copy_sqlite(demo_build.db, folder / "egov.db"))
+
+
+@pytest.fixture
+def demo_url(demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A copy of the session's demo database for one test, set as EGOV_DATABASE_URL (operator
+    `pytest`, working in tmp_path)."""
+    from egov.db import dispose_engines
+    from egov.settings import reset_settings
+
+    url = sqlite_url_of(copy_sqlite(demo_build.db, tmp_path / "egov.db"))
+    point_settings(monkeypatch, url, tmp_path)
+    yield url
+    dispose_engines()
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def department_template(tmp_path_factory: pytest.TempPathFactory) -> DemoDb:
+    """The department-report world once per session (tests/helpers/department_db.py: the demo
+    with keys, bad-rating cases and DSAT renamed to HTML-like text); use `.copy(path)`."""
+    return build(tmp_path_factory.mktemp("department") / "egov.db")

@@ -70,8 +70,11 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]],
-    ids=["ruff-check", "ruff-format", "mypy"],
+    [
+        pytest.param(["ruff", "check", "."], id="ruff-check"),
+        pytest.param(["ruff", "format", "--check", "."], id="ruff-format"),
+        pytest.param(["mypy"], id="mypy", marks=pytest.mark.slow),
+    ],
 )
 def test_static_checks_are_clean(args: list[str]) -> None:
     proc = subprocess.run(

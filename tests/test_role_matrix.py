@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from tests.reports.department_db import EVIL_NAME, DemoDb, populate
+from tests.helpers.department_db import EVIL_NAME, DemoDb
 
 WHO = (
     "none",
@@ -179,8 +179,21 @@ MATRIX: list[Row] = [
 ]
 # every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
 # report pages' department check runs on both engines in tests/reports/test_web_pages.py)
+REPORT_PAGES = ("/reports/{run_key}/departments/", "/reports/{run_key}/assessor")  # rendered: seconds each
+
+
+def _cell_marks(row: Row, who: str) -> list[pytest.MarkDecorator]:
+    """A report page rendered for the caller takes seconds: `slow`."""
+    rendered = row.route.startswith(REPORT_PAGES) and row.expected[who] == 200
+    return [pytest.mark.slow] if rendered else []
+
+
 CELLS = [
-    *(pytest.param("sqlite", row, who, id=f"sqlite-{row.id}-{who}") for row in MATRIX for who in WHO),
+    *(
+        pytest.param("sqlite", row, who, id=f"sqlite-{row.id}-{who}", marks=_cell_marks(row, who))
+        for row in MATRIX
+        for who in WHO
+    ),
     *(
         pytest.param("postgresql", row, who, id=f"postgresql-{row.id}-{who}", marks=pytest.mark.postgres)
         for row in MATRIX
@@ -343,7 +356,7 @@ def _pg_database(admin_url: str) -> tuple[str, Any]:
 
 
 @contextlib.contextmanager
-def _world(engine: str, tmp: Path, pg_admin: str | None) -> Iterator[World]:
+def _world(engine: str, tmp: Path, pg_admin: str | None, template: DemoDb) -> Iterator[World]:
     """The app on a fresh database of the engine (settings pointed at it while it lives)."""
     from fastapi.testclient import TestClient
 
@@ -363,7 +376,7 @@ def _world(engine: str, tmp: Path, pg_admin: str | None) -> Iterator[World]:
             mp.setenv("EGOV_RATE_LIMIT_CLIENT", "100000")  # every cell comes from one client
             mp.chdir(tmp)
             reset_settings()
-            db = _populate(engine, url, tmp)
+            db = _populate(engine, url, tmp, template)
             from surveys.api import create_app
 
             try:
@@ -382,8 +395,9 @@ def _world(engine: str, tmp: Path, pg_admin: str | None) -> Iterator[World]:
 class Worlds:
     """One world at a time, made on first use of its engine (the cells come engine by engine)."""
 
-    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, template: DemoDb) -> None:
         self.tmp_path_factory = tmp_path_factory
+        self.template = template
         self.stack = contextlib.ExitStack()
         self.engine = ""
         self.world: World | None = None
@@ -392,7 +406,7 @@ class Worlds:
         if self.world is None or engine != self.engine:
             self.close()
             tmp = self.tmp_path_factory.mktemp(f"matrix-{engine}")
-            self.world = self.stack.enter_context(_world(engine, tmp, pg_admin))
+            self.world = self.stack.enter_context(_world(engine, tmp, pg_admin, self.template))
             self.engine = engine
         return self.world
 
@@ -403,22 +417,23 @@ class Worlds:
 
 
 @pytest.fixture(scope="module")
-def worlds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worlds]:
-    made = Worlds(tmp_path_factory)
+def worlds(tmp_path_factory: pytest.TempPathFactory, department_template: DemoDb) -> Iterator[Worlds]:
+    made = Worlds(tmp_path_factory, department_template)
     try:
         yield made
     finally:
         made.close()
 
 
-def _populate(engine: str, url: str, tmp: Path) -> DemoDb:
-    """SQLite: the Macau demo (runs for the report pages). PostgreSQL, where only the API's
-    cells run: the register, the framework and the keys."""
+def _populate(engine: str, url: str, tmp: Path, template: DemoDb) -> DemoDb:
+    """SQLite: the Macau demo (runs for the report pages; a copy of the session's template at
+    tmp/egov.db, the database of `url`). PostgreSQL, where only the API's cells run: the
+    register, the framework and the keys."""
     if engine == "sqlite":
-        return populate(DemoDb(tmp / "egov.db"), url)
+        return template.copy(tmp / "egov.db")
     from egov.auth import create_key
     from egov.db import session_scope
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     db = DemoDb(tmp / "unused.db", keys=setup_register(url))
     with session_scope(url) as s:

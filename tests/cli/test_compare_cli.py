@@ -1,7 +1,7 @@
 """`egov rank`, `egov compare`, `egov gaps`, `egov priorities` and `egov change` on the
 demo data (SQLite only: the commands read stored runs the same way on both engines). The
-demo's database is built with `egov.demo.build_demo` (what `egov demo` stores, without
-the reports `egov demo` also writes, which are tested elsewhere and slow)."""
+demo's database is a copy of the one `egov demo` stored once per session (the fixture
+`demo_url`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from egov.db import init_db, session_scope
-from egov.demo import build_demo
-from egov.settings import get_settings
 from indicators.framework import builtin_path
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-
-def test_comparison_commands_on_the_demo(use_db: str, egov, tmp_path: Path) -> None:
-    init_db()
-    with session_scope() as session:
-        build_demo(
-            session, seed=get_settings().demo_seed, ratings_per_period=get_settings().demo_ratings_per_period
-        )
-
+@pytest.mark.slow
+def test_comparison_commands_on_the_demo(demo_url: str, egov, tmp_path: Path) -> None:
     # rank: overall, by category within a peer group, one node; CSV agrees with the screen
     r = egov(["rank", "--out", tmp_path / "rank.csv"])
     assert r.code == 0, r.err

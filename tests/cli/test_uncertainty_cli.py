@@ -5,7 +5,6 @@ tests/evaluation/test_uncertainty.py)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -13,19 +12,12 @@ import pytest
 
 
 @pytest.fixture
-def demo_db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov) -> Iterator[Path]:
-    from egov.settings import reset_settings
-
-    monkeypatch.setenv("EGOV_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("EGOV_OPERATOR", "pytest")
-    monkeypatch.chdir(tmp_path)
-    reset_settings()
-    r = egov(["demo", "--out", tmp_path / "demo"])
-    assert r.code == 0, r.err
-    yield tmp_path
-    reset_settings()
+def demo_db(demo_url: str, tmp_path: Path) -> Path:
+    """The working folder of a test on a copy of the session's demo database."""
+    return tmp_path
 
 
+@pytest.mark.slow
 def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:  # one demo build for the whole file
     out = demo_db / "unc"
     r = egov(["uncertainty", "--n", "200", "--sensitivity-n", "100", "--out", out])

@@ -260,22 +260,22 @@ def main() -> None:
     write("csv_wide_empty_object.csv", "object,infra_uptime\n,99\n")
 
     # --- the register (egov import departments) ---------------------------------------------
-    head = "type,code,name_en,peer_group,department,kind,subkind\n"
+    reg_head = "type,code,name_en,peer_group,department,kind,subkind\n"
     write("register_bad_toml.toml", '[departments.X]\nname = { en = "unterminated }\n')
     write("register_unknown_table.toml", '[bureaus.X]\nname = { en = "X" }\n')
     write(
         "register_unknown_peer_group.toml",
         '[departments.NEWDEPT]\nname = { en = "New" }\npeer_group = "no_such_group"\n',
     )
-    write("register_bad_kind.csv", head + "object,NEW_OBJ,New object,,SAFP,server,\n")
-    write("register_bad_subkind.csv", head + "object,NEW_OBJ,New object,,SAFP,management,finance\n")
-    write("register_unknown_department.csv", head + "object,NEW_OBJ,New object,,NOPE,application,\n")
-    write("register_duplicate.csv", head + "department,NEWD,New,,,,\ndepartment,NEWD,Newer,,,,\n")
-    write("register_injection.csv", head + 'department,NEWD,"=HYPERLINK(""http://evil"")",,,,\n')
-    write("register_bad_code.csv", head + "department,1-bad code,New,,,,\n")
-    write("register_missing_name.csv", head + "department,NEWD,,,,,\n")
-    write("register_unknown_type.csv", head + "bureau,NEWD,New,,,,\n")
-    write("register_missing_kind.csv", head + "object,NEW_OBJ,New object,,SAFP,,\n")
+    write("register_bad_kind.csv", reg_head + "object,NEW_OBJ,New object,,SAFP,server,\n")
+    write("register_bad_subkind.csv", reg_head + "object,NEW_OBJ,New object,,SAFP,management,finance\n")
+    write("register_unknown_department.csv", reg_head + "object,NEW_OBJ,New object,,NOPE,application,\n")
+    write("register_duplicate.csv", reg_head + "department,NEWD,New,,,,\ndepartment,NEWD,Newer,,,,\n")
+    write("register_injection.csv", reg_head + 'department,NEWD,"=HYPERLINK(""http://evil"")",,,,\n')
+    write("register_bad_code.csv", reg_head + "department,1-bad code,New,,,,\n")
+    write("register_missing_name.csv", reg_head + "department,NEWD,,,,,\n")
+    write("register_unknown_type.csv", reg_head + "bureau,NEWD,New,,,,\n")
+    write("register_missing_kind.csv", reg_head + "object,NEW_OBJ,New object,,SAFP,,\n")
     reg = Workbook()
     rws = reg.active
     assert rws is not None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
+from typing import cast
 
 import pandas as pd
 import pytest
 from sqlalchemy import inspect, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from egov.db import get_engine, init_db, session_scope
 from egov.models import MetricValue, OfferDaily, Rating, SchemaInfo
@@ -127,7 +129,7 @@ def test_register_metrics_and_history_round_trip(db_url: str) -> None:
         p = ensure_period(s, "2023", date(2023, 1, 1), date(2023, 12, 31))
         cur = current_metrics(s, p)
         assert cur.to_dict("records") == [{"unit": "APP1", "indicator": "app_takeup", "value": 67.0}]
-        history = s.exec(select(MetricValue).order_by(MetricValue.id)).all()
+        history = s.exec(select(MetricValue).order_by(col(MetricValue.id))).all()
         assert [h.value for h in history] == [50.0, 67.0]
         assert history[0].superseded_at is not None and history[1].superseded_at is None
         assert (history[0].source_file, history[0].sheet, history[0].cell) == ("a.xlsx", "S", "C3")
@@ -182,7 +184,7 @@ def test_rating_rollups_and_measures(db_url: str) -> None:
     assert m.loc["APP1", "bad_share"] == pytest.approx(25.0)
     assert m.loc["APP1", "mean_level"] == pytest.approx((50 + 40 + 30 + 10 + 5) / 40)
     assert m.loc["APP1", "response_rate"] == pytest.approx(20.0)
-    assert pd.isna(m.loc["APP2", "share_satisfied"]) and m.loc["APP2", "count"] == 5
+    assert math.isnan(cast(float, m.loc["APP2", "share_satisfied"])) and m.loc["APP2", "count"] == 5
     assert any("APP2" in n and "fewer than 30" in n for n in notes)
 
 

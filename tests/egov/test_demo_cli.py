@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import text
 
 from egov.db import get_engine
 from egov.demo import PUBLISHED
 
 
+@pytest.mark.slow
 def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = egov(["demo", "--out", out])

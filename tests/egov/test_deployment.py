@@ -21,7 +21,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -32,8 +31,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
-from tests.conftest import skip_or_fail
+from tests.helpers.servers import free_port
+from tests.helpers.services import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -125,6 +126,7 @@ ROLLUPS = "SELECT object_id, day, n1, n2, n3, n4, n5 FROM rating_daily WHERE n1 
 
 
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_monthly_partitions_keep_every_rating_whole(
     pg_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov: Any
 ) -> None:
@@ -136,7 +138,7 @@ def test_monthly_partitions_keep_every_rating_whole(
     from egov.store import ensure_period
     from surveys.api import create_app
     from surveys.privacy import purge_ratings
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     monkeypatch.chdir(tmp_path)
     for name, value in {
@@ -191,6 +193,7 @@ def test_monthly_partitions_keep_every_rating_whole(
     assert _partition_of(date(ahead // 12, ahead % 12 + 1, 1)) in names
     assert init_db(pg_url) == []  # egov db init on the partitioned schema: nothing to do
     pool = get_engine(pg_url).pool  # per worker process: 5 kept + 10 overflow (docs/deployment.md)
+    assert isinstance(pool, QueuePool)
     assert (pool.size(), getattr(pool, "_max_overflow", None)) == (5, 10)
     _apply_sql(pg_url, PARTITION_SQL)  # running it again is harmless
     assert _rows(pg_url, RATING_ROWS) == before
@@ -357,7 +360,7 @@ def test_backup_dump_restores_into_a_fresh_database(
     from egov.db import dispose_engines, session_scope
     from egov.settings import reset_settings
     from surveys.security import forget_secrets, server_secret, verify_token
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     for tool in ("pg_dump", "pg_restore"):
         if shutil.which(tool) is None:
@@ -458,7 +461,7 @@ def test_previous_secret_keeps_old_tokens_valid_during_a_rotation(
     from egov.settings import Settings, reset_settings
     from surveys.api import create_app
     from surveys.security import TokenError, verify_token
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EGOV_DATABASE_URL", sqlite_url)
@@ -530,12 +533,6 @@ def test_previous_secret_keeps_old_tokens_valid_during_a_rotation(
         Settings(previous_secret_key="hex:not-hex")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_behind_a_local_proxy_sees_the_forwarded_client(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov: Any
 ) -> None:
@@ -546,7 +543,7 @@ def test_serve_behind_a_local_proxy_sees_the_forwarded_client(
     import uvicorn
 
     from egov.settings import reset_settings
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     monkeypatch.chdir(tmp_path)
     for name, value in {
@@ -561,7 +558,7 @@ def test_serve_behind_a_local_proxy_sees_the_forwarded_client(
     keys = setup_register(sqlite_url)
     captured: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: captured.update(app=app, **kw))
-    port = _free_port()
+    port = free_port()
     assert egov(["serve", "--port", port, "--workers", "2"]).code == 0
     kwargs = {k: v for k, v in captured.items() if k not in ("app", "workers")}
     server = uvicorn.Server(uvicorn.Config(captured["app"], **kwargs))

@@ -391,6 +391,7 @@ CERTAIN = [
 UNCERTAIN = ["hidden code", "object code", "unit", "meta", "delete sheet", "merge", "insert column"]
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=70)
 @given(data=st.data())
 def test_template_damage_imports_exactly_the_valid_values_or_names_the_cells(
@@ -608,6 +609,7 @@ def base_csv(world: World, layout: str) -> tuple[list[list[str]], dict[int, tupl
     return out, where
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=150)
 @given(data=st.data())
 def test_csv_damage_imports_exactly_the_valid_values_or_names_the_lines(

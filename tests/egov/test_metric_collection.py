@@ -69,6 +69,7 @@ def registered(use_db: str, egov) -> str:
 
 
 # --- the Done-when round trip ------------------------------------------------------------------
+@pytest.mark.slow
 def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: Path) -> None:
     url = registered
     r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
@@ -206,6 +207,7 @@ def test_template_workbook(
                     assert len(covering) == 1, (ws.title, cell.coordinate)
                     dv = covering[0]
                     assert dv.type == "decimal" and dv.operator == "between" and dv.showErrorMessage
+                    assert node.valid_range is not None
                     assert float(dv.formula1) == node.valid_range[0]
                     assert float(dv.formula2) == node.valid_range[1]
                     assert dv.prompt and dv.error and dv.showInputMessage
@@ -251,6 +253,7 @@ def test_template_writes_text_safely(
     assert ws.cell(4, 3).value == evil and ws.cell(4, 3).data_type == "s" and ws.cell(4, 3).quotePrefix
 
 
+@pytest.mark.slow
 def test_template_opens_in_libreoffice(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov, soffice: str
 ) -> None:

@@ -352,7 +352,7 @@ def test_an_extra_or_missing_file_is_reported(sealed: tuple[Path, str], tmp_path
     assert "README.txt: listed in the manifest but missing from the bundle" in problems
 
 
-def test_cli_runs_diff_export_verify(sdb: str, egov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_runs_diff_export_verify(sdb: str, egov, tmp_path: Path) -> None:
     with session_scope(sdb) as s:
         a, b = _score(s).run_key, _score(s, '[methods]\nweighting = "equal"\n').run_key
         assert s.get(FrameworkVersion, get_run(s, a).framework_id) is not None

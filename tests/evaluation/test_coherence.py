@@ -5,6 +5,7 @@ relations, degenerate results, and the CSV files `egov evaluate` writes."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,7 @@ def test_correlation_matrix_blanks_insignificant_values(result: EvaluationResult
     assert full.shape == (3, 3) and np.allclose(np.diag(full), 1)
     blanked = correlation_matrix(result, ["x", "v", "w"], pval=0.05)
     p = stats.pearsonr(result.scores["v"].dropna(), result.scores.loc[result.scores["v"].notna(), "w"])[1]
-    assert np.isnan(blanked.loc["v", "w"]) == (p >= 0.05)
+    assert np.isnan(cast(float, blanked.loc["v", "w"])) == (p >= 0.05)
     spearman = correlate(result.scores[["x", "y"]], method="spearman")
     assert spearman.loc["x", "y"] == pytest.approx(stats.spearmanr(result.scores["x"], result.scores["y"])[0])
 
@@ -138,7 +139,7 @@ def test_cronbach_alpha_by_hand(result: EvaluationResult) -> None:
     assert alpha.loc["d", "children"] == 3 and alpha.loc["d", "n"] == len(x)
     assert alpha.loc["b", "n"] == 39  # complete cases only
     # category a has a single child (d): no alpha
-    assert np.isnan(alpha.loc["a", "alpha"])
+    assert np.isnan(cast(float, alpha.loc["a", "alpha"]))
 
 
 def test_parallel_items_have_alpha_one() -> None:
@@ -159,8 +160,8 @@ def test_pca_variance_is_the_first_eigenvalue_share(result: EvaluationResult) ->
     x = result.scores[["x", "y", "z"]].dropna()
     eig = np.linalg.eigvalsh(np.corrcoef(x.to_numpy(), rowvar=False))
     assert pcs.loc["d", "pc1_variance"] == pytest.approx(eig.max() / 3)
-    assert "z=-" in pcs.loc["d", "pc1_loadings"]
-    assert np.isnan(pcs.loc["a", "pc1_variance"])  # one child: nothing to analyse
+    assert "z=-" in cast(str, pcs.loc["d", "pc1_loadings"])
+    assert np.isnan(cast(float, pcs.loc["a", "pc1_variance"]))  # one child: nothing to analyse
 
 
 def test_flags_collinear_and_negative(result: EvaluationResult) -> None:

@@ -12,6 +12,7 @@ Five objects, four departments (P has two objects), peer groups G1 = {P, Q}, G2 
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -93,9 +94,9 @@ def test_the_hand_made_scores(result: EvaluationResult) -> None:
     # P: x 50, y 50, z 20, w 70 → d1 50, d2 20, c1 35, c2 70, index 52.5 (by hand)
     dept = result.department_scores
     assert dept is not None
-    assert dept.loc["P", ["x", "y", "z", "w", "d1", "d2", "c1", "c2", "index"]].tolist() == pytest.approx(
-        [50, 50, 20, 70, 50, 20, 35, 70, 52.5]
-    )
+    assert cast(
+        pd.Series, dept.loc["P", ["x", "y", "z", "w", "d1", "d2", "c1", "c2", "index"]]
+    ).tolist() == pytest.approx([50, 50, 20, 70, 50, 20, 35, 70, 52.5])
     assert dept["index"].to_dict() == pytest.approx({"P": 52.5, "Q": 51.25, "R": 53.75, "S": 53.75})
 
 
@@ -141,10 +142,16 @@ def test_node_kinds(result: EvaluationResult) -> None:
 def test_gaps_known_answers(result: EvaluationResult) -> None:
     g = gaps(result, "P").set_index("node")
     # x over departments: P 50, Q 80, R 20, S 100 → best 100, median 65; G1 (P, Q): 80, 65
-    assert g.loc["x", ["score", "best", "median", "gap_best", "gap_median"]].tolist() == [50, 100, 65, 50, 15]
-    assert g.loc[
-        "x", ["peer_best", "peer_median", "peer_gap_best", "peer_gap_median", "peer_n"]
-    ].tolist() == [
+    assert cast(pd.Series, g.loc["x", ["score", "best", "median", "gap_best", "gap_median"]]).tolist() == [
+        50,
+        100,
+        65,
+        50,
+        15,
+    ]
+    assert cast(
+        pd.Series, g.loc["x", ["peer_best", "peer_median", "peer_gap_best", "peer_gap_median", "peer_n"]]
+    ).tolist() == [
         80,
         65,
         30,
@@ -172,7 +179,7 @@ def test_strengths_and_weaknesses_by_percentile(result: EvaluationResult) -> Non
 def test_head_to_head(result: EvaluationResult) -> None:
     h = head_to_head(result, "P", "Q").set_index("node")
     assert h.loc["index", "difference"] == pytest.approx(1.25)
-    assert h.loc["c2", ["score_a", "score_b", "rank_a", "rank_b"]].tolist() == [70, 40, 2, 4]
+    assert cast(pd.Series, h.loc["c2", ["score_a", "score_b", "rank_a", "rank_b"]]).tolist() == [70, 40, 2, 4]
 
 
 # --- priorities ---------------------------------------------------------------------------
@@ -207,7 +214,7 @@ def _recomputed_gain(fw: Framework, data: pd.DataFrame, department: str, row: pd
     changed.loc[mine, row["indicator"]] += row["step"]
     after = evaluate(changed, fw, units=UNITS).department_scores
     assert before is not None and after is not None
-    return float(after.at[department, "index"] - before.at[department, "index"])
+    return cast(float, after.at[department, "index"]) - cast(float, before.at[department, "index"])
 
 
 @pytest.mark.parametrize("aggregation", ["arithmetic", "geometric", "harmonic"])
@@ -218,7 +225,7 @@ def test_priorities_gain_is_the_exact_score_difference(aggregation: str) -> None
     data = data.clip(lower=1.0)  # geometric and harmonic means need values > 0
     result = evaluate(data, fw, units=UNITS)
     for step in ("median", "next"):
-        p = priorities(result, "P", step, framework=fw)  # type: ignore[arg-type]
+        p = priorities(result, "P", step, framework=fw)
         assert (p["step"] > 0).any()
         for _, row in p.iterrows():
             assert row["gain"] == pytest.approx(_recomputed_gain(fw, data, "P", row), abs=1e-9)
@@ -267,7 +274,9 @@ def test_priorities_unknown_department(result: EvaluationResult, fw: Framework) 
 # --- change ---------------------------------------------------------------------------------
 def test_department_effective_weights(result: EvaluationResult) -> None:
     eff = department_effective_weights(result)
-    assert eff.loc["P", ["x", "y", "z", "w"]].tolist() == pytest.approx([0.125, 0.125, 0.25, 0.5])
+    assert cast(pd.Series, eff.loc["P", ["x", "y", "z", "w"]]).tolist() == pytest.approx(
+        [0.125, 0.125, 0.25, 0.5]
+    )
     assert eff.loc["P", ["x", "y", "z", "w"]].sum() == pytest.approx(1.0)
 
 
@@ -361,13 +370,13 @@ def test_change_with_departments_in_one_evaluation_only(result: EvaluationResult
     current = evaluate(DATA[keep], fw, units=UNITS[keep])
     ch = change(result, current)
     s = ch.summary.set_index("department")
-    assert math.isnan(s.loc["S", "change"]) and "S" in ch.notes[0]
+    assert math.isnan(cast(float, s.loc["S", "change"])) and "S" in ch.notes[0]
     assert "S" not in set(ch.contributions["department"])
     _check_sums(ch.summary, ch.contributions)
 
 
 def test_priorities_without_a_peer_group_use_all_departments(fw: Framework) -> None:
-    units = UNITS.assign(peer_group=[None, None, "G1", "G2", "G2"])  # P has no peer group
+    units = UNITS.assign(peer_group=[None, None, "G1", "G2", "G2"])  # type: ignore[list-item]  # P has no peer group (pandas-stubs refuse None in the list)
     result = evaluate(DATA, fw, units=units)
     p = priorities(result, "P", "median", framework=fw).set_index("indicator")
     # medians over all four departments: x 65, z 40 (P, Q, R, S: 20, 60, 60, 0)

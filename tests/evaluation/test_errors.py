@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -394,8 +394,8 @@ def test_zero_denominator_is_a_warning_and_leaves_the_cell_missing() -> None:
     wide = data()
     result = evaluate(wide, framework(i1=PER_CAPITA), units=units)
     assert result.warnings == ["indicator 'i1': denominator 'population' is 0 for u2; left missing"]
-    assert np.isnan(result.denominated.loc["u2", "i1"])
-    assert result.denominated.loc["u1", "i1"] == pytest.approx(wide.loc["u1", "i1"] / 10 * 1000)
+    assert np.isnan(cast(float, result.denominated.loc["u2", "i1"]))
+    assert result.denominated.loc["u1", "i1"] == pytest.approx(cast(float, wide.loc["u1", "i1"]) / 10 * 1000)
 
 
 def test_denominator_that_is_an_aggregate_is_a_framework_error() -> None:

@@ -15,7 +15,7 @@ them lower-is-better.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -143,15 +143,15 @@ def test_improving_an_indicator_never_lowers_any_score_of_that_unit(
     category, index) can only go up: min-max is monotone in the unit's own value and the
     weighted means are monotone in every argument. # OECD/JRC Handbook (2008) §6."""
     wide = make_data(seed, missing)
-    assume(pd.notna(wide.loc[unit, code]))
+    assume(pd.notna(cast(float, wide.loc[unit, code])))
     s = spec(ARITHMETIC if how == "arithmetic" else GEOMETRIC)
     before = evaluate(wide, FW, s)
     better = wide.copy()
-    better.loc[unit, code] += step * DIRECTION[code]
+    better.loc[unit, code] = cast(float, better.loc[unit, code]) + step * DIRECTION[code]
     after = evaluate(better, FW, s)
     assert before.warnings == [] and after.warnings == []
-    diff = after.scores.loc[unit] - before.scores.loc[unit]
-    worse = diff[diff < -1e-9 * (1 + before.scores.loc[unit].abs())]
+    diff = cast(pd.Series, after.scores.loc[unit]) - cast(pd.Series, before.scores.loc[unit])
+    worse = diff[diff < -1e-9 * (1 + cast(pd.Series, before.scores.loc[unit]).abs())]
     assert worse.empty, f"{how}: improving {code} of {unit} lowered {dict(worse)}"
     if how == "geometric":
         assert (after.scores.min() >= 1 - 1e-9).all()  # the [1, 100] scale keeps logs defined
@@ -415,7 +415,8 @@ def test_imputation_changes_only_missing_cells_and_flags_them(seed: int, method:
     if method == "supplied":  # filled exactly from the supplied table where it has a value
         filled = result.imputed_mask
         pd.testing.assert_series_equal(
-            after.stack()[filled.stack()], supplied.reindex_like(after).stack()[filled.stack()]
+            cast(pd.Series, after.stack())[cast(pd.Series, filled.stack())],
+            cast(pd.Series, supplied.reindex_like(after).stack())[cast(pd.Series, filled.stack())],
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -212,12 +212,16 @@ def test_log_plain_needs_positive_values() -> None:
     assert "indicator 'visits'" in msg and "unit 'u01'" in msg and "(+1 more)" in msg and "ct" in msg
 
 
+def with_lambda(value: float) -> dict[str, Any]:  # `lambda` is a keyword: passed as **
+    return {"lambda": value}
+
+
 def test_boxcox_with_a_given_lambda() -> None:
     x = series([1.0, 4.0, 9.0])
-    out, d = boxcox(x, **{"lambda": 0.5})
+    out, d = boxcox(x, **with_lambda(0.5))
     np.testing.assert_allclose(out, [(1 - 1) / 0.5, (2 - 1) / 0.5, (3 - 1) / 0.5])
     assert d == {"lambda": 0.5, "shift": 0.0}
-    np.testing.assert_allclose(boxcox(x, **{"lambda": 0.0})[0], np.log([1.0, 4.0, 9.0]))
+    np.testing.assert_allclose(boxcox(x, **with_lambda(0.0))[0], np.log([1.0, 4.0, 9.0]))
 
 
 def test_boxcox_estimates_lambda_by_maximum_likelihood() -> None:
@@ -236,7 +240,7 @@ def test_boxcox_estimates_lambda_by_maximum_likelihood() -> None:
 def test_boxcox_non_positive_values_error_or_shift() -> None:
     x = series([0.0, 1.0, 5.0, -2.0], name="queue_length")
     with pytest.raises(EgovError) as err:
-        boxcox(x, **{"lambda": 1.0})
+        boxcox(x, **with_lambda(1.0))
     msg = err.value.message
     assert "indicator 'queue_length'" in msg and "Box-Cox needs values > 0" in msg
     assert "unit 'u00'" in msg and "shift = true" in msg
@@ -334,7 +338,7 @@ def test_engine_flags_exactly_the_changed_cells_and_reports_every_indicator() ->
     assert result.treated_mask.to_numpy().sum() == 2
     flags = result.flags()
     assert flags.loc["u11", "skewed"] == "treated" and flags.loc["u10", "low"] == "treated"
-    assert math.isnan(treated.loc["u11", "low"])  # missing stays missing
+    assert math.isnan(cast(float, treated.loc["u11", "low"]))  # missing stays missing
     table = result.treatment
     assert table.index.name == "indicator"
     assert sorted(table.index) == ["flat", "low", "normal", "skewed"]
@@ -342,7 +346,7 @@ def test_engine_flags_exactly_the_changed_cells_and_reports_every_indicator() ->
     assert table.loc["skewed", "nwin"] == 1 and table.loc["low", "nwin"] == 1
     assert bool(table.loc["normal", "Pass0"]) and table.loc["normal", "nwin"] == 0
     assert {"Pass0", "Skew0", "Kurt0", "nwin", "Pass1", "Skew1", "Kurt1", "logged"} <= set(table.columns)
-    assert "all values equal" in table.loc["flat", "note"]
+    assert "all values equal" in cast(str, table.loc["flat", "note"])
     assert any("indicator 'flat'" in w and "zero range" in w for w in result.warnings)
 
 

@@ -16,6 +16,8 @@ import openpyxl
 import pytest
 
 from reports.i18n import t
+from tests.helpers.cli import run_cli
+from tests.helpers.demo import DemoBuild, copy_sqlite, settings_on, sqlite_url_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
@@ -43,52 +45,35 @@ class Built:
 
 
 def _run(args: list[object]) -> tuple[int, str]:
-    from cli import main
-
-    try:
-        main([str(a) for a in args])
-    except SystemExit as exc:
-        return int(exc.code or 0), ""
-    return 0, ""
+    return run_cli(args), ""
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    """The demo database (SQLite), its outputs, and the English report after a department
-    and an object were renamed to text that looks like a formula and like HTML."""
+def built(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """The demo database (SQLite; a copy of the session's `egov demo --lang en`), its outputs,
+    and the English report after a department and an object were renamed to text that looks
+    like a formula and like HTML."""
     from sqlalchemy import text
 
-    from egov.db import dispose_engines, session_scope
-    from egov.settings import reset_settings
+    from egov.db import session_scope
 
     tmp = tmp_path_factory.mktemp("assessor")
-    db_url = f"sqlite:///{tmp / 'egov.db'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EGOV_DATABASE_URL", db_url)
-        mp.setenv("EGOV_OPERATOR", "pytest")
-        mp.chdir(tmp)
-        reset_settings()
-        try:
-            assert _run(["demo", "--out", tmp / "demo", "--lang", "en"])[0] == 0
-            with session_scope() as s:
-                s.execute(text("UPDATE department SET name_en = :n WHERE code = 'DSAMA'"), {"n": EVIL})
-                s.execute(text("UPDATE assessed_object SET name_en = '@SUM(A1)' WHERE code = 'CARIC'"))
-                run_key = (
-                    s.execute(text("SELECT run_key FROM evaluation_run ORDER BY id DESC")).scalars().first()
-                )
-            assert _run(["report", "latest", "--out", tmp / "out", "--lang", "en"])[0] == 0
-            base = tmp / "out" / f"assessor-report-{run_key}-en"
-            yield Built(
-                tmp / "demo",
-                tmp / "out",
-                str(run_key),
-                base.with_suffix(".html"),
-                base.with_suffix(".xlsx"),
-                db_url,
-            )
-        finally:
-            dispose_engines()
-            reset_settings()
+    db_url = sqlite_url_of(copy_sqlite(demo_build.db, tmp / "egov.db"))
+    with settings_on(db_url, tmp):
+        with session_scope() as s:
+            s.execute(text("UPDATE department SET name_en = :n WHERE code = 'DSAMA'"), {"n": EVIL})
+            s.execute(text("UPDATE assessed_object SET name_en = '@SUM(A1)' WHERE code = 'CARIC'"))
+            run_key = s.execute(text("SELECT run_key FROM evaluation_run ORDER BY id DESC")).scalars().first()
+        assert run_cli(["report", "latest", "--out", tmp / "out", "--lang", "en"]) == 0
+        base = tmp / "out" / f"assessor-report-{run_key}-en"
+        yield Built(
+            demo_build.out,
+            tmp / "out",
+            str(run_key),
+            base.with_suffix(".html"),
+            base.with_suffix(".xlsx"),
+            db_url,
+        )
 
 
 @pytest.fixture
@@ -265,6 +250,7 @@ def test_workbook_indicator_data_has_provenance_and_flags(built: Built, in_db: N
     assert t("report.demo_banner", "en") in values and "Framework hash" in values
 
 
+@pytest.mark.slow
 def test_libreoffice_converts_the_workbook(built: Built, soffice: str, tmp_path: Path) -> None:
     out = tmp_path / "lo"
     proc = subprocess.run(
@@ -287,6 +273,7 @@ def test_libreoffice_converts_the_workbook(built: Built, soffice: str, tmp_path:
     assert pdf.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_browser_renders_the_charts_offline(built: Built, chromium: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -16,25 +16,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from tests.reports.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, build
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDb:
-    return build(tmp_path_factory.mktemp("dept") / "egov.db")
+from tests.helpers.demo import DemoBuild, point_settings
+from tests.helpers.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb
 
 
 @pytest.fixture
-def db(demo_db: DemoDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoDb]:
-    """A copy of the demo database for one test, set as EGOV_DATABASE_URL."""
+def db(department_template: DemoDb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoDb]:
+    """A copy of the session's department demo database for one test, set as EGOV_DATABASE_URL."""
     from egov.db import dispose_engines
     from egov.settings import reset_settings
 
-    mine = demo_db.copy(tmp_path / "egov.db")
-    monkeypatch.setenv("EGOV_DATABASE_URL", mine.url)
-    monkeypatch.setenv("EGOV_OPERATOR", "pytest")
-    monkeypatch.chdir(tmp_path)
-    reset_settings()
+    mine = department_template.copy(tmp_path / "egov.db")
+    point_settings(monkeypatch, mine.url, tmp_path)
     yield mine
     dispose_engines()
     reset_settings()
@@ -91,6 +84,7 @@ def test_standing_is_the_engines(db: DemoDb) -> None:
         assert row["peer_median"] == pytest.approx(pc.median())
 
 
+@pytest.mark.slow
 def test_strengths_priorities_and_change_come_from_compare(db: DemoDb) -> None:
     from evaluation import compare
 
@@ -125,6 +119,7 @@ def test_the_first_period_has_no_previous_run(db: DemoDb) -> None:
     assert "There is no run of an earlier period with the same framework." in _html(db.runs["2022"], "SAFP")
 
 
+@pytest.mark.slow
 def test_ratings_summary_uses_the_rollups_and_the_minimum_count(
     db: DemoDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -150,6 +145,7 @@ def test_ratings_summary_uses_the_rollups_and_the_minimum_count(
     assert page.count("insufficient") >= len(table) and f"{share:.1f}" not in page
 
 
+@pytest.mark.slow
 def test_open_cases_of_the_department_only(db: DemoDb) -> None:
     run = db.runs["2023"]
     safp = _report(run, "SAFP").cases.table
@@ -163,6 +159,7 @@ def test_open_cases_of_the_department_only(db: DemoDb) -> None:
     assert list(dsat["id"]) == db.cases["DSAT"]
 
 
+@pytest.mark.slow
 def test_escaping_and_illustrative_banner(db: DemoDb) -> None:
     from egov.db import session_scope
 
@@ -225,14 +222,13 @@ def test_cli_report_department(db: DemoDb, egov: Any, tmp_path: Path) -> None:
     assert r.code == 1 and "unknown department 'NOPE'" in r.err and "Traceback" not in r.err
 
 
-def test_demo_writes_one_department_report_per_department(use_db: str, egov: Any, tmp_path: Path) -> None:
-    r = egov(["demo", "--out", tmp_path / "demo", "--lang", "en"])
-    assert r.code == 0, r.err
-    pages = sorted((tmp_path / "demo").glob("department-*.html"))
+@pytest.mark.slow
+def test_demo_writes_one_department_report_per_department(
+    demo_build: DemoBuild, demo_build_zh: DemoBuild
+) -> None:  # `egov demo --lang en`, then `egov demo`, run once per session (exit 0 checked there)
+    pages = sorted(demo_build.out.glob("department-*.html"))
     assert len(pages) == 20
     assert all("Illustrative demo data" in p.read_text(encoding="utf-8") for p in pages)
     # without --lang the reports are in Traditional Chinese, the default language
-    r = egov(["demo", "--out", tmp_path / "demo-zh"])
-    assert r.code == 0, r.err
-    page = (tmp_path / "demo-zh" / "department-SAFP.html").read_text(encoding="utf-8")
+    page = (demo_build_zh.out / "department-SAFP.html").read_text(encoding="utf-8")
     assert 'lang="zh-Hant"' in page and "行政公職局" in page

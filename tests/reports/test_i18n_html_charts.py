@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,7 @@ def test_framework_layout_widths_are_effective_weights() -> None:
     layout = charts.framework_layout(fw, eff, "en").set_index("code")
     assert layout.loc[fw.index_code, "x0"] == 0 and layout.loc[fw.index_code, "x1"] == pytest.approx(1)
     for cat in fw.categories:
-        width = layout.loc[cat.code, "x1"] - layout.loc[cat.code, "x0"]
+        width = cast(float, layout.loc[cat.code, "x1"]) - cast(float, layout.loc[cat.code, "x0"])
         assert width == pytest.approx(eff[cat.code])
     assert set(layout["depth"]) == {0, 1, 2, 3}
 

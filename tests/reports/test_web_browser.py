@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.department_db import build
-from tests.surveys.test_e2e_server import CHROMIUM_ARGS, serve
+from tests.helpers.department_db import DemoDb
+from tests.helpers.servers import CHROMIUM_ARGS, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
 
 
 @pytest.mark.slow
-def test_department_head_in_a_browser(tmp_path: Path, chromium: str) -> None:
+def test_department_head_in_a_browser(tmp_path: Path, chromium: str, department_template: DemoDb) -> None:
     from playwright.sync_api import sync_playwright
 
-    db = build(tmp_path / "egov.db")
+    db = department_template.copy(tmp_path / "egov.db")
     run = db.runs["2023"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serve(db.url, tmp_path, EGOV_SECRET_KEY="browser-test-secret") as base, sync_playwright() as p:

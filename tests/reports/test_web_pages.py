@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.reports.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, build, populate
+from tests.helpers.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, populate
 
 
 @dataclass
@@ -28,14 +28,14 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(department_template: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from fastapi.testclient import TestClient
 
     from egov.db import dispose_engines
     from egov.settings import reset_settings
 
     tmp = tmp_path_factory.mktemp("web")
-    db = build(tmp / "egov.db")
+    db = department_template.copy(tmp / "egov.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EGOV_DATABASE_URL", db.url)
         mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
@@ -164,6 +164,7 @@ def test_report_pages_are_not_in_the_api_docs(site: Site) -> None:
     assert not any(p.startswith("/reports") for p in spec["paths"])
 
 
+@pytest.mark.slow
 def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
     """The session table and the department check on SQLite and PostgreSQL."""
     from fastapi.testclient import TestClient

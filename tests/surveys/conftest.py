@@ -1,58 +1,14 @@
 """Fixtures of the rating-service tests: a database with the Macau register, one key per
-role, and a FastAPI TestClient on it (SQLite and PostgreSQL through `use_db`)."""
+role, and a FastAPI TestClient on it (SQLite and PostgreSQL through `use_db`). The helpers
+(Env, setup_register, make_client) are in tests/helpers/register.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
-
-@dataclass
-class Env:
-    client: Any
-    keys: dict[str, str] = field(default_factory=dict)  # role name → key
-
-    def auth(self, who: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
-
-    def token(self, obj: str = "ONE_ACCOUNT", ref: str = "T-1", who: str = "department", **extra: Any) -> str:
-        r = self.client.post(
-            "/api/v1/tokens", json={"object": obj, "transaction_ref": ref, **extra}, headers=self.auth(who)
-        )
-        assert r.status_code == 200, r.text
-        return str(r.json()["token"])
-
-    def rate(self, token: str, level: int = 5, **extra: Any) -> Any:
-        body: dict[str, Any] = {"token": token, "level": level, **extra}
-        if level <= 2 and "better" not in extra:
-            body["better"] = ["efficiency"]
-        return self.client.post("/api/v1/ratings", json=body)
-
-
-def setup_register(url: str | None = None) -> dict[str, str]:
-    """Schema, the Macau register and the built-in framework; one key per role."""
-    from egov.auth import create_key
-    from egov.db import init_db, session_scope
-    from egov.demo import load_toml
-    from egov.store import load_register, store_framework
-    from indicators.framework import builtin_path, load_framework
-    from surveys.security import forget_secrets
-
-    forget_secrets()
-    init_db(url)
-    keys: dict[str, str] = {}
-    with session_scope(url) as s:
-        load_register(s, load_toml("macau_register.toml"))
-        path = builtin_path("macau")
-        store_framework(s, load_framework(path), path.read_text(encoding="utf-8"))
-        keys["department"], _ = create_key(s, "department", "SAFP", "SAFP back end")
-        keys["other_department"], _ = create_key(s, "department", "DSAT", "DSAT back end")
-        keys["assessor"], _ = create_key(s, "assessor")
-        keys["admin"], _ = create_key(s, "admin")
-    return keys
+from tests.helpers.register import Env, setup_register
 
 
 @pytest.fixture
@@ -69,16 +25,3 @@ def api(use_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
 
     with TestClient(create_app()) as client:
         yield Env(client, keys)
-
-
-def make_client(monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
-    """A TestClient of a new app after changing settings (EGOV_<NAME>=value)."""
-    from fastapi.testclient import TestClient
-
-    from egov.settings import reset_settings
-    from surveys.api import create_app
-
-    for k, v in env.items():
-        monkeypatch.setenv(f"EGOV_{k.upper()}", v)
-    reset_settings()
-    return TestClient(create_app())

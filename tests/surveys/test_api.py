@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.surveys.conftest import Env, make_client
+from tests.helpers.register import Env, make_client
 
 
 def _scalar(sql: str, **params: Any) -> Any:

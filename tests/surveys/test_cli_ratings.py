@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.surveys.conftest import Env
+import pytest
+
+from tests.helpers.register import Env
 
 
+@pytest.mark.slow
 def test_keys_cli(use_db: str, egov: Any) -> None:
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     setup_register()
     r = egov(["keys", "create", "--role", "department", "--department", "SAFP", "--label", "back end"])
@@ -34,6 +37,7 @@ def test_keys_cli(use_db: str, egov: Any) -> None:
     assert egov(["keys", "revoke", "9999"]).code == 1
 
 
+@pytest.mark.slow
 def test_ratings_and_cases_cli(api: Env, egov: Any, tmp_path: Path) -> None:
     from datetime import date
 

@@ -5,13 +5,6 @@ oversized body, unknown fields, a wrong-role request and a flood each behave as 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,62 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.surveys.conftest import setup_register
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(db_url: str, cwd: Path, **env: str) -> Iterator[str]:
-    """`egov serve` in a subprocess on a free port; waits for readiness; always killed."""
-    port = _free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
-    environ.update({"EGOV_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT), **env})
-    log = (cwd / f"serve-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import cli; cli.main()", "serve", "--port", str(port)],
-        cwd=cwd,
-        env=environ,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError("egov serve exited: " + (cwd / f"serve-{port}.log").read_text())
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("egov serve did not become ready in 30 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+from tests.helpers.register import setup_register
+from tests.helpers.servers import CHROMIUM_ARGS, serve
 
 
 def _levels_body(token: str, level: int) -> dict[str, Any]:

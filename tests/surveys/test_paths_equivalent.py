@@ -172,7 +172,7 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     from egov.db import session_scope
     from egov.settings import reset_settings
     from surveys.api import create_app
-    from tests.surveys.conftest import setup_register
+    from tests.helpers.register import setup_register
 
     monkeypatch.setenv("EGOV_DATABASE_URL", url)
     reset_settings()
@@ -309,6 +309,7 @@ def _counted_rollups(url: str) -> list[tuple[Any, ...]]:
 
 
 # --- the test --------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_single_batch_and_general_paths_store_the_same(
     fresh_dbs: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

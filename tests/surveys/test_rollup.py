@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from tests.surveys.conftest import Env
+from tests.helpers.register import Env
 
 
 def test_wilson_known_answers() -> None:
@@ -70,7 +70,7 @@ def test_incremental_rollups_equal_rebuild(api: Env, monkeypatch: pytest.MonkeyP
     """Random single and batch ratings, follow-ups, held and reviewed ratings, removals."""
     from egov.db import session_scope
     from surveys.rollup import rebuild_rollups
-    from tests.surveys.conftest import make_client
+    from tests.helpers.register import make_client
 
     client = make_client(monkeypatch, burst_object_max="12")
     rng = random.Random(7)

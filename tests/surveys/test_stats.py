@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 from itertools import combinations
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -29,7 +31,7 @@ counts_tables = st.integers(2, 5).flatmap(
 )
 
 
-def _expand(row: np.ndarray) -> np.ndarray:
+def _expand(row: npt.ArrayLike) -> np.ndarray:
     return np.repeat(np.arange(1, 6), np.asarray(row, dtype=int))
 
 
@@ -87,7 +89,7 @@ def test_mann_whitney_from_counts_equals_scipy(table: list[list[int]]) -> None:
         if len(np.unique(np.concatenate([x, y]))) < 2:
             continue  # no ranking information: scipy gives nan too
         ref = stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=True)
-        row = got.loc[(a, b)]
+        row = cast(pd.Series, got.loc[(a, b)])
         assert row["statistic"] == pytest.approx(ref.statistic, abs=1e-9)
         assert row["p"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
 
@@ -113,7 +115,7 @@ def test_dunn_matches_the_long_computation_and_a_hand_worked_case() -> None:
     got = pairwise(_frame(table), "dunn")
     ref = _dunn_reference([_expand(r) for r in table])
     for r in got.itertuples():
-        z, p = ref[(int(r.a[1:]), int(r.b[1:]))]
+        z, p = ref[(int(cast(str, r.a)[1:]), int(cast(str, r.b)[1:]))]
         assert (r.z, r.p) == pytest.approx((z, p), rel=1e-10)
     # by hand: A = {1, 2}, B = {3, 4}: mean ranks 1.5 and 3.5, no ties, σ² = 4·5/12 (1/2 + 1/2)
     hand = pairwise(_frame([[1, 1, 0, 0, 0], [0, 0, 1, 1, 0]]), "dunn").iloc[0]
@@ -222,13 +224,13 @@ def test_level_counts_are_sql_sums(db_url: str) -> None:
     with session_scope(db_url) as s:
         by_dept = level_counts(s, date(2023, 1, 1), date(2023, 12, 31), "department")
         by_obj = level_counts(s, by="object")
-    assert by_dept.loc["D1"].tolist() == [3, 5, 15, 45, 60]
-    assert by_dept.loc["D2"].tolist() == [15, 12, 10, 8, 5]  # the 2024 day is outside
-    assert by_obj.loc["APP3"].tolist() == [15, 12, 10, 8, 45]
+    assert cast(pd.Series, by_dept.loc["D1"]).tolist() == [3, 5, 15, 45, 60]
+    assert cast(pd.Series, by_dept.loc["D2"]).tolist() == [15, 12, 10, 8, 5]  # the 2024 day is outside
+    assert cast(pd.Series, by_obj.loc["APP3"]).tolist() == [15, 12, 10, 8, 45]
     assert list(by_obj.columns) == LEVEL_COLUMNS and by_obj.dtypes.eq("int64").all()
 
 
-def test_cli_ratings_compare(use_db: str, egov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_ratings_compare(use_db: str, egov, tmp_path: Path) -> None:
     _load(use_db)
     r = egov(["ratings", "compare", "--period", "2023", "--out", tmp_path / "st"])
     assert r.code == 0, r.err
@@ -238,7 +240,8 @@ def test_cli_ratings_compare(use_db: str, egov, tmp_path: Path) -> None:  # type
     expected = kruskal_wallis([[3, 5, 15, 45, 60], [15, 12, 10, 8, 5]])
     assert kw.loc[0, "h"] == pytest.approx(expected.h) and kw.loc[0, "n"] == 178
     pairs = pd.read_csv(tmp_path / "st" / "pairwise.csv")
-    assert pairs.loc[0, ["a", "b"]].tolist() == ["D1", "D2"] and pairs.loc[0, "cliffs_delta"] > 0.5
+    assert cast(pd.Series, pairs.loc[0, ["a", "b"]]).tolist() == ["D1", "D2"]
+    assert cast(float, pairs.loc[0, "cliffs_delta"]) > 0.5
     r = egov(["ratings", "compare", "--by", "object", "--pairwise", "mannwhitney", "--min-ratings", "1"])
     assert r.code == 0 and "Kruskal–Wallis across 4 objects" in r.out, r.err
     r = egov(["ratings", "compare", "--by", "app"])

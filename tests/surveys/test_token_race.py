@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import col
 
-from tests.surveys.conftest import Env
+from tests.helpers.register import Env
 
 
 def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]]) -> None:
@@ -27,6 +28,7 @@ def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]])
             state["done"] = True
             with session_scope() as other:
                 principal = authenticate(other, competing[0]["key"])
+                assert principal is not None
                 service.issue_tokens(
                     other,
                     principal,
@@ -45,7 +47,7 @@ def _tokens_and_offers(ref_prefix: str) -> tuple[int, int]:
         tokens = s.execute(
             select(func.count())
             .select_from(RatingToken)
-            .where(RatingToken.transaction_ref.startswith(ref_prefix))  # type: ignore[attr-defined]
+            .where(col(RatingToken.transaction_ref).startswith(ref_prefix))
         ).scalar_one()
         offers = s.execute(select(func.coalesce(func.sum(OfferDaily.n_offered), 0))).scalar_one()
     return int(tokens), int(offers)

@@ -3,7 +3,7 @@ the middle of a load, and PostgreSQL stopped under load — against real `egov s
 processes. In every case nothing acknowledged (2xx) is lost or stored twice, nothing
 unacknowledged is half-stored, and the roll-ups equal a full recount; a database outage is
 answered with 503 + Retry-After (never 500, never a traceback) and heals by itself.
-Helpers: tests/surveys/faults.py."""
+Helpers: tests/helpers/faults.py."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import skip_or_fail
-from tests.surveys.conftest import setup_register
-from tests.surveys.faults import (
+from tests.helpers.faults import (
     API,
     UNTHROTTLED,
     Load,
@@ -33,11 +31,14 @@ from tests.surveys.faults import (
     concurrent_conflict,
     issue_tokens,
     mixed_plan,
+    pause_with_a_request_in_flight,
     private_cluster,
     rating_body,
     rating_plan,
     send,
 )
+from tests.helpers.register import setup_register
+from tests.helpers.services import skip_or_fail
 
 UNAVAILABLE = "the rating database is unavailable; please try again shortly"
 
@@ -153,6 +154,7 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(db_url: str, tmp_path: Path
         reqs = rating_plan(toks, seed=9)
         load = Load(server.base, reqs, threads=8).start()
         load.wait_acked(150, within=60)
+        pause_with_a_request_in_flight(server, load)  # stopped, a request known to be in flight
         kill_at = time.monotonic()
         killed = server.kill()  # the uvicorn parent and its workers, while requests are in flight
         load.stop()

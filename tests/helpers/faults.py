@@ -12,7 +12,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from tests.helpers.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 # load is not throttled: the per-client and per-issuer buckets (per worker) and burst
 # detection are set far above what the tests send
@@ -38,12 +39,6 @@ UNTHROTTLED = {
 }
 OBJECTS = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM", "OPEN_DATA_PLATFORM")  # SAFP's applications
 API = "/api/v1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _state(pid: int) -> str | None:
@@ -71,7 +66,7 @@ class Server:
 
     def launch(self) -> Server:
         """Start the process (not waiting for it: the caller may prepare data meanwhile)."""
-        port = free_port()
+        port = self.port = free_port()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
         environ.update({"EGOV_DATABASE_URL": self.db_url, "PYTHONPATH": str(ROOT), **self.env})
         self.log = self.cwd / f"serve-{port}.log"
@@ -125,10 +120,43 @@ class Server:
                     out.append(int(c))
         return sorted(out)
 
+    def group_pids(self) -> list[int]:
+        """The uvicorn parent and its worker processes."""
+        return [self.pid, *self.worker_pids()]
+
+    def pause(self) -> None:
+        """SIGSTOP to the whole process group; returns once every process of it is stopped
+        (state T in /proc), so that from then on no request is read or answered (until
+        `kill()`: SIGKILL ends stopped processes too)."""
+        pids = self.group_pids()
+        os.killpg(self.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while any(_state(p) not in (None, "T", "Z", "X") for p in pids):
+            assert time.monotonic() < deadline, f"server processes not stopped: {[_state(p) for p in pids]}"
+            time.sleep(0.005)
+
+    def unread_requests(self) -> int:
+        """Connections to the server's port whose receive queue holds bytes the server has not
+        read (the kernel's count, /proc/net/tcp: ESTABLISHED, local port ours, rx_queue > 0)."""
+        port = f"{self.port:04X}"
+        n = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    local, state, queues = fields[1], fields[3], fields[4]
+                    if (
+                        local.rsplit(":", 1)[1] == port
+                        and state == "01"
+                        and int(queues.split(":")[1], 16) > 0
+                    ):
+                        n += 1
+        return n
+
     def kill(self) -> list[int]:
         """SIGKILL to the whole process group; returns the pids that were in it."""
         assert self.proc is not None
-        pids = [self.pid, *self.worker_pids()]
+        pids = self.group_pids()
         os.killpg(self.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -141,6 +169,7 @@ class Server:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGTERM)
+            os.killpg(self.pid, signal.SIGCONT)  # a paused server handles the SIGTERM
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -292,6 +321,7 @@ class Load:
         self.stopped = threading.Event()
         self.acked_toks: set[Tok] = set()  # ratings acknowledged (2xx) so far
         self.sent: list[Req] = []  # every request sent, in order
+        self.in_flight: dict[int, float] = {}  # id(request) → when its attempt in progress was sent
         self.limits = httpx.Limits(max_keepalive_connections=None if keepalive else 0)
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
@@ -299,6 +329,28 @@ class Load:
         for t in self.threads:
             t.start()
         return self
+
+    def add_thread(self) -> None:
+        """One more sending thread: it takes the next request of the queue."""
+        thread = threading.Thread(target=self._run, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _attempt(self, http: httpx.Client, req: Req) -> int | None:
+        """`send`, counted in `in_flight` from just before the request is sent until its answer
+        (or failure) is recorded."""
+        with self.lock:
+            self.in_flight[id(req)] = time.monotonic()
+        try:
+            return send(http, req)
+        finally:
+            with self.lock:
+                del self.in_flight[id(req)]
+
+    def sent_since(self, since: float) -> bool:
+        """A request sent at or after `since` (time.monotonic()) is still waiting for its answer."""
+        with self.lock:
+            return any(at >= since for at in self.in_flight.values())
 
     def _run(self) -> None:
         with httpx.Client(base_url=self.base, timeout=30, limits=self.limits) as http:
@@ -308,11 +360,11 @@ class Load:
                         return
                     req = self.queue.popleft()
                     self.sent.append(req)
-                status = send(http, req)
+                status = self._attempt(http, req)
                 for _ in range(5):
                     if not concurrent_conflict(req) or self.stopped.is_set():
                         break
-                    status = send(http, req)
+                    status = self._attempt(http, req)
                 if status is not None and 200 <= status < 300:
                     with self.lock:
                         self.acked_toks.update(acknowledged_in(req.answers[-1], req))
@@ -337,6 +389,28 @@ class Load:
         for t in self.threads:
             t.join(max(0.0, deadline - time.monotonic()))
         assert not any(t.is_alive() for t in self.threads), f"load threads still running after {within} s"
+
+
+def pause_with_a_request_in_flight(server: Server, load: Load, within: float = 60) -> None:
+    """Stop the server (`Server.pause`) and return once a request of the load is known to be in
+    flight, never on a timer alone (`within` only bounds the wait): a load thread started after
+    the stop (the running ones may all be waiting for answers to requests the server had
+    already read) has sent the next request of the queue and waits for its answer, and the
+    kernel holds request bytes the stopped server has not read. A SIGKILL from then on finds
+    that request unanswered; the client sees no answer and must retry it."""
+    with load.lock:
+        assert load.queue, "the load sent everything before the server was stopped"
+    server.pause()
+    stopped_at = time.monotonic()
+    load.add_thread()
+    deadline = stopped_at + within
+    while not (load.sent_since(stopped_at) and server.unread_requests() > 0):
+        assert time.monotonic() < deadline, (
+            f"no request reached the stopped server in {within} s "
+            f"(in flight: {len(load.in_flight)}, unread: {server.unread_requests()})"
+        )
+        assert any(t.is_alive() for t in load.threads), "the load ended early"
+        time.sleep(0.01)
 
 
 def acknowledged_in(answer: tuple[int | None, Any, dict[str, str]], req: Req) -> list[Tok]:

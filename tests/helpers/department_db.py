@@ -1,14 +1,17 @@
-"""A demo database for the department-report and web tests (built once per module and
-copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
+"""A demo database for the department-report, web and role-matrix tests (built once per
+session by the fixture `department_template` and copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
 cases of SAFP (one open, one closed) and one of DSAT, and DSAT renamed to text that looks
 like HTML."""
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+
+from sqlmodel import Session
+
+from tests.helpers.demo import copy_sqlite
 
 EVIL_NAME = '<script>alert("x")</script> & Co'
 EVIL_OBJECT = "<img src=x onerror=alert(1)>"
@@ -26,22 +29,20 @@ class DemoDb:
         return f"sqlite:///{self.path}"
 
     def copy(self, to: Path) -> DemoDb:
-        to.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.path, to)
+        copy_sqlite(self.path, to)
         return DemoDb(to, dict(self.keys), dict(self.runs), dict(self.cases))
 
 
-def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
+def _bad_rating(s: Session, object_code: str, ref: str, day: date) -> int:
     from sqlalchemy import insert, select
     from sqlmodel import col
 
     from egov.models import AssessedObject, Rating
 
-    s = session
     oid = s.execute(
         select(col(AssessedObject.id)).where(col(AssessedObject.code) == object_code)
-    ).scalar_one()  # type: ignore[attr-defined]
-    s.execute(  # type: ignore[attr-defined]
+    ).scalar_one()
+    s.execute(
         insert(Rating).values(
             object_id=oid,
             level=1,
@@ -52,9 +53,7 @@ def _bad_rating(session: object, object_code: str, ref: str, day: date) -> int:
             flags="",
         )
     )
-    return int(
-        s.execute(select(col(Rating.id)).where(col(Rating.transaction_ref) == ref)).scalar_one()  # type: ignore[attr-defined]
-    )
+    return int(s.execute(select(col(Rating.id)).where(col(Rating.transaction_ref) == ref)).scalar_one())
 
 
 def build(path: Path) -> DemoDb:

@@ -1,0 +1,71 @@
+"""`egov serve` as a subprocess for the end-to-end tests, a free port, and the command line
+of Debian's headless Chromium. (The fault tests' server, a process group that may be
+killed, is `tests.helpers.faults.Server`.)"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve(db_url: str, cwd: Path, **env: str) -> Iterator[str]:
+    """`egov serve` in a subprocess on a free port; waits for readiness; always killed."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
+    environ.update({"EGOV_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT), **env})
+    log = (cwd / f"serve-{port}.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "serve", "--port", str(port)],
+        cwd=cwd,
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError("egov serve exited: " + (cwd / f"serve-{port}.log").read_text())
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("egov serve did not become ready in 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
