@@ -875,7 +875,7 @@ def serve_cmd(
         f"serving the rating API on http://{host}:{port} (docs: /docs, reports: /reports/), {workers} worker(s)"
     )
     uvicorn.run(
-        "surveys.api:create_app",
+        "egov.app:create_app",
         factory=True,
         host=host,
         port=port,
