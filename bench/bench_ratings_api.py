@@ -63,7 +63,7 @@ class Minimal(BaseModel):
 
 def bench_app() -> Any:
     """The rating app plus a minimal endpoint on the same stack (uvicorn --factory)."""
-    from surveys.api import create_app
+    from egov.app import create_app
 
     app = create_app()
 
@@ -268,7 +268,7 @@ def prepare(url: str, n_tokens: int) -> list[str]:
     from egov.demo import load_toml
     from egov.store import load_register
     from surveys.schemas import TokenRequest
-    from surveys.service import issue_tokens
+    from surveys.tokens import issue_tokens
 
     init_db(url)
     with session_scope(url) as s:

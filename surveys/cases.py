@@ -28,7 +28,7 @@ from egov.models import AssessedObject, Department, Rating, RatingCase, utcnow
 from egov.settings import get_settings
 from surveys.calendar import load_calendar
 from surveys.rollup import add_to_rollups, driver_executemany
-from surveys.schemas import CASE_STATES
+from surveys.schemas import BAD_LEVELS, CASE_STATES
 
 # (from, to) → the role allowed to make the move
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -98,9 +98,9 @@ def case_after_amendment(session: Session, rating: Rating, old_level: int) -> No
     case = session.execute(
         select(RatingCase).where(col(RatingCase.rating_id) == rating.id)
     ).scalar_one_or_none()
-    if rating.level <= 2 and case is None:
+    if rating.level in BAD_LEVELS and case is None:
         open_cases(session, [int(rating.id or 0)], local_day())
-    elif rating.level > 2 and case is not None and case.state == "open":
+    elif rating.level not in BAD_LEVELS and case is not None and case.state == "open":
         case.state = "closed"
         case.closed_at = case.updated_at = utcnow()
         session.add(case)

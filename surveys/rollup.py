@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,15 +69,23 @@ def driver_executemany(session: Session, sql: str, rows: list[dict[str, Any]]) -
     passed as the text SQLAlchemy itself stores (naive UTC, ISO dates)."""
     conn = session.connection()
     if conn.dialect.paramstyle == "pyformat":
-        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        sql = pyformat(sql)
     elif conn.dialect.name == "sqlite" and rows:
         timely = [k for k, v in rows[0].items() if isinstance(v, date)]  # datetime is a date too
         if timely:
-            rows = [{**r, **{k: _sqlite_value(r[k]) for k in timely}} for r in rows]
+            rows = [{**r, **{k: sqlite_value(r[k]) for k in timely}} for r in rows]
     return conn.exec_driver_sql(sql, rows if len(rows) != 1 else rows[0])
 
 
-def _sqlite_value(v: Any) -> Any:
+@lru_cache(maxsize=64)
+def pyformat(sql: str) -> str:
+    """`sql` with its :name placeholders as psycopg's %(name)s."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+def sqlite_value(v: Any) -> Any:
+    """A date or time as SQLAlchemy stores it on SQLite (naive UTC text, ISO date); anything
+    else as it is."""
     if isinstance(v, datetime):
         return (v.astimezone(UTC) if v.tzinfo else v).strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(v, date):

@@ -25,6 +25,7 @@ CaseState = Literal[
 CASE_STATES: tuple[str, ...] = get_args(CaseState)
 OPEN_CASE_STATES = tuple(s for s in CASE_STATES if s not in ("closed", "removed"))
 MAX_BATCH = 500
+BAD_LEVELS = (1, 2)  # bad ratings (差評): they need a reason and open a follow-up case
 MAX_ID = 2**31 - 1  # the largest row id every id column holds (PostgreSQL INTEGER, the narrowest)
 
 EXAMPLE_TOKEN = "v1.eyJqIjoiOWYxYyIsIm8iOjcsImsiOjIsImUiOjE3OTk5OTk5OTl9.Zm9vYmFyYmF6"
@@ -143,7 +144,7 @@ class RatingCreate(Strict):
 
     @model_validator(mode="after")
     def _reason_for_bad(self) -> RatingCreate:
-        if self.level <= 2 and not self.better:
+        if self.level in BAD_LEVELS and not self.better:
             raise ValueError("a bad rating (level 1 or 2) needs a reason: at least one 'better' driver")
         if len(set(self.good)) != len(self.good) or len(set(self.better)) != len(self.better):
             raise ValueError("drivers must not repeat")

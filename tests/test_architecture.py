@@ -193,7 +193,9 @@ def test_the_cli_is_thin() -> None:
     writes: no SQL in egov/commands."""
     lines = (ROOT / "cli.py").read_text(encoding="utf-8").count("\n")
     assert lines < 150, f"cli.py has {lines} lines"
-    sql = re.compile(r"\bselect\(|\.exec\(|\.execute\(|\btext\(\s*['\"]|\bcol\(|session\.get\(|\bfrom sqlalchemy\b")
+    sql = re.compile(
+        r"\bselect\(|\.exec\(|\.execute\(|\btext\(\s*['\"]|\bcol\(|session\.get\(|\bfrom sqlalchemy\b"
+    )
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for path in sorted((ROOT / "egov" / "commands").glob("*.py"))

@@ -186,8 +186,8 @@ def test_openapi_schema_fuzz(use_db: str, monkeypatch: pytest.MonkeyPatch) -> No
         status_code_conformance,
     )
 
+    from egov.app import create_app
     from egov.settings import reset_settings
-    from surveys.api import create_app
 
     engine_name = "postgresql" if use_db.startswith("postgresql") else "sqlite"
     budget = BUDGET[engine_name]

@@ -377,7 +377,7 @@ def _world(engine: str, tmp: Path, pg_admin: str | None, template: DemoDb) -> It
             mp.chdir(tmp)
             reset_settings()
             db = _populate(engine, url, tmp, template)
-            from surveys.api import create_app
+            from egov.app import create_app
 
             try:
                 with TestClient(create_app()) as client:
@@ -519,7 +519,7 @@ def app_routes(routes: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 def test_every_route_has_a_row() -> None:
     """Every route of the app (but the API docs) has a row, and every row a route: a new
     endpoint cannot ship without saying who may call it."""
-    from surveys.api import create_app
+    from egov.app import create_app
 
     docs = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
     routes = {(method, path) for method, path in app_routes(create_app().routes) if path not in docs}

@@ -15,7 +15,7 @@ from egov.errors import EgovError
 from egov.store import list_keys
 
 # The FastAPI application factory uvicorn imports in every worker.
-APP_FACTORY = "surveys.api:create_app"
+APP_FACTORY = "egov.app:create_app"
 
 keys_app = typer.Typer(help="API keys of the rating service (stored hashed).", no_args_is_help=True)
 

@@ -132,13 +132,12 @@ def test_monthly_partitions_keep_every_rating_whole(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    import surveys.service
+    from egov.app import create_app
     from egov.db import dispose_engines, get_engine, init_db, session_scope
     from egov.settings import reset_settings
     from egov.store import ensure_period
-    from surveys.api import create_app
     from surveys.privacy import purge_ratings
-    from tests.helpers.register import setup_register
+    from tests.helpers.register import fix_service_clock, setup_register
 
     monkeypatch.chdir(tmp_path)
     for name, value in {
@@ -152,9 +151,7 @@ def test_monthly_partitions_keep_every_rating_whole(
     reset_settings()
     keys = setup_register(pg_url)
     clock = {"now": _moment(date(2026, 1, 15))}
-    real_day = surveys.service.local_day
-    monkeypatch.setattr(surveys.service, "utcnow", lambda: clock["now"])
-    monkeypatch.setattr(surveys.service, "local_day", lambda moment=None: real_day(moment or clock["now"]))
+    fix_service_clock(monkeypatch, clock)
     client = TestClient(create_app())
     rt = Rater(client, keys, clock)
 
@@ -375,7 +372,7 @@ def test_backup_dump_restores_into_a_fresh_database(
         dispose_engines()
         from fastapi.testclient import TestClient
 
-        from surveys.api import create_app
+        from egov.app import create_app
 
         client = TestClient(create_app())
         auth = {"Authorization": f"Bearer {keys['department']}"}
@@ -458,8 +455,8 @@ def test_previous_secret_keeps_old_tokens_valid_during_a_rotation(
     from fastapi.testclient import TestClient
     from pydantic import ValidationError
 
+    from egov.app import create_app
     from egov.settings import Settings, reset_settings
-    from surveys.api import create_app
     from surveys.security import TokenError, verify_token
     from tests.helpers.register import setup_register
 

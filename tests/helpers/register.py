@@ -58,10 +58,26 @@ def make_client(monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
     """A TestClient of a new app after changing settings (EGOV_<NAME>=value)."""
     from fastapi.testclient import TestClient
 
+    from egov.app import create_app
     from egov.settings import reset_settings
-    from surveys.api import create_app
 
     for k, v in env.items():
         monkeypatch.setenv(f"EGOV_{k.upper()}", v)
     reset_settings()
     return TestClient(create_app())
+
+
+def fix_service_clock(monkeypatch: pytest.MonkeyPatch, clock: dict[str, Any]) -> None:
+    """The rating service's clock (utcnow, local_day) read from `clock["now"]`, in every module
+    that uses it: token issue (the day of offers), both rating paths (rating times, days, burst
+    windows) and review."""
+    import surveys.ratings
+    import surveys.ratings_fast
+    import surveys.review
+    import surveys.tokens
+    from egov.clock import local_day
+
+    for module in (surveys.tokens, surveys.ratings, surveys.ratings_fast, surveys.review):
+        if hasattr(module, "utcnow"):
+            monkeypatch.setattr(module, "utcnow", lambda: clock["now"])
+        monkeypatch.setattr(module, "local_day", lambda moment=None: local_day(moment or clock["now"]))

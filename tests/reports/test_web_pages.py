@@ -41,7 +41,7 @@ def site(department_template: DemoDb, tmp_path_factory: pytest.TempPathFactory) 
         mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
         mp.chdir(tmp)
         reset_settings()
-        from surveys.api import create_app
+        from egov.app import create_app
 
         with TestClient(create_app()) as client:
             yield Site(client, db)
@@ -52,7 +52,7 @@ def site(department_template: DemoDb, tmp_path_factory: pytest.TempPathFactory) 
 def test_login_form_sets_a_hashed_httponly_strict_session_and_logout_ends_it(site: Site) -> None:
     from fastapi.testclient import TestClient
 
-    from surveys.api import create_app
+    from egov.app import create_app
 
     with TestClient(create_app()) as browser:
         form = browser.get("/reports/login?lang=en")
@@ -95,8 +95,8 @@ def test_login_form_sets_a_hashed_httponly_strict_session_and_logout_ends_it(sit
 def test_expired_or_revoked_sessions_are_refused(site: Site) -> None:
     from fastapi.testclient import TestClient
 
+    from egov.app import create_app
     from egov.db import get_engine
-    from surveys.api import create_app
 
     run = site.db.runs["2023"]
     with TestClient(create_app()) as browser:
@@ -169,8 +169,8 @@ def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
     """The session table and the department check on SQLite and PostgreSQL."""
     from fastapi.testclient import TestClient
 
+    from egov.app import create_app
     from egov.db import get_engine
-    from surveys.api import create_app
 
     db = populate(DemoDb(tmp_path / "unused.db"), use_db)
     run = db.runs["2023"]
@@ -196,7 +196,7 @@ def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
 def test_login_attempts_are_rate_limited(site: Site) -> None:
     from fastapi.testclient import TestClient
 
-    from surveys.api import create_app
+    from egov.app import create_app
 
     with TestClient(create_app()) as browser:
         codes = [

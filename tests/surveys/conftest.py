@@ -21,7 +21,7 @@ def api(use_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
     reset_settings()
     keys = setup_register()
-    from surveys.api import create_app
+    from egov.app import create_app
 
     with TestClient(create_app()) as client:
         yield Env(client, keys)

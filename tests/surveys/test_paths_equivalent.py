@@ -5,7 +5,7 @@ DBAPI fast path where it applies), (b) as batches to POST /ratings/batch, (c) on
 POST /ratings with the fast path declining every time (the general path,
 `submit_ratings`), each into its own fresh database, on SQLite and PostgreSQL.
 
-The clock of `surveys.service` (utcnow, local_day) is fixed per phase so that days, burst
+The clock of the rating service (utcnow, local_day in surveys.tokens, .ratings, .ratings_fast, .review) is fixed per phase so that days, burst
 windows and the stored rating times are the same in every run (a batch shares one moment:
 each phase is one batch; the second starts exactly at the first's window edge). Compared:
 rating (all but the surrogate id; times too, as the clock is fixed), rating_token (all but
@@ -167,12 +167,12 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     before the first token."""
     from fastapi.testclient import TestClient
 
-    import surveys.api
-    import surveys.service
+    import surveys.ratings_fast
+    import surveys.routes.ratings
+    from egov.app import create_app
     from egov.db import session_scope
     from egov.settings import reset_settings
-    from surveys.api import create_app
-    from tests.helpers.register import setup_register
+    from tests.helpers.register import fix_service_clock, setup_register
 
     monkeypatch.setenv("EGOV_DATABASE_URL", url)
     reset_settings()
@@ -188,9 +188,7 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     # the service's clock (rating times, days, burst windows; the day of offers and of a case
     # opened by a follow-up): fixed per phase, the same in every run
     clock = {"now": datetime(DAYS[0].year, DAYS[0].month, DAYS[0].day, 3, tzinfo=UTC)}
-    real_day = surveys.service.local_day
-    monkeypatch.setattr(surveys.service, "utcnow", lambda: clock["now"])
-    monkeypatch.setattr(surveys.service, "local_day", lambda moment=None: real_day(moment or clock["now"]))
+    fix_service_clock(monkeypatch, clock)
     tokens: dict[Tx, str] = {}
     for role in ("department", "other_department"):
         mine = [(o, x, c) for r, o, x, c in txs if r == role]
@@ -208,7 +206,7 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
             assert tokens.setdefault((o, x), r.json()["token"]) == r.json()["token"]
 
     spy: Counter[str] = Counter()
-    real_fast = surveys.service.submit_one_fast
+    real_fast = surveys.ratings_fast.submit_one_fast
 
     def fast(*args: Any, **kwargs: Any) -> Any:
         spy["called"] += 1
@@ -218,7 +216,7 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
         spy["fast" if out is not None else "declined"] += 1
         return out
 
-    monkeypatch.setattr(surveys.api, "submit_one_fast", fast)
+    monkeypatch.setattr(surveys.routes.ratings, "submit_one_fast", fast)
     outcomes: list[Outcome] = []
     for day, phases in zip(DAYS, days, strict=True):
         for minutes, phase in zip(PHASE_MINUTES, phases, strict=True):

@@ -16,11 +16,12 @@ from tests.helpers.register import Env
 def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]]) -> None:
     """Make the next token insert lose a race: just before it, another session issues (and
     commits) the tokens of `competing` with the same department key."""
-    import surveys.service as service
+    import surveys.tokens as tokens
     from egov.auth import authenticate
     from egov.db import session_scope
+    from surveys.schemas import TokenRequest
 
-    real = service._insert_new_tokens
+    real = tokens.insert_new_tokens
     state = {"done": False}
 
     def racing(session: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -29,14 +30,14 @@ def _race_once(monkeypatch: pytest.MonkeyPatch, competing: list[dict[str, Any]])
             with session_scope() as other:
                 principal = authenticate(other, competing[0]["key"])
                 assert principal is not None
-                service.issue_tokens(
+                tokens.issue_tokens(
                     other,
                     principal,
-                    [service.TokenRequest(object=c["object"], transaction_ref=c["ref"]) for c in competing],
+                    [TokenRequest(object=c["object"], transaction_ref=c["ref"]) for c in competing],
                 )
         return real(session, rows)
 
-    monkeypatch.setattr(service, "_insert_new_tokens", racing)
+    monkeypatch.setattr(tokens, "insert_new_tokens", racing)
 
 
 def _tokens_and_offers(ref_prefix: str) -> tuple[int, int]:

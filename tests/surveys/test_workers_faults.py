@@ -331,7 +331,9 @@ def test_database_errors_map_to_503_or_500(
     from fastapi.testclient import TestClient
 
     import reports.web
-    import surveys.api
+    import surveys.routes.ratings
+    import surveys.routes.tokens
+    from egov.app import create_app
     from egov.db import dispose_engines
     from egov.settings import reset_settings
 
@@ -348,12 +350,12 @@ def test_database_errors_map_to_503_or_500(
         raise raising["exc"]()
 
     try:
-        with TestClient(surveys.api.create_app(), raise_server_exceptions=False) as client:
+        with TestClient(create_app(), raise_server_exceptions=False) as client:
             items = [{"object": "ONE_ACCOUNT", "transaction_ref": "M-1"}]
             r = client.post(f"{API}/tokens/batch", json={"items": items}, headers=dep)
             token = r.json()["items"][0]["token"]
-            monkeypatch.setattr(surveys.api, "submit_one_fast", boom)
-            monkeypatch.setattr(surveys.api, "issue_tokens", boom)
+            monkeypatch.setattr(surveys.routes.ratings, "submit_one_fast", boom)
+            monkeypatch.setattr(surveys.routes.tokens, "issue_tokens", boom)
             monkeypatch.setattr(reports.web, "_who", boom)
             for name, make, expected in _cases():
                 raising["exc"] = make

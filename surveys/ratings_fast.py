@@ -1,0 +1,225 @@
+"""The single-rating fast path: one first submission of an issued token straight on a DBAPI
+connection (five statements on SQLite, one on PostgreSQL), with the same rules and effects as
+the general path (surveys.ratings.submit_ratings), which takes every other case.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from egov.clock import local_day
+from egov.models import utcnow
+from egov.settings import get_settings
+from surveys.questions import questions
+from surveys.ratings import INSERT_RATING_SQL, SubmitResult, body_hash, encode_drivers, receipt, rectify_due
+from surveys.rollup import UPSERT_ROLLUP, pyformat, sqlite_value
+from surveys.schemas import BAD_LEVELS, RatingCreate
+from surveys.security import TokenClaims, TokenError
+
+BURST_ONE_SQL = (
+    "SELECT (SELECT COUNT(*) FROM rating WHERE object_id = :o AND created_at >= :since), "
+    "(SELECT COUNT(*) FROM rating WHERE issuer_key_id = :k AND created_at >= :since)"
+)
+CLAIM_ONE_SQL = (
+    "UPDATE rating_token SET state = 'used', body_hash = :h, response_status = :st "
+    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' "
+    "RETURNING transaction_ref, pseudonym"
+)
+OPEN_CASE_ONE_SQL = (
+    "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
+    "appeal_outcome, updated_at) SELECT :rid, id, department_id, 'open', :now, :day, :due, '', :now "
+    "FROM assessed_object WHERE id = :o"
+)
+
+
+class DriverCursor:
+    """Statements with :name parameters straight on a DBAPI connection (sqlite3 or psycopg),
+    dates and times passed as driver_executemany passes them."""
+
+    def __init__(self, dbapi_conn: Any, dialect: str) -> None:
+        self.cursor = dbapi_conn.cursor()
+        self.sqlite = dialect == "sqlite"
+
+    def run(self, sql: str, params: dict[str, Any]) -> Any:
+        if self.sqlite:
+            params = {k: sqlite_value(v) if isinstance(v, date) else v for k, v in params.items()}
+        else:
+            sql = pyformat(sql)
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+
+def submit_one_fast(
+    dbapi_conn: Any,
+    dialect: str,
+    item: RatingCreate,
+    claim: TokenClaims | TokenError,
+    *,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> SubmitResult | None:
+    """One rating, the usual case (a first submission of an issued token), on a DBAPI
+    connection in five statements: one burst count, one claim (UPDATE … WHERE state =
+    'issued' RETURNING: single use, also against a concurrent request), one INSERT, one
+    roll-up upsert and, for a bad rating, one case INSERT … SELECT (or the audit entry of a
+    held rating). Same rules and effects as `submit_ratings([item])`; the caller commits.
+    Returns None, having changed nothing, for anything else (a replay, a follow-up, an
+    unknown or foreign token, the honeypot, another question version): the caller rolls
+    back and takes the general path, which says why."""
+    version = str(questions()["version"])
+    if (
+        isinstance(claim, TokenError)
+        or item.follow_up
+        or item.website
+        or item.question_version not in (None, version)
+    ):
+        return None
+    settings = get_settings()
+    now = now or utcnow()
+    day = local_day(now)
+    since = now - timedelta(minutes=settings.burst_window_minutes)
+    cur = DriverCursor(dbapi_conn, dialect)
+    submit = _submit_one_pg if dialect == "postgresql" else _submit_one_sqlite
+    return submit(cur, item, claim, client_ip if settings.store_ip else None, now, day, since, version)
+
+
+def _submit_one_sqlite(
+    cur: DriverCursor,
+    item: RatingCreate,
+    claim: TokenClaims,
+    ip: str | None,
+    now: datetime,
+    day: date,
+    since: datetime,
+    version: str,
+) -> SubmitResult | None:
+    """SQLite: the five statements one after the other (the worker's write lock serialises them)."""
+    settings = get_settings()
+    o, k = claim.object_id, claim.issuer_key_id
+    n_obj, n_key = cur.run(BURST_ONE_SQL, {"o": o, "k": k, "since": since}).fetchone()
+    flags = "burst" if n_obj + 1 > settings.burst_object_max or n_key + 1 > settings.burst_issuer_max else ""
+    h = body_hash(item)
+    params = {"h": h, "st": "held" if flags else "accepted", "tid": claim.token_id, "o": o, "k": k}
+    claimed = cur.run(CLAIM_ONE_SQL, params).fetchall()
+    if not claimed:
+        return None
+    transaction_ref, pseudo = claimed[0]
+    row = {
+        "object_id": o,
+        "level": item.level,
+        "drivers": encode_drivers(item),
+        "comment": item.comment,
+        "channel": item.channel,
+        "language": item.language,
+        "created_at": now,
+        "day": day,
+        "pseudonym": pseudo,
+        "transaction_ref": transaction_ref,
+        "flags": flags,
+        "question_version": item.question_version or version,
+        "issuer_key_id": k,
+        "ip": ip,
+    }
+    rid = int(cur.run(INSERT_RATING_SQL + " RETURNING id", row).fetchall()[0][0])
+    if flags:
+        cur.run(
+            AUDIT_SQL,
+            {
+                "at": now,
+                "actor": "burst-detection",
+                "action": "rating.flag",
+                "tt": "rating",
+                "tid": str(rid),
+                "detail": flags,
+            },
+        )
+    else:
+        delta = {f"n{j}": int(j == item.level) for j in range(1, 6)}
+        cur.run(str(UPSERT_ROLLUP), {"object_id": o, "day": day, **delta})
+        if item.level in BAD_LEVELS:
+            due = rectify_due(day, settings.case_rectify_days, settings.holidays_file)
+            cur.run(OPEN_CASE_ONE_SQL, {"rid": rid, "now": now, "day": day, "due": due, "o": o})
+    return SubmitResult(True, 200, receipt(claim.token_id, "held" if flags else "accepted", False, version))
+
+
+# PostgreSQL: the same five steps as one statement of data-modifying CTEs (one round trip; every
+# part sees the same snapshot, the foreign keys are checked at the end of the statement).
+ONE_PG_SQL = """
+WITH f AS (
+    SELECT CASE WHEN (SELECT COUNT(*) FROM rating WHERE object_id = :o AND created_at >= :since) + 1 > :omax
+             OR (SELECT COUNT(*) FROM rating WHERE issuer_key_id = :k AND created_at >= :since) + 1 > :kmax
+           THEN 'burst' ELSE '' END AS flags
+), c AS (
+    UPDATE rating_token SET state = 'used', body_hash = :h,
+        response_status = (SELECT CASE WHEN flags = '' THEN 'accepted' ELSE 'held' END FROM f)
+    WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued'
+    RETURNING transaction_ref, pseudonym
+), i AS (
+    INSERT INTO rating (object_id, level, drivers, comment, channel, language, created_at, day, pseudonym,
+        transaction_ref, flags, question_version, issuer_key_id, ip)
+    SELECT :o, :level, :drivers, :comment, :channel, :language, :now, :day, c.pseudonym, c.transaction_ref,
+        f.flags, :question_version, :k, :ip FROM c, f
+    RETURNING id, flags
+), u AS (
+    INSERT INTO rating_daily (object_id, day, n1, n2, n3, n4, n5)
+    SELECT :o, :day, :n1, :n2, :n3, :n4, :n5 FROM i WHERE i.flags = ''
+    ON CONFLICT (object_id, day) DO UPDATE SET n1 = rating_daily.n1 + excluded.n1,
+        n2 = rating_daily.n2 + excluded.n2, n3 = rating_daily.n3 + excluded.n3,
+        n4 = rating_daily.n4 + excluded.n4, n5 = rating_daily.n5 + excluded.n5
+), k AS (
+    INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due,
+        appeal_outcome, updated_at)
+    SELECT i.id, o.id, o.department_id, 'open', :now, :day, :due, '', :now
+    FROM i JOIN assessed_object o ON o.id = :o WHERE i.flags = '' AND :bad
+), a AS (
+    INSERT INTO audit_log (at, actor, action, target_type, target_id, detail)
+    SELECT :now, 'burst-detection', 'rating.flag', 'rating', CAST(i.id AS TEXT), i.flags FROM i WHERE i.flags <> ''
+)
+SELECT id, flags FROM i
+"""
+
+
+def _submit_one_pg(
+    cur: DriverCursor,
+    item: RatingCreate,
+    claim: TokenClaims,
+    ip: str | None,
+    now: datetime,
+    day: date,
+    since: datetime,
+    version: str,
+) -> SubmitResult | None:
+    settings = get_settings()
+    params: dict[str, Any] = {
+        "o": claim.object_id,
+        "k": claim.issuer_key_id,
+        "since": since,
+        "omax": settings.burst_object_max,
+        "kmax": settings.burst_issuer_max,
+        "h": body_hash(item),
+        "tid": claim.token_id,
+        "level": item.level,
+        "drivers": encode_drivers(item),
+        "comment": item.comment,
+        "channel": item.channel,
+        "language": item.language,
+        "now": now,
+        "day": day,
+        "question_version": item.question_version or version,
+        "ip": ip,
+        "due": rectify_due(day, settings.case_rectify_days, settings.holidays_file),
+        "bad": item.level in BAD_LEVELS,
+        **{f"n{j}": int(j == item.level) for j in range(1, 6)},
+    }
+    rows = cur.run(ONE_PG_SQL, params).fetchall()
+    if not rows:
+        return None
+    status = "held" if rows[0][1] else "accepted"
+    return SubmitResult(True, 200, receipt(claim.token_id, status, False, version))
+
+
+AUDIT_SQL = (
+    "INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) "
+    "VALUES (:at, :actor, :action, :tt, :tid, :detail)"
+)

@@ -1,0 +1,169 @@
+"""Issuing single-use rating tokens: one per completed transaction, each counting one offered
+rating (the response-rate denominator, offer_daily).
+
+Every function works inside the caller's session (one transaction per request).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from egov.auth import Principal
+from egov.clock import local_day
+from egov.errors import ServiceError
+from egov.models import AssessedObject, RatingToken, utcnow
+from egov.settings import get_settings
+from surveys.rollup import add_offers
+from surveys.schemas import TokenRequest
+from surveys.security import (
+    TokenClaims,
+    new_token_id,
+    pseudonym,
+    server_secret,
+    sign_token,
+    token_expiry,
+)
+
+TxKey = tuple[int, str]  # (object id, transaction reference): one token each
+
+
+@dataclass
+class IssuedToken:
+    token: str
+    object: str
+    transaction_ref: str
+    expires_at: datetime
+
+
+def issue_tokens(session: Session, principal: Principal, requests: list[TokenRequest]) -> list[IssuedToken]:
+    """Issue (or re-issue, idempotently) one rating token per completed transaction. A new
+    token counts one offered rating for its object and day (offer_daily)."""
+    if principal.role != "department" or principal.department_id is None:
+        raise ServiceError(403, "only a department key can issue rating tokens")
+    secret = server_secret(session)
+    objs = _rated_objects(session, principal, {r.object for r in requests})
+    existing = _existing_tokens(session, {(int(objs[r.object].id), r.transaction_ref) for r in requests})
+    new_rows: list[dict[str, Any]] = []
+    offers: Counter[tuple[int, date]] = Counter()
+    today = local_day()
+    seen: dict[TxKey, IssuedToken] = {}
+    for r in requests:
+        k = (int(objs[r.object].id), r.transaction_ref)
+        if k in seen:
+            continue
+        row = existing.get(k)
+        if row is not None:  # idempotent re-issue: the same token again, no second offer
+            seen[k] = _signed(secret, row, r.object)
+        else:
+            seen[k], new_row = _new_token(secret, principal, r, k[0])
+            new_rows.append(new_row)
+            offers[(k[0], today)] += 1
+    if new_rows:
+        lost = insert_new_tokens(session, new_rows)
+        for lost_row in lost:  # another request issued this transaction's token first: give its token
+            k = (int(lost_row["object_id"]), str(lost_row["transaction_ref"]))
+            offers[(k[0], today)] -= 1
+            code = next(c for c, o in objs.items() if int(o.id) == k[0])
+            seen[k] = _signed(secret, _token_of(session, k), code)
+        add_offers(session, +offers)  # unary plus drops the counts that fell to zero
+    return [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
+
+
+def _rated_objects(session: Session, principal: Principal, codes: set[str]) -> dict[str, Row[Any]]:
+    """The objects of `codes` by code (id, code, department_id, kind); refused unless each is an
+    application service of the key's department."""
+    objs = {
+        row.code: row
+        for row in session.execute(
+            select(
+                col(AssessedObject.id),
+                col(AssessedObject.code),
+                col(AssessedObject.department_id),
+                col(AssessedObject.kind),
+            ).where(col(AssessedObject.code).in_(codes))
+        ).all()
+    }
+    for code in sorted(codes):
+        if code not in objs:
+            raise ServiceError(404, f"unknown object '{code}'")
+        if objs[code].department_id != principal.department_id:
+            raise ServiceError(403, f"object '{code}' belongs to another department")
+        if objs[code].kind != "application":
+            raise ServiceError(422, f"object '{code}' is not an application service; only those are rated")
+    return objs
+
+
+def _existing_tokens(session: Session, wanted: set[TxKey]) -> dict[TxKey, RatingToken]:
+    """The tokens already issued for the `wanted` transactions."""
+    return {
+        (t.object_id, t.transaction_ref): t
+        for t in session.execute(
+            select(RatingToken).where(
+                col(RatingToken.object_id).in_({o for o, _ in wanted}),
+                col(RatingToken.transaction_ref).in_({x for _, x in wanted}),
+            )
+        ).scalars()
+    }
+
+
+def _token_of(session: Session, k: TxKey) -> RatingToken:
+    return session.execute(
+        select(RatingToken).where(
+            col(RatingToken.object_id) == k[0], col(RatingToken.transaction_ref) == k[1]
+        )
+    ).scalar_one()
+
+
+def _signed(secret: bytes, row: RatingToken, code: str) -> IssuedToken:
+    """The signed token of a stored token row (its expiry as stored, in UTC)."""
+    exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    claims = TokenClaims(row.id, int(row.object_id), row.issuer_key_id, int(exp.timestamp()))
+    return IssuedToken(sign_token(secret, claims), code, row.transaction_ref, exp)
+
+
+def _new_token(
+    secret: bytes, principal: Principal, request: TokenRequest, object_id: int
+) -> tuple[IssuedToken, dict[str, Any]]:
+    """A new token for a transaction: the signed token and the row to insert."""
+    exp, exp_ts = token_expiry(get_settings().token_ttl_days)
+    tid = new_token_id()
+    row = {
+        "id": tid,
+        "object_id": object_id,
+        "transaction_ref": request.transaction_ref,
+        "issuer_key_id": principal.key_id,
+        "pseudonym": pseudonym(secret, request.citizen_id),
+        "issued_at": utcnow(),
+        "expires_at": exp,
+        "state": "issued",
+    }
+    token = sign_token(secret, TokenClaims(tid, object_id, principal.key_id, exp_ts))
+    return IssuedToken(token, request.object, request.transaction_ref, exp), row
+
+
+def insert_new_tokens(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Insert new token rows, skipping any whose (object, transaction) another request inserted
+    since this one looked (two first requests for one transaction racing, e.g. a back end
+    retrying while its first call is still in flight): they would otherwise fail the unique key
+    with a 500. Returns the rows that were not inserted."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - only the two supported engines
+        session.execute(insert(RatingToken), rows)
+        return []
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        dialect_insert(RatingToken)
+        .on_conflict_do_nothing(index_elements=["object_id", "transaction_ref"])
+        .returning(col(RatingToken.id))
+    )
+    inserted: set[str] = set()
+    for start in range(0, len(rows), 500):
+        inserted.update(session.execute(stmt, rows[start : start + 500]).scalars())
+    return [r for r in rows if r["id"] not in inserted]
