@@ -50,6 +50,7 @@ from egov.models import (
     utcnow,
 )
 from evaluation.engine import EvaluationResult
+from reports.department import ReportCache
 
 PREFIX = "/reports"
 COOKIE = "egov_reports"
@@ -205,12 +206,12 @@ def principal_of(request: Request, session: Session) -> Principal | None:
 
 
 # --- results of runs (immutable: recomputed once per process) --------------------------------------
-_results: OrderedDict[tuple[str, str], tuple[EvaluationResult, dict[str, Any]]] = OrderedDict()
+_results: OrderedDict[tuple[str, str], tuple[EvaluationResult, ReportCache]] = OrderedDict()
 _results_lock = threading.Lock()
 MAX_CACHED_RUNS = 8
 
 
-def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, dict[str, Any]]:
+def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, ReportCache]:
     """The run's recomputed result and a cache dict for the department reports of that run."""
     from egov.record import load_result
 
@@ -219,7 +220,7 @@ def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, 
         if key in _results:
             _results.move_to_end(key)
             return _results[key]
-    value: tuple[EvaluationResult, dict[str, Any]] = (load_result(session, run, verify=False), {})
+    value: tuple[EvaluationResult, ReportCache] = (load_result(session, run, verify=False), ReportCache())
     with _results_lock:
         _results[key] = value
         while len(_results) > MAX_CACHED_RUNS:
@@ -489,7 +490,7 @@ def build_reports_router() -> APIRouter:
         if result.department_scores is None or department not in result.department_scores.index:
             raise Refusal(404, "web.not_found")
         report = department_report(session, run, department, result, cache)
-        cache.pop("measures", None)  # ratings keep arriving: measured afresh on every page
+        cache.forget_measures()  # ratings keep arriving: measured afresh on every page
         page = render_department_report(report, lang, nav=_nav(principal, lang, run))
         return HTMLResponse(page, headers=HEADERS)
 
