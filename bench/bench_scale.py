@@ -544,7 +544,7 @@ def bench_reports(args: argparse.Namespace) -> None:
     from egov.record import load_result
     from egov.store import get_run
     from reports.assessor import write_reports
-    from reports.department import write_department_report, write_department_reports
+    from reports.department import ReportCache, write_department_report, write_department_reports
 
     lang = "zh-Hant"  # the reports' default
     with fresh_db(args.db) as url, tempfile.TemporaryDirectory(prefix="egov-bench-reports-") as tmp:
@@ -610,7 +610,7 @@ def bench_reports(args: argparse.Namespace) -> None:
                     written.extend(write_department_reports(session, run, out / "all", lang))
                 else:  # the same loop over a sample of the departments
                     res = load_result(session, run, verify=False)
-                    cache: dict[str, Any] = {}
+                    cache = ReportCache()
                     written.extend(
                         write_department_report(session, run, d, out / "all", lang, res, cache)
                         for d in sample

@@ -99,12 +99,25 @@ def authenticate(session: Session, key: str) -> Principal | None:
     ).first()
     if row is None or not hmac.compare_digest(row.key_hash, digest) or row.revoked_at is not None:
         return None
+    return _principal(session, int(row.id), str(row.role), row.department_id, str(row.label))
+
+
+def principal_of_key(session: Session, key_id: int) -> Principal | None:
+    """The principal of a stored key by its id (e.g. a report-page session's key), or None
+    (unknown or revoked): a revoked key ends its sessions at once."""
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None or row.id is None:
+        return None
+    return _principal(session, int(row.id), str(row.role), row.department_id, str(row.label))
+
+
+def _principal(session: Session, key_id: int, role: str, department_id: int | None, label: str) -> Principal:
     code = None
-    if row.department_id is not None:
+    if department_id is not None:
         code = session.execute(
-            select(col(Department.code)).where(col(Department.id) == row.department_id)
+            select(col(Department.code)).where(col(Department.id) == department_id)
         ).scalar()
-    return Principal(int(row.id), str(row.role), row.department_id, code, str(row.label))
+    return Principal(key_id, role, department_id, code, label)
 
 
 def audit(session: Session, actor: str, action: str, target_type: str, target_id: str, detail: str) -> None:

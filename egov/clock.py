@@ -16,3 +16,9 @@ def local_zone() -> ZoneInfo:
 def local_day(moment: datetime | None = None) -> date:
     """The day (in EGOV_TIMEZONE, default Macau) a rating or an offer counts on."""
     return (moment or datetime.now(UTC)).astimezone(local_zone()).date()
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored timestamp with its zone: SQLite gives them back naive, and they are stored in
+    UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

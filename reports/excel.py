@@ -25,8 +25,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from egov.db import session_scope
+from egov.models import AssessedObject, MetricValue
 from egov.template import safe_text
-from reports.assessor import (
+from reports.assessor_data import (
     AssessorData,
     coverage_rows,
     methods_rows,
@@ -202,8 +204,6 @@ def _categories(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: s
 
 def provenance(session: Session, data: AssessorData) -> pd.DataFrame:
     """Current metric values of the run's period with their provenance, by (unit, indicator)."""
-    from egov.models import AssessedObject, MetricValue
-
     rows = session.execute(
         sa_select(
             col(AssessedObject.code),
@@ -401,8 +401,6 @@ def write_workbook(data: AssessorData, path: Path, session: Session | None = Non
 
 def _provenance_or_empty(session: Session | None, data: AssessorData) -> pd.DataFrame:
     if session is None:
-        from egov.db import session_scope
-
         with session_scope() as s:
             return provenance(s, data)
     return provenance(session, data)

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import altair as alt
+import pandas as pd
 
+from egov.errors import EgovError
 from reports import theme
 from reports.i18n import check_lang, t
 
@@ -35,8 +37,6 @@ def esc(value: object) -> str:
 def javascript_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (from vl-convert-python), matching Altair's
     Vega-Lite version."""
-    from egov.errors import EgovError
-
     try:
         import vl_convert as vlc
     except ImportError as exc:  # pragma: no cover - a dependency of the project
@@ -137,13 +137,8 @@ def _fmt(value: object, digits: int) -> str:
         if not math.isfinite(value):
             return "–"
         return f"{value:.{digits}f}"
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return "–"
-    except ImportError:  # pragma: no cover
-        pass
+    if value is pd.NA or value is pd.NaT:
+        return "–"
     return str(value)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from egov.errors import EgovError
 from egov.langs import LANGUAGES
 
 LANGS: tuple[str, ...] = LANGUAGES
@@ -255,8 +256,6 @@ def check_lang(lang: str | None) -> str:
     if lang is None:
         return DEFAULT_LANG
     if lang not in LANGS:
-        from egov.errors import EgovError
-
         raise EgovError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     return lang
 

@@ -203,11 +203,24 @@ def list_cases(
     session: Session, principal: Principal, state: str | None = None, limit: int = 500
 ) -> list[dict[str, Any]]:
     """Cases a key may read: its department's (department keys) or all (assessors)."""
-    sql = CASE_COLUMNS + " WHERE 1 = 1"
-    params: dict[str, Any] = {"limit": limit}
     if principal.role == "department":
-        sql += " AND c.department_id = :dep"
-        params["dep"] = principal.department_id
+        return department_cases(session, principal.department_id, state, limit)
+    return _query_cases(session, "", {}, state, limit)
+
+
+def department_cases(
+    session: Session, department_id: int | None, state: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """One department's cases by department id (the API's department keys and the
+    department report read them through here)."""
+    return _query_cases(session, " AND c.department_id = :dep", {"dep": department_id}, state, limit)
+
+
+def _query_cases(
+    session: Session, where: str, params: dict[str, Any], state: str | None, limit: int
+) -> list[dict[str, Any]]:
+    sql = CASE_COLUMNS + " WHERE 1 = 1" + where
+    params = {**params, "limit": limit}
     if state:
         sql += " AND c.state = :state"
         params["state"] = state

@@ -183,11 +183,11 @@ def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
         assert browser.get(f"/reports/{run}/departments/DSAT?lang=en").status_code == 403
         with get_engine().connect() as conn:
             expires = conn.execute(text("SELECT expires_at FROM report_session")).scalar_one()
-        from reports.web import _aware
+        from egov.clock import as_utc
 
         if isinstance(expires, str):  # SQLite through text(): ISO text
             expires = datetime.fromisoformat(expires)
-        hours = (_aware(expires) - datetime.now(UTC)).total_seconds() / 3600
+        hours = (as_utc(expires) - datetime.now(UTC)).total_seconds() / 3600
         assert 7.9 < hours <= 8.0
         browser.post("/reports/logout")
         assert browser.get(f"/reports/{run}/departments/SAFP?lang=en").status_code == 401

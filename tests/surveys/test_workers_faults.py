@@ -330,7 +330,7 @@ def test_database_errors_map_to_503_or_500(
     Raised where the single rating, the token endpoint and the report index meet the database."""
     from fastapi.testclient import TestClient
 
-    import reports.web
+    import reports.web.routes
     import surveys.routes.ratings
     import surveys.routes.tokens
     from egov.app import create_app
@@ -356,7 +356,7 @@ def test_database_errors_map_to_503_or_500(
             token = r.json()["items"][0]["token"]
             monkeypatch.setattr(surveys.routes.ratings, "submit_one_fast", boom)
             monkeypatch.setattr(surveys.routes.tokens, "issue_tokens", boom)
-            monkeypatch.setattr(reports.web, "_who", boom)
+            monkeypatch.setattr(reports.web.routes, "who", boom)
             for name, make, expected in _cases():
                 raising["exc"] = make
                 answers = {

@@ -1,0 +1,374 @@
+"""The department report's data: what `department_report(session, run, department)`
+gathers from a stored run (no HTML; texts stored as given).
+
+Where the department stands overall and per category, against all departments and within
+its peer group (rank, score, median, best); its strengths and weaknesses and improvement
+priorities with the score they would bring (`evaluation.compare`); the change since the
+previous run of the same framework and why; its citizen-rating summary (rating measures
+of its application objects for the run's period, with the minimum-count rule) and its
+open bad-rating cases. A `ReportCache` carries what the reports of one run share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from egov.errors import EgovError
+from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.record import load_inputs, load_result
+from egov.settings import get_settings
+from egov.store import DEMO_NOTICE, get_run, previous_run
+from evaluation import compare
+from evaluation.compare import Change
+from evaluation.engine import EvaluationResult, evaluate
+from indicators.framework import Framework, parse_framework
+from surveys.cases import department_cases
+from surveys.questions import questions
+from surveys.rollup import rating_measures
+from surveys.schemas import OPEN_CASE_STATES
+
+NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+TOP_N = 5
+
+
+@dataclass
+class Section:
+    """A part of the report: its table (or None), notes, and `missing`: why it is absent."""
+
+    table: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    missing: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DepartmentReport:
+    """Everything the department report shows (no HTML); texts are stored as given."""
+
+    run_key: str
+    period: str
+    framework_code: str
+    framework_version: str
+    framework: Framework
+    department: str
+    names: dict[str, str]  # lang -> name
+    peer_group: str | None
+    peer_group_names: dict[str, str]
+    illustrative: bool
+    standing: (
+        pd.DataFrame
+    )  # index node: score, rank, n, median, best, peer_rank, peer_n, peer_median, peer_best
+    strengths: Section
+    priorities: Section
+    change: Section
+    ratings: Section
+    cases: Section
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("en") or self.department
+
+    def group_name(self, lang: str) -> str:
+        if not self.peer_group:
+            return ""
+        return self.peer_group_names.get(lang) or self.peer_group_names.get("en") or self.peer_group
+
+    def label(self, code: str, lang: str) -> str:
+        node = self.framework.nodes.get(code)
+        return node.label(lang) if node is not None else code
+
+
+@dataclass
+class ReportCache:
+    """What the department reports of one run share, kept across its departments: the
+    parsed framework, the previous run (looked up once), its result, the change between
+    the two runs and the rating measures of the period (`forget_measures` when ratings may
+    have arrived since)."""
+
+    framework: Framework | None = None
+    previous_looked_up: bool = False
+    previous_run: tuple[str, str] | None = None  # (run key, period code): ORM rows do not outlive a session
+    previous: EvaluationResult | None = None
+    change: Change | None = None
+    measures: pd.DataFrame | None = None
+
+    def forget_measures(self) -> None:
+        self.measures = None
+
+
+def names_of(row: Any) -> dict[str, str]:
+    """The names of a department, peer group or object row by language."""
+    return {lang: str(getattr(row, column) or "") for lang, column in NAME_COLUMN.items()}
+
+
+def num(v: Any) -> float:
+    """`v` as a float (NaN when it is not a number)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+    return f
+
+
+def peer_members(result: EvaluationResult, department: str) -> tuple[str | None, list[str]]:
+    """The department's peer group and its members (None, [] when it has none)."""
+    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    group = groups.get(department)
+    if not isinstance(group, str) or not group:
+        return None, []
+    return group, [str(d) for d in groups.index[groups == group]]
+
+
+def standing_table(result: EvaluationResult, department: str, nodes: list[str]) -> pd.DataFrame:
+    """Score, rank and the field's median and best at each node, among all departments and
+    within the peer group. Ranks are the engine's (1 = best), never recomputed here."""
+    scores, ranks = result.department_scores, result.department_ranks
+    if scores is None or ranks is None:
+        raise EgovError("this run has no department scores")
+    _group, members = peer_members(result, department)
+    peer_ranks = result.peer_ranks
+    rows = []
+    for node in nodes:
+        column = scores[node].dropna() if node in scores else pd.Series(dtype=float)
+        peer = column[column.index.isin(members)]
+        has_peer = peer_ranks is not None and node in peer_ranks and department in peer_ranks.index
+        rows.append(
+            {
+                "node": node,
+                "score": num(column.get(department)),
+                "rank": num(ranks[node].get(department)) if node in ranks else float("nan"),
+                "n": len(column),
+                "median": float(column.median()) if len(column) else float("nan"),
+                "best": float(column.max()) if len(column) else float("nan"),
+                "peer_rank": num(peer_ranks.at[department, node])
+                if has_peer and peer_ranks is not None
+                else float("nan"),
+                "peer_n": len(peer),
+                "peer_median": float(peer.median()) if len(peer) else float("nan"),
+                "peer_best": float(peer.max()) if len(peer) else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows).set_index("node")
+
+
+def strengths(result: EvaluationResult, department: str) -> Section:
+    try:
+        table = compare.strengths_weaknesses(result, department, n=TOP_N)
+    except EgovError as exc:
+        return Section(missing=str(exc))
+    return Section(table=table)
+
+
+def priorities(result: EvaluationResult, department: str, framework: Framework) -> Section:
+    try:
+        table = compare.priorities(result, department, "median", framework=framework, within="peers")
+    except EgovError as exc:
+        return Section(missing=str(exc))
+    if not table.empty:
+        table = table[table["gain"] > 0]
+    return Section(table=table.head(TOP_N))
+
+
+def swapped_result(
+    session: Session, data_run: EvaluationRun, method_run: EvaluationRun
+) -> EvaluationResult | None:
+    """The data of one run evaluated with the framework and spec of another (for the
+    data/method split of a change); None when that cannot be done."""
+    try:
+        data = load_inputs(session, data_run)
+        method = load_inputs(session, method_run)
+        return evaluate(data.data, method.framework, method.spec, units=data.units, history=data.history)
+    except EgovError:
+        return None
+
+
+def _previous_run(session: Session, run: EvaluationRun, cache: ReportCache) -> tuple[str, str] | None:
+    """(run key, period code) of the previous run of the same framework, looked up once."""
+    if not cache.previous_looked_up:
+        found = previous_run(session, run)
+        found_period = session.get(Period, found.period_id) if found is not None else None
+        cache.previous_run = (found.run_key, found_period.code if found_period else "") if found else None
+        cache.previous_looked_up = True
+    return cache.previous_run
+
+
+def change(
+    session: Session, run: EvaluationRun, result: EvaluationResult, department: str, cache: ReportCache
+) -> Section:
+    """The change since the previous run: score and rank per node, and why (`compare.change`)."""
+    found = _previous_run(session, run, cache)
+    if found is None:
+        return Section(missing="dr.no_previous")
+    prev_key, prev_code = found
+    sec = Section(extra={"previous_run": prev_key, "previous_period": prev_code})
+    prev = get_run(session, prev_key)
+    try:
+        if cache.previous is None:
+            cache.previous = load_result(session, prev, verify=False)
+        previous = cache.previous
+    except EgovError as exc:
+        sec.missing = str(exc)
+        return sec
+    sec.table = _change_table(previous, result, department)
+    _explain_change(session, run, prev, previous, result, department, cache, sec)
+    return sec
+
+
+def _change_table(previous: EvaluationResult, result: EvaluationResult, department: str) -> pd.DataFrame:
+    """Score and rank per node, from the two results (always available)."""
+    nodes = [result.index_code, *map(str, result.weights.get(result.index_code, pd.Series()).index)]
+    s0, r0 = previous.department_scores, previous.department_ranks
+    s1, r1 = result.department_scores, result.department_ranks
+    assert s0 is not None and r0 is not None and s1 is not None and r1 is not None
+    rows = []
+    for node in nodes:
+
+        def get(df: pd.DataFrame, node: str = node) -> float:
+            return num(df.at[department, node]) if node in df and department in df.index else float("nan")
+
+        rows.append(
+            {
+                "node": str(node),
+                "score_previous": get(s0),
+                "score_current": get(s1),
+                "change": get(s1) - get(s0),
+                "rank_previous": get(r0),
+                "rank_current": get(r1),
+            }
+        )
+    return pd.DataFrame(rows).set_index("node")
+
+
+def _explain_change(
+    session: Session,
+    run: EvaluationRun,
+    prev: EvaluationRun,
+    previous: EvaluationResult,
+    result: EvaluationResult,
+    department: str,
+    cache: ReportCache,
+    sec: Section,
+) -> None:
+    """Why the score changed (`compare.change`, computed once per run): the summary, the
+    largest indicator contributions and the notes, into `sec.extra`."""
+    swapped: dict[str, EvaluationResult | None] = {}
+    if cache.change is None and (
+        previous.framework_hash != result.framework_hash or previous.spec != result.spec
+    ):
+        swapped = {
+            "current_data_previous_method": swapped_result(session, run, prev),
+            "previous_data_current_method": swapped_result(session, prev, run),
+        }
+    try:
+        if cache.change is None:
+            cache.change = compare.change(previous, result, **swapped)
+        ch = cache.change
+    except EgovError as exc:
+        sec.extra["why_missing"] = str(exc)
+        return
+    summary = ch.summary[ch.summary["department"] == department]
+    sec.extra["summary"] = summary.iloc[0].to_dict() if len(summary) else {}
+    contrib = ch.contributions[ch.contributions["department"] == department].copy()
+    contrib["size"] = contrib["contribution"].abs()
+    sec.extra["contributions"] = (
+        contrib.sort_values("size", ascending=False, kind="mergesort").head(TOP_N).drop(columns="size")
+    )
+    sec.extra["method_changed"] = bool(ch.method_changed)
+    sec.notes = list(ch.notes)
+
+
+def ratings(session: Session, period: Period, department_id: int, cache: ReportCache) -> Section:
+    """Rating measures of the department's application objects for the period (roll-ups),
+    with the minimum-count rule of the rating API (EGOV_MIN_RATINGS)."""
+    min_n = get_settings().min_ratings
+    apps = session.execute(
+        select(AssessedObject)
+        .where(col(AssessedObject.department_id) == department_id, col(AssessedObject.kind) == "application")
+        .order_by(col(AssessedObject.code))
+    ).scalars()
+    objects = {o.code: names_of(o) for o in apps}
+    if cache.measures is None:
+        cache.measures, _notes = rating_measures(session, period.start, period.end, min_ratings=min_n)
+    measures = cache.measures
+    mine = measures[measures.index.isin(list(objects))].sort_index()
+    return Section(table=mine, extra={"min_ratings": min_n, "objects": objects})
+
+
+def open_cases(session: Session, department: Department) -> Section:
+    """The department's bad-rating cases that are not closed or removed."""
+    rows = [
+        c for c in department_cases(session, department.id, limit=10_000) if c["state"] in OPEN_CASE_STATES
+    ]
+    names = {
+        o.code: names_of(o)
+        for o in session.execute(
+            select(AssessedObject).where(col(AssessedObject.department_id) == department.id)
+        ).scalars()
+    }
+    try:
+        drivers = {str(k): dict(v) for k, v in questions().get("drivers", {}).items()}
+    except Exception:  # the question file is optional for the report: codes are shown instead
+        drivers = {}
+    return Section(
+        table=pd.DataFrame(rows), extra={"objects": names, "today": date.today(), "drivers": drivers}
+    )
+
+
+def department_report(
+    session: Session,
+    run: EvaluationRun,
+    department: str,
+    result: EvaluationResult | None = None,
+    cache: ReportCache | None = None,
+) -> DepartmentReport:
+    """Assemble the department report of a stored run. `result`: the run's recomputed
+    result, when the caller has it already; `cache`: what the reports of one run share (the
+    previous run's result, the change, the rating measures)."""
+    cache = ReportCache() if cache is None else cache
+
+    dept = session.execute(select(Department).where(col(Department.code) == department)).scalar()
+    if dept is None:
+        raise EgovError(f"unknown department '{department}'")
+    period = session.get(Period, run.period_id)
+    fw_row = session.get(FrameworkVersion, run.framework_id)
+    if period is None or fw_row is None:
+        raise EgovError(f"run {run.run_key}: its framework or period is missing from the database")
+    if result is None:
+        result = load_result(session, run, verify=False)
+    if result.department_scores is None or department not in result.department_scores.index:
+        raise EgovError(f"department '{department}' has no score in run {run.run_key}")
+    if cache.framework is None:
+        cache.framework = parse_framework(
+            fw_row.toml_text, origin=f"framework {fw_row.code} {fw_row.version}"
+        )
+    framework = cache.framework
+    nodes = [framework.index_code, *[c.code for c in framework.categories]]
+    group, _members = peer_members(result, department)
+    group_names: dict[str, str] = {}
+    if group:
+        pg = session.execute(select(PeerGroup).where(col(PeerGroup.code) == group)).scalar()
+        if pg is not None:
+            group_names = names_of(pg)
+    return DepartmentReport(
+        run_key=run.run_key,
+        period=period.code,
+        framework_code=fw_row.code,
+        framework_version=fw_row.version,
+        framework=framework,
+        department=department,
+        names=names_of(dept),
+        peer_group=group,
+        peer_group_names=group_names,
+        illustrative=DEMO_NOTICE in (run.note or ""),
+        standing=standing_table(result, department, nodes),
+        strengths=strengths(result, department),
+        priorities=priorities(result, department, framework),
+        change=change(session, run, result, department, cache),
+        ratings=ratings(session, period, int(dept.id or 0), cache),
+        cases=open_cases(session, dept),
+    )

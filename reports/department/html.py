@@ -1,0 +1,379 @@
+"""The department report as HTML: `render_department_report(report, lang)` turns a
+`DepartmentReport` (reports.department.data) into one self-contained page, every stored
+text escaped."""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from reports.charts import category_chart
+from reports.department.data import DepartmentReport, num
+from reports.department.labels import LABELS
+from reports.html import chart_html, not_available, render_page
+from reports.html import table as html_table
+from reports.i18n import check_lang, t
+
+
+def _f(v: Any, digits: int = 1, sign: bool = False) -> str:
+    x = num(v)
+    if math.isnan(x):
+        return "–"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def _i(v: Any) -> str:
+    x = num(v)
+    return "–" if math.isnan(x) else str(int(x))
+
+
+def _rank_of(rank: Any, n: Any, lang: str) -> str:
+    if math.isnan(num(rank)):
+        return "–"
+    return t("dr.rank_of", lang, rank=_i(rank), n=_i(n))
+
+
+def _note(text_: str) -> str:
+    return f'<p class="note">{html.escape(text_)}</p>'
+
+
+def _missing(lang: str, reason: str) -> str:
+    if reason.startswith("dr."):
+        return f'<p class="na">{html.escape(t(reason, lang))}</p>'
+    return not_available(lang, reason)
+
+
+def _summary_html(r: DepartmentReport, lang: str) -> str:
+    idx = r.framework.index_code
+    row = r.standing.loc[idx]
+    facts: list[tuple[str, str]] = [
+        (t("col.department", lang), f"{r.name(lang)} ({r.department})"),
+        (t("col.peer_group", lang), r.group_name(lang) or t("dr.no_peer_group", lang)),
+        (
+            t("dr.overall", lang),
+            f"{_rank_of(row['rank'], row['n'], lang)} · {t('col.score', lang)} {_f(row['score'])}",
+        ),
+    ]
+    if r.peer_group:
+        facts.append((t("dr.within_peers", lang), _rank_of(row["peer_rank"], row["peer_n"], lang)))
+    sw = r.strengths.table
+    if sw is not None and not sw.empty:
+        for side, key in (("strength", "dr.top_strength"), ("weakness", "dr.top_weakness")):
+            part = sw[sw["side"] == side]
+            if len(part):
+                facts.append((t(key, lang), r.label(str(part.iloc[0]["indicator"]), lang)))
+    pr = r.priorities.table
+    if pr is not None and not pr.empty:
+        top = pr.iloc[0]
+        facts.append(
+            (
+                t("dr.top_priority", lang),
+                t(
+                    "dr.gain_text",
+                    lang,
+                    indicator=r.label(str(top["indicator"]), lang),
+                    gain=_f(top["gain"], 2),
+                    score=_f(top["new_score"]),
+                    rank=_i(top["new_rank"]),
+                ),
+            )
+        )
+    body = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
+    return f'<dl class="facts">{body}</dl>'
+
+
+def _standing_html(r: DepartmentReport, lang: str) -> str:
+    headers = [
+        t("dr.area", lang),
+        t("col.score", lang),
+        t("col.rank", lang),
+        t("dr.median", lang),
+        t("dr.best", lang),
+    ]
+    if r.peer_group:
+        headers += [t("col.peer_rank", lang), t("dr.peer_median", lang), t("dr.peer_best", lang)]
+    rows = []
+    for node, s in r.standing.iterrows():
+        cells = [r.label(str(node), lang)]
+        if math.isnan(num(s["score"])):
+            cells += [t("dr.not_scored", lang), "–"]
+        else:
+            cells += [_f(s["score"]), _rank_of(s["rank"], s["n"], lang)]
+        cells += [_f(s["median"]), _f(s["best"])]
+        if r.peer_group:
+            cells += [_rank_of(s["peer_rank"], s["peer_n"], lang), _f(s["peer_median"]), _f(s["peer_best"])]
+        rows.append(cells)
+    caption = t("dept.all_departments", lang)
+    if r.peer_group:
+        caption += f" · {t('dept.peer_group', lang)}: {r.group_name(lang)}"
+    return _standing_chart(r, lang) + html_table(headers, rows, numeric=(1, 3, 4, 6, 7), caption=caption)
+
+
+def _standing_chart(r: DepartmentReport, lang: str) -> str:
+    """The department's category scores next to the median and the best of all departments
+    (and the peer group's median), as grouped bars (reports.charts.category_chart)."""
+    series = [(r.name(lang), "score"), (t("dr.median", lang), "median"), (t("dr.best", lang), "best")]
+    if r.peer_group:
+        series.append((t("dr.peer_median", lang), "peer_median"))
+    rows = [
+        {"label": label, "category": r.label(str(node), lang), "score": num(s[column])}
+        for node, s in r.standing.iterrows()
+        for label, column in series
+    ]
+    frame = pd.DataFrame(rows)
+    return chart_html(category_chart(frame, lang, order=[label for label, _ in series]))
+
+
+def _strengths_html(r: DepartmentReport, lang: str) -> str:
+    sec = r.strengths
+    if sec.table is None:
+        return _missing(lang, sec.missing)
+    out = [_note(t("dr.strengths_note", lang))]
+    headers = [
+        t("col.indicator", lang),
+        t("dr.value", lang),
+        t("dr.median", lang),
+        t("dr.vs_median", lang),
+        t("dr.percentile", lang),
+        t("col.rank", lang),
+    ]
+    for side, key in (("strength", "dept.strengths"), ("weakness", "dept.weaknesses")):
+        part = sec.table[sec.table["side"] == side]
+        rows = [
+            [
+                r.label(str(x["indicator"]), lang),
+                _f(x["value"]),
+                _f(x["median"]),
+                _f(x["vs_median"], sign=True),
+                _f(x["percentile"], 2),
+                _rank_of(x["rank"], x["n"], lang),
+            ]
+            for _, x in part.iterrows()
+        ]
+        out.append(f"<h3>{html.escape(t(key, lang))}</h3>")
+        out.append(html_table(headers, rows, numeric=(1, 2, 3, 4)) if rows else _note(t("report.none", lang)))
+    return "".join(out)
+
+
+def _priorities_html(r: DepartmentReport, lang: str) -> str:
+    sec = r.priorities
+    if sec.table is None:
+        return _missing(lang, sec.missing)
+    if sec.table.empty:
+        return _note(t("report.none", lang))
+    headers = [
+        t("col.indicator", lang),
+        t("dr.value", lang),
+        t("dr.target", lang),
+        t("dept.priority_gain", lang),
+        t("dr.new_score", lang),
+        t("dr.new_rank", lang),
+        t("dr.new_peer_rank", lang),
+    ]
+    rows = [
+        [
+            r.label(str(x["indicator"]), lang),
+            _f(x["value"]),
+            _f(x["target"]),
+            _f(x["gain"], 2, sign=True),
+            _f(x["new_score"]),
+            _i(x["new_rank"]),
+            _i(x["new_peer_rank"]),
+        ]
+        for _, x in sec.table.iterrows()
+    ]
+    return _note(t("dr.priorities_note", lang)) + html_table(headers, rows, numeric=(1, 2, 3, 4, 5, 6))
+
+
+def _change_html(r: DepartmentReport, lang: str) -> str:
+    sec = r.change
+    if sec.table is None:
+        return _missing(lang, sec.missing)
+    out = [
+        _note(
+            t(
+                "dr.previous_run",
+                lang,
+                period=sec.extra.get("previous_period", ""),
+                run=sec.extra.get("previous_run", ""),
+            )
+        )
+    ]
+    headers = [
+        t("dr.area", lang),
+        t("dr.previous", lang),
+        t("dr.current", lang),
+        t("dr.change", lang),
+        t("dr.rank_previous", lang),
+        t("dr.rank_current", lang),
+    ]
+    rows = [
+        [
+            r.label(str(node), lang),
+            _f(x["score_previous"]),
+            _f(x["score_current"]),
+            _f(x["change"], sign=True),
+            _i(x["rank_previous"]),
+            _i(x["rank_current"]),
+        ]
+        for node, x in sec.table.iterrows()
+    ]
+    out.append(html_table(headers, rows, numeric=(1, 2, 3, 4, 5)))
+    out.append(f"<h3>{html.escape(t('dept.change_why', lang))}</h3>")
+    if "why_missing" in sec.extra:
+        out.append(_missing(lang, str(sec.extra["why_missing"])))
+        return "".join(out)
+    return "".join(out) + _change_why_html(r, lang)
+
+
+def _change_why_html(r: DepartmentReport, lang: str) -> str:
+    """Why the score changed: the effects (value, weight, residual; data and method when the
+    method changed) and the indicators that contributed most."""
+    sec = r.change
+    out: list[str] = []
+    summary = sec.extra.get("summary", {})
+    parts = [
+        (t("dr.value_effect", lang), summary.get("value_effect")),
+        (t("dr.weight_effect", lang), summary.get("weight_effect")),
+        (t("dr.residual", lang), summary.get("residual")),
+    ]
+    if sec.extra.get("method_changed"):
+        out.append(_note(t("dr.method_changed", lang)))
+        parts += [
+            (t("dr.data_effect", lang), summary.get("data_effect")),
+            (t("dr.method_effect", lang), summary.get("method_effect")),
+        ]
+    facts = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(_f(v, 2, sign=True))}</dd>"
+        for k, v in parts
+        if v is not None
+    )
+    out.append(f'<dl class="facts">{facts}</dl>')
+    contrib = sec.extra.get("contributions")
+    if isinstance(contrib, pd.DataFrame) and not contrib.empty:
+        out.append(_note(t("dr.why_note", lang)))
+        headers = [
+            t("col.indicator", lang),
+            t("dr.previous", lang),
+            t("dr.current", lang),
+            t("dr.contribution", lang),
+        ]
+        rows = [
+            [
+                r.label(str(x["indicator"]), lang),
+                _f(x["value_previous"]),
+                _f(x["value_current"]),
+                _f(x["contribution"], 2, sign=True),
+            ]
+            for _, x in contrib.iterrows()
+        ]
+        out.append(html_table(headers, rows, numeric=(1, 2, 3)))
+    out += [_note(n) for n in sec.notes]
+    return "".join(out)
+
+
+def _ratings_html(r: DepartmentReport, lang: str) -> str:
+    sec = r.ratings
+    table = sec.table
+    min_n = int(sec.extra.get("min_ratings", 0))
+    objects: dict[str, dict[str, str]] = sec.extra.get("objects", {})
+    if table is None or table.empty:
+        return _note(t("dr.no_ratings", lang))
+    headers = [
+        t("dr.service", lang),
+        t("col.n_ratings", lang),
+        t("col.share_satisfied", lang) + " %",
+        t("dr.interval", lang),
+        t("dr.mean_level", lang),
+        t("dr.bad_share", lang) + " %",
+        t("dr.response_rate", lang) + " %",
+    ]
+    rows = []
+    for code, x in table.iterrows():
+        names = objects.get(str(code), {})
+        name = names.get(lang) or names.get("en") or str(code)
+        if num(x["count"]) < min_n or math.isnan(num(x["share_satisfied"])):
+            rows.append([name, _i(x["count"]), t("dr.insufficient", lang), "–", "–", "–", "–"])
+            continue
+        rows.append(
+            [
+                name,
+                _i(x["count"]),
+                _f(x["share_satisfied"]),
+                f"{_f(x['share_satisfied_low'])}–{_f(x['share_satisfied_high'])}",
+                _f(x["mean_level"], 2),
+                _f(x["bad_share"]),
+                _f(x["response_rate"]),
+            ]
+        )
+    return html_table(headers, rows, numeric=(1, 2, 4, 5, 6)) + _note(t("dr.min_rule", lang, n=min_n))
+
+
+def _cases_html(r: DepartmentReport, lang: str) -> str:
+    table = r.cases.table
+    if table is None or table.empty:
+        return _note(t("dr.no_cases", lang))
+    objects: dict[str, dict[str, str]] = r.cases.extra.get("objects", {})
+    today = r.cases.extra.get("today", date.today())
+    drivers: dict[str, dict[str, str]] = r.cases.extra.get("drivers", {})
+    headers = [
+        t("dr.case", lang),
+        t("dr.service", lang),
+        t("dr.state", lang),
+        t("dr.level", lang),
+        t("dr.reason", lang),
+        t("dr.opened", lang),
+        t("dr.due", lang),
+    ]
+    out = ['<div class="table-wrap"><table><thead><tr>']
+    out += [f'<th scope="col">{html.escape(h)}</th>' for h in headers]
+    out.append("</tr></thead><tbody>")
+    for _, c in table.iterrows():
+        names = objects.get(str(c["object"]), {})
+        due = c["rectify_due"]
+        overdue = c.get("rectified_day") is None and isinstance(due, date) and due < today
+        state_key = f"state.{c['state']}"
+        state = t(state_key, lang) if state_key in LABELS else str(c["state"])
+        cells = [
+            f"#{_i(c['id'])}",
+            names.get(lang) or names.get("en") or str(c["object"]),
+            state,
+            _i(c["level"]),
+            ", ".join(drivers.get(str(code), {}).get(lang) or str(code) for code in (c["reason"] or [])),
+            str(c["opened_day"] or ""),
+            str(due or "") + (f" ({t('dr.overdue', lang)})" if overdue else ""),
+        ]
+        tag = ' class="overdue" style="font-weight:bold"' if overdue else ""
+        out.append(f"<tr{tag}>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out) + _note(t("dr.cases_note", lang))
+
+
+def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav: str = "") -> str:
+    """The report as one self-contained HTML page (every stored text escaped). `nav` is an
+    HTML fragment (already escaped) shown first, e.g. the web pages' links."""
+    lang = check_lang(lang)
+    sections = [
+        (t("dr.summary", lang), nav + _summary_html(r, lang)),
+        (t("dept.standing", lang), _standing_html(r, lang)),
+        (f"{t('dept.strengths', lang)} / {t('dept.weaknesses', lang)}", _strengths_html(r, lang)),
+        (t("dept.priorities", lang), _priorities_html(r, lang)),
+        (t("dept.change", lang), _change_html(r, lang)),
+        (t("dept.ratings_summary", lang), _ratings_html(r, lang)),
+        (t("dept.open_cases", lang), _cases_html(r, lang)),
+    ]
+    title = f"{t('report.department.title', lang)}: {r.name(lang)}"
+    meta = t(
+        "dr.run_meta",
+        lang,
+        period=r.period,
+        run=r.run_key,
+        framework=r.framework_code,
+        version=r.framework_version,
+    )
+    banner = t("report.demo_banner", lang) if r.illustrative else None
+    return render_page(title, sections, lang, banner=banner, meta=meta, toc=False)

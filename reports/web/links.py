@@ -1,0 +1,65 @@
+"""The links of the report pages (escaped): a run's pages a key may see, the department
+report's address, the navigation bar with the language switches and the logout button."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reports.web.labels  # noqa: F401  (registers the pages' labels)
+from egov.auth import Principal
+from reports.html import esc
+from reports.i18n import t
+from reports.web.auth import ALL_ROLES
+
+PREFIX = "/reports"
+LANGUAGE_NAMES = (("zh-Hant", "中文"), ("pt", "Português"), ("en", "English"))
+
+
+def q(lang: str) -> str:
+    """The query string that keeps the page's language."""
+    return f"?lang={quote(lang)}"
+
+
+def login_url(lang: str) -> str:
+    return f"{PREFIX}/login{q(lang)}"
+
+
+def department_url(run_key: str, department: str, lang: str) -> str:
+    """The address of a department's report of a run."""
+    return f"{PREFIX}/{quote(run_key)}/departments/{quote(department, safe='')}{q(lang)}"
+
+
+def run_links(principal: Principal, run_key: str, lang: str) -> list[str]:
+    """Links to the pages of a run the key may see: the ranking; its own department's
+    report (department keys); the assessor's report (assessor and admin keys)."""
+    base = f"{PREFIX}/{quote(run_key)}"
+    links = [f'<a href="{base}/ranking{q(lang)}">{esc(t("web.ranking", lang))}</a>']
+    if principal.role == "department" and principal.department_code:
+        links.append(
+            f'<a href="{department_url(run_key, principal.department_code, lang)}">'
+            f"{esc(t('web.department_report', lang))}</a>"
+        )
+    if principal.role in ALL_ROLES:
+        links.append(f'<a href="{base}/assessor{q(lang)}">{esc(t("web.assessor_report", lang))}</a>')
+    return links
+
+
+def nav(principal: Principal, lang: str, run_key: str | None = None) -> str:
+    """Links for the signed-in key (those of a run when given), language switches and the
+    logout button (escaped)."""
+    links = [f'<a href="{PREFIX}/{q(lang)}">{esc(t("web.runs", lang))}</a>']
+    if run_key is not None:
+        links += run_links(principal, run_key, lang)
+    who = principal.role + (f" · {principal.department_code}" if principal.department_code else "")
+    langs = " ".join(
+        f'<a href="?lang={quote(code)}" hreflang="{code}" lang="{code}">{esc(name)}</a>'
+        for code, name in LANGUAGE_NAMES
+    )
+    return (
+        '<nav class="site" style="display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:.5rem 0 1rem">'
+        + " ".join(links)
+        + f'<span class="note">{esc(t("web.signed_in_as", lang))}: {esc(who)}</span>'
+        + f'<span class="note">{langs}</span>'
+        + f'<form method="post" action="{PREFIX}/logout{q(lang)}" style="margin:0"><button type="submit">'
+        + f"{esc(t('web.logout', lang))}</button></form></nav>"
+    )

@@ -1,0 +1,247 @@
+"""The HTML of the report pages: the page frame with its security headers, refusals, the
+login form, the list of runs and the department ranking (engine ranks, names escaped).
+Every stored text is escaped."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from egov.auth import Principal
+from egov.clock import as_utc
+from egov.errors import EgovError
+from egov.langs import LANGUAGES
+from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.store import DEMO_NOTICE, get_run
+from evaluation.engine import EvaluationResult
+from indicators.framework import parse_framework
+from reports.charts import ranking_chart
+from reports.html import chart_html, esc, render_page
+from reports.i18n import t
+from reports.web.auth import ALL_ROLES, Refusal
+from reports.web.links import department_url, login_url, nav, run_links
+
+LANGS = LANGUAGES
+DEFAULT_LANG = "zh-Hant"
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def lang_of(request: Request) -> str:
+    """The language asked for (`?lang=`, default zh-Hant); an unknown one is refused (400)."""
+    lang = request.query_params.get("lang") or DEFAULT_LANG
+    if lang not in LANGS:
+        raise Refusal(400, "web.bad_lang")
+    return lang
+
+
+def known_lang(lang: str | None) -> str:
+    """`lang` if it is a language of the pages, else the default (for refusals and redirects)."""
+    return lang if lang and lang in LANGS else DEFAULT_LANG
+
+
+def page(
+    title: str, sections: list[tuple[str, str]], lang: str, status: int = 200, **kw: Any
+) -> HTMLResponse:
+    headers = dict(HEADERS)
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="egov reports"'
+    return HTMLResponse(
+        render_page(title, sections, lang, toc=False, **kw), status_code=status, headers=headers
+    )
+
+
+def refusal_page(exc: Refusal, lang: str) -> HTMLResponse:
+    body = f"<p>{esc(t(exc.key, lang))}</p>"
+    if exc.status in (401, 403):
+        body += f'<p><a href="{login_url(lang)}">{esc(t("web.login", lang))}</a></p>'
+    return page(t("web.title", lang), [(str(exc.status), body)], lang, status=exc.status)
+
+
+def login_page(lang: str, message: str = "", status: int = 200) -> HTMLResponse:
+    """The login form (with an error message above it when given)."""
+    error = f'<p class="err" role="alert" style="color:#b00020">{esc(message)}</p>' if message else ""
+    form = (
+        f"{error}<p>{esc(t('web.login_help', lang))}</p>"
+        f'<form method="post" action="{login_url(lang)}">'
+        f'<p><label for="key">{esc(t("web.key", lang))}</label><br>'
+        '<input id="key" name="key" type="password" autocomplete="off" required maxlength="100" size="50"></p>'
+        f'<input type="hidden" name="lang" value="{esc(lang)}">'
+        f'<p><button type="submit">{esc(t("web.login", lang))}</button></p></form>'
+    )
+    return page(t("web.title", lang), [(t("web.login", lang), form)], lang, status=status)
+
+
+def run_of(session: Session, key: str) -> EvaluationRun:
+    """The run of a run key or `latest`; a 404 refusal when there is none."""
+    try:
+        return get_run(session, None if key == "latest" else key)
+    except EgovError as exc:
+        raise Refusal(404, "web.not_found") from exc
+
+
+def banner(run: EvaluationRun, lang: str) -> dict[str, Any]:
+    """The demo banner of an illustrative run, as `page` keywords."""
+    return {"banner": t("report.demo_banner", lang)} if DEMO_NOTICE in (run.note or "") else {}
+
+
+# --- the list of runs -----------------------------------------------------------------------------
+def index_page(session: Session, principal: Principal, lang: str) -> HTMLResponse:
+    """The latest runs (200 at most) with the links to their pages the key may see."""
+    rows = session.execute(
+        select(EvaluationRun, col(Period.code), col(FrameworkVersion.code), col(FrameworkVersion.version))
+        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+        .order_by(col(EvaluationRun.id).desc())
+        .limit(200)
+    ).all()
+    items = []
+    for run, period, fw_code, fw_version in rows:
+        demo = f" ({esc(t('web.illustrative', lang))})" if DEMO_NOTICE in (run.note or "") else ""
+        items.append(
+            f"<tr><td>{esc(run.run_key)}</td><td>{esc(period)}</td><td>{esc(fw_code)} {esc(fw_version)}</td>"
+            f"<td>{esc(as_utc(run.created_at).strftime('%Y-%m-%d %H:%M'))} UTC{demo}</td>"
+            f"<td>{' · '.join(run_links(principal, run.run_key, lang))}</td></tr>"
+        )
+    if items:
+        head = "".join(
+            f'<th scope="col">{esc(h)}</th>'
+            for h in (
+                t("run.id", lang),
+                t("run.period", lang),
+                t("method.framework", lang),
+                t("web.created", lang),
+                "",
+            )
+        )
+        body = f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(items)}</tbody></table></div>'
+    else:
+        body = f"<p>{esc(t('web.no_runs', lang))}</p>"
+    return page(t("web.title", lang), [(t("web.runs", lang), nav(principal, lang) + body)], lang)
+
+
+# --- the department ranking -----------------------------------------------------------------------
+def _num(df: Any, d: str, c: str) -> float:
+    try:
+        return float(df.at[d, c])
+    except (KeyError, TypeError, ValueError):
+        return math.nan
+
+
+def _shown(v: float, digits: int | None = None) -> str:
+    if math.isnan(v):
+        return "–"
+    return str(int(v)) if digits is None else f"{v:.{digits}f}"
+
+
+def dept_names(session: Session, lang: str) -> dict[str, str]:
+    column = {"zh-Hant": Department.name_zh, "pt": Department.name_pt, "en": Department.name_en}[lang]
+    rows = session.execute(select(col(Department.code), col(column), col(Department.name_en))).all()
+    return {str(code): str(name or en or code) for code, name, en in rows}
+
+
+def _group_names(session: Session, lang: str) -> dict[str, str]:
+    column = {"zh-Hant": PeerGroup.name_zh, "pt": PeerGroup.name_pt, "en": PeerGroup.name_en}[lang]
+    return {
+        str(code): str(name or code)
+        for code, name in session.execute(select(col(PeerGroup.code), col(column))).all()
+    }
+
+
+def _node_labels(session: Session, run: EvaluationRun, lang: str, codes: list[str]) -> list[str]:
+    """The framework's names of `codes` (the code itself when it has none)."""
+    fw_row = session.get(FrameworkVersion, run.framework_id)
+    framework = parse_framework(fw_row.toml_text) if fw_row is not None else None
+    labels = []
+    for code in codes:
+        node = framework.nodes.get(code) if framework is not None else None
+        labels.append(node.label(lang) if node is not None else code)
+    return labels
+
+
+def ranking_page(
+    session: Session, run: EvaluationRun, result: EvaluationResult, principal: Principal, lang: str
+) -> tuple[str, list[tuple[str, str]]]:
+    """Title and sections of the department ranking of a run (engine ranks, names escaped;
+    department keys get a link to their own report only)."""
+    scores, ranks = result.department_scores, result.department_ranks
+    if scores is None or ranks is None:
+        raise Refusal(404, "web.not_found")
+    idx = result.index_code
+    categories = [str(c) for c in result.weights[idx].index] if idx in result.weights else []
+    category_labels = _node_labels(session, run, lang, categories)
+    names = dept_names(session, lang)
+    order = sorted(
+        map(str, scores.index),
+        key=lambda d: (_num(ranks, d, idx), d) if not math.isnan(_num(ranks, d, idx)) else (1e9, d),
+    )
+    head = [t("col.rank", lang), t("col.department", lang), t("col.score", lang), t("col.peer_group", lang)]
+    head += [t("col.peer_rank", lang), *category_labels]
+    table = (
+        '<div class="table-wrap"><table><thead><tr>'
+        + "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(_ranking_rows(session, run, result, principal, lang, order, categories, names))
+        + "</tbody></table></div>"
+    )
+    frame = pd.DataFrame(
+        {
+            "label": [f"{names.get(d, d)} ({d})" for d in order],
+            "rank": [_num(ranks, d, idx) for d in order],
+            "score": [_num(scores, d, idx) for d in order],
+        }
+    )
+    chart = chart_html(ranking_chart(frame, lang))
+    title = f"{t('web.ranking', lang)} · {run.run_key}"
+    return title, [(t("web.ranking", lang), nav(principal, lang, run.run_key) + chart + table)]
+
+
+def _ranking_rows(
+    session: Session,
+    run: EvaluationRun,
+    result: EvaluationResult,
+    principal: Principal,
+    lang: str,
+    order: list[str],
+    categories: list[str],
+    names: dict[str, str],
+) -> list[str]:
+    """One table row per department in rank order; the name links to the department's report
+    for the keys that may read it."""
+    scores, ranks, idx = result.department_scores, result.department_ranks, result.index_code
+    peers = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    group_names = _group_names(session, lang)
+    rows = []
+    for d in order:
+        name = f"{names.get(d, d)} ({d})"
+        own = principal.role in ALL_ROLES or principal.department_code == d
+        cell = f'<a href="{department_url(run.run_key, d, lang)}">{esc(name)}</a>' if own else esc(name)
+        cats = []
+        for c in categories:
+            s, rk = _num(scores, d, c), _num(ranks, d, c)
+            cats.append("–" if math.isnan(s) else f"{s:.1f} ({_shown(rk)})")
+        cells = [
+            _shown(_num(ranks, d, idx)),
+            cell,
+            _shown(_num(scores, d, idx), 1),
+            esc(group_names.get(str(peers.get(d)), peers.get(d) or "")),
+            _shown(_num(result.peer_ranks, d, idx) if result.peer_ranks is not None else math.nan),
+            *map(esc, cats),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return rows
