@@ -180,6 +180,9 @@ def test_modules_and_functions_stay_readable() -> None:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
+                first = node.body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                    length -= (first.end_lineno or first.lineno) - first.lineno + 1  # the docstring
                 if length > MAX_FUNCTION_LINES and node.name not in DATA_TABLES:
                     long_functions.append(
                         f"{path.relative_to(ROOT)}:{node.lineno} {node.name}: {length} lines"
