@@ -240,3 +240,51 @@ def test_demo_writes_one_department_report_per_department(
     # without --lang the reports are in Traditional Chinese, the default language
     page = (demo_build_zh.out / "department-SAFP.html").read_text(encoding="utf-8")
     assert 'lang="zh-Hant"' in page and "行政公職局" in page
+
+
+@pytest.mark.slow
+def test_overlapping_periods_change_and_report_choose_the_same_previous_run(db: DemoDb, egov: Any) -> None:
+    """A quarter inside a year (2023Q4 inside 2023) is neither's previous period: `egov change`
+    and the department report both compare 2023 and 2023Q4 with 2022 (egov.store.previous_run)."""
+    from datetime import date
+
+    from sqlmodel import col, select
+
+    from egov.db import session_scope
+    from egov.models import MetricValue, Period
+    from egov.scoring import score_period
+    from egov.store import latest_framework
+
+    with session_scope() as s:
+        year = s.exec(select(Period).where(Period.code == "2023")).one()
+        quarter = Period(code="2023Q4", start=date(2023, 10, 1), end=date(2023, 12, 31))
+        s.add(quarter)
+        s.flush()
+        rows = s.exec(
+            select(MetricValue).where(
+                MetricValue.period_id == year.id, col(MetricValue.superseded_at).is_(None)
+            )
+        ).all()
+        for mv in rows:
+            data = mv.model_dump(exclude={"id", "period_id"})
+            s.add(MetricValue(**data, period_id=quarter.id))
+        s.flush()
+        fw_row, fw = latest_framework(s)
+        quarter_run = score_period(s, fw_row, fw, quarter).run.run_key
+    runs = {"2022": db.runs["2022"], "2023": db.runs["2023"], "2023Q4": quarter_run}
+
+    def change_from(run_key: str) -> str | None:
+        out = egov(["change", "--to", run_key])
+        found = re.search(r"Change from run (\S+)", " ".join(out.out.split()))
+        return found.group(1) if found else None
+
+    def report_from(run_key: str) -> str | None:
+        prev = _report(run_key, "SAFP").change.extra.get("previous_run")
+        return str(prev) if prev else None
+
+    chosen = {p: (change_from(k), report_from(k)) for p, k in runs.items()}
+    assert chosen == {
+        "2022": (None, None),
+        "2023": (runs["2022"], runs["2022"]),
+        "2023Q4": (runs["2022"], runs["2022"]),
+    }
