@@ -260,6 +260,7 @@ def test_overlapping_periods_change_and_report_choose_the_same_previous_run(db: 
         quarter = Period(code="2023Q4", start=date(2023, 10, 1), end=date(2023, 12, 31))
         s.add(quarter)
         s.flush()
+        assert quarter.id is not None
         rows = s.exec(
             select(MetricValue).where(
                 MetricValue.period_id == year.id, col(MetricValue.superseded_at).is_(None)
