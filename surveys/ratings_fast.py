@@ -28,7 +28,9 @@ BURST_ONE_SQL = (
 )
 CLAIM_ONE_SQL = (
     "UPDATE rating_token SET state = 'used', body_hash = :h, response_status = :st "
-    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' AND " + ISSUER_ACTIVE + " "
+    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' AND "
+    + ISSUER_ACTIVE
+    + " "
     "RETURNING transaction_ref, pseudonym"
 )
 OPEN_CASE_ONE_SQL = (
