@@ -28,10 +28,8 @@ BURST_ONE_SQL = (
 )
 CLAIM_ONE_SQL = (
     "UPDATE rating_token SET state = 'used', body_hash = :h, response_status = :st "
-    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' AND "
-    + ISSUER_ACTIVE
-    + " "
-    "RETURNING transaction_ref, pseudonym"
+    "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' "
+    f"AND {ISSUER_ACTIVE} RETURNING transaction_ref, pseudonym"
 )
 OPEN_CASE_ONE_SQL = (
     "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
