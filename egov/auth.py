@@ -12,6 +12,8 @@ import hmac
 import secrets
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +49,10 @@ class Principal:
 
 
 def create_key(
-    session: Session, role: str, department: str | None = None, label: str = ""
+    session: Session, role: str, department: str | None = None, label: str = "", actor: str = "cli"
 ) -> tuple[str, ApiKey]:
-    """Create an API key; returns the key (shown once, never stored) and its row."""
+    """Create an API key; returns the key (shown once, never stored) and its row. `actor`: who
+    asked, for the audit trail (`cli`, or the admin key's `Principal.actor` over HTTP)."""
     if role not in ROLES:
         raise EgovError(f"role {role!r}: use one of {', '.join(ROLES)}")
     dept_id = None
@@ -67,7 +70,7 @@ def create_key(
     row = ApiKey(prefix=key[:12], key_hash=hash_key(key), role=role, department_id=dept_id, label=label)
     session.add(row)
     session.flush()
-    audit(session, "cli", "key.create", "api_key", str(row.id), f"role={role} department={department or ''}")
+    audit(session, actor, "key.create", "api_key", str(row.id), f"role={role} department={department or ''}")
     return key, row
 
 
@@ -111,6 +114,17 @@ def principal_of_key(session: Session, key_id: int) -> Principal | None:
     return _principal(session, int(row.id), str(row.role), row.department_id, str(row.label))
 
 
+def inactive_keys(session: Session, key_ids: Iterable[int]) -> set[int]:
+    """Those of `key_ids` that are not active keys: revoked, or no key at all (one query)."""
+    wanted = set(key_ids)
+    if not wanted:
+        return set()
+    active = session.execute(
+        select(col(ApiKey.id)).where(col(ApiKey.id).in_(wanted), col(ApiKey.revoked_at).is_(None))
+    ).scalars()
+    return wanted - set(active)
+
+
 def _principal(session: Session, key_id: int, role: str, department_id: int | None, label: str) -> Principal:
     code = None
     if department_id is not None:
@@ -138,26 +152,36 @@ def audit(session: Session, actor: str, action: str, target_type: str, target_id
 class TokenBucket:
     """Token buckets keyed by client or issuer: `rate_per_minute` requests per minute with a
     burst of the same size. In-process: with several workers each worker has its own
-    buckets, so the effective limit is the setting × the number of workers."""
+    buckets, so the effective limit is the setting × the number of workers.
+
+    Memory is bounded on every call, not only on a refusal: the buckets are kept in least
+    recently used order and, past `max_keys`, the least recently used one is dropped when a
+    new key comes in. Trade-off: a dropped bucket starts full again the next time its key is
+    seen. A refused client cannot use that to reset its own bucket cheaply: its bucket is
+    the most recently used one each time it asks, so it is dropped only after `max_keys`
+    other keys have asked since its last request — whoever controls that many keys (client
+    addresses, API keys) already has that many full buckets to spend. The least recently used
+    buckets are mostly idle ones, which have refilled anyway and lose nothing."""
 
     def __init__(self, rate_per_minute: int, max_keys: int = 100_000) -> None:
         self.capacity = float(max(rate_per_minute, 1))
         self.rate = self.capacity / 60.0
-        self.max_keys = max_keys
-        self._buckets: dict[Any, tuple[float, float]] = {}
+        self.max_keys = max(max_keys, 1)
+        self._buckets: OrderedDict[Any, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """The number of buckets held (at most `max_keys`)."""
+        return len(self._buckets)
 
     def take(self, key: Any, n: int = 1, now: float | None = None) -> float:
         """Take n tokens; returns 0 when allowed, else the seconds to wait (Retry-After)."""
         t = time.monotonic() if now is None else now
         with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, t))
-            tokens = min(self.capacity, tokens + (t - last) * self.rate)
-            if tokens >= n:
-                self._buckets[key] = (tokens - n, t)
-                return 0.0
-            self._buckets[key] = (tokens, t)
-            if len(self._buckets) > self.max_keys:  # forget the oldest half (memory bound)
-                for k in list(self._buckets)[: self.max_keys // 2]:
-                    del self._buckets[k]
-            return (min(n, self.capacity) - tokens) / self.rate
+            tokens, last = self._buckets.pop(key, (self.capacity, t))
+            tokens = min(self.capacity, tokens + max(t - last, 0.0) * self.rate)
+            allowed = tokens >= n
+            self._buckets[key] = (tokens - n if allowed else tokens, t)  # now the most recently used
+            while len(self._buckets) > self.max_keys:  # memory bound: drop the least recently used
+                self._buckets.popitem(last=False)
+            return 0.0 if allowed else (min(n, self.capacity) - tokens) / self.rate

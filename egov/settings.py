@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     rate_limit_issuer: int = Field(
         default=60_000,
         description=(
-            "Tokens issued plus ratings submitted per minute allowed per token issuer (department "
-            "key); 429 above it; token bucket per worker."
+            "Rating tokens a department key may ask for per minute (the key making the request; "
+            "ratings are limited per client address, never per token issuer); 429 above it; "
+            "token bucket per worker."
         ),
     )
     burst_window_minutes: int = Field(

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from egov.auth import audit
+from egov.auth import audit, inactive_keys
 from egov.clock import local_day
 from egov.errors import ServiceError
 from egov.models import Rating, RatingToken, utcnow
@@ -89,6 +89,11 @@ def rectify_due(day: date, days: int, holidays_file: str) -> date:
     return load_calendar(holidays_file).add_working_days(day, days)
 
 
+ISSUER_REVOKED = (
+    "the issuer of this token was revoked: the token is no longer valid "
+    "(the department can ask for a new token for the transaction)"
+)
+
 INSERT_RATING_SQL = (
     "INSERT INTO rating (object_id, level, drivers, comment, channel, language, created_at, day, pseudonym, "
     "transaction_ref, flags, question_version, issuer_key_id, ip) VALUES (:object_id, :level, :drivers, "
@@ -125,12 +130,15 @@ def submit_ratings(
     A first submission stores the rating and adds it to the roll-ups (unless burst
     detection holds it for review); an identical repeat returns the same receipt and stores
     nothing; one follow-up (follow_up = true) amends the rating; anything else is refused.
+    A token whose issuer (the key that asked for it, named in its signed payload) is revoked
+    is refused for every use (403, ISSUER_REVOKED), checked in one query per request.
     """
     settings = get_settings()
     now = now or utcnow()
     version = str(questions()["version"])
     results: list[SubmitResult | None] = [None] * len(items)
     ids = [c.token_id for c in claims if isinstance(c, TokenClaims)]
+    revoked = inactive_keys(session, {c.issuer_key_id for c in claims if isinstance(c, TokenClaims)})
     tokens = _token_rows(session, ids)
     fresh: list[_Claimed] = []
     claimed_ids: set[str] = set()
@@ -138,11 +146,14 @@ def submit_ratings(
         if isinstance(c, TokenError):
             results[i] = SubmitResult(False, c.status, error=str(c))
             continue
+        if c.issuer_key_id in revoked:
+            results[i] = SubmitResult(False, 403, error=ISSUER_REVOKED)
+            continue
         if item.question_version not in (None, version):
             results[i] = SubmitResult(False, 422, error=f"unknown question_version (current: {version})")
             continue
         tok = tokens.get(c.token_id)
-        if tok is None or tok.object_id != c.object_id:
+        if tok is None or tok.object_id != c.object_id or tok.issuer_key_id != c.issuer_key_id:
             results[i] = SubmitResult(False, 401, error="rating token is not known")
             continue
         h = hashes[i] if hashes is not None else body_hash(item)

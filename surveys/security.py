@@ -8,7 +8,8 @@ principals, the audit trail and rate limits are the kernel's: `egov.auth`).
 - A rating token is `v1.<payload>.<signature>`: base64url JSON {j: token id, o: object id,
   k: issuer key id, e: expiry} signed with HMAC-SHA256 (RFC 2104) under a key derived from
   the secret. The database row of the token id makes it single-use and binds it to the
-  transaction.
+  transaction. Only the canonical text is accepted (base64url without padding, exactly as
+  signed): a token has one spelling, so appended or inserted characters are refused.
 - Citizen identifiers are never stored: only HMAC-SHA256(secret, id), a keyed hash.
 """
 
@@ -19,6 +20,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -102,13 +104,21 @@ def _b64(data: bytes) -> str:
 
 
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _unb64(text: str) -> bytes:
-    """base64url without padding, decoded (as base64.urlsafe_b64decode, without its wrappers;
-    a non-ASCII text raises ValueError)."""
+    """base64url without padding, decoded, in its canonical form only: the text must be
+    exactly what `_b64` writes for the bytes it decodes to (no padding, no other character,
+    no stray bits in the last character), so no second spelling of a token exists. Raises
+    ValueError otherwise."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not canonical base64url")
     data = text.encode("ascii").translate(_FROM_URLSAFE)
-    return binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+    decoded = binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
+    if _b64(decoded) != text:  # e.g. a last character carrying bits the bytes do not have
+        raise ValueError("not canonical base64url")
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -139,22 +149,26 @@ class TokenError(Exception):
 
 
 def verify_token(secret: bytes, token: str, now: float | None = None) -> TokenClaims:
-    """Check the signature and expiry of a rating token (constant-time comparison). A token
-    signed with the previous secret (EGOV_PREVIOUS_SECRET_KEY, during a rotation) is valid too."""
+    """Check the signature and expiry of a rating token (constant-time comparison). Only its
+    canonical text is accepted: both parts exactly as `sign_token` writes them, so a token
+    has one spelling. A token signed with the previous secret (EGOV_PREVIOUS_SECRET_KEY,
+    during a rotation) is valid too."""
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != "v1":
         raise TokenError("malformed rating token")
-    signed = f"v1.{parts[1]}".encode()
-    expected = hmac.digest(derived_key(secret, "rating-token"), signed, "sha256")
     try:
-        given = _unb64(parts[2])
-        if not hmac.compare_digest(expected, given):
-            old = previous_secret()
-            if old is None or not hmac.compare_digest(
-                hmac.digest(derived_key(old, "rating-token"), signed, "sha256"), given
-            ):
-                raise TokenError("rating token signature is not valid")
-        data = orjson.loads(_unb64(parts[1]))
+        payload, given = _unb64(parts[1]), _unb64(parts[2])
+    except ValueError as exc:
+        raise TokenError("malformed rating token: not its canonical base64url text") from exc
+    signed = f"v1.{parts[1]}".encode()
+    if not hmac.compare_digest(hmac.digest(derived_key(secret, "rating-token"), signed, "sha256"), given):
+        old = previous_secret()
+        if old is None or not hmac.compare_digest(
+            hmac.digest(derived_key(old, "rating-token"), signed, "sha256"), given
+        ):
+            raise TokenError("rating token signature is not valid")
+    try:
+        data = orjson.loads(payload)
         claims = TokenClaims(str(data["j"]), int(data["o"]), int(data["k"]), int(data["e"]))
     except (ValueError, KeyError, TypeError) as exc:
         raise TokenError("malformed rating token") from exc

@@ -15,7 +15,7 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from egov.auth import Principal
+from egov.auth import Principal, inactive_keys
 from egov.clock import local_day
 from egov.errors import ServiceError
 from egov.models import AssessedObject, RatingToken, utcnow
@@ -44,12 +44,16 @@ class IssuedToken:
 
 def issue_tokens(session: Session, principal: Principal, requests: list[TokenRequest]) -> list[IssuedToken]:
     """Issue (or re-issue, idempotently) one rating token per completed transaction. A new
-    token counts one offered rating for its object and day (offer_daily)."""
+    token counts one offered rating for its object and day (offer_daily). An unused token
+    whose issuer was revoked (so it is refused) is handed over to the asking key and signed
+    again: the department's new key gets a working token for the transaction, the old
+    token stays refused (no second offer)."""
     if principal.role != "department" or principal.department_id is None:
         raise ServiceError(403, "only a department key can issue rating tokens")
     secret = server_secret(session)
     objs = _rated_objects(session, principal, {r.object for r in requests})
     existing = _existing_tokens(session, {(int(objs[r.object].id), r.transaction_ref) for r in requests})
+    revoked = inactive_keys(session, {t.issuer_key_id for t in existing.values() if t.state == "issued"})
     new_rows: list[dict[str, Any]] = []
     offers: Counter[tuple[int, date]] = Counter()
     today = local_day()
@@ -60,6 +64,9 @@ def issue_tokens(session: Session, principal: Principal, requests: list[TokenReq
             continue
         row = existing.get(k)
         if row is not None:  # idempotent re-issue: the same token again, no second offer
+            if row.state == "issued" and row.issuer_key_id in revoked:
+                row.issuer_key_id = principal.key_id  # the revoked issuer's token, handed over
+                session.add(row)
             seen[k] = _signed(secret, row, r.object)
         else:
             seen[k], new_row = _new_token(secret, principal, r, k[0])

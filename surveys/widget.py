@@ -18,8 +18,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from egov.auth import inactive_keys
 from egov.deps import SessionDep
 from egov.langs import LANGUAGES
 from egov.models import AssessedObject
@@ -35,6 +36,11 @@ CHROME = {
         "zh-Hant": "評價連結無效或已過期。",
         "pt": "A ligação de avaliação é inválida ou expirou.",
         "en": "This rating link is not valid or has expired.",
+    },
+    "withdrawn": {
+        "zh-Hant": "此評價連結已被發出部門撤回。",
+        "pt": "Esta ligação de avaliação foi retirada pelo serviço que a emitiu.",
+        "en": "This rating link has been withdrawn by the department that issued it.",
     },
     "level_required": {
         "zh-Hant": "請選擇滿意程度。",
@@ -185,6 +191,23 @@ def _json(model: type[BaseModel], example: Any = None) -> dict[str, Any]:
     return {"application/json": content}
 
 
+def _token_problem(session: Session, row: Any, token: str) -> tuple[str, int]:
+    """Why the widget of object `row` (None: unknown) cannot be shown with `token`: the CHROME
+    text and the status, or ("", 200). A token of a revoked issuer is refused (403), as the API
+    refuses its ratings."""
+    if row is None:
+        return "invalid", 404
+    try:
+        claims = verify_token(server_secret(session), token)
+    except TokenError:
+        return "invalid", 400
+    if claims.object_id != row.id:
+        return "invalid", 400
+    if inactive_keys(session, {claims.issuer_key_id}):
+        return "withdrawn", 403
+    return "", 200
+
+
 def build_widget_router() -> APIRouter:
     r = APIRouter()
 
@@ -196,12 +219,17 @@ def build_widget_router() -> APIRouter:
         description=(
             "A small accessible page for an app's web view or a site's iframe: the question, five levels, the "
             "drivers, a comment, in Traditional Chinese, Portuguese or English; no external resources. The token "
-            "must be valid and issued for this object (else a 400 page). Public."
+            "must be valid and issued for this object (else a 400 page) by a key that is not revoked (else a 403 "
+            "page). Public."
         ),
         responses={
             200: {"content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}}},
             400: {
                 "description": "invalid, expired or other object's token",
+                "content": {"text/html": {"example": "<p>…</p>"}},
+            },
+            403: {
+                "description": "the issuer of the token (a department key) was revoked",
                 "content": {"text/html": {"example": "<p>…</p>"}},
             },
             404: {"description": "unknown object", "content": {"text/html": {"example": "<p>…</p>"}}},
@@ -233,19 +261,9 @@ def build_widget_router() -> APIRouter:
                 col(AssessedObject.name_en),
             ).where(col(AssessedObject.code) == object_code)
         ).first()
-        problem = ""
-        status = 400
-        if row is None:
-            problem, status = "unknown object", 404
-        else:
-            try:
-                claims = verify_token(server_secret(session), token)
-                if claims.object_id != row.id:
-                    problem = "token of another object"
-            except TokenError:
-                problem = "invalid token"
+        problem, status = _token_problem(session, row, token)
         if problem:
-            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="alert">{_t(CHROME["invalid"], lang)}</p></main>'
+            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="alert">{_t(CHROME[problem], lang)}</p></main>'
             return HTMLResponse(
                 _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=status, headers=headers
             )

@@ -72,7 +72,8 @@ def own_objects(session: Session, principal: Principal) -> set[str]:
 
 
 def take_issuers(request: Request, key_id: int, n: int = 1) -> float:
-    """Take `n` from the token bucket of the issuing key (the app's per-worker buckets,
+    """Take `n` from the token bucket of the department key making a token request (the
+    sender, never a key named inside a rating token; the app's per-worker buckets,
     `app.state.issuers`, made by egov.app.create_app); the seconds to wait, 0 if allowed."""
     return float(request.app.state.issuers.take(key_id, n))
 

@@ -79,7 +79,7 @@ def get_keys(session: SessionDep, principal: AdminKey) -> list[S.KeyPublic]:
     ),
 )
 def post_key(body: S.KeyCreate, session: SessionDep, principal: AdminKey) -> S.KeyCreated:
-    key, row = create_key(session, body.role, body.department, body.label)
+    key, row = create_key(session, body.role, body.department, body.label, actor=principal.actor)
     session.commit()
     return S.KeyCreated(key=key, **_key_public(row, session))
 
