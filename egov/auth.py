@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
-from egov.models import ApiKey, AuditLog, Department, utcnow
+from egov.models import ApiKey, AuditLog, Department, compare_and_set, utcnow
 
 ROLES = ("department", "assessor", "admin")
 KEY_PREFIX = "egk_"
@@ -75,13 +75,13 @@ def create_key(
 
 
 def revoke_key(session: Session, key_id: int, actor: str = "cli") -> ApiKey:
+    """Revoke a key (once: revoking it again, or concurrently, changes and audits nothing)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise EgovError(f"no API key with id {key_id}")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.add(row)
+    if compare_and_set(session, ApiKey, key_id, "revoked_at", None, utcnow()):
         audit(session, actor, "key.revoke", "api_key", str(key_id), "")
+    session.refresh(row)
     return row
 
 

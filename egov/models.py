@@ -6,6 +6,7 @@ runs are immutable once stored and hold every score and rank they produced.
 Citizen ratings and their daily roll-ups, rating tokens and bad-rating cases, API keys,
 the server secret, the audit log and report sessions are here too: every table is part of
 the kernel, so `egov db init` creates them all and no feature package owns another's rows.
+A stored state (a held rating, a case, a key) changes only through `compare_and_set`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,39 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, inspect, update
+from sqlmodel import Field, Session, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def compare_and_set(
+    session: Session, model: type[SQLModel], row_id: Any, field: str, expected: Any, new: Any, **more: Any
+) -> bool:
+    """The one way a stored state changes (a review decision, a case move, a rating removed, a
+    key revoked): `UPDATE <table> SET <field> = new, <more> WHERE id = row_id AND <field> =
+    expected` (`IS NULL` for None) in the caller's transaction. True when this call made the
+    change (exactly one row); False when the row is gone or another request changed the state
+    first: the caller then answers 409 and changes nothing else. Whatever follows from the
+    change (roll-up counts, audit entries) is written only by the caller that got True, in the
+    same transaction, so a concurrent request can never apply it twice. On PostgreSQL a second
+    UPDATE of the row waits for the first to commit and then re-checks its condition; on SQLite
+    writers are serialised. The session's copy of the row, if any, is expired (read again from
+    the database on its next use: after True the row is this transaction's to read)."""
+    column = getattr(model, field)
+    state = column.is_(None) if expected is None else column == expected
+    result = session.execute(
+        update(model)
+        .where(inspect(model).primary_key[0] == row_id, state)
+        .values({field: new, **more})
+        .execution_options(synchronize_session=False)
+    )
+    stored = session.identity_map.get(Session.identity_key(model, row_id))
+    if stored is not None:
+        session.expire(stored)
+    return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
 class FrameworkVersion(SQLModel, table=True):

@@ -14,7 +14,7 @@ and mgmt_return_visit.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from egov.auth import Principal, audit
 from egov.clock import local_day
 from egov.errors import EgovError, ServiceError
-from egov.models import AssessedObject, Department, Rating, RatingCase, utcnow
+from egov.models import AssessedObject, Department, Rating, RatingCase, compare_and_set, utcnow
 from egov.settings import get_settings
 from surveys.calendar import load_calendar
 from surveys.rollup import add_to_rollups, driver_executemany
@@ -94,77 +94,103 @@ def open_cases(session: Session, rating_ids: list[int], day: date) -> int:
 
 def case_after_amendment(session: Session, rating: Rating, old_level: int) -> None:
     """A follow-up changed a counted rating: open a case if it became bad; close an
-    untouched open case if it is no longer bad."""
+    untouched open case if it is no longer bad (unless a concurrent move took it first)."""
     case = session.execute(
         select(RatingCase).where(col(RatingCase.rating_id) == rating.id)
     ).scalar_one_or_none()
     if rating.level in BAD_LEVELS and case is None:
         open_cases(session, [int(rating.id or 0)], local_day())
     elif rating.level not in BAD_LEVELS and case is not None and case.state == "open":
-        case.state = "closed"
-        case.closed_at = case.updated_at = utcnow()
-        session.add(case)
-        audit(
-            session,
-            "citizen",
-            "case.withdrawn",
-            "rating_case",
-            str(case.id),
-            f"rating amended {old_level} -> {rating.level}",
-        )
+        now = utcnow()
+        if compare_and_set(
+            session, RatingCase, case.id, "state", "open", "closed", closed_at=now, updated_at=now
+        ):
+            audit(
+                session,
+                "citizen",
+                "case.withdrawn",
+                "rating_case",
+                str(case.id),
+                f"rating amended {old_level} -> {rating.level}",
+            )
+
+
+def moves_from(state: str) -> str:
+    """The states a case in `state` can move to, for messages."""
+    return ", ".join(t for (f, t) in TRANSITIONS if f == state) or "none (final state)"
 
 
 def transition_case(
     session: Session, principal: Principal, case_id: int, to: str, note: str = "", today: date | None = None
 ) -> RatingCase:
-    """Move a case along the state machine; who may move it depends on the move."""
+    """Move a case along the state machine; who may move it depends on the move.
+
+    The move is a compare-and-set of the case's state: of concurrent moves of one case
+    exactly one is made (and only it takes a removed rating out of the roll-up); the others
+    get 409 naming the state the case is in now."""
 
     case = session.get(RatingCase, case_id)
     if case is None or (principal.role == "department" and case.department_id != principal.department_id):
         raise ServiceError(404, f"no case {case_id}")  # another department's case is not disclosed
-    role = TRANSITIONS.get((case.state, to))
-    if role is None:
-        allowed = ", ".join(t for (f, t) in TRANSITIONS if f == case.state) or "none (final state)"
-        raise ServiceError(409, f"case {case_id} is {case.state}; it can move to: {allowed}")
-    if principal.role != role:
-        raise ServiceError(403, f"moving a case from {case.state} to {to} needs a {role} key")
-    day = today or local_day()
-    now = utcnow()
     old = case.state
-    case.state = to
-    case.updated_at = now
-    if to == "rectified":
-        case.rectified_day = day
-        case.return_visit_due = _calendar().add_working_days(day, get_settings().case_return_visit_days)
-    elif to == "return_visit_done":
-        case.return_visit_day = day
-    elif to == "closed":
-        case.closed_at = now
-    elif to == "appealed":
-        case.appealed_at = now
-    elif to in ("upheld", "removed"):
-        case.appeal_outcome = to
+    role = TRANSITIONS.get((old, to))
+    if role is None:
+        raise ServiceError(409, f"case {case_id} is {old}; it can move to: {moves_from(old)}")
+    if principal.role != role:
+        raise ServiceError(403, f"moving a case from {old} to {to} needs a {role} key")
+    now = utcnow()
+    if not compare_and_set(
+        session, RatingCase, case_id, "state", old, to, updated_at=now, **_move_fields(to, today, now)
+    ):
+        state = session.execute(select(col(RatingCase.state)).where(col(RatingCase.id) == case_id)).scalar()
+        raise ServiceError(
+            409,
+            f"case {case_id} was already moved: {state} (by another request); it can move to: {moves_from(str(state))}",
+        )
     if to == "removed":
-        rating = session.get(Rating, case.rating_id)
-        if rating is not None and not rating.flags:
-            delta = [0] * 5
-            delta[rating.level - 1] = -1
-            add_to_rollups(session, {(rating.object_id, rating.day): delta})
-            rating.flags = "removed"
-            session.add(rating)
-            audit(
-                session,
-                principal.actor,
-                "rating.remove",
-                "rating",
-                str(rating.id),
-                f"appeal of case {case_id}: {note}",
-            )
-        case.closed_at = now
-    session.add(case)
-    session.flush()
+        _remove_rating(session, principal, case.rating_id, case_id, note)
     audit(session, principal.actor, "case.transition", "rating_case", str(case_id), f"{old} -> {to}: {note}")
     return case
+
+
+def _move_fields(to: str, today: date | None, now: datetime) -> dict[str, Any]:
+    """What a move to `to` records besides the state (its day, deadline, outcome or end)."""
+    day = today or local_day()
+    if to == "rectified":
+        due = _calendar().add_working_days(day, get_settings().case_return_visit_days)
+        return {"rectified_day": day, "return_visit_due": due}
+    if to == "return_visit_done":
+        return {"return_visit_day": day}
+    if to == "closed":
+        return {"closed_at": now}
+    if to == "appealed":
+        return {"appealed_at": now}
+    if to == "upheld":
+        return {"appeal_outcome": to}
+    if to == "removed":
+        return {"appeal_outcome": to, "closed_at": now}
+    return {}
+
+
+def _remove_rating(session: Session, principal: Principal, rating_id: int, case_id: int, note: str) -> None:
+    """An appeal removed a rating: it stops counting (its roll-up count is taken back), once —
+    only if it still counts, by compare-and-set of its flags."""
+    if not compare_and_set(session, Rating, rating_id, "flags", "", "removed"):
+        return
+    rating = session.get(Rating, rating_id)
+    if rating is None:  # pragma: no cover - the row was just updated in this transaction
+        return
+    delta = [0] * 5
+    delta[rating.level - 1] = -1
+    add_to_rollups(session, {(rating.object_id, rating.day): delta})
+    audit(
+        session,
+        principal.actor,
+        "rating.remove",
+        "rating",
+        str(rating_id),
+        f"appeal of case {case_id}: {note}",
+    )
 
 
 CASE_COLUMNS = (

@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from egov.auth import audit, inactive_keys
 from egov.clock import local_day
 from egov.errors import ServiceError
-from egov.models import Rating, RatingToken, utcnow
+from egov.models import Rating, RatingToken, compare_and_set, utcnow
 from egov.settings import get_settings
 from surveys.calendar import load_calendar
 from surveys.cases import case_after_amendment
@@ -436,22 +436,30 @@ def _amend(
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         raise ServiceError(409, "a concurrent request amended this rating; send it again")
-    old = rating.level
-    if not rating.flags and old != item.level:
+    old, flags = rating.level, rating.flags
+    # whether it counts must not change under the amendment (a concurrent review or removal)
+    if not compare_and_set(
+        session,
+        Rating,
+        rating.id,
+        "flags",
+        flags,
+        flags,
+        level=item.level,
+        drivers=encode_drivers(item),
+        comment=item.comment,
+        channel=item.channel,
+        language=item.language,
+        question_version=item.question_version or version,
+        amended_at=now,
+    ):
+        raise ServiceError(409, "the rating was reviewed or removed meanwhile; send the follow-up again")
+    if not flags and old != item.level:
         delta = [0] * 5
         delta[old - 1] -= 1
         delta[item.level - 1] += 1
         add_to_rollups(session, {(rating.object_id, rating.day): delta})
-    rating.level = item.level
-    rating.drivers = encode_drivers(item)
-    rating.comment = item.comment
-    rating.channel = item.channel
-    rating.language = item.language
-    rating.question_version = item.question_version or version
-    rating.amended_at = now
-    session.add(rating)
-    session.flush()
-    if not rating.flags:
+    if not flags:
         case_after_amendment(session, rating, old)
     audit(session, "citizen", "rating.amend", "rating", str(rating.id), f"level {old} -> {item.level}")
     return SubmitResult(True, 200, receipt(tok.id, tok.response_status, True, version))

@@ -14,37 +14,57 @@ from sqlmodel import Session, col
 from egov.auth import Principal, audit
 from egov.clock import local_day
 from egov.errors import EgovError, ServiceError
-from egov.models import AssessedObject, Rating
+from egov.models import AssessedObject, AuditLog, Rating, compare_and_set
 from surveys.cases import open_cases
 from surveys.rollup import add_to_rollups
 from surveys.schemas import BAD_LEVELS
 
+DECISIONS = {"accept": "", "reject": "rejected"}  # decision → the rating's flags after it
+
 
 def review_rating(session: Session, principal: Principal, rating_id: int, decision: str, note: str) -> Rating:
-    """An assessor accepts (it counts from now on) or rejects a rating held for review."""
+    """An assessor accepts (it counts from now on) or rejects a rating held for review.
 
+    The decision is a compare-and-set of the rating's flags from `burst`: of concurrent
+    decisions on one rating exactly one is taken (and only it adds the rating to the roll-up
+    and opens its case); the others get 409 saying what was decided."""
+    if decision not in DECISIONS:
+        raise EgovError(f"decision {decision!r}: use accept or reject")
     rating = session.get(Rating, rating_id)
     if rating is None:
         raise ServiceError(404, f"no rating {rating_id}")
-    if rating.flags != "burst":
-        raise ServiceError(
-            409, f"rating {rating_id} is not held for review (flags: {rating.flags or 'none'})"
-        )
+    if not compare_and_set(session, Rating, rating_id, "flags", "burst", DECISIONS[decision]):
+        raise ServiceError(409, not_held(session, rating_id))
+    # the row is this transaction's now: its level and day as they are, not as first read
+    session.refresh(rating)
     if decision == "accept":
-        rating.flags = ""
         delta = [0] * 5
         delta[rating.level - 1] = 1
         add_to_rollups(session, {(rating.object_id, rating.day): delta})
         if rating.level in BAD_LEVELS:
-            open_cases(session, [int(rating.id or 0)], local_day())
-    elif decision == "reject":
-        rating.flags = "rejected"
-    else:
-        raise EgovError(f"decision {decision!r}: use accept or reject")
-    session.add(rating)
-    session.flush()
+            open_cases(session, [rating_id], local_day())
     audit(session, principal.actor, f"rating.review.{decision}", "rating", str(rating_id), note)
     return rating
+
+
+def not_held(session: Session, rating_id: int) -> str:
+    """Why a rating cannot be reviewed: the decision already taken on it (by an earlier or a
+    concurrent request), or its flags when it was never held."""
+    done = session.execute(
+        select(col(AuditLog.action))
+        .where(
+            col(AuditLog.target_type) == "rating",
+            col(AuditLog.target_id) == str(rating_id),
+            col(AuditLog.action).in_([f"rating.review.{d}" for d in DECISIONS]),
+        )
+        .order_by(col(AuditLog.id).desc())
+        .limit(1)
+    ).scalar()
+    if done is not None:
+        word = {"rating.review.accept": "accepted", "rating.review.reject": "rejected"}[done]
+        return f"rating {rating_id} was already reviewed: {word}"
+    flags = session.execute(select(col(Rating.flags)).where(col(Rating.id) == rating_id)).scalar()
+    return f"rating {rating_id} is not held for review (flags: {flags or 'none'})"
 
 
 def held_ratings(session: Session, limit: int = 500) -> list[dict[str, Any]]:
