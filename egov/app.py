@@ -56,8 +56,8 @@ UNAVAILABLE_PAGE = (  # the report pages (HTML, outside the OpenAPI schema)
 
 
 def create_app() -> FastAPI:
-    """The rating API, the widget, the report pages and the OpenAPI documentation (/docs and
-    /redoc on local assets, /openapi.json). Every path and query parameter is checked for
+    """The rating API, the widget, the report pages and the OpenAPI documentation (/docs on
+    local assets, /openapi.json; no /redoc). Every path and query parameter is checked for
     control characters first (egov.inputs.check_parameters)."""
     settings = get_settings()
     app = FastAPI(
@@ -70,7 +70,7 @@ def create_app() -> FastAPI:
             "Keys: `Authorization: Bearer egk_…` (department, assessor, admin)."
         ),
         docs_url=None,  # egov.apidocs: the pages on installed assets, no CDN
-        redoc_url=None,
+        redoc_url=None,  # ReDoc loads its logo from a CDN
         dependencies=[Depends(check_parameters)],
     )
     app.state.issuers = TokenBucket(settings.rate_limit_issuer)  # surveys.routes.common.take_issuers
