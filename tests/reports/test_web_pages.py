@@ -159,14 +159,14 @@ def test_stored_text_is_escaped_on_every_page(site: Site) -> None:
     assert "<b>slow</b>" not in dsat  # rating comments are never shown
 
 
-FORGED = (
+FORGED: tuple[dict[str, str], ...] = (
     {"Origin": "http://evil.example"},  # another site
     {"Origin": "http://testserver:8001"},  # another port of the same host: the same site
     {"Origin": "null"},  # an opaque origin (a sandboxed frame, a data: page)
     {"Sec-Fetch-Site": "cross-site"},
     {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},  # the browser's word wins
 )
-SAME_ORIGIN = (
+SAME_ORIGIN: tuple[dict[str, str], ...] = (
     {"Origin": "http://testserver"},
     {"Origin": "http://TestServer:80"},
     {"Sec-Fetch-Site": "same-origin"},
