@@ -295,7 +295,7 @@ def _hostile_env(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any]]:
     reset_settings()
     keys = setup_register()
     client = TestClient(create_app())
-    state = _state(client, keys)
+    state: dict[str, Any] = _state(client, keys)
     state["keys"] = keys
     return client, state
 
