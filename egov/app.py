@@ -19,18 +19,21 @@ import sqlite3
 from collections.abc import AsyncIterator
 
 import psycopg
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from egov import __version__
+from egov.apidocs import add_offline_docs
 from egov.auth import TokenBucket
 from egov.db import is_unavailable
 from egov.errors import EgovError, ServiceError
+from egov.inputs import check_parameters, validation_error
 from egov.limits import GuardMiddleware
 from egov.settings import Settings, get_settings
-from reports.web import build_reports_router
+from reports.web import Refusal, build_reports_router, refusal_response
 from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
 from surveys.routes.common import API
 from surveys.widget import build_widget_router
@@ -53,8 +56,9 @@ UNAVAILABLE_PAGE = (  # the report pages (HTML, outside the OpenAPI schema)
 
 
 def create_app() -> FastAPI:
-    """The rating API, the widget, the report pages and the OpenAPI documentation (/docs,
-    /openapi.json)."""
+    """The rating API, the widget, the report pages and the OpenAPI documentation (/docs on
+    local assets, /openapi.json; no /redoc). Every path and query parameter is checked for
+    control characters first (egov.inputs.check_parameters)."""
     settings = get_settings()
     app = FastAPI(
         lifespan=_lifespan,
@@ -65,6 +69,9 @@ def create_app() -> FastAPI:
             "completed transaction, ratings and batches, the embeddable widget, bad-rating cases, measures. "
             "Keys: `Authorization: Bearer egk_…` (department, assessor, admin)."
         ),
+        docs_url=None,  # egov.apidocs: the pages on installed assets, no CDN
+        redoc_url=None,  # ReDoc loads its logo from a CDN
+        dependencies=[Depends(check_parameters)],
     )
     app.state.issuers = TokenBucket(settings.rate_limit_issuer)  # surveys.routes.common.take_issuers
     _add_exception_handlers(app)
@@ -72,6 +79,7 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
+    add_offline_docs(app)
     _add_middleware(app, settings)
     return app
 
@@ -87,7 +95,8 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def _add_exception_handlers(app: FastAPI) -> None:
-    """ServiceError → its status; EgovError → 422. The database cannot be used right now
+    """ServiceError → its status; EgovError → 422; an invalid request → 422 rendered safely
+    whatever its input (egov.inputs.validation_error). The database cannot be used right now
     (PostgreSQL down or restarting, a connection lost, the pool exhausted, SQLite locked past
     its timeout): 503 with Retry-After, never a 500 or a traceback; the client sends the
     request again (tokens and ratings are idempotent). Any other database error is a fault of
@@ -96,6 +105,8 @@ def _add_exception_handlers(app: FastAPI) -> None:
     for error_class in DATABASE_ERRORS:
         app.add_exception_handler(error_class, _database_error)
     app.add_exception_handler(EgovError, _egov_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Refusal, refusal_response)  # a report page's refusal outside its handler
 
 
 async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:

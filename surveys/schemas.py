@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
+from egov.inputs import Code, FreeText, safe_text
 from egov.langs import Language
 
 Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
@@ -62,17 +72,22 @@ class ValidationProblem(BaseModel):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """A request: unknown fields refused, texts stripped, no NaN or infinity; every text field
+    is `Code` or `FreeText` (egov.inputs: no control characters, no lone surrogates)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class TokenRequest(Strict):
     """A completed transaction for which the citizen is offered a rating."""
 
-    object: str = Field(min_length=1, max_length=80, description="Code of the rated object (an application).")
-    transaction_ref: str = Field(
+    object: Code = Field(
+        min_length=1, max_length=80, description="Code of the rated object (an application)."
+    )
+    transaction_ref: Code = Field(
         min_length=1, max_length=80, description="The department's reference of the completed transaction."
     )
-    citizen_id: str = Field(
+    citizen_id: Code = Field(
         default="",
         max_length=200,
         description="Optional citizen identifier (e.g. One Account id); stored only as a keyed hash.",
@@ -106,24 +121,24 @@ class TokenBatchResult(BaseModel):
 class RatingCreate(Strict):
     """One citizen's rating, submitted with the token issued for the transaction."""
 
-    token: str = Field(min_length=10, max_length=600, description="The single-use rating token.")
+    token: Code = Field(min_length=10, max_length=600, description="The single-use rating token.")
     level: int = Field(ge=1, le=5, description="5 非常滿意 · 4 滿意 · 3 基本滿意 · 2 不滿意 · 1 非常不滿意.")
     good: list[Driver] = Field(default_factory=list, max_length=6, description="What went well (optional).")
     better: list[Driver] = Field(
         default_factory=list, max_length=6, description="What could be better; at least one for levels 1–2."
     )
-    comment: str = Field(
+    comment: FreeText = Field(
         default="", max_length=1000, description="Optional comment, at most 1,000 characters."
     )
     channel: Channel = "app"
     language: Language = "zh-Hant"
-    question_version: str | None = Field(
+    question_version: Code | None = Field(
         default=None, max_length=20, description="Version of the question texts shown (default: current)."
     )
     follow_up: bool = Field(
         default=False, description="True for the one follow-up that amends an earlier rating with this token."
     )
-    website: str = Field(default="", max_length=200, description="Honeypot: must stay empty.")
+    website: FreeText = Field(default="", max_length=200, description="Honeypot: must stay empty.")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -152,7 +167,52 @@ class RatingCreate(Strict):
 
 
 class RatingBatch(Strict):
+    """Ratings queued offline. An invalid item does not refuse the batch: it is refused alone
+    (its result has code 422 and an error naming `items.N.field`) and the other items are
+    handled; a batch that is itself invalid (no items, too many, unknown fields) is refused."""
+
     items: list[RatingCreate] = Field(min_length=1, max_length=MAX_BATCH)
+    _refused: dict[int, str] = PrivateAttr(default_factory=dict)  # position → the item's problems
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _items_one_by_one(cls, data: Any, handler: ModelWrapValidatorHandler[RatingBatch]) -> RatingBatch:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            refused = item_problems(exc)
+            if refused is None or not isinstance(data, dict) or not isinstance(data.get("items"), list):
+                raise
+        kept = [item for i, item in enumerate(data["items"]) if i not in refused]
+        batch = handler({**data, "items": kept}) if kept else cls.model_construct(items=[])
+        batch._refused = refused
+        return batch
+
+    def answers(self, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answer of every submitted item in order: `results` (one per valid item, in
+        order) and the refused items (code 422), each with its position in the batch."""
+        out: list[dict[str, Any]] = []
+        kept = iter(results)
+        for index in range(len(self.items) + len(self._refused)):
+            error = self._refused.get(index)
+            if error is None:
+                out.append({**next(kept), "index": index})
+            else:
+                out.append({"index": index, "ok": False, "receipt": None, "error": error, "code": 422})
+        return out
+
+
+def item_problems(exc: ValidationError) -> dict[int, str] | None:
+    """The problems of a batch's items by position (`items.3.comment: …`), or None when an
+    error is not inside one item."""
+    problems: dict[int, list[str]] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        if len(loc) < 2 or loc[0] != "items" or not isinstance(loc[1], int):
+            return None
+        where = ".".join(str(x) for x in loc)
+        problems.setdefault(loc[1], []).append(safe_text(f"{where}: {error['msg']}"))
+    return {index: "; ".join(texts) for index, texts in problems.items()}
 
 
 class RatingReceipt(BaseModel):
@@ -177,7 +237,7 @@ class RatingBatchResult(BaseModel):
 
 class ReviewRequest(Strict):
     decision: Literal["accept", "reject"]
-    note: str = Field(default="", max_length=500)
+    note: FreeText = Field(default="", max_length=500)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -201,7 +261,7 @@ class FlaggedRating(BaseModel):
 
 class CaseTransition(Strict):
     to: CaseState
-    note: str = Field(default="", max_length=500)
+    note: FreeText = Field(default="", max_length=500)
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"to": "verified", "note": "called the citizen"}]}
@@ -225,8 +285,8 @@ class CasePublic(BaseModel):
 
 class KeyCreate(Strict):
     role: Literal["department", "assessor", "admin"]
-    department: str | None = Field(default=None, max_length=50)
-    label: str = Field(default="", max_length=100)
+    department: Code | None = Field(default=None, max_length=50)
+    label: FreeText = Field(default="", max_length=100)
 
     model_config = ConfigDict(
         extra="forbid",

@@ -242,3 +242,155 @@ def test_openapi_schema_fuzz(use_db: str, monkeypatch: pytest.MonkeyPatch) -> No
     assert len(accepted) >= budget["accepted"] * len(labels), (
         f"never accepted: {sorted(labels - accepted)}; {answers}"
     )
+
+
+# --- hostile input: control characters, lone surrogates, non-finite numbers, oversized forms -------
+HOSTILE_SETTINGS: dict[str, Any] = {
+    "derandomize": True,
+    "database": None,
+    "deadline": None,
+    "print_blob": False,
+}
+
+
+def _json_operations(state: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Every operation with a JSON body: its URL (real ids), the role that sends it, a valid body."""
+    tokens = state["tokens"]
+    rating = {"token": tokens[0], "level": 4, "good": ["ease"], "comment": "fine", "channel": "app"}
+    rating |= {"language": "en", "question_version": "2026.1", "website": ""}
+    token = {"object": "ONE_ACCOUNT", "transaction_ref": "H-1", "citizen_id": "A1"}
+    return {
+        "/api/v1/tokens": ("/api/v1/tokens", "department", token),
+        "/api/v1/tokens/batch": ("/api/v1/tokens/batch", "department", {"items": [token]}),
+        "/api/v1/ratings": ("/api/v1/ratings", "none", rating),
+        "/api/v1/ratings/batch": (
+            "/api/v1/ratings/batch",
+            "none",
+            {"items": [rating, {**rating, "token": tokens[1], "comment": "good"}]},
+        ),
+        "/api/v1/ratings/{rating_id}/review": (
+            f"/api/v1/ratings/{state['held'][0]}/review",
+            "assessor",
+            {"decision": "accept", "note": "checked"},
+        ),
+        "/api/v1/cases/{case_id}/transition": (
+            f"/api/v1/cases/{state['cases'][0]}/transition",
+            "department",
+            {"to": "verified", "note": "called"},
+        ),
+        "/api/v1/keys": ("/api/v1/keys", "admin", {"role": "department", "department": "SAFP", "label": "x"}),
+    }
+
+
+def _hostile_env(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any]]:
+    """A TestClient on the app with the fuzz test's world (cases, held ratings, tokens)."""
+    from fastapi.testclient import TestClient
+
+    from egov.app import create_app
+    from egov.settings import reset_settings
+
+    monkeypatch.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
+    monkeypatch.setenv("EGOV_RATE_LIMIT_CLIENT", "10000000")
+    monkeypatch.setenv("EGOV_BURST_OBJECT_MAX", "3")
+    reset_settings()
+    keys = setup_register()
+    client = TestClient(create_app())
+    state: dict[str, Any] = _state(client, keys)
+    state["keys"] = keys
+    return client, state
+
+
+@pytest.mark.slow
+def test_hostile_json_bodies_are_refused_never_a_server_error(
+    use_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every JSON operation, with one value (or a new key) of its valid body replaced by a text
+    holding a control character or a lone surrogate, or by NaN, ±Infinity or 1e400: a 422 that
+    renders as JSON (in a rating batch, the poisoned item's own 422), never a 5xx."""
+    client, state = _hostile_env(monkeypatch)
+    operations = _json_operations(state)
+    schema = client.get("/openapi.json").json()
+    with_body = {p for p, ops in schema["paths"].items() for op in ops.values() if "requestBody" in op}
+    assert with_body == set(operations), "a JSON operation without a hostile-input case"
+
+    for template, (url, role, body) in operations.items():
+        headers = {"content-type": "application/json"}
+        if role != "none":
+            headers["Authorization"] = f"Bearer {state['keys'][role]}"
+        _poisoning(client, template, url, headers, body)()
+    client.close()
+
+
+def _poisoning(client: Any, template: str, url: str, headers: dict[str, str], body: dict[str, Any]) -> Any:
+    """The hypothesis test of one JSON operation: its valid body, poisoned once per case."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.helpers.hostile import poisoned, written
+
+    @settings(max_examples=40, suppress_health_check=list(HealthCheck), **HOSTILE_SETTINGS)
+    @given(data=st.data())
+    def run(data: Any) -> None:
+        sent, where = poisoned(body, data.draw)
+        r = client.post(url, content=written(sent), headers=headers)
+        assert r.status_code < 500, (template, where, r.text)
+        answer = r.json()
+        if template == "/api/v1/ratings/batch" and len(where) >= 2:  # inside one item
+            assert r.status_code == 200 and answer["items"][where[1]]["code"] == 422, (where, answer)
+        else:
+            assert r.status_code == 422 and answer["detail"], (template, where, answer)
+
+    return run
+
+
+# path and query parameters of every operation (and the report pages): a valid value each
+PARAMETER_VALUES = {"case_id": "1", "rating_id": "1", "key_id": "1", "object_code": "ONE_ACCOUNT"}
+REPORT_PAGES = ("/reports/{run_key}/ranking", "/reports/{run_key}/departments/{department}")
+
+
+@pytest.mark.slow
+def test_hostile_path_and_query_parameters_are_refused(use_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A percent-encoded control character in any path or query parameter (name or value) of
+    any operation is a 422 naming where, before any key check or database work; an oversized
+    login form is a 400."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.helpers.hostile import PLAIN, URL_BAD
+
+    client, _ = _hostile_env(monkeypatch)
+    schema = client.get("/openapi.json").json()
+    targets: list[tuple[str, str, str, str]] = []  # method, path template, where, parameter
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            for param in op.get("parameters", []):
+                targets.append((method.upper(), path, param["in"], param["name"]))
+            targets.append((method.upper(), path, "query", ""))  # a hostile parameter name
+    for page in REPORT_PAGES:
+        targets += [("GET", page, "path", name) for name in ("run_key", "department") if name in page]
+    values = {**PARAMETER_VALUES, "run_key": "latest", "department": "SAFP"}
+
+    @settings(max_examples=150, suppress_health_check=list(HealthCheck), **HOSTILE_SETTINGS)
+    @given(target=st.sampled_from(targets), bad=URL_BAD, plain=PLAIN)
+    def run(target: tuple[str, str, str, str], bad: str, plain: str) -> None:
+        method, path, where, name = target
+        url = path
+        for key, value in values.items():
+            url = url.replace("{" + key + "}", bad if (where, name) == ("path", key) else value)
+        if where == "query":
+            url += f"?{name}={bad}" if name else f"?{bad}={plain}"
+        r = client.request(method, url)
+        assert r.status_code == 422, (method, url, r.status_code, r.text)
+        assert r.json()["detail"][0]["loc"][0] == where
+
+    run()
+
+    @settings(max_examples=30, suppress_health_check=list(HealthCheck), **HOSTILE_SETTINGS)
+    @given(n=st.integers(11, 400), bad=URL_BAD)
+    def oversized_form(n: int, bad: str) -> None:
+        body = "&".join(f"f{i}={bad}" for i in range(n - 1)) + f"&key=egk_{bad}"
+        form = {"content-type": "application/x-www-form-urlencoded"}
+        assert client.post("/reports/login", content=body, headers=form).status_code == 400
+
+    oversized_form()
+    client.close()

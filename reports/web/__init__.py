@@ -11,18 +11,29 @@
   typed once into the form at `/reports/login`: the server then keeps a session (table
   `report_session`: only the SHA-256 of the random session id, the key's id and an expiry)
   and sets an HttpOnly, SameSite=Strict cookie holding the session id (Secure over HTTPS).
-  `POST /reports/logout` ends the session. A revoked key ends its sessions at once.
+  `POST /reports/logout` ends the session. A revoked key ends its sessions at once. A form
+  posted from another site (login or logout CSRF) is refused with 403 (`forms`).
 - Every stored text (department and object names, notes) is escaped (html.escape); pages
   are sent with `Cache-Control: no-store`, a Content-Security-Policy without any external
   source, `X-Frame-Options: DENY` and `Referrer-Policy: no-referrer`.
 
-Modules: `auth` (who is reading: keys, login sessions), `links` (the pages' links and
+Modules: `auth` (who is reading: keys, login sessions), `forms` (the cross-site check of
+every state-changing request, form limits), `links` (the pages' links and
 navigation), `pages` (the HTML), `results` (runs' results, recomputed once per process),
 `routes` (the `router`), `labels` (the pages' own labels).
 """
 
-from reports.web.auth import COOKIE, end_session, start_session
+from reports.web.auth import COOKIE, Refusal, end_session, start_session
 from reports.web.results import forget_results
-from reports.web.routes import build_reports_router, router
+from reports.web.routes import build_reports_router, refusal_response, router
 
-__all__ = ["COOKIE", "build_reports_router", "end_session", "forget_results", "router", "start_session"]
+__all__ = [
+    "COOKIE",
+    "Refusal",
+    "build_reports_router",
+    "end_session",
+    "forget_results",
+    "refusal_response",
+    "router",
+    "start_session",
+]

@@ -45,6 +45,16 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Demasiadas tentativas; tente mais tarde.",
         "Too many attempts; try again later.",
     ),
+    "web.cross_site": (
+        "此表單來自其他網站，已被拒絕。請在本站重新操作。",
+        "Este formulário veio de outro sítio e foi recusado. Repita a operação neste sítio.",
+        "This form came from another site and was refused. Please do it again on this site.",
+    ),
+    "web.bad_form": (
+        "表單無效（欄位過多或格式不正確）。",
+        "Formulário inválido (campos a mais ou mal formado).",
+        "Invalid form (too many fields or malformed).",
+    ),
     "web.bad_lang": (
         "不支援的語言；請用 zh-Hant、pt 或 en。",
         "Língua não suportada: use zh-Hant, pt ou en.",

@@ -11,9 +11,8 @@ import functools
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +32,7 @@ from reports.web.auth import (
     start_session,
     who,
 )
+from reports.web.forms import read_form, refuse_cross_site
 from reports.web.links import PREFIX, nav, q
 from reports.web.pages import (
     HEADERS,
@@ -50,7 +50,8 @@ from reports.web.results import run_result
 
 LOGIN_ATTEMPTS_PER_MINUTE = 30  # per client address, for each app
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# every state-changing request of the pages is refused when it comes from another site (CSRF)
+router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(refuse_cross_site)])
 
 
 def build_reports_router() -> APIRouter:
@@ -71,6 +72,13 @@ def guarded(handler: Callable[..., Response]) -> Callable[..., Response]:
     return wrapper
 
 
+async def refusal_response(request: Request, exc: Exception) -> Response:
+    """A Refusal raised outside a `guarded` page (a dependency, a form) as its HTML page (the
+    app's exception handler for Refusal)."""
+    assert isinstance(exc, Refusal)
+    return refusal_page(exc, known_lang(request.query_params.get("lang")))
+
+
 def login_bucket(request: Request) -> TokenBucket:
     """The login attempts' token buckets of this app (each app has its own)."""
     state = request.app.state
@@ -88,13 +96,12 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
-    body = (await request.body()).decode("utf-8", errors="replace")
-    form = parse_qs(body, max_num_fields=10)
-    lang = known_lang((form.get("lang") or [request.query_params.get("lang") or "zh-Hant"])[0])
+    form = await read_form(request)
+    lang = known_lang(form.get("lang") or request.query_params.get("lang"))
     client = (request.client.host if request.client else "?") or "?"
     if login_bucket(request).take(client):
         return login_page(lang, t("web.too_many", lang), status=429)
-    key = (form.get("key") or [""])[0].strip()
+    key = form.get("key", "").strip()
     return await run_in_threadpool(_do_login, key, lang, request.url.scheme == "https")
 
 

@@ -109,7 +109,8 @@ def _rate_one(body: S.RatingCreate, ip: str | None) -> Any:
         "Submit ratings in a batch",
         f"Up to {S.MAX_BATCH} ratings queued offline by an app, each with its own token; every item gets its "
         "own result (same rules as a single rating: idempotent repeats, one follow-up). Items with a "
-        "token problem are refused individually; the rest are stored. Public: the tokens authorise.",
+        "token problem or invalid fields (code 422, the error naming `items.N.field`) are refused "
+        "individually; the rest are stored. Public: the tokens authorise.",
         {
             "accepted": 1,
             "items": [{"index": 0, "ok": True, "receipt": RECEIPT, "error": None, "code": 200}],
@@ -130,10 +131,10 @@ def _rate_batch(body: S.RatingBatch, ip: str | None) -> Any:
         with write_lock(session):
             results = submit_ratings(session, body.items, claims, client_ip=ip, hashes=hashes)
             session.commit()
-    # the answer is built as plain data (S.RatingBatchResult documents its shape)
-    items = [
-        {"index": i, "ok": x.ok, "receipt": x.receipt, "error": x.error, "code": x.status_code}
-        for i, x in enumerate(results)
-    ]
+    # the answer is built as plain data (S.RatingBatchResult documents its shape), with the
+    # items refused by validation in their places
+    items = body.answers(
+        [{"ok": x.ok, "receipt": x.receipt, "error": x.error, "code": x.status_code} for x in results]
+    )
     accepted = sum(1 for x in results if x.ok and not x.replay)
     return Response(orjson.dumps({"accepted": accepted, "items": items}), media_type="application/json")

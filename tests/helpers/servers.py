@@ -1,14 +1,16 @@
 """`egov serve` as a subprocess for the end-to-end tests, a free port, and the command line
 of Debian's headless Chromium. (The fault tests' server, a process group that may be
-killed, is `tests.helpers.faults.Server`.)"""
+killed, is `tests.helpers.faults.Server`.) And `static_site`: a page of another origin."""
 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +71,32 @@ def serve(db_url: str, cwd: Path, **env: str) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def static_site(pages: dict[str, str]) -> Iterator[str]:
+    """Another origin on this machine: a plain HTTP server on a free port serving `pages`
+    (path → HTML), e.g. a third-party page posting a form to the service; always shut down."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path.split("?")[0])
+            data = (body or "not found").encode("utf-8")
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -2,7 +2,9 @@
 database, headless Chromium (Debian's, through Playwright) logs in through the form with
 the SAFP key, opens SAFP's report (it renders: the chart is an SVG, no console error, a
 screenshot is saved under test-artifacts/reports/), cannot read the session cookie from
-script, is refused DSAT's report and the assessor's, and logs out."""
+script, is refused DSAT's report and the assessor's, and logs out. And pages of another
+origin (another port of the same host, and another site) that auto-submit a form to
+/reports/login or /reports/logout change nothing: the session stays the user's."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.department_db import DemoDb
-from tests.helpers.servers import CHROMIUM_ARGS, serve
+from tests.helpers.servers import CHROMIUM_ARGS, serve, static_site
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
@@ -71,3 +73,57 @@ def test_department_head_in_a_browser(tmp_path: Path, chromium: str, department_
             assert again is not None and again.status == 401
         finally:
             browser.close()
+
+
+def _forged(action: str, key: str = "") -> str:
+    """A third-party page that posts a form to `action` as soon as it loads."""
+    field = f'<input name="key" value="{key}"><input name="lang" value="en">' if key else ""
+    return (
+        f'<!doctype html><html><body><form method="post" action="{action}">{field}</form>'
+        "<script>document.forms[0].submit()</script></body></html>"
+    )
+
+
+@pytest.mark.slow
+def test_pages_of_another_origin_cannot_log_in_or_out(
+    tmp_path: Path, chromium: str, department_template: DemoDb
+) -> None:
+    """Login CSRF (a third-party page swaps the assessor's session for a department's) and
+    logout CSRF, in a real browser: the forged posts are refused (403) and the assessor's
+    session is unchanged."""
+    from playwright.sync_api import sync_playwright
+
+    db = department_template.copy(tmp_path / "egov.db")
+    run = db.runs["2023"]
+    with serve(db.url, tmp_path, EGOV_SECRET_KEY="browser-test-secret") as base:
+        pages = {
+            "/login.html": _forged(f"{base}/reports/login?lang=en", db.keys["department"]),
+            "/logout.html": _forged(f"{base}/reports/logout?lang=en"),
+        }
+        with static_site(pages) as other, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/reports/login?lang=en")
+                page.get_by_label("Access key").fill(db.keys["assessor"])
+                page.get_by_role("button", name="Log in").click()
+                page.wait_for_url(f"{base}/reports/?lang=en")
+                port = other.rsplit(":", 1)[1]
+                # another port of the same host (the same site: the SameSite cookie is sent),
+                # and another site (localhost is not 127.0.0.1)
+                for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+                    for forged in ("/login.html", "/logout.html"):
+                        with page.expect_response(lambda r: r.url.startswith(f"{base}/reports/log")) as sent:
+                            page.goto(f"{origin}{forged}")
+                        assert sent.value.status == 403, (origin, forged, sent.value.status)
+                        page.locator("text=came from another site").wait_for()
+                        mine = page.goto(f"{base}/reports/{run}/assessor?lang=en")
+                        assert mine is not None and mine.status == 200, (origin, forged)
+                # the user's own logout still works
+                page.goto(f"{base}/reports/?lang=en")
+                page.get_by_role("button", name="Log out").click()
+                page.wait_for_url(f"{base}/reports/login?lang=en")
+                after = page.goto(f"{base}/reports/{run}/assessor?lang=en")
+                assert after is not None and after.status == 401
+            finally:
+                browser.close()

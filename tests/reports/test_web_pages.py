@@ -159,6 +159,78 @@ def test_stored_text_is_escaped_on_every_page(site: Site) -> None:
     assert "<b>slow</b>" not in dsat  # rating comments are never shown
 
 
+FORGED: tuple[dict[str, str], ...] = (
+    {"Origin": "http://evil.example"},  # another site
+    {"Origin": "http://testserver:8001"},  # another port of the same host: the same site
+    {"Origin": "null"},  # an opaque origin (a sandboxed frame, a data: page)
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},  # the browser's word wins
+)
+SAME_ORIGIN: tuple[dict[str, str], ...] = (
+    {"Origin": "http://testserver"},
+    {"Origin": "http://TestServer:80"},
+    {"Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Site": "none"},  # typed by the user
+    {},  # no browser: a script
+)
+
+
+@pytest.mark.parametrize("headers", FORGED)
+def test_a_login_or_logout_posted_from_another_site_is_refused(site: Site, headers: dict[str, str]) -> None:
+    """Login CSRF (a third-party page logs the user in with its own key) and logout CSRF:
+    refused with 403, the session unchanged."""
+    from fastapi.testclient import TestClient
+
+    from egov.app import create_app
+
+    run = site.db.runs["2023"]
+    with TestClient(create_app()) as browser:
+        mine = browser.post("/reports/login", data={"key": site.db.keys["assessor"]}, follow_redirects=False)
+        assert mine.status_code == 303
+        forged = browser.post(
+            "/reports/login?lang=en",
+            data={"key": site.db.keys["department"], "lang": "en"},
+            headers=headers,
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        assert "came from another site" in forged.text
+        out = browser.post("/reports/logout", headers=headers, follow_redirects=False)
+        assert out.status_code == 403 and "set-cookie" not in out.headers
+        assert browser.get(f"/reports/{run}/assessor").status_code == 200  # still the assessor
+
+
+@pytest.mark.parametrize("headers", SAME_ORIGIN)
+def test_a_login_and_logout_from_the_site_itself_pass(site: Site, headers: dict[str, str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from egov.app import create_app
+
+    run = site.db.runs["2023"]
+    with TestClient(create_app()) as browser:
+        r = browser.post(
+            "/reports/login", data={"key": site.db.keys["assessor"]}, headers=headers, follow_redirects=False
+        )
+        assert r.status_code == 303
+        assert browser.get(f"/reports/{run}/assessor").status_code == 200
+        assert browser.post("/reports/logout", headers=headers, follow_redirects=False).status_code == 303
+        assert browser.get(f"/reports/{run}/assessor").status_code == 401
+
+
+def test_a_login_form_with_too_many_fields_is_a_400_page(site: Site) -> None:
+    ten = {f"f{i}": "x" for i in range(8)} | {"key": "egk_wrong", "lang": "en"}
+    assert site.client.post("/reports/login", data=ten).status_code == 401
+    eleven = {**ten, "f8": "x"}
+    r = site.client.post("/reports/login?lang=en", data=eleven)
+    assert r.status_code == 400 and "Invalid form" in r.text
+    assert r.headers["content-type"].startswith("text/html")
+    many = "&".join(f"a{i}=1" for i in range(5000))
+    r = site.client.post(
+        "/reports/login", content=many, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 400
+
+
 def test_report_pages_are_not_in_the_api_docs(site: Site) -> None:
     spec = site.client.get("/openapi.json").json()
     assert not any(p.startswith("/reports") for p in spec["paths"])
