@@ -6,9 +6,11 @@ widget. Everything else needs an API key (`Authorization: Bearer egk_…`) of th
 department keys issue tokens and handle their own cases; assessor keys read everything,
 review held ratings and decide appeals; admin keys manage keys. The report pages (/reports/)
 log in with the same keys.
-Abuse resistance: strict schemas (unknown fields → 422), a body size limit (413), token
-buckets per client address and per token issuer (429 + Retry-After; per worker), CORS only
-for EGOV_ALLOWED_ORIGINS, burst detection holding ratings for review.
+Abuse resistance: strict schemas (unknown fields → 422, control characters and non-finite
+numbers refused at the edge), a body size limit (413), token buckets charged to whoever sends
+the request: the client address for ratings, the department key for token issuance (429 +
+Retry-After; per worker), CORS only for EGOV_ALLOWED_ORIGINS, a cross-site check on the
+report forms, burst detection holding ratings for review.
 """
 
 from __future__ import annotations
