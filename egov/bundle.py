@@ -211,16 +211,16 @@ def _check_members(path: Path, members: list[tuple[str, int, int | None]], limit
         )
     total = 0
     for name, size, packed in members:
+        if packed is not None and size > BUNDLE_BOMB_MIN_BYTES and size > BUNDLE_BOMB_RATIO * max(packed, 1):
+            raise EgovError(
+                f"{path}: refused as a zip bomb — member {name} expands {size / max(packed, 1):.0f}-fold "
+                f"to {size_text(size)} (a bundle's files compress at most ~{BUNDLE_BOMB_RATIO}-fold)"
+            )
         total += size
         if total > limit:
             raise EgovError(
                 f"{path}: refused — its files would unpack to more than {size_text(limit)} "
                 f"(at {name}; setting EGOV_MAX_BUNDLE_BYTES)"
-            )
-        if packed is not None and size > BUNDLE_BOMB_MIN_BYTES and size > BUNDLE_BOMB_RATIO * max(packed, 1):
-            raise EgovError(
-                f"{path}: refused as a zip bomb — member {name} expands {size / max(packed, 1):.0f}-fold "
-                f"to {size_text(size)} (a bundle's files compress at most ~{BUNDLE_BOMB_RATIO}-fold)"
             )
 
 

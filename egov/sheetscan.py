@@ -122,7 +122,7 @@ class PartScan:
                 (
                     self.where,
                     f"huge sheet — a {RANGE_LABELS[what]} at {shown} reaches row {last_row} and "
-                    f"column {last_col} and covers {cells} cells (limits: {self.max_rows} rows, "
+                    f"column {last_col} and covers {cells} cell{'s' if cells != 1 else ''} (limits: {self.max_rows} rows, "
                     f"{MAX_COLUMNS} columns, {MAX_CELLS} cells)",
                 )
             )

@@ -8,7 +8,9 @@ instead of eating the machine."""
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import resource
 import struct
 import subprocess
@@ -83,17 +85,32 @@ def sheet_xml(body: str, prefix: str = "x", head: str = "", tail: str = "") -> s
     )
 
 
-def xlsx(sheet: str, *, shared: bytes | None = None, prefix: str = "x", title: str = "Data") -> bytes:
-    """A workbook of one sheet (its part's XML given) and optional shared strings."""
+def xlsx(
+    sheet: str | bytes,
+    *,
+    shared: bytes | None = None,
+    prefix: str = "x",
+    title: str = "Data",
+    part: str = "worksheets/sheet1.xml",
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
+    """A workbook of one sheet (its part's XML given, stored at xl/`part`), optional shared
+    strings and other members."""
+    rels = WORKBOOK_RELS.replace("worksheets/sheet1.xml", part)
     members: dict[str, bytes] = {
         "[Content_Types].xml": CONTENT_TYPES.format(shared=SHARED_TYPE if shared else "").encode(),
         "_rels/.rels": ROOT_RELS.encode(),
         "xl/workbook.xml": workbook_xml(prefix, title).encode(),
-        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.format(shared=SHARED_REL if shared else "").encode(),
-        "xl/worksheets/sheet1.xml": sheet.encode(),
+        "xl/_rels/workbook.xml.rels": rels.format(shared=SHARED_REL if shared else "").encode(),
+        f"xl/{part}": sheet.encode() if isinstance(sheet, str) else sheet,
+        **(extra or {}),
     }
     if shared is not None:
         members["xl/sharedStrings.xml"] = shared
+    return zip_members(members)
+
+
+def zip_members(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, data in members.items():
@@ -101,35 +118,97 @@ def xlsx(sheet: str, *, shared: bytes | None = None, prefix: str = "x", title: s
     return buf.getvalue()
 
 
+_UNPREFIXED_TAG = re.compile(rb"<(/?)([A-Za-z][\w.-]*)(?=[\s/>])")
+
+
+def prefixed(workbook: bytes, prefix: bytes = b"x") -> bytes:
+    """The same workbook with every worksheet's SpreadsheetML tags written with a namespace
+    prefix (`<x:row>`, `<x:c>`), as some writers do; openpyxl reads it as before."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    for name, data in members.items():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            data = data.replace(
+                f'xmlns="{MAIN_NS}"'.encode(), f'xmlns:{prefix.decode()}="{MAIN_NS}"'.encode()
+            )
+            members[name] = _UNPREFIXED_TAG.sub(rb"<\1" + prefix + rb":\2", data)
+    return zip_members(members)
+
+
 HEADER = '<{p}row r="1"><{p}c r="A1" t="inlineStr"><{p}is><{p}t>unit</{p}t></{p}is></{p}c></{p}row>'
 
 
-def hostile_workbooks() -> dict[str, bytes]:
-    """name → XLSX bytes of every hostile workbook the four spreadsheet readers must refuse."""
+def hostile_workbooks() -> dict[str, tuple[bytes, str]]:
+    """name → (XLSX bytes, the refusal's message) of every hostile workbook the four
+    spreadsheet readers must refuse before loading it."""
     far = '<{p}row r="1000000"><{p}c r="B1000000"><{p}v>1</{p}v></{p}c></{p}row>'
     corner = '<{p}row r="1048576"><{p}c r="XFD1048576"><{p}v>1</{p}v></{p}c></{p}row>'
-    many_strings = (
+    reaches_row = "sheet 'Data': huge sheet — it reaches row {}; the limit is 20000 rows"
+    reaches_xfd = "sheet 'Data': huge sheet — it reaches column XFD (16384); the limit is 500 columns"
+    doctype = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    utf16 = sheet_xml(HEADER + far).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    many_strings = (  # 51 MB of shared strings in a file of 125 KB
         f'<sst xmlns="{MAIN_NS}" count="3000000" uniqueCount="3000000">'.encode()
         + b"<si><t>a</t></si>" * 3_000_000
         + b"</sst>"
     )
     return {
-        "prefixed_row_1000000.xlsx": xlsx(sheet_xml(HEADER + far)),
-        "prefixed_xfd1048576.xlsx": xlsx(sheet_xml(HEADER + corner)),
-        "lower_case_single_quotes.xlsx": xlsx(
-            sheet_xml(HEADER + "<{p}row r='1048576'><{p}c r='xfd1048576'><{p}v>1</{p}v></{p}c></{p}row>")
+        "prefixed_row_1000000.xlsx": (xlsx(sheet_xml(HEADER + far)), reaches_row.format(1000000)),
+        "prefixed_xfd1048576.xlsx": (xlsx(sheet_xml(HEADER + corner)), reaches_xfd),
+        "lower_case_single_quotes.xlsx": (
+            xlsx(
+                sheet_xml(HEADER + "<{p}row r='1048576'><{p}c r='xfd1048576'><{p}v>1</{p}v></{p}c></{p}row>")
+            ),
+            reaches_xfd,
         ),
-        "dimension_lie.xlsx": xlsx(sheet_xml(HEADER + corner, head='<{p}dimension ref="A1:B2"/>'), prefix=""),
-        "implied_positions.xlsx": xlsx(
-            sheet_xml(HEADER + '<{p}row r="999999"/><{p}row><{p}c><{p}v>1</{p}v></{p}c></{p}row>')
+        "dimension_lie.xlsx": (
+            xlsx(sheet_xml(HEADER + corner, head='<{p}dimension ref="A1:B2"/>')),
+            reaches_row.format(1048576),
         ),
-        "merged_sheet.xlsx": xlsx(
-            sheet_xml(
-                HEADER, tail='<{p}mergeCells count="1"><{p}mergeCell ref="A1:XFD1048576"/></{p}mergeCells>'
-            )
+        "implied_positions.xlsx": (
+            xlsx(sheet_xml(HEADER + '<{p}row r="1e6"/><{p}row><{p}c><{p}v>1</{p}v></{p}c></{p}row>')),
+            reaches_row.format(1000001),
         ),
-        "shared_strings_bomb.xlsx": xlsx(
-            sheet_xml('<{p}row r="1"><{p}c r="A1" t="s"><{p}v>0</{p}v></{p}c></{p}row>'), shared=many_strings
+        "merged_sheet.xlsx": (
+            xlsx(
+                sheet_xml(HEADER, tail='<{p}mergeCells><{p}mergeCell ref="A1:XFD1048576"/></{p}mergeCells>')
+            ),
+            "sheet 'Data': huge sheet — a merged range at A1:XFD1048576 reaches row 1048576",
+        ),
+        "hyperlink_columns.xlsx": (
+            xlsx(
+                sheet_xml(
+                    HEADER, tail='<{p}hyperlinks><{p}hyperlink ref="A:XFD" location="A1"/></{p}hyperlinks>'
+                )
+            ),
+            "sheet 'Data': huge sheet — a hyperlink at A:XFD reaches row 1048576 and column 16384",
+        ),
+        "comment_far.xlsx": (
+            xlsx(
+                sheet_xml(HEADER),
+                extra={
+                    "xl/comments1.xml": f'<comments xmlns="{MAIN_NS}"><authors><author>a</author></authors>'
+                    '<commentList><comment ref="XFD1048576" authorId="0"><text><t>x</t></text></comment>'
+                    "</commentList></comments>".encode()
+                },
+            ),
+            "part xl/comments1.xml: huge sheet — a comment at XFD1048576 reaches row 1048576",
+        ),
+        "relocated_sheet.xlsx": (
+            xlsx(sheet_xml(HEADER + far), part="media/image1.bin"),
+            reaches_row.format(1000000),
+        ),
+        "utf16_sheet.xlsx": (xlsx(b"\xff\xfe" + utf16.encode("utf-16-le")), reaches_row.format(1000000)),
+        "doctype.xlsx": (
+            xlsx(sheet_xml(HEADER).replace("?><", "?>" + doctype + "<", 1)),
+            "sheet 'Data': a document type declaration (<!DOCTYPE>); a workbook never has one",
+        ),
+        "shared_strings_bomb.xlsx": (
+            xlsx(
+                sheet_xml('<{p}row r="1"><{p}c r="A1" t="s"><{p}v>0</{p}v></{p}c></{p}row>'),
+                shared=many_strings,
+            ),
+            "refused as a zip bomb — member xl/sharedStrings.xml expands",
         ),
     }
 
@@ -137,57 +216,55 @@ def hostile_workbooks() -> dict[str, bytes]:
 # --- zip archives with crafted headers ------------------------------------------------------
 @dataclass
 class Member:
+    """A zip member: `data` repeated `repeat` times (deflated cheaply: one block per copy), whose
+    headers may claim another uncompressed size (`declared_size`); its CRC is that of the
+    declared bytes (a lying writer passing a naive check) unless `honest_crc`."""
+
     name: str
-    data: bytes  # the real content (compressed with deflate)
-    declared_size: int | None = None  # the uncompressed size the headers claim (default: the real one)
+    data: bytes
+    repeat: int = 1
+    declared_size: int | None = None
+    honest_crc: bool = False
+    fixed_crc: int | None = None  # a CRC to write as is (a member refused before it is read)
+
+    def packed(self) -> bytes:
+        comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+        block = comp.compress(self.data) + comp.flush(zlib.Z_FULL_FLUSH)  # state reset: blocks repeat
+        return block * self.repeat + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+
+    def crc(self) -> int:
+        if self.fixed_crc is not None:
+            return self.fixed_crc
+        size = len(self.data) * self.repeat
+        counted = size if self.honest_crc or self.declared_size is None else min(self.declared_size, size)
+        crc, left = 0, counted
+        while left > 0:
+            part = self.data[: min(left, len(self.data))]
+            crc = zlib.crc32(part, crc)
+            left -= len(part)
+        return crc
 
 
 def crafted_zip(members: Sequence[Member]) -> bytes:
-    """A zip archive written byte by byte, so that a member's headers can lie about its
-    uncompressed size (its CRC is that of the first `declared_size` bytes, as a lying
-    writer would make it to pass a naive check)."""
+    """A zip archive written byte by byte, so that a member's headers can lie about its size."""
     out = io.BytesIO()
     central = []
     for m in members:
-        comp = zlib.compressobj(9, zlib.DEFLATED, -15)
-        packed = comp.compress(m.data) + comp.flush()
-        size = len(m.data) if m.declared_size is None else m.declared_size
-        crc = zlib.crc32(m.data[:size])
+        packed, crc = m.packed(), m.crc()
+        size = len(m.data) * m.repeat if m.declared_size is None else m.declared_size
         name = m.name.encode()
         offset = out.tell()
-        out.write(
-            struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(packed), size, len(name), 0)
+        header = struct.pack(
+            "<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(packed), size, len(name), 0
         )
-        out.write(name + packed)
-        central.append(
-            struct.pack(
-                "<4s6H3L5H2L",
-                b"PK\x01\x02",
-                20,
-                20,
-                0,
-                8,
-                0,
-                0x21,
-                crc,
-                len(packed),
-                size,
-                len(name),
-                0,
-                0,
-                0,
-                0,
-                0o644 << 16,
-                offset,
-            )
-            + name
-        )
+        out.write(header + name + packed)
+        entry = (b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(packed), size, len(name), 0, 0, 0, 0)
+        central.append(struct.pack("<4s6H3L5H2L", *entry, 0o644 << 16, offset) + name)
     start = out.tell()
     for c in central:
         out.write(c)
-    out.write(
-        struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central), out.tell() - start, start, 0)
-    )
+    n = len(central)
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, out.tell() - start, start, 0))
     return out.getvalue()
 
 
@@ -203,12 +280,33 @@ def _cap_memory() -> None:  # runs in the child before exec
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-def egov_capped(args: Sequence[object], env: dict[str, str], cwd: Path, timeout: float = 120) -> Run:
-    """`egov ARGS` in a new Python process limited to MEMORY_CAP bytes of address space."""
+MARK = "@@egov-run@@"
+RUNNER = f"""
+import json, sys
+from cli import main
+codes = []
+for args in json.loads(sys.argv[1]):
+    for stream in (sys.stdout, sys.stderr):
+        stream.write("{MARK}")
+        stream.flush()
+    try:
+        main(args)
+        codes.append(0)
+    except SystemExit as exc:
+        codes.append(exc.code if isinstance(exc.code, int) else 1)
+sys.stdout.write("{MARK}" + json.dumps(codes))
+"""
+
+
+def egov_capped(
+    runs: Sequence[Sequence[object]], env: dict[str, str], cwd: Path, timeout: float = 300
+) -> list[Run]:
+    """`egov ARGS` for every ARGS of `runs`, one after the other in one new Python process
+    limited to MEMORY_CAP bytes of address space (one process: the imports are paid once)."""
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     full_env.pop("EGOV_DEBUG", None)
     p = subprocess.run(
-        [sys.executable, "-c", "from cli import main; main()", *[str(a) for a in args]],
+        [sys.executable, "-c", RUNNER, json.dumps([[str(a) for a in args] for args in runs])],
         env=full_env,
         cwd=cwd,
         capture_output=True,
@@ -216,4 +314,10 @@ def egov_capped(args: Sequence[object], env: dict[str, str], cwd: Path, timeout:
         timeout=timeout,
         preexec_fn=_cap_memory,
     )
-    return Run(p.returncode, p.stdout, p.stderr)
+    outs, errs = p.stdout.split(MARK), p.stderr.split(MARK)
+    if p.returncode != 0 or len(outs) != len(runs) + 2:
+        raise AssertionError(
+            f"the capped process failed (exit {p.returncode}):\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+        )
+    codes = json.loads(outs[-1])
+    return [Run(code, out, err) for code, out, err in zip(codes, outs[1:-1], errs[1:], strict=True)]
