@@ -16,6 +16,7 @@ A kernel module: it imports only the standard library, pandas and openpyxl.
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -47,11 +48,18 @@ def neutral_row(values: Iterable[Any]) -> list[Any]:
     return [_neutral_value(v) for v in values]
 
 
+def has_bare_cr(values: Iterable[Any]) -> bool:
+    """Whether a text field holds a carriage return. Python's csv writer quotes a field only
+    for the characters of its line terminator, so with "\n" a field holding a lone CR would be
+    written unquoted and split the record in a reader; such a record is written fully quoted."""
+    return any(isinstance(v, str) and "\r" in v for v in values)
+
+
 def _neutral_index(index: pd.Index) -> pd.Index:
     if isinstance(index, pd.MultiIndex):
         levels = [list(_neutral_index(level)) for level in index.levels]
         return index.set_levels(levels, verify_integrity=False)
-    if pd.api.types.is_numeric_dtype(index.dtype) or pd.api.types.is_datetime64_any_dtype(index.dtype):
+    if _is_plain(index.dtype):
         return index
     return index.map(_neutral_value)
 
@@ -62,7 +70,7 @@ def neutral_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for i in range(out.shape[1]):
         column = out.iloc[:, i]
-        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+        if _is_plain(column.dtype):
             continue
         out.isetitem(i, column.map(_neutral_value).array)
     out.columns = _neutral_index(out.columns)
@@ -71,8 +79,18 @@ def neutral_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: Any, **to_csv: Any) -> None:
-    """`df.to_csv(path, **to_csv)` with formula-injection-safe text (`neutral_frame`)."""
-    neutral_frame(df).to_csv(path, **to_csv)
+    """`df.to_csv(path, **to_csv)` with formula-injection-safe text (`neutral_frame`); text
+    holding a carriage return is quoted (`has_bare_cr`)."""
+    out = neutral_frame(df)
+    text_columns = [out.iloc[:, i] for i in range(out.shape[1]) if not _is_plain(out.iloc[:, i].dtype)]
+    if any(has_bare_cr(c) for c in text_columns) or has_bare_cr(out.index) or has_bare_cr(out.columns):
+        to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    out.to_csv(path, **to_csv)
+
+
+def _is_plain(dtype: Any) -> bool:
+    """Numbers and dates: never text to neutralise."""
+    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype))
 
 
 def excel_text(text: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlmodel import Session, col
 
 from egov.auth import audit
-from egov.cells import neutral_row
+from egov.cells import has_bare_cr, neutral_row
 from egov.models import AssessedObject, Rating, RatingToken
 from egov.settings import get_settings
 
@@ -93,9 +93,11 @@ def export_csv(session: Session, start: date, end: date) -> Iterator[str]:
     database keeps the original text."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_COLUMNS)
     for row in export_rows(session, start, end):
-        writer.writerow(neutral_row(row))
+        safe = neutral_row(row)
+        (quoted if has_bare_cr(safe) else writer).writerow(safe)
         if buf.tell() > 64_000:
             yield buf.getvalue()
             buf.seek(0)
