@@ -40,6 +40,8 @@ RESULT_KEYS = ["entity_type", "entity", "node"]
 MAX_BUNDLE_MEMBERS = 1_000  # files of a bundle (history files included)
 BUNDLE_BOMB_RATIO = 200  # a member expanding more than this …
 BUNDLE_BOMB_MIN_BYTES = 1_000_000  # … and to more than this is refused as a zip bomb
+MAX_BUNDLE_DIRECTORY_BYTES = 1_000_000  # a zip directory of MAX_BUNDLE_MEMBERS entries, long names
+EOCD_SEARCH = 65_536 + 22  # the end record and the longest archive comment
 
 BUNDLE_README = """\
 Evaluation run {run_key} (period {period}) — a self-contained bundle made by egov-eval
@@ -171,14 +173,21 @@ def export_bundle(session: Session, run: EvaluationRun, out: Path) -> tuple[Path
 
 def read_bundle(path: Path) -> dict[str, bytes]:
     """The files of a bundle (a folder or a .zip): relative name → content. Bounded before
-    anything is read: at most MAX_BUNDLE_MEMBERS files, EGOV_MAX_BUNDLE_BYTES in all, and
-    for a zip no member expanding more than BUNDLE_BOMB_RATIO-fold; a zip member is read in
-    chunks and never past its declared size (a hostile bundle gets an error, not MemoryError)."""
+    anything is read: a zip directory of at most MAX_BUNDLE_DIRECTORY_BYTES, at most
+    MAX_BUNDLE_MEMBERS files, EGOV_MAX_BUNDLE_BYTES in all, and for a zip no member expanding
+    more than BUNDLE_BOMB_RATIO-fold; a zip member is read in chunks and never past its
+    declared size (a hostile bundle gets an error, not MemoryError)."""
     if not path.exists():
         raise EgovError(f"{path}: no such bundle")
     limit = get_settings().max_bundle_bytes
     if path.is_dir():
         return _read_folder(path, limit)
+    directory = _zip_directory_bytes(path)
+    if directory is not None and directory > MAX_BUNDLE_DIRECTORY_BYTES:
+        raise EgovError(
+            f"{path}: the zip directory is {size_text(directory)} (limit {size_text(MAX_BUNDLE_DIRECTORY_BYTES)}); "
+            "a run bundle lists a handful of files"
+        )
     try:
         with zipfile.ZipFile(path) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -186,6 +195,26 @@ def read_bundle(path: Path) -> dict[str, bytes]:
             return {info.filename: _read_member(path, zf, info) for info in infos}
     except zipfile.BadZipFile as exc:
         raise EgovError(f"{path}: neither a bundle folder nor a zip file ({exc})") from exc
+
+
+def _zip_directory_bytes(path: Path) -> int | None:
+    """The size of a zip's central directory as its end record declares it (zipfile reads it
+    whole, whatever number of entries it claims), before zipfile does; None if not found."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(max(0, size - EOCD_SEARCH))
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if directory == 0xFFFFFFFF and locator >= 0:  # ZIP64: the size is in its own end record
+            fh.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+            record = fh.read(56)
+            if record[:4] == b"PK\x06\x06":
+                directory = int.from_bytes(record[40:48], "little")
+    return directory
 
 
 def _read_folder(path: Path, limit: int) -> dict[str, bytes]:

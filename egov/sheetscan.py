@@ -205,12 +205,15 @@ def range_extent(ref: str) -> tuple[int, int, int] | None:
     return max(r1, r2), max(c1, c2), (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
 
 
-def looks_like_xml(head: bytes) -> bool:
-    """A member openpyxl could parse as XML (UTF-8 with or without a byte-order mark, or
-    UTF-16); images and other binary members are not scanned."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+def looks_like_xml(chunk: bytes, first: bool) -> bool | None:
+    """Whether a member is one openpyxl could parse as XML (UTF-8 with or without a
+    byte-order mark, or UTF-16), from its first bytes that are not white space (any number of
+    them: XML may begin with white space); None while only white space has been seen. Images
+    and other binary members are not scanned."""
+    if first and chunk.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
         return True
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"<")
+    rest = (chunk.removeprefix(b"\xef\xbb\xbf") if first else chunk).lstrip(b" \t\r\n")
+    return rest.startswith(b"<") if rest else None
 
 
 def _parse(parser: pyexpat.XMLParserType, chunk: bytes, final: bool, name: str, part: str) -> None:
@@ -231,11 +234,14 @@ def scan_part(name: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, scan: PartS
 
     parser.StartDoctypeDeclHandler = no_dtd
     parser.EntityDeclHandler = no_dtd
+    xml: bool | None = None
     started = False
     with zf.open(info) as fh:
         while chunk := fh.read(CHUNK):
-            if not started and not looks_like_xml(chunk[:64]):
-                return  # an image or other binary member: openpyxl does not parse it
+            if xml is None:
+                xml = looks_like_xml(chunk, first=not started)
+                if xml is False:
+                    return  # an image or other binary member: openpyxl does not parse it
             started = True
             scan.budget.bytes_left -= len(chunk)
             if scan.budget.bytes_left < 0:

@@ -33,6 +33,17 @@ def test_too_many_members_are_refused_before_reading(tmp_path: Path) -> None:
         read_bundle(folder)
 
 
+def test_a_huge_zip_directory_is_refused_before_zipfile_reads_it(tmp_path: Path) -> None:
+    """zipfile reads the whole central directory whatever number of entries the end record
+    claims: its size is checked first (here 25,000 entries claimed as 1)."""
+    data = bytearray(crafted_zip([Member(f"inputs/history_{i:08d}.csv", b"") for i in range(25_000)]))
+    data[-22 + 8 : -22 + 12] = (1).to_bytes(2, "little") * 2
+    path = tmp_path / "directory.zip"
+    path.write_bytes(bytes(data))
+    with pytest.raises(EgovError, match=r"directory.zip: the zip directory is 1.8 MB \(limit 1.0 MB\)"):
+        read_bundle(path)
+
+
 def test_the_total_size_is_bounded_by_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EGOV_MAX_BUNDLE_BYTES", "5000")
     reset_settings()

@@ -198,6 +198,10 @@ def hostile_workbooks() -> dict[str, tuple[bytes, str]]:
             xlsx(sheet_xml(HEADER + far), part="media/image1.bin"),
             reaches_row.format(1000000),
         ),
+        "leading_white_space.xlsx": (  # XML may begin with white space: past any sniffing window
+            xlsx(" " * 200_000 + sheet_xml(HEADER + far).split("?>", 1)[1]),
+            reaches_row.format(1000000),
+        ),
         "utf16_sheet.xlsx": (xlsx(b"\xff\xfe" + utf16.encode("utf-16-le")), reaches_row.format(1000000)),
         "doctype.xlsx": (
             xlsx(sheet_xml(HEADER).replace("?><", "?>" + doctype + "<", 1)),
