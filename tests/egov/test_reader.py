@@ -183,3 +183,13 @@ def test_every_spreadsheet_reader_refuses_hostile_workbooks_under_a_memory_cap(
         assert "Traceback" not in r.err + r.out and "internal error" not in r.err
         out = tmp_path / f"out-{name}"
         assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_dimension_claiming_the_whole_sheet_is_not_trusted(tmp_path: Path) -> None:
+    """The `<dimension>` element is a claim: a small sheet claiming A1:XFD1048576 reads as the
+    small sheet it is (and a large one claiming A1:B2 is refused, above)."""
+    path = tmp_path / "claims_all.xlsx"
+    row = '<{p}row r="2"><{p}c r="A2" t="inlineStr"><{p}is><{p}t>u1</{p}t></{p}is></{p}c></{p}row>'
+    header = '<{p}row r="1"><{p}c r="A1" t="inlineStr"><{p}is><{p}t>unit</{p}t></{p}is></{p}c></{p}row>'
+    path.write_bytes(xlsx(sheet_xml(header + row, head='<{p}dimension ref="A1:XFD1048576"/>')))
+    assert read_table(path).to_dict("list") == {"unit": ["u1"]}
