@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from sqlmodel import Session
 from egov import __version__
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion
+from egov.reader import size_text
 from egov.record import UNIT_FIELDS, inputs_hash_of, load_inputs
+from egov.settings import get_settings
 from egov.store import results_hash, run_scores
 from evaluation.engine import evaluate
 from evaluation.spec import parse_spec
@@ -34,6 +37,11 @@ RESULTS_FILE = "results/scores.csv"
 FRAMEWORK_FILE = "framework.toml"
 README_FILE = "README.txt"
 RESULT_KEYS = ["entity_type", "entity", "node"]
+MAX_BUNDLE_MEMBERS = 1_000  # files of a bundle (history files included)
+BUNDLE_BOMB_RATIO = 200  # a member expanding more than this …
+BUNDLE_BOMB_MIN_BYTES = 1_000_000  # … and to more than this is refused as a zip bomb
+MAX_BUNDLE_DIRECTORY_BYTES = 1_000_000  # a zip directory of MAX_BUNDLE_MEMBERS entries, long names
+EOCD_SEARCH = 65_536 + 22  # the end record and the longest archive comment
 
 BUNDLE_README = """\
 Evaluation run {run_key} (period {period}) — a self-contained bundle made by egov-eval
@@ -164,26 +172,104 @@ def export_bundle(session: Session, run: EvaluationRun, out: Path) -> tuple[Path
 
 
 def read_bundle(path: Path) -> dict[str, bytes]:
-    """The files of a bundle (a folder or a .zip): relative name → content."""
+    """The files of a bundle (a folder or a .zip): relative name → content. Bounded before
+    anything is read: a zip directory of at most MAX_BUNDLE_DIRECTORY_BYTES, at most
+    MAX_BUNDLE_MEMBERS files, EGOV_MAX_BUNDLE_BYTES in all, and for a zip no member expanding
+    more than BUNDLE_BOMB_RATIO-fold; a zip member is read in chunks and never past its
+    declared size (a hostile bundle gets an error, not MemoryError)."""
     if not path.exists():
         raise EgovError(f"{path}: no such bundle")
-    files: dict[str, bytes] = {}
+    limit = get_settings().max_bundle_bytes
     if path.is_dir():
-        for p in sorted(path.rglob("*")):
-            if p.is_file():
-                files[p.relative_to(path).as_posix()] = p.read_bytes()
-        return files
+        return _read_folder(path, limit)
+    directory = _zip_directory_bytes(path)
+    if directory is not None and directory > MAX_BUNDLE_DIRECTORY_BYTES:
+        raise EgovError(
+            f"{path}: the zip directory is {size_text(directory)} (limit {size_text(MAX_BUNDLE_DIRECTORY_BYTES)}); "
+            "a run bundle lists a handful of files"
+        )
     try:
         with zipfile.ZipFile(path) as zf:
-            for info in zf.infolist():
-                if info.is_dir():
-                    continue
-                if info.file_size > 2_000_000_000:
-                    raise EgovError(f"{path}: member {info.filename} is too large")
-                files[info.filename] = zf.read(info)
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            _check_members(path, [(i.filename, i.file_size, i.compress_size) for i in infos], limit)
+            return {info.filename: _read_member(path, zf, info) for info in infos}
     except zipfile.BadZipFile as exc:
         raise EgovError(f"{path}: neither a bundle folder nor a zip file ({exc})") from exc
-    return files
+
+
+def _zip_directory_bytes(path: Path) -> int | None:
+    """The size of a zip's central directory as its end record declares it (zipfile reads it
+    whole, whatever number of entries it claims), before zipfile does; None if not found."""
+    with path.open("rb") as fh:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(max(0, size - EOCD_SEARCH))
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        directory = int.from_bytes(tail[at + 12 : at + 16], "little")
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if directory == 0xFFFFFFFF and locator >= 0:  # ZIP64: the size is in its own end record
+            fh.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+            record = fh.read(56)
+            if record[:4] == b"PK\x06\x06":
+                directory = int.from_bytes(record[40:48], "little")
+    return directory
+
+
+def _read_folder(path: Path, limit: int) -> dict[str, bytes]:
+    found: list[Path] = []
+    for p in path.rglob("*"):
+        if p.is_file():
+            found.append(p)
+            if len(found) > MAX_BUNDLE_MEMBERS:
+                break
+    members: list[tuple[str, int, int | None]] = [
+        (p.relative_to(path).as_posix(), p.stat().st_size, None) for p in sorted(found)
+    ]
+    _check_members(path, members, limit)
+    return {name: (path / name).read_bytes() for name, _, _ in members}
+
+
+def _check_members(path: Path, members: list[tuple[str, int, int | None]], limit: int) -> None:
+    """(name, size, compressed size or None) of every file: count, total, ratio."""
+    if len(members) > MAX_BUNDLE_MEMBERS:
+        raise EgovError(
+            f"{path}: more than {MAX_BUNDLE_MEMBERS} files; a run bundle has a handful "
+            "(manifest, framework, README, inputs, results)"
+        )
+    total = 0
+    for name, size, packed in members:
+        if packed is not None and size > BUNDLE_BOMB_MIN_BYTES and size > BUNDLE_BOMB_RATIO * max(packed, 1):
+            raise EgovError(
+                f"{path}: refused as a zip bomb — member {name} expands {size / max(packed, 1):.0f}-fold "
+                f"to {size_text(size)} (a bundle's files compress at most ~{BUNDLE_BOMB_RATIO}-fold)"
+            )
+        total += size
+        if total > limit:
+            raise EgovError(
+                f"{path}: refused — its files would unpack to more than {size_text(limit)} "
+                f"(at {name}; setting EGOV_MAX_BUNDLE_BYTES)"
+            )
+
+
+def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, read in chunks and never past its declared size."""
+    buf = io.BytesIO()
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(1 << 20):
+                buf.write(chunk)
+                if buf.tell() > info.file_size:
+                    raise EgovError(
+                        f"{path}: member {info.filename} inflates past its declared size of "
+                        f"{info.file_size} bytes; the bundle is damaged or hostile"
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        raise EgovError(
+            f"{path}: member {info.filename} does not unpack ({exc}); the bundle is damaged"
+        ) from exc
+    return buf.getvalue()
 
 
 @dataclass

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from egov.cells import write_csv
 from egov.langs import LANGUAGES
 from egov.models import AssessedObject, MetricValue, OfferDaily, Period, Rating
 from egov.scoring import ScoreOutcome, score_period
@@ -272,7 +273,7 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     }
     for name, df in paths.items():
         p = out_dir / name
-        df.to_csv(p, float_format="%.6f", index=name != "results_long.csv")
+        write_csv(df, p, float_format="%.6f", index=name != "results_long.csv")
         written.append(p)
     notice = out_dir / "NOTICE.txt"
     notice.write_text(

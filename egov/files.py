@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from egov.cells import write_csv
 from egov.errors import EgovError
 from egov.reader import read_table
 from evaluation.coherence import coherence
@@ -266,7 +267,7 @@ def write_results(evaluation: FileEvaluation, out: Path) -> list[Path]:
     written = []
     for name, frames in tables.items():
         path = out / name
-        pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+        write_csv(pd.concat(frames, ignore_index=True), path, index=False)
         written.append(path)
     warnings = [
         f"{p}: {w}" if p is not None else w for p, r in evaluation.results.items() for w in r.warnings

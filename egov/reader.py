@@ -4,12 +4,14 @@
 Reading a file takes two steps: (1) the file itself is checked — size, that it is what its
 name claims (an XLSX is a zip holding a workbook, a CSV is UTF-8 text), and for an XLSX the
 zip directory (member count, uncompressed sizes, compression ratios: a zip bomb is refused
-before anything is decompressed) and the extent of every sheet (a huge sheet is refused
-before openpyxl loads it); (2) the content is read with its locations — sheet and cell, or
-line and column — so that a caller can report every problem where it is (`Problems`).
+before anything is decompressed), then every XML part streamed with namespaces by
+`egov.sheetscan` (the extent of every sheet, merged ranges, hyperlinks and comments, the
+bytes decompressed, the XML elements: a huge sheet is refused before openpyxl or pandas
+loads it); (2) the content is read with its locations — sheet and cell, or line and column
+— so that a caller can report every problem where it is (`Problems`).
 
-A kernel module: it imports only `egov.errors`, `egov.settings`, the standard library,
-openpyxl and pandas.
+A kernel module: it imports only `egov.errors`, `egov.settings`, `egov.sheetscan`, the
+standard library, openpyxl and pandas.
 """
 
 from __future__ import annotations
@@ -28,22 +30,20 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from egov.errors import EgovError
 from egov.settings import get_settings
+from egov.sheetscan import MAX_COLUMNS, scan_parts
 
-MAX_COLUMNS = 500  # columns of a sheet or CSV file
-MAX_CELLS = 500_000  # cells, and rows × columns of the extent, of one worksheet (checked before loading)
 MAX_ZIP_MEMBERS = 2_000
 BOMB_RATIO = 100  # a member expanding more than this …
 BOMB_MIN_BYTES = 1_000_000  # … and to more than this is treated as a zip bomb
 MAX_PROBLEMS_SHOWN = 1_000
+WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")  # read for the sheet names …
+NAMES_PART_BYTES = 2_000_000  # … when no larger than this
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!")
-# text a spreadsheet would run as a formula (formula injection, OWASP "CSV injection")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 LIKE_XLSX = {".xlsx"}
@@ -184,8 +184,10 @@ def decode_text(src: SourceFile) -> str:
 
 # --- XLSX container checks (before openpyxl sees the file) -----------------------------------
 def check_xlsx_container(src: SourceFile) -> dict[str, str]:
-    """Check the zip directory (zip bomb, encryption, macros, workbook parts) and the extent of
-    every worksheet without loading it. Returns {worksheet part: sheet name}."""
+    """Check the zip directory (zip bomb, encryption, macros, workbook parts), then stream
+    every XML part with namespaces (`egov.sheetscan`: the extent of every worksheet — rows,
+    columns, cells, merged ranges, hyperlinks, comments —, the decompressed bytes, the
+    number of XML elements, no DTD) without loading it. Returns {worksheet part: sheet name}."""
     settings = get_settings()
     try:
         zf = zipfile.ZipFile(io.BytesIO(src.data))
@@ -208,8 +210,9 @@ def check_xlsx_container(src: SourceFile) -> dict[str, str]:
             )
         sheets = _sheet_parts(zf, names)
         problems = Problems()
-        for part, title in sheets.items():
-            _scan_sheet(zf, part, title, settings.max_import_rows, problems)
+        found = scan_parts(src.name, zf, sheets, settings.max_import_rows, settings.max_import_unpacked_bytes)
+        for where, message in found:
+            problems.add(where, message)
         problems.raise_if_any(src.name)
     return sheets
 
@@ -241,6 +244,8 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     """{worksheet part: sheet name} from xl/workbook.xml and its relationships."""
     parts = sorted(n for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n))
     titles: dict[str, str] = {}
+    if any(zf.getinfo(n).file_size > NAMES_PART_BYTES for n in WORKBOOK_PARTS if n in names):
+        return {p: p for p in parts}  # too large to read for names: the scan judges it
     try:
         rels_ns = "{http://schemas.openxmlformats.org/package/2006/relationships}"
         r_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -256,57 +261,8 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
                     titles[target] = str(sheet.get("name", ""))
     except (KeyError, ET.ParseError):
         pass  # openpyxl will report a broken workbook; keep the part names
-    return {p: titles.get(p, p) for p in parts}
-
-
-_ROW_OR_CELL = re.compile(rb'<(row|c)\b[^>]*?\br="([A-Z]*)(\d+)"')
-_CELL_TAG = re.compile(rb"<c[\s>/]")
-
-
-def _scan_sheet(zf: zipfile.ZipFile, part: str, title: str, max_rows: int, problems: Problems) -> None:
-    """Stream a worksheet's XML and find its extent (rows, columns, cells) without parsing it."""
-    max_row = max_col = cells = 0
-    leftover = b""
-    with zf.open(part) as fh:
-        while True:
-            chunk = fh.read(1 << 20)
-            buf = leftover + chunk
-            cut = buf.rfind(b"<") if chunk else len(buf)
-            body, leftover = buf[:cut], buf[cut:]
-            cells += len(_CELL_TAG.findall(body))
-            for m in _ROW_OR_CELL.finditer(body):
-                max_row = max(max_row, int(m.group(3)))
-                if m.group(2):
-                    max_col = max(max_col, _col_index(m.group(2).decode()))
-            if not chunk:
-                break
-    where = f"sheet '{title}'"
-    if max_row > max_rows:
-        problems.add(
-            where,
-            f"huge sheet — it reaches row {max_row}; the limit is {max_rows} rows (setting EGOV_MAX_IMPORT_ROWS)",
-        )
-    if max_col > MAX_COLUMNS:
-        problems.add(
-            where,
-            f"huge sheet — it reaches column {get_column_letter(min(max_col, 16384))} ({max_col}); "
-            f"the limit is {MAX_COLUMNS} columns",
-        )
-    if max_row <= max_rows and max_col <= MAX_COLUMNS and max_row * max_col > MAX_CELLS:
-        problems.add(
-            where,
-            f"huge sheet — it spans {max_row} rows × {max_col} columns = {max_row * max_col} cells; "
-            f"the limit is {MAX_CELLS}",
-        )
-    if cells > MAX_CELLS:
-        problems.add(where, f"huge sheet — {cells} cells; the limit is {MAX_CELLS}")
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
+    # a sheet may live anywhere its relationship points: those parts are sheets too
+    return {p: titles.get(p, p) for p in parts} | {p: t for p, t in titles.items() if p in names}
 
 
 def open_workbook(src: SourceFile) -> Workbook:

@@ -126,6 +126,13 @@ class Settings(BaseSettings):
             "zip directory before the workbook is opened (zip-bomb guard)."
         ),
     )
+    max_bundle_bytes: int = Field(
+        default=1_000_000_000,
+        description=(
+            "Largest total size (bytes) of a run bundle's files that `egov runs verify` reads "
+            "(uncompressed; each member's declared size and compression ratio are checked first)."
+        ),
+    )
     max_import_rows: int = Field(
         default=20_000,
         description=(

@@ -16,7 +16,8 @@ Every input cell has data validation (a decimal within the indicator's `range`, 
 input message and an error message; a list for the status column). Cells of indicators that
 do not apply to an object's kind are grey, locked and say `n/a`. Text the workbook shows that
 begins with `=`, `+`, `-`, `@` (or a tab / carriage return) is stored as text with Excel's
-quote prefix, never as a formula (formula injection, OWASP "CSV injection").
+quote prefix, never as a formula (formula injection, OWASP "CSV injection"), and characters
+an XLSX file cannot hold are replaced (`egov.cells.write_text`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -37,10 +37,10 @@ from sqlmodel import Session
 from sqlmodel import col as sql_col
 
 from egov import __version__
+from egov.cells import excel_text, write_text
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department
-from egov.reader import FORMULA_PREFIXES
 from indicators.framework import Framework, Node, applies
 
 TEMPLATE_FORMAT = "egov-metric-template"
@@ -148,15 +148,6 @@ class TemplateObject:
     subkind: str | None
 
 
-def safe_text(cell: Cell, value: str) -> None:
-    """Write `value` as text; text that a spreadsheet could run as a formula keeps Excel's
-    quote prefix and the string type (formula-injection safety)."""
-    cell.value = value
-    if value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
-
 def metric_indicators(framework: Framework, category: Node) -> list[Node]:
     """The metric-source indicators under a category, in file order."""
     out: list[Node] = []
@@ -179,7 +170,7 @@ def _fmt(x: float) -> str:
 
 
 def _sheet_title(label: str, used: set[str]) -> str:
-    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in label).strip("'") or "sheet"
+    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in excel_text(label)).strip("'") or "sheet"
     title = title[:31]
     base, n = title, 2
     while title.lower() in used or title == META_SHEET:
@@ -236,15 +227,15 @@ def _category_header(ws: Worksheet, indicators: list[Node], lang: str) -> None:
     fixed += [("_department", TEXT["department"][lang], 14), (STATUS_CODE, TEXT["status"][lang], 12)]
     for col, (code, header, width) in enumerate(fixed, start=1):
         ws.cell(CODE_ROW, col, code)
-        safe_text(ws.cell(HEADER_ROW, col), header)
+        write_text(ws.cell(HEADER_ROW, col), header)
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.cell(UNIT_ROW, 1, "_unit")
     for i, node in enumerate(indicators):
         col = FIRST_INDICATOR_COL + i
         ws.cell(CODE_ROW, col, node.code)
-        safe_text(ws.cell(UNIT_ROW, col), node.unit)
+        write_text(ws.cell(UNIT_ROW, col), node.unit)
         arrow = TEXT["up" if node.direction > 0 else "down"][lang]
-        safe_text(ws.cell(HEADER_ROW, col), f"{node.label(lang)}\n[{node.unit}] {arrow}")
+        write_text(ws.cell(HEADER_ROW, col), f"{node.label(lang)}\n[{node.unit}] {arrow}")
         ws.column_dimensions[get_column_letter(col)].width = 18
     for col in range(1, FIRST_INDICATOR_COL + len(indicators)):
         cell = ws.cell(HEADER_ROW, col)
@@ -288,9 +279,9 @@ def _category_validations(
             showInputMessage=True,
             errorStyle="stop",
             errorTitle=TEXT["error_title"][lang][:32],
-            error=TEXT["error"][lang].format(**fill)[:255],
+            error=excel_text(TEXT["error"][lang].format(**fill))[:255],
             promptTitle=TEXT["prompt_title"][lang][:32],
-            prompt=TEXT["prompt"][lang].format(**fill)[:255],
+            prompt=excel_text(TEXT["prompt"][lang].format(**fill))[:255],
         )
         ws.add_data_validation(dv)
         validations[node.code] = dv
@@ -306,10 +297,10 @@ def _category_row(
     validations: dict[str, DataValidation],
 ) -> None:
     """One object's row: its codes and name, the status and an input cell per indicator."""
-    safe_text(ws.cell(r, 1), obj.code)
-    safe_text(ws.cell(r, 2), obj.code)
-    safe_text(ws.cell(r, 3), obj.name)
-    safe_text(ws.cell(r, 4), obj.department)
+    write_text(ws.cell(r, 1), obj.code)
+    write_text(ws.cell(r, 2), obj.code)
+    write_text(ws.cell(r, 3), obj.name)
+    write_text(ws.cell(r, 4), obj.department)
     status = ws.cell(r, 5)
     status.protection = Protection(locked=False)
     status.fill = INPUT
@@ -341,7 +332,7 @@ def _instructions(
     lines = [line.format(**fill) for line in INSTRUCTIONS[lang]]
     lines += ["", *[f"• {title}" for title, _code in sheets]]
     for r, line in enumerate(lines, start=1):
-        safe_text(ws.cell(r, 1), line)
+        write_text(ws.cell(r, 1), line)
         ws.cell(r, 1).alignment = Alignment(wrap_text=True, vertical="top")
     ws.cell(1, 1).font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 110
@@ -371,7 +362,7 @@ def _meta(
     ]
     for r, (key, value) in enumerate(pairs, start=1):
         ws.cell(r, 1, key)
-        safe_text(ws.cell(r, 2), str(value))
+        write_text(ws.cell(r, 2), str(value))
     r = len(pairs) + 2
     for c, h in enumerate(("indicator", "category", "unit", "min", "max", "direction"), start=1):
         ws.cell(r, c, h)
@@ -381,7 +372,7 @@ def _meta(
             lo, hi = node.valid_range if node.valid_range is not None else (None, None)
             ws.cell(r, 1, node.code)
             ws.cell(r, 2, code)
-            safe_text(ws.cell(r, 3), node.unit)
+            write_text(ws.cell(r, 3), node.unit)
             ws.cell(r, 4, lo)
             ws.cell(r, 5, hi)
             ws.cell(r, 6, node.direction)

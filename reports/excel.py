@@ -4,7 +4,8 @@ methodology.
 
 Every sheet has a frozen header row and number formats; scores carry a colour scale. Text
 that a spreadsheet could run as a formula (= + - @ …) is written as text with the quote
-prefix (egov.template.safe_text), never as a formula.
+prefix, never as a formula, and characters an XLSX file cannot hold (control characters in
+stored names) are replaced, so the workbook is always written (egov.cells.write_text).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from egov.cells import excel_text, write_text
 from egov.db import session_scope
 from egov.models import AssessedObject, MetricValue
-from egov.template import safe_text
 from reports.assessor_data import (
     AssessorData,
     coverage_rows,
@@ -61,7 +62,7 @@ SCORE_SCALE = {
 
 def sheet_title(text: str, used: set[str]) -> str:
     """A valid, unique sheet name (≤ 31 characters, none of []:*?/\\)."""
-    base = re.sub(r"[\[\]:*?/\\]", " ", text).strip().strip("'")[:31] or "Sheet"
+    base = re.sub(r"[\[\]:*?/\\]", " ", excel_text(text)).strip().strip("'")[:31] or "Sheet"
     name, n = base, 1
     while name.lower() in used:
         n += 1
@@ -81,7 +82,7 @@ def _put(ws: Worksheet, row: int, column: int, value: Any, fmt: str | None = Non
     except (TypeError, ValueError):
         pass
     if isinstance(value, str):
-        safe_text(cell, value)
+        write_text(cell, value)
         return
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()

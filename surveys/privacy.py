@@ -1,6 +1,7 @@
 """Privacy (Macau Personal Data Protection Act, Lei n.º 8/2005): comments are scrubbed of
-identity-card numbers, phone numbers and e-mail addresses before any export, and raw
-ratings older than the retention period are anonymised without changing the roll-ups."""
+identity-card numbers, phone numbers and e-mail addresses before any export (which is also
+formula-injection safe), and raw ratings older than the retention period are anonymised
+without changing the roll-ups."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlmodel import Session, col
 
 from egov.auth import audit
+from egov.cells import has_bare_cr, neutral_row
 from egov.models import AssessedObject, Rating, RatingToken
 from egov.settings import get_settings
 
@@ -50,7 +52,7 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(session: Session, start: date, end: date) -> Iterator[list[str]]:
+def export_rows(session: Session, start: date, end: date) -> Iterator[list[str | int]]:
     """Ratings of days [start, end] for export: scrubbed comments, no pseudonym, no IP, no
     transaction reference. Streams rows (server-side cursor chunks)."""
     stmt = (
@@ -74,7 +76,7 @@ def export_rows(session: Session, start: date, end: date) -> Iterator[list[str]]
         yield [
             r[0],
             str(r[1]),
-            str(r[2]),
+            int(r[2]),  # a number: never neutralised
             r[3],
             scrub_comment(r[4]),
             r[5],
@@ -85,11 +87,17 @@ def export_rows(session: Session, start: date, end: date) -> Iterator[list[str]]
 
 
 def export_csv(session: Session, start: date, end: date) -> Iterator[str]:
+    """The rating export as CSV text in chunks (`egov ratings export`, `GET
+    /api/v1/ratings/export`): every text field that a spreadsheet would run as a formula
+    (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading `'` (egov.cells); the
+    database keeps the original text."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(EXPORT_COLUMNS)
     for row in export_rows(session, start, end):
-        writer.writerow(row)
+        safe = neutral_row(row)
+        (quoted if has_bare_cr(safe) else writer).writerow(safe)
         if buf.tell() > 64_000:
             yield buf.getvalue()
             buf.seek(0)

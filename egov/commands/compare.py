@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from egov.analysis import RunPair, decompose_change, load_run_pair, load_stored_run
+from egov.cells import write_csv
 from egov.commands.common import LangOpt, OutCsvOpt, RunOpt, check_lang, console, database, err
 from egov.errors import EgovError
 from egov.models import EvaluationRun
@@ -50,7 +51,7 @@ def _rank(v: Any) -> str:
 def _write_csv(table: pd.DataFrame, out: Path | None) -> None:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        write_csv(table, out, index=False)
         console.print(f"wrote {out}")
 
 

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from egov.analysis import compare_period_ratings, period_case_metrics
+from egov.cells import write_csv
 from egov.commands.common import console, database, out_option
 from egov.errors import EgovError
 from surveys.privacy import export_csv, purge_ratings
@@ -151,11 +152,10 @@ def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int)
 def _write_comparison(cmp: RatingComparison, by: str, period: str | None, out: Path) -> None:
     assert cmp.kruskal is not None
     out.mkdir(parents=True, exist_ok=True)
-    cmp.counts.to_csv(out / "counts.csv", float_format="%.17g")
-    pd.DataFrame([asdict(cmp.kruskal) | {"by": by, "period": period or ""}]).to_csv(
-        out / "kruskal.csv", index=False, float_format="%.17g"
-    )
-    cmp.pairs.to_csv(out / "pairwise.csv", index=False, float_format="%.17g")
+    write_csv(cmp.counts, out / "counts.csv", float_format="%.17g")
+    kruskal = pd.DataFrame([asdict(cmp.kruskal) | {"by": by, "period": period or ""}])
+    write_csv(kruskal, out / "kruskal.csv", index=False, float_format="%.17g")
+    write_csv(cmp.pairs, out / "pairwise.csv", index=False, float_format="%.17g")
     console.print(f"wrote {out}/counts.csv, kruskal.csv, pairwise.csv")
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from egov.bundle import export_bundle, verify_bundle
+from egov.cells import write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, get_run, list_runs, run_scores
@@ -148,10 +149,10 @@ def _print_results(d: RunDiff, limit: int) -> None:
 
 def _write_diff(d: RunDiff, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    d.identity.to_csv(out / "identity.csv", index=False)
-    d.spec.to_csv(out / "spec.csv", index=False)
-    d.inputs.to_csv(out / "inputs.csv", index=False, float_format="%.17g")
-    d.results.to_csv(out / "results.csv", index=False, float_format="%.17g")
+    write_csv(d.identity, out / "identity.csv", index=False)
+    write_csv(d.spec, out / "spec.csv", index=False)
+    write_csv(d.inputs, out / "inputs.csv", index=False, float_format="%.17g")
+    write_csv(d.results, out / "results.csv", index=False, float_format="%.17g")
     (out / "framework.diff").write_text("\n".join(d.framework_text) + "\n", encoding="utf-8")
     console.print(f"wrote {out}/")
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from egov.analysis import UncertaintyInputs, uncertainty_inputs
+from egov.cells import write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, err, out_option, run_option
 from egov.errors import EgovError
 from egov.store import DEMO_NOTICE
@@ -134,7 +135,7 @@ def _write_files(res: UncertaintyResult, out: Path) -> None:
         "uncertainty_samples.csv": res.samples,
     }
     for fname, frame in files.items():
-        frame.to_csv(out / fname, index=fname not in ("uncertainty_sensitivity_by_entity.csv",))
+        write_csv(frame, out / fname, index=fname not in ("uncertainty_sensitivity_by_entity.csv",))
     console.print(f"wrote {len(files)} files to {out}/")
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from egov.cells import FORMULA_PREFIXES
 from egov.errors import EgovError
 from egov.imports.values import (
     Catalogue,
@@ -17,7 +18,7 @@ from egov.imports.values import (
     parse_text,
     value_row,
 )
-from egov.reader import FORMULA_PREFIXES, Problems, SourceFile, csv_rows, formula_injection
+from egov.reader import Problems, SourceFile, csv_rows, formula_injection
 from indicators.framework import Node
 
 _HEADER_UNIT = re.compile(r"^(.*?)\s*\[(.*)\]\s*$")

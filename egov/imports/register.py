@@ -14,12 +14,12 @@ from typing import Any
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
+from egov.cells import FORMULA_PREFIXES, control_problem
 from egov.errors import EgovError
 from egov.imports.values import parse_text
 from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department, PeerGroup
 from egov.reader import (
-    FORMULA_PREFIXES,
     Problems,
     SourceFile,
     cell_problem,
@@ -53,6 +53,7 @@ _TABLE_KEYS = {
     "departments": {"name", "peer_group"},
     "objects": {"name", "department", "kind", "subkind", "paper", "note"},
 }
+FREE_TEXT_KEYS = {"note", "paper"}  # may span lines; names and codes are one line
 _CODE_LIMITS = {"peer_groups": 50, "departments": 50, "objects": 80}
 REGISTER_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
@@ -319,7 +320,7 @@ def _check_entry(
     table: str, code: str, entry: dict[str, Any], at: _Locator, where: _Where, problems: Problems
 ) -> None:
     """The code, names and text fields of any register entry."""
-    if not REGISTER_CODE_RE.match(str(code)) or len(str(code)) > _CODE_LIMITS[table]:
+    if not REGISTER_CODE_RE.fullmatch(str(code)) or len(str(code)) > _CODE_LIMITS[table]:
         problems.add(
             at(table, code),
             f"code {code!r} must start with a letter, hold only letters, digits, _ and -, and "
@@ -342,6 +343,8 @@ def _check_entry(
                 problems.add(loc, f"wrong type — the {lang} name must be text")
             elif text.startswith(FORMULA_PREFIXES):
                 problems.add(loc, formula_injection(text))
+            elif bad := control_problem(text, f"the {lang} name"):
+                problems.add(loc, bad)
             elif len(text) > 300:
                 problems.add(loc, f"the {lang} name is {len(text)} characters long; the limit is 300")
     for key in ("peer_group", "department", "kind", "subkind", "note", "paper"):
@@ -350,6 +353,8 @@ def _check_entry(
             problems.add(at(table, code, key), f"wrong type — {key} must be text")
         elif isinstance(v, str) and v.startswith(FORMULA_PREFIXES):
             problems.add(at(table, code, key), formula_injection(v))
+        elif isinstance(v, str) and (bad := control_problem(v, key, free_text=key in FREE_TEXT_KEYS)):
+            problems.add(at(table, code, key), bad)
 
 
 def _check_object(

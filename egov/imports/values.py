@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from egov.reader import EXCEL_ERRORS, FORMULA_PREFIXES, Problems, formula_injection
+from egov.cells import FORMULA_PREFIXES
+from egov.reader import EXCEL_ERRORS, Problems, formula_injection
 from egov.template import NOT_APPLICABLE, STATUSES
 from indicators.framework import Framework, Node, applies
 

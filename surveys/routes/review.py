@@ -67,8 +67,10 @@ def post_review(
     **doc(
         "Export ratings (CSV)",
         "Ratings of days [start, end] as CSV with comments scrubbed of identity-card numbers, phone numbers "
-        "and e-mail addresses; no pseudonym, IP or transaction reference. Assessor keys.",
-        "object,day,level,drivers,comment,channel,language,question_version,counted\nONE_ACCOUNT,2026-03-02,2,-efficiency,call me on [phone],app,en,2026.1,yes\n",
+        "and e-mail addresses; no pseudonym, IP or transaction reference. Text a spreadsheet would run as a "
+        "formula (beginning with =, +, -, @, tab or carriage return) has a leading ' (formula injection). "
+        "Assessor keys.",
+        "object,day,level,drivers,comment,channel,language,question_version,counted\nONE_ACCOUNT,2026-03-02,2,'-efficiency,call me on [phone],app,en,2026.1,yes\n",
         *KEYED,
         422,
         media="text/csv",

@@ -283,6 +283,17 @@ def main() -> None:
     rws.append(["department", "NEWD", '=CONCAT("a","b")'])
     reg.properties.created = reg.properties.modified = FIXED
     save(reg, "register_formula.xlsx")
+    # control characters in names (issue 13, point 13): a bell in CSV, an escape in TOML, a DEL
+    # in XLSX (XML cannot hold most C0 controls, but DEL and the C1 controls it can)
+    write("register_control_character.csv", reg_head + "department,NEWD,New\x07Dept,,,,\n")
+    write("register_control_character.toml", '[departments.NEWD]\nname = { en = "New\\u001bDept" }\n')
+    reg = Workbook()
+    rws = reg.active
+    assert rws is not None
+    rws.append(["type", "code", "name_en"])
+    rws.append(["department", "NEWD", "New\x7fDept"])
+    reg.properties.created = reg.properties.modified = FIXED
+    save(reg, "register_control_character.xlsx")
 
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT.relative_to(ROOT)}")
 

@@ -140,6 +140,21 @@ CASES: dict[str, tuple[str, str, dict[str, str]]] = {
     "register_unknown_type.csv": (R, "type 'bureau' is not one of peer_group, department, object", {}),
     "register_missing_kind.csv": (R, "line 2, column 6 (kind): empty required cell — kind is missing", {}),
     "register_formula.xlsx": (R, "sheet 'Sheet' cell C2: a formula (=CONCAT(", {}),
+    "register_control_character.csv": (
+        R,
+        "line 2, column 3 (name_en): control character U+0007 (bell) at character 4 of the en name",
+        {},
+    ),
+    "register_control_character.toml": (
+        R,
+        "departments.NEWD.name: control character U+001B (escape) at character 4 of the en name",
+        {},
+    ),
+    "register_control_character.xlsx": (
+        R,
+        "sheet 'Sheet' cell C2: control character U+007F (delete) at character 4 of the en name",
+        {},
+    ),
 }
 
 

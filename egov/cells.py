@@ -1,0 +1,139 @@
+"""Text in the cells the project writes and reads: one definition of what is unsafe.
+
+- **Formula injection** (OWASP "CSV injection"): a text cell beginning with `=`, `+`, `-`,
+  `@`, tab or carriage return is run as a formula by a spreadsheet. Every CSV file the
+  project writes goes through `neutral_frame`/`neutral_row` (such text gets a leading `'`,
+  which spreadsheets show as text), every XLSX text cell through `write_text` (Excel's quote
+  prefix and the string type). Numbers are never changed: only text is (a float column's
+  -0.5 stays a number). The database keeps the original text.
+- **Control characters**: XML 1.0, so an XLSX workbook, cannot hold C0 controls other than
+  tab, line feed and carriage return; openpyxl raises `IllegalCharacterError` on them.
+  `excel_text` replaces them (U+FFFD) so that a writer never crashes on stored text, and
+  `control_problem` is the import-side refusal of names holding any control character.
+
+A kernel module: it imports only the standard library, pandas and openpyxl.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+
+# text a spreadsheet would run as a formula (formula injection, OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# C0 controls, DEL and C1 controls: never part of a one-line name or code
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# the same, except tab and line feed (and CR LF's carriage return): free text may span lines
+CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+REPLACEMENT = "\ufffd"
+
+
+def neutralise(text: str) -> str:
+    """`text` with a leading `'` when a spreadsheet would run it as a formula, else unchanged."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _neutral_value(value: Any) -> Any:
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def neutral_row(values: Iterable[Any]) -> list[Any]:
+    """A CSV record with every text field neutralised (numbers and None unchanged)."""
+    return [_neutral_value(v) for v in values]
+
+
+def has_bare_cr(values: Iterable[Any]) -> bool:
+    """Whether a text field holds a carriage return. Python's csv writer quotes a field only
+    for the characters of its line terminator, so with "\n" a field holding a lone CR would be
+    written unquoted and split the record in a reader; such a record is written fully quoted."""
+    return any(isinstance(v, str) and "\r" in v for v in values)
+
+
+def _neutral_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        levels = [list(_neutral_index(level)) for level in index.levels]
+        return index.set_levels(levels, verify_integrity=False)
+    if _is_plain(index.dtype):
+        return index
+    return index.map(_neutral_value)
+
+
+def neutral_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` safe to write as CSV: text cells, column labels and index labels
+    neutralised; numeric and date columns untouched (so -0.5 stays the number -0.5)."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if _is_plain(column.dtype):
+            continue
+        out.isetitem(i, column.map(_neutral_value).array)
+    out.columns = _neutral_index(out.columns)
+    out.index = _neutral_index(out.index)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Any, **to_csv: Any) -> None:
+    """`df.to_csv(path, **to_csv)` with formula-injection-safe text (`neutral_frame`); text
+    holding a carriage return is quoted (`has_bare_cr`)."""
+    out = neutral_frame(df)
+    text_columns = [out.iloc[:, i] for i in range(out.shape[1]) if not _is_plain(out.iloc[:, i].dtype)]
+    if any(has_bare_cr(c) for c in text_columns) or has_bare_cr(out.index) or has_bare_cr(out.columns):
+        to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    out.to_csv(path, **to_csv)
+
+
+def _is_plain(dtype: Any) -> bool:
+    """Numbers and dates: never text to neutralise."""
+    return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype))
+
+
+def excel_text(text: str) -> str:
+    """`text` with the characters an XLSX file cannot hold (C0 controls other than tab, line
+    feed and carriage return) replaced by U+FFFD, so that a workbook is always written."""
+    return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, text)
+
+
+def write_text(cell: Cell | MergedCell, value: str) -> None:
+    """Write `value` into an XLSX cell as text: characters XLSX cannot hold replaced
+    (`excel_text`), and text a spreadsheet could run as a formula kept with Excel's quote
+    prefix and the string type (formula-injection safety)."""
+    value = excel_text(value)
+    cell.value = value
+    if value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def control_problem(text: str, what: str = "a name", free_text: bool = False) -> str | None:
+    """The problem of a text holding a control character (C0, DEL, C1; with `free_text`
+    tab and line breaks are allowed), naming the first one and where it is; else None."""
+    m = (CONTROL_IN_FREE_TEXT if free_text else CONTROL_CHARACTERS).search(text)
+    if m is None:
+        return None
+    ch = m.group()
+    name = unicodedata.name(ch, "") or _CONTROL_NAMES.get(ord(ch), "control character")
+    allowed = "tab and line breaks are allowed" if free_text else "it must be one line of printable text"
+    return (
+        f"control character U+{ord(ch):04X} ({name.lower()}) at character {m.start() + 1} of "
+        f"{what}; remove it ({allowed})"
+    )
+
+
+_CONTROL_NAMES = {
+    0x00: "null",
+    0x07: "bell",
+    0x08: "backspace",
+    0x09: "tab",
+    0x0A: "line feed",
+    0x0D: "carriage return",
+    0x1B: "escape",
+    0x7F: "delete",
+    0x85: "next line",
+    0x9B: "control sequence introducer",
+}
