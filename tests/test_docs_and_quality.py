@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,27 @@ def test_static_checks_are_clean(args: list[str]) -> None:
         [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+SEED = ROOT.parent / "shared" / "seed"
+QUOTED = re.compile(r"「([^」]+)」")
+
+
+def test_every_quotation_of_the_paper_is_in_the_paper() -> None:
+    """Words are claims: every text quoted in 「」 in the docs, the built-in framework and the
+    register appears verbatim in the paper (../shared/seed/)."""
+    papers = sorted(SEED.glob("*.txt")) if SEED.is_dir() else []
+    if not papers:
+        pytest.skip(f"the paper is not at {SEED}")
+    paper = "".join(p.read_text(encoding="utf-8") for p in papers)
+    sources = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", *sorted((ROOT / "docs").glob("*.md"))]
+    sources += sorted((ROOT / "indicators" / "frameworks").glob("*.toml"))
+    sources += sorted((ROOT / "egov" / "data").glob("*.toml"))
+    quotes = {
+        (src.relative_to(ROOT).as_posix(), q)
+        for src in sources
+        for q in QUOTED.findall(src.read_text("utf-8"))
+    }
+    assert quotes, "no quotation of the paper found: the pattern or the files moved"
+    missing = sorted((where, q) for where, q in quotes if q not in paper)
+    assert not missing, f"quoted as the paper's words but not in the paper: {missing}"
