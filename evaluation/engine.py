@@ -26,6 +26,7 @@ from egov.errors import EgovError
 from evaluation.rank import rank_desc
 from evaluation.spec import EvaluationSpec, load_spec
 from evaluation.stages import (
+    NO_DATA_COLUMN,
     StageResolver,
     aggregate_tree,
     applicability,
@@ -36,6 +37,7 @@ from evaluation.stages import (
     normalise_table,
     rollup,
     screen,
+    summarise_warnings,
     treat_table,
 )
 from indicators.framework import Framework
@@ -73,6 +75,11 @@ class EvaluationResult:
     department_ranks: pd.DataFrame | None = None
     peer_ranks: pd.DataFrame | None = None  # rank within the department's peer group
     warnings: list[str] = field(default_factory=list)
+
+    def notes(self, where: str = "") -> list[str]:
+        """The warnings summarised for people (`evaluation.stages.summarise_warnings`): one
+        line for the indicators without data, "… no data{where} …", each note once."""
+        return summarise_warnings(self.warnings, len(self.raw.columns), where)
 
     @property
     def index_code(self) -> str:
@@ -258,7 +265,7 @@ def _raw_table(data: pd.DataFrame, codes: list[str], warnings: list[str]) -> pd.
     wide.index = wide.index.map(str)
     for c in codes:
         if c not in wide.columns:
-            warnings.append(f"indicator '{c}': no data column; treated as missing for every unit")
+            warnings.append(NO_DATA_COLUMN.format(c))
             wide[c] = np.nan
     return _numeric(wide, codes).sort_index()
 
