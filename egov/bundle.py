@@ -18,6 +18,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from egov import __version__
+from egov.cells import plain_pair
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion
 from egov.reader import size_text
@@ -336,8 +337,9 @@ def _compare_results(bundled: pd.DataFrame, recomputed: pd.DataFrame, limit: int
         y = b.loc[common, column].astype(float)
         bad = ~((x == y) | (x.isna() & y.isna()))
         for key in list(bad[bad].index)[:limit]:
+            was, now = plain_pair(x[key], y[key], missing="missing")
             problems.append(
-                f"{RESULTS_FILE}: {' '.join(key)} {column} is {x[key]!r} in the bundle, {y[key]!r} recomputed"
+                f"{RESULTS_FILE}: {' '.join(key)} {column} is {was} in the bundle, {now} recomputed"
             )
     return problems
 

@@ -4,6 +4,7 @@ a third party verifies without the database (tampering detected)."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -19,7 +20,15 @@ from egov.models import EvaluationRun, FrameworkVersion
 from egov.record import diff_runs
 from egov.scoring import score_period
 from egov.settings import reset_settings
-from egov.store import add_metric_values, ensure_period, get_run, load_register, run_scores, store_framework
+from egov.store import (
+    add_metric_values,
+    ensure_period,
+    get_period,
+    get_run,
+    load_register,
+    run_scores,
+    store_framework,
+)
 from evaluation.spec import parse_spec
 from indicators.framework import builtin_path, load_framework
 
@@ -386,3 +395,39 @@ def test_diff_of_a_run_without_stored_inputs_says_so(sdb: str) -> None:
         d = diff_runs(s, old, new)
     assert any("no stored inputs" in n and "cannot be compared" in n for n in d.notes)
     assert d.results.empty and set(d.inputs["change"]) == {"added"}
+
+
+# --- issue 14: plain numbers in diffs and verification messages --------------------------------
+def test_runs_diff_prints_plain_numbers(sdb: str, egov) -> None:
+    with session_scope(sdb) as s:
+        a = _score(s).run_key
+        value = 0.1 * 727  # 72.7 to a person, 72.700000000000003 in %.17g
+        add_metric_values(
+            s,
+            get_period(s, "2023"),
+            [{"object": "APP3", "indicator": "app_wcag", "value": value}],
+            source_file="c",
+        )
+        b = _score(s).run_key
+    r = egov(["runs", "diff", a, b])
+    assert r.code == 0, r.err
+    row = next(line for line in r.out.splitlines() if "app_wcag" in line)
+    assert "55.5" in row and "72.7" in row and "72.70000" not in row
+
+
+def test_runs_verify_prints_plain_numbers(sealed: tuple[Path, str], tmp_path: Path) -> None:
+    path, _digest = sealed
+    files = read_bundle(path)
+    _edit_csv("results/scores.csv", "department,D1,egov_index,4,", "department,D1,egov_index,4,1")(files)
+    _reseal(files)
+    with zipfile.ZipFile(tmp_path / "t.zip", "w") as zf:
+        for k, v in files.items():
+            zf.writestr(k, v)
+    problems = [p for p in verify_bundle(tmp_path / "t.zip").problems if "egov_index score" in p]
+    assert problems, verify_bundle(tmp_path / "t.zip").problems
+    assert "np.float64" not in problems[0] and "float" not in problems[0]
+    bundled, recomputed = (
+        problems[0].removesuffix(" recomputed").split(" score is ")[1].split(" in the bundle, ")
+    )
+    assert re.fullmatch(r"\d+\.\d{1,10}", bundled) and re.fullmatch(r"\d+\.\d{1,11}", recomputed), problems[0]
+    assert abs(float(bundled) - (100 + float(recomputed))) < 1e-6
