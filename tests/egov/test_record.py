@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from egov.bundle import MANIFEST, export_bundle, manifest_digest, read_bundle, verify_bundle
 from egov.db import init_db, session_scope
+from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion
-from egov.record import diff_runs
+from egov.record import diff_runs, load_result
 from egov.scoring import score_period
 from egov.settings import reset_settings
 from egov.store import (
@@ -26,9 +28,12 @@ from egov.store import (
     get_period,
     get_run,
     load_register,
+    results_hash,
     run_scores,
     store_framework,
 )
+from evaluation.engine import reranked
+from evaluation.rank import rank_exact
 from evaluation.spec import parse_spec
 from indicators.framework import builtin_path, load_framework
 
@@ -431,3 +436,48 @@ def test_runs_verify_prints_plain_numbers(sealed: tuple[Path, str], tmp_path: Pa
     )
     assert re.fullmatch(r"\d+\.\d{1,10}", bundled) and re.fullmatch(r"\d+\.\d{1,11}", recomputed), problems[0]
     assert abs(float(bundled) - (100 + float(recomputed))) < 1e-6
+
+
+def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: Path) -> None:
+    """A run whose results hash was computed with ranks by exact equality (before
+    evaluation.rank's tie tolerance) is still verified when recomputed."""
+    with session_scope(sdb) as s:
+        # APP3's WCAG score 70.0 against APP2's 70.0 + 1e-13: a tie today, two ranks before
+        period = get_period(s, "2023")
+        add_metric_values(
+            s, period, [{"object": "APP3", "indicator": "app_wcag", "value": 70.0}], source_file="tie"
+        )
+        run = _score(s)
+        result = load_result(s, run)
+        before = results_hash(reranked(result, rank_exact))
+        assert before != run.results_hash  # the two rules rank this run differently
+        # as the software before the tolerance stored it: its hash and its ranks
+        run.results_hash = before
+        s.add(run)
+        legacy = reranked(result, rank_exact).long()
+        for row in legacy[legacy["rank"] != result.long()["rank"]].itertuples():
+            s.execute(
+                text(
+                    "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
+                    "AND entity = :entity AND node = :node"
+                ),
+                {
+                    "rank": int(row.rank),
+                    "run": run.id,
+                    "kind": row.entity_type,
+                    "entity": row.entity,
+                    "node": row.node,
+                },
+            )
+    with session_scope(sdb) as s:
+        stored = get_run(s, run.run_key)
+        ranks = load_result(s, stored).ranks["app_wcag"]
+        assert ranks["APP2"] == ranks["APP3"]
+        # its bundle verifies too, saying which rule its ranks follow
+        path, _digest = export_bundle(s, stored, tmp_path / "old.zip")
+        check = verify_bundle(path)
+        assert check.ok, check.problems
+        assert any("before the tie tolerance" in n for n in check.notes)
+        stored.results_hash = "0" * 64
+        with pytest.raises(EgovError, match="recomputing gives results hash"):
+            load_result(s, stored)
