@@ -455,19 +455,16 @@ def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: P
         run.results_hash = before
         s.add(run)
         legacy = reranked(result, rank_exact).long()
-        for row in legacy[legacy["rank"] != result.long()["rank"]].itertuples():
+        changed = legacy[legacy["rank"] != result.long()["rank"]]
+        for kind, entity, node, rank in (
+            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
+        ):
             s.execute(
                 text(
                     "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
                     "AND entity = :entity AND node = :node"
                 ),
-                {
-                    "rank": int(row.rank),
-                    "run": run.id,
-                    "kind": row.entity_type,
-                    "entity": row.entity,
-                    "node": row.node,
-                },
+                {"rank": int(rank), "run": run.id, "kind": kind, "entity": entity, "node": node},
             )
     with session_scope(sdb) as s:
         stored = get_run(s, run.run_key)
