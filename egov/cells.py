@@ -10,6 +10,12 @@
   tab, line feed and carriage return; openpyxl raises `IllegalCharacterError` on them.
   `excel_text` replaces them (U+FFFD) so that a writer never crashes on stored text, and
   `control_problem` is the import-side refusal of names holding any control character.
+- **Ranks are whole numbers**: `write_csv` writes every rank column (`is_rank_label`: a label
+  with the word `rank`, e.g. `rank`, `Rank`, `peer_rank`, `rank_p05`, and `tier`) whose values
+  are whole numbers as integers, an empty cell where there is none (`integer_ranks`).
+- **Numbers people read** (CLI tables, diffs, verification messages): `plain_number` gives
+  plain text, 12 significant digits (72.7, not 72.700000000000003 or np.float64(72.7));
+  `plain_pair` shows two numbers that differ with as many digits as it takes to see it.
 
 A kernel module: it imports only the standard library, pandas and openpyxl.
 """
@@ -78,10 +84,38 @@ def neutral_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: Any, **to_csv: Any) -> None:
-    """`df.to_csv(path, **to_csv)` with formula-injection-safe text (`neutral_frame`); text
-    holding a carriage return is quoted (`has_bare_cr`)."""
-    out = neutral_frame(df)
+def is_rank_label(label: Any) -> bool:
+    """A column holding ranks: a label with the word `rank` (`rank`, `Rank`, `peer_rank`,
+    `rank_p05`, `rank change`) or `tier`."""
+    words = re.split(r"[\s_]+", str(label).strip().lower())
+    return "rank" in words or "tier" in words
+
+
+def integer_ranks(df: pd.DataFrame, ranks: Iterable[Any] | None = None) -> pd.DataFrame:
+    """`df` with its rank columns (`is_rank_label`, and the labels in `ranks`) as nullable
+    integers (pandas Int64: 1, not 1.0; missing stays missing) where every value is a
+    whole number; other columns untouched."""
+    extra = set(ranks if ranks is not None else ())
+    out = df
+    for i, label in enumerate(df.columns):
+        column = df.iloc[:, i]
+        if not (label in extra or is_rank_label(label)) or not pd.api.types.is_float_dtype(column.dtype):
+            continue
+        values = column.to_numpy(dtype=float)
+        present = values[~pd.isna(values)]
+        if (present != present.round()).any() or (abs(present) > 2**53).any():
+            continue
+        if out is df:
+            out = df.copy()
+        out.isetitem(i, column.astype("Int64").array)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Any, *, ranks: Iterable[Any] | None = None, **to_csv: Any) -> None:
+    """`df.to_csv(path, **to_csv)` with formula-injection-safe text (`neutral_frame`) and
+    ranks as integers (`integer_ranks`; `ranks`: more columns holding ranks); text holding a
+    carriage return is quoted (`has_bare_cr`)."""
+    out = neutral_frame(integer_ranks(df, ranks))
     text_columns = [out.iloc[:, i] for i in range(out.shape[1]) if not _is_plain(out.iloc[:, i].dtype)]
     if any(has_bare_cr(c) for c in text_columns) or has_bare_cr(out.index) or has_bare_cr(out.columns):
         to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
@@ -137,3 +171,24 @@ _CONTROL_NAMES = {
     0x85: "next line",
     0x9B: "control sequence introducer",
 }
+
+
+def plain_number(value: Any, missing: str = "—", digits: int = 12) -> str:
+    """A number as a person reads it: whole numbers without a decimal point, others with
+    `digits` significant digits and no trailing zeros (72.7, 654, 0.125); `missing` for
+    None or NaN. Never a numpy repr."""
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
+        return missing
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return format(number, f".{digits}g")
+
+
+def plain_pair(a: Any, b: Any, missing: str = "—") -> tuple[str, str]:
+    """`plain_number` of two numbers, with every digit (the shortest text that reads back
+    as the same float) when they differ but would print the same."""
+    x, y = plain_number(a, missing), plain_number(b, missing)
+    if x == y and x != missing and float(a) != float(b):
+        return repr(float(a)), repr(float(b))
+    return x, y

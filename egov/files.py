@@ -267,7 +267,14 @@ def write_results(evaluation: FileEvaluation, out: Path) -> list[Path]:
     written = []
     for name, frames in tables.items():
         path = out / name
-        write_csv(pd.concat(frames, ignore_index=True), path, index=False)
+        table = pd.concat(frames, ignore_index=True)
+        every_column = name == "ranks.csv"  # units × nodes: every column but the labels holds ranks
+        write_csv(
+            table,
+            path,
+            index=False,
+            ranks=table.columns.drop(["period", "unit"], errors="ignore") if every_column else None,
+        )
         written.append(path)
     warnings = [
         f"{p}: {w}" if p is not None else w for p, r in evaluation.results.items() for w in r.warnings

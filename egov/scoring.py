@@ -77,7 +77,7 @@ def score_period(
         session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
     )
     store_inputs(session, run, inputs.data, inputs.units, inputs.history)
-    return ScoreOutcome(run=run, result=result, notes=notes + result.warnings)
+    return ScoreOutcome(run=run, result=result, notes=notes + result.notes(f" in period {period.code}"))
 
 
 @dataclass

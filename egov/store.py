@@ -454,6 +454,25 @@ def period_for_import(session: Session, code: str) -> Period:
     return ensure_period(session, code, *bounds)
 
 
+def check_indicator_code(session: Session, indicator: str) -> None:
+    """An error unless `indicator` is an indicator of a stored framework or has stored values."""
+    frameworks = session.exec(select(FrameworkVersion).order_by(col(FrameworkVersion.id).desc())).all()
+    for row in frameworks:
+        fw = parse_framework(row.toml_text, origin=f"stored framework {row.code} {row.version}")
+        if indicator in {n.code for n in fw.indicators}:
+            return
+    stored = select(MetricValue.id).where(MetricValue.indicator == indicator).limit(1)
+    if session.exec(stored).first() is not None:
+        return
+    known = ""
+    if frameworks:
+        latest = parse_framework(frameworks[0].toml_text, origin="stored framework")
+        codes = [n.code for n in latest.indicators]
+        more = ", …" if len(codes) > 12 else ""
+        known = f" (indicators of framework {latest.code}: {', '.join(codes[:12])}{more})"
+    raise EgovError(f"unknown indicator '{indicator}'{known}")
+
+
 def metric_history(
     session: Session, object_code: str, indicator: str, period: str | None = None
 ) -> pd.DataFrame:
@@ -462,6 +481,7 @@ def metric_history(
     obj = session.exec(select(AssessedObject).where(AssessedObject.code == object_code)).first()
     if obj is None:
         raise EgovError(f"unknown object '{object_code}'")
+    check_indicator_code(session, indicator)
     stmt = (
         select(Period.code, MetricValue)
         .join(Period, col(Period.id) == col(MetricValue.period_id))

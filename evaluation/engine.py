@@ -16,7 +16,8 @@ uncertainty analysis call too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from egov.errors import EgovError
 from evaluation.rank import rank_desc
 from evaluation.spec import EvaluationSpec, load_spec
 from evaluation.stages import (
+    NO_DATA_COLUMN,
     StageResolver,
     aggregate_tree,
     applicability,
@@ -36,11 +38,12 @@ from evaluation.stages import (
     normalise_table,
     rollup,
     screen,
+    summarise_warnings,
     treat_table,
 )
 from indicators.framework import Framework
 
-__all__ = ["EvaluationResult", "EvaluationSpec", "evaluate", "load_spec", "to_wide"]
+__all__ = ["EvaluationResult", "EvaluationSpec", "evaluate", "load_spec", "reranked", "to_wide"]
 
 UNIT_COLUMNS = ("kind", "subkind", "department", "peer_group")
 
@@ -73,6 +76,11 @@ class EvaluationResult:
     department_ranks: pd.DataFrame | None = None
     peer_ranks: pd.DataFrame | None = None  # rank within the department's peer group
     warnings: list[str] = field(default_factory=list)
+
+    def notes(self, where: str = "") -> list[str]:
+        """The warnings summarised for people (`evaluation.stages.summarise_warnings`): one
+        line for the indicators without data, "… no data{where} …", each note once."""
+        return summarise_warnings(self.warnings, len(self.raw.columns), where)
 
     @property
     def index_code(self) -> str:
@@ -258,7 +266,7 @@ def _raw_table(data: pd.DataFrame, codes: list[str], warnings: list[str]) -> pd.
     wide.index = wide.index.map(str)
     for c in codes:
         if c not in wide.columns:
-            warnings.append(f"indicator '{c}': no data column; treated as missing for every unit")
+            warnings.append(NO_DATA_COLUMN.format(c))
             wide[c] = np.nan
     return _numeric(wide, codes).sort_index()
 
@@ -314,14 +322,31 @@ def _department_results(framework: Framework, res: StageResolver, result: Evalua
     dept = rollup(framework, res, result.scores, result.units)
     dept, _ = aggregate_tree(framework, res, dept, start=dept, only={framework.index_code})
     result.department_scores = dept
-    result.department_ranks = dept.apply(rank_desc)
+    _rank_departments(result, rank_desc)
+
+
+def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> None:
+    """Department ranks overall and within peer groups, from the department scores."""
+    dept = result.department_scores
+    assert dept is not None
+    result.department_ranks = dept.apply(rank)
     groups = result.units["department"].astype(str)
     peers = result.units["peer_group"].groupby(groups).first().reindex(dept.index)
     if peers.notna().any():
         filled = peers.fillna("(none)").astype(str)
         result.peer_ranks = (
-            dept.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank_desc)).reindex(dept.index)
+            dept.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank)).reindex(dept.index)
         )
+
+
+def reranked(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> EvaluationResult:
+    """A copy of `result` with every rank (units, departments, peer groups) recomputed from its
+    scores by `rank`: e.g. `evaluation.rank.rank_exact`, the rule of runs stored before the tie
+    tolerance, to check such a run's results hash."""
+    out = replace(result, ranks=result.scores.apply(rank))
+    if out.department_scores is not None:
+        _rank_departments(out, rank)
+    return out
 
 
 def _str_index(df: pd.DataFrame) -> pd.DataFrame:

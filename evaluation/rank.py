@@ -1,11 +1,43 @@
 """Ranking: 1 is the best (highest score); ties take the lowest rank number (COINr, the
-reference data's convention: "min" ranking); missing scores are not ranked."""
+reference data's convention: "min" ranking); missing scores are not ranked.
+
+Ties have one definition for the whole project: two scores are tied when they are equal
+once rounded to `TIE_DECIMALS` decimal places (`tie_key`). The engine's ranks
+(`rank_desc`) and the Monte Carlo's (`evaluation.vectorised.rank_rows`, and so the rank
+intervals, P(A above B) and tiers of `evaluation.uncertainty`) use it, so a difference
+left by summing the same numbers in another order (about 1e-13 on a 0-100 scale) is never
+a difference in rank. See docs/methods.md, "Ranks and ties"."""
 
 from __future__ import annotations
 
+from typing import overload
+
+import numpy as np
 import pandas as pd
+
+__all__ = ["TIE_DECIMALS", "rank_desc", "rank_exact", "tie_key"]
+
+TIE_DECIMALS = 9  # scores equal to 9 decimal places are tied
+
+
+@overload
+def tie_key(scores: pd.Series) -> pd.Series: ...
+@overload
+def tie_key(scores: np.ndarray) -> np.ndarray: ...
+def tie_key(scores: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
+    """The scores as ranking compares them: rounded to TIE_DECIMALS decimal places."""
+    if isinstance(scores, pd.Series):
+        return scores.round(TIE_DECIMALS)
+    return np.round(scores, TIE_DECIMALS)
 
 
 def rank_desc(scores: pd.Series) -> pd.Series:
-    """Competition ranking ("1224"), highest score first; NaN stays NaN."""
+    """Competition ranking ("1224"), highest score first, scores equal to TIE_DECIMALS
+    decimals tied; NaN stays NaN."""
+    return tie_key(scores.astype(float)).rank(ascending=False, method="min", na_option="keep")
+
+
+def rank_exact(scores: pd.Series) -> pd.Series:
+    """`rank_desc` without the tie tolerance (exactly equal scores only): the rule of runs
+    stored before it, kept only to verify their results hashes (`egov.record`)."""
     return scores.rank(ascending=False, method="min", na_option="keep")

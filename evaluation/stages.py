@@ -23,6 +23,7 @@ Pure: DataFrames in, DataFrames out; no database, file or HTTP access.
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import numpy as np
@@ -54,8 +55,17 @@ __all__ = [
     "override_spec",
     "rollup",
     "screen",
+    "summarise_warnings",
     "treat_table",
 ]
+
+# the two per-indicator warnings of an indicator without data; `summarise_warnings` folds them
+NO_DATA_COLUMN = "indicator '{}': no data column; treated as missing for every unit"
+NO_VALUES = "indicator '{}': no values for any unit; left out of every aggregate"
+_NO_DATA = [
+    re.compile("^" + re.escape(t).replace(re.escape("{}"), "(.+)") + "$") for t in (NO_DATA_COLUMN, NO_VALUES)
+]
+LISTED = 10  # indicators named in a summary line
 
 COVERAGE_TOLERANCE = 1e-12  # a share of present children counts as meeting the threshold this close below it
 
@@ -264,7 +274,7 @@ def normalise_table(
             spec["target"] = node.target
         present = data[node.code].dropna()
         if present.empty:
-            warnings.append(f"indicator '{node.code}': no values for any unit; left out of every aggregate")
+            warnings.append(NO_VALUES.format(node.code))
             continue
         z = normalise(present, spec, node.direction)
         if z.isna().all() and present.nunique() > 1:
@@ -395,3 +405,35 @@ def rollup(
     params = {k: v for k, v in rspec.items() if k != "method"}
     dept: pd.DataFrame = ROLLUPS[rspec["method"]].func(scores[below], groups, volume, **params)
     return dept.reindex(columns=below)
+
+
+def summarise_warnings(warnings: list[str], n_indicators: int, where: str = "") -> list[str]:
+    """The warnings as a person reads them: repeated ones once, and the per-indicator lines
+    of indicators without data (`NO_DATA_COLUMN`, `NO_VALUES`) as one line where the first
+    of them was — "37 of 43 indicators have no data in period 2024 and are left out of every
+    aggregate: a, b, … (+27 more)". `where` follows "no data" (e.g. " in period 2024")."""
+    missing: list[str] = []
+    out: list[str] = []
+    slot = -1
+    for w in warnings:
+        m = next((m for p in _NO_DATA if (m := p.match(w))), None)
+        if m is None:
+            out.append(w)
+            continue
+        if slot < 0:
+            slot = len(out)
+        missing.append(m.group(1))
+    out = list(dict.fromkeys(out))
+    if missing:
+        codes = list(dict.fromkeys(missing))
+        more = f", … (+{len(codes) - LISTED} more)" if len(codes) > LISTED else ""
+        of = f" of {n_indicators}" if n_indicators >= len(codes) else ""
+        one = len(codes) == 1
+        noun = "indicator" if one and not of else "indicators"
+        verbs = "has no data{} and is" if one else "have no data{} and are"
+        out.insert(
+            min(slot, len(out)),
+            f"{len(codes)}{of} {noun} {verbs.format(where)} left out of every aggregate: "
+            f"{', '.join(codes[:LISTED])}{more}",
+        )
+    return out

@@ -226,7 +226,7 @@ def monte_carlo(
     spec = spec or EvaluationSpec()
     alts = _Alternatives.of(normalisations, aggregations, imputations)
     nominal = evaluate(data, framework, spec, units, supplied=supplied, history=history)
-    notes = list(nominal.warnings)
+    notes = nominal.notes()
     treated = _treated(data, framework, spec, units, supplied, history, nominal, alts.imputation)
     by_department = level == "department" and nominal.department_scores is not None
     draws, draw_codes = _draw_array(rating_draws, framework, nominal)

@@ -28,12 +28,12 @@ from scipy.stats import rankdata
 from egov.errors import EgovError
 from evaluation.aggregate import volume_weights
 from evaluation.engine import EvaluationResult
+from evaluation.rank import tie_key
 from evaluation.spec import EvaluationSpec
 from evaluation.stages import StageResolver, meets_coverage, node_weights, normalise_table, override_spec
 from indicators.framework import Framework
 
 __all__ = [
-    "ROUND",
     "VECTOR_AGGREGATORS",
     "VECTOR_NORMALISERS",
     "WHOLE_TABLE",
@@ -57,7 +57,6 @@ VECTOR_NORMALISERS = (
     "none",
 )
 VECTOR_AGGREGATORS = ("arithmetic", "geometric", "harmonic", "generalised")
-ROUND = 9  # scores equal to 9 decimals rank as ties (the engine's and this module's sums differ in order)
 # alternatives applied to every indicator in one array operation (indicators as rows)
 WHOLE_TABLE = ("minmax", "zscore", "rank", "percentile", "distance_to_max", "fraction_of_max", "none")
 
@@ -354,7 +353,5 @@ def aggregate_rows(
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:
     """Ranks along axis 1: 1 = best, ties the lowest rank, missing not ranked (as
-    evaluation.rank.rank_desc), on scores rounded to ROUND decimals."""
-    return np.asarray(
-        rankdata(-np.round(scores, ROUND), method="min", axis=1, nan_policy="omit"), dtype=float
-    )
+    evaluation.rank.rank_desc), ties by the one rule of evaluation.rank.tie_key."""
+    return np.asarray(rankdata(-tie_key(scores), method="min", axis=1, nan_policy="omit"), dtype=float)

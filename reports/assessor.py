@@ -108,8 +108,8 @@ def _methodology_html(data: AssessorData) -> str:
         )
     body += f"<h3>{esc(t('method.warnings', lang))}</h3>"
     body += (
-        "<ul>" + "".join(f"<li>{esc(w)}</li>" for w in r.warnings) + "</ul>"
-        if r.warnings
+        "<ul>" + "".join(f"<li>{esc(w)}</li>" for w in r.notes()) + "</ul>"
+        if r.notes()
         else f"<p>{esc(t('report.none', lang))}</p>"
     )
     return body

@@ -300,7 +300,7 @@ def coverage_rows(data: AssessorData) -> list[tuple[str, object]]:
         (t("method.n_imputed", lang), int(r.imputed_mask.fillna(False).astype(bool).to_numpy().sum())),
         (t("method.n_treated", lang), int(r.treated_mask.fillna(False).astype(bool).to_numpy().sum())),
         (t("method.n_screened", lang), len(r.screened_out)),
-        (t("method.warnings", lang), len(r.warnings)),
+        (t("method.warnings", lang), len(r.notes())),
     ]
 
 

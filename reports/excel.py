@@ -365,7 +365,7 @@ def _methodology(wb: Workbook, data: AssessorData, used: set[str]) -> None:
             [t("sec.uncertainty", lang)],
             [t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed)],
         ]
-    rows += [[], [t("method.warnings", lang)], *[[w] for w in r.warnings]]
+    rows += [[], [t("method.warnings", lang)], *[[w] for w in r.notes()]]
     if data.is_demo:
         rows = [[t("report.demo_banner", lang)], [], *rows]
     write_table(

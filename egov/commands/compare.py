@@ -324,11 +324,15 @@ def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
     console.print(t)
 
 
-def _print_contributions(ch: Change, pair: RunPair, department: str, top: int, lang: str) -> None:
-    if department not in set(ch.summary["department"]):
+def _check_department(ch: Change, department: str | None) -> None:
+    """--department must be one of the change's departments (checked before any output)."""
+    if department is not None and department not in set(ch.summary["department"]):
         raise EgovError(
             f"unknown department '{department}' (departments: {', '.join(ch.summary['department'])})"
         )
+
+
+def _print_contributions(ch: Change, pair: RunPair, department: str, top: int, lang: str) -> None:
     contrib = ch.contributions
     mine = contrib[contrib["department"] == department]
     mine = mine.reindex(mine["contribution"].abs().sort_values(ascending=False, kind="mergesort").index)
@@ -387,6 +391,7 @@ def change_cmd(
         pair = load_run_pair(session, start, end)
     with err.status("decomposing the change…"):
         ch, swap_notes = decompose_change(pair)
+    _check_department(ch, department)
     for note in swap_notes:
         console.print(f"note: {note}")
     _write_csv(ch.summary, out)

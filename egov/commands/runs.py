@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from egov.bundle import export_bundle, verify_bundle
-from egov.cells import write_csv
+from egov.cells import plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, get_run, list_runs, run_scores
@@ -119,8 +119,7 @@ def _print_inputs(d: RunDiff, run_a: str, run_b: str, limit: int) -> None:
             str(r.department or ""),
             str(r.indicator),
             str(r.change),
-            _num(r.a, ".17g"),
-            _num(r.b, ".17g"),
+            *plain_pair(r.a, r.b),
         )
     console.print(table)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from egov.analysis import score_stored_period
@@ -89,11 +90,16 @@ def evaluate_cmd(
         for w in result.warnings:
             console.print(f"warning: {prefix}{w}")
         top = result.table().head(10)
+        scored = int(result.scores[fw.index_code].notna().sum())
+        of = f" of {len(result.scores)}" if scored < len(result.scores) else ""
         console.print(
-            f"{prefix}scored {len(result.scores)} units on {len(fw.indicators)} indicators; top {len(top)}:"
+            f"{prefix}scored {scored}{of} units on {len(fw.indicators)} indicators; top {len(top)}:"
         )
         for unit, row in top.iterrows():
-            console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
+            if pd.isna(row["Rank"]) or pd.isna(row[fw.index_code]):
+                console.print(f"  {'—':>3}  {unit}  not scored")
+            else:
+                console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
     console.print(f"results written to {out}/")
 
 

@@ -135,7 +135,12 @@ def _write_files(res: UncertaintyResult, out: Path) -> None:
         "uncertainty_samples.csv": res.samples,
     }
     for fname, frame in files.items():
-        write_csv(frame, out / fname, index=fname not in ("uncertainty_sensitivity_by_entity.csv",))
+        write_csv(
+            frame,
+            out / fname,
+            index=fname not in ("uncertainty_sensitivity_by_entity.csv",),
+            ranks=frame.columns if fname == "uncertainty_ranks.csv" else None,
+        )
     console.print(f"wrote {len(files)} files to {out}/")
 
 

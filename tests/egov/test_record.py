@@ -4,6 +4,7 @@ a third party verifies without the database (tampering detected)."""
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -11,15 +12,28 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from egov.bundle import MANIFEST, export_bundle, manifest_digest, read_bundle, verify_bundle
 from egov.db import init_db, session_scope
+from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion
-from egov.record import diff_runs
+from egov.record import diff_runs, load_result
 from egov.scoring import score_period
 from egov.settings import reset_settings
-from egov.store import add_metric_values, ensure_period, get_run, load_register, run_scores, store_framework
+from egov.store import (
+    add_metric_values,
+    ensure_period,
+    get_period,
+    get_run,
+    load_register,
+    results_hash,
+    run_scores,
+    store_framework,
+)
+from evaluation.engine import reranked
+from evaluation.rank import rank_exact
 from evaluation.spec import parse_spec
 from indicators.framework import builtin_path, load_framework
 
@@ -386,3 +400,81 @@ def test_diff_of_a_run_without_stored_inputs_says_so(sdb: str) -> None:
         d = diff_runs(s, old, new)
     assert any("no stored inputs" in n and "cannot be compared" in n for n in d.notes)
     assert d.results.empty and set(d.inputs["change"]) == {"added"}
+
+
+# --- issue 14: plain numbers in diffs and verification messages --------------------------------
+def test_runs_diff_prints_plain_numbers(sdb: str, egov) -> None:
+    with session_scope(sdb) as s:
+        a = _score(s).run_key
+        value = 0.1 * 727  # 72.7 to a person, 72.700000000000003 in %.17g
+        add_metric_values(
+            s,
+            get_period(s, "2023"),
+            [{"object": "APP3", "indicator": "app_wcag", "value": value}],
+            source_file="c",
+        )
+        b = _score(s).run_key
+    r = egov(["runs", "diff", a, b])
+    assert r.code == 0, r.err
+    row = next(line for line in r.out.splitlines() if "app_wcag" in line)
+    assert "55.5" in row and "72.7" in row and "72.70000" not in row
+
+
+def test_runs_verify_prints_plain_numbers(sealed: tuple[Path, str], tmp_path: Path) -> None:
+    path, _digest = sealed
+    files = read_bundle(path)
+    _edit_csv("results/scores.csv", "department,D1,egov_index,4,", "department,D1,egov_index,4,1")(files)
+    _reseal(files)
+    with zipfile.ZipFile(tmp_path / "t.zip", "w") as zf:
+        for k, v in files.items():
+            zf.writestr(k, v)
+    problems = [p for p in verify_bundle(tmp_path / "t.zip").problems if "egov_index score" in p]
+    assert problems, verify_bundle(tmp_path / "t.zip").problems
+    assert "np.float64" not in problems[0] and "float" not in problems[0]
+    bundled, recomputed = (
+        problems[0].removesuffix(" recomputed").split(" score is ")[1].split(" in the bundle, ")
+    )
+    assert re.fullmatch(r"\d+\.\d{1,10}", bundled) and re.fullmatch(r"\d+\.\d{1,11}", recomputed), problems[0]
+    assert abs(float(bundled) - (100 + float(recomputed))) < 1e-6
+
+
+def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: Path) -> None:
+    """A run whose results hash was computed with ranks by exact equality (before
+    evaluation.rank's tie tolerance) is still verified when recomputed."""
+    with session_scope(sdb) as s:
+        # APP3's WCAG score 70.0 against APP2's 70.0 + 1e-13: a tie today, two ranks before
+        period = get_period(s, "2023")
+        add_metric_values(
+            s, period, [{"object": "APP3", "indicator": "app_wcag", "value": 70.0}], source_file="tie"
+        )
+        run = _score(s)
+        result = load_result(s, run)
+        before = results_hash(reranked(result, rank_exact))
+        assert before != run.results_hash  # the two rules rank this run differently
+        # as the software before the tolerance stored it: its hash and its ranks
+        run.results_hash = before
+        s.add(run)
+        legacy = reranked(result, rank_exact).long()
+        changed = legacy[legacy["rank"] != result.long()["rank"]]
+        for kind, entity, node, rank in (
+            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
+        ):
+            s.execute(
+                text(
+                    "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
+                    "AND entity = :entity AND node = :node"
+                ),
+                {"rank": int(rank), "run": run.id, "kind": kind, "entity": entity, "node": node},
+            )
+    with session_scope(sdb) as s:
+        stored = get_run(s, run.run_key)
+        ranks = load_result(s, stored).ranks["app_wcag"]
+        assert ranks["APP2"] == ranks["APP3"]
+        # its bundle verifies too, saying which rule its ranks follow
+        path, _digest = export_bundle(s, stored, tmp_path / "old.zip")
+        check = verify_bundle(path)
+        assert check.ok, check.problems
+        assert any("before the tie tolerance" in n for n in check.notes)
+        stored.results_hash = "0" * 64
+        with pytest.raises(EgovError, match="recomputing gives results hash"):
+            load_result(s, stored)

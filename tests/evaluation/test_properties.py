@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.normalise import normalise
-from evaluation.rank import rank_desc
+from evaluation.rank import rank_desc, tie_key
 from evaluation.registry import STAGES, check_stage
 from evaluation.spec import parse_spec
 from indicators.framework import Framework, build_framework
@@ -345,8 +345,10 @@ def test_budget_allocation_weights_renormalise_to_one(data: st.DataObject, seed:
 
 # --- ranks agree with scores ---------------------------------------------------------------------
 def check_ranks(scores: pd.Series, ranks: pd.Series) -> None:
+    """Scores compared as ranking compares them: equal to evaluation.rank.TIE_DECIMALS
+    decimal places is a tie (tie_key)."""
     assert (scores.isna() == ranks.isna()).all()
-    s, r = scores.dropna().to_numpy(), ranks.dropna().to_numpy()
+    s, r = tie_key(scores).dropna().to_numpy(), ranks.dropna().to_numpy()
     higher = s[:, None] > s[None, :]
     assert (r[:, None] < r[None, :])[higher].all(), "a higher score got a worse (or equal) rank"
     # ties share the lowest rank number: 1 + the number of strictly better scores
