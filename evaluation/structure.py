@@ -151,13 +151,13 @@ def value_at(scores: pd.Series, values: pd.Series, target: float) -> float:
     linear interpolation between the two departments around it (the median of an even
     number: the mean of the two middle values under a linear normalisation). NaN when no
     department has both."""
-    pairs = pd.DataFrame({"score": scores, "value": values}).dropna()
-    if pairs.empty or np.isnan(target):
+    both = pd.DataFrame({"score": scores, "value": values}).dropna()
+    if both.empty or np.isnan(target):
         return float("nan")
-    pairs = pairs.groupby(pairs["score"].round(9))["value"].mean()
+    pairs: pd.Series = both.groupby(both["score"].round(9))["value"].mean()
     key = round(float(target), 9)
     if key in pairs.index:
-        return float(pairs[key])
+        return as_float(pairs[key])
     return float(np.interp(target, pairs.index.to_numpy(dtype=float), pairs.to_numpy(dtype=float)))
 
 
