@@ -36,6 +36,7 @@ from evaluation.engine import EvaluationResult
 from evaluation.priorities import priorities
 from evaluation.rank import rank_desc
 from evaluation.structure import (
+    MIN_PEERS,
     NO_GROUP,
     as_float,
     check_department,
@@ -53,8 +54,11 @@ from evaluation.structure import (
 from indicators.framework import Framework
 
 __all__ = [
+    "MIN_PEERS",
+    "NO_GROUP",
     "Change",
     "change",
+    "comparison_group",
     "department_effective_weights",
     "gaps",
     "head_to_head",

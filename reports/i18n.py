@@ -273,6 +273,13 @@ def value_text(value: object, unit: str, lang: str = DEFAULT_LANG) -> str:
     return text + suffix
 
 
+def unit_label(unit: str, lang: str = DEFAULT_LANG) -> str:
+    """An indicator's unit by itself in `lang` (a column of units): "小時", "%", "" for a
+    plain count in pt and en; a unit not in `UNITS` as written."""
+    labels = UNITS.get(unit)
+    return labels[LANGS.index(check_lang(lang))].strip() if labels else unit
+
+
 def add(entries: Mapping[str, Mapping[str, str] | tuple[str, str, str]]) -> None:
     """Add labels (key -> {lang: text} or (zh-Hant, pt, en)); every language is required."""
     for key, value in entries.items():
