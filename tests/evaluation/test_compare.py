@@ -191,7 +191,7 @@ def test_values_in_own_units_and_whom_to_learn_from(result: EvaluationResult, fw
 def test_strengths_are_above_and_weaknesses_below_the_median_never_both(result: EvaluationResult) -> None:
     for dept in ("P", "Q", "R", "S"):
         for within in ("peers", "all"):
-            sw = strengths_weaknesses(result, dept, n=10, within=within)  # type: ignore[arg-type]
+            sw = strengths_weaknesses(result, dept, n=10, within=within)
             assert (sw.loc[sw["side"] == "strength", "vs_median"] > 0).all()
             assert (sw.loc[sw["side"] == "weakness", "vs_median"] < 0).all()
             sides = sw.groupby("indicator")["side"].nunique()
