@@ -10,14 +10,15 @@ re-aggregation).
 Pure functions on `EvaluationResult` (and, where scores are recomputed, the `Framework`
 that made it): DataFrames in, DataFrames out; no database, file or HTTP access.
 
-**A department's value of an indicator.** When objects are rolled up to departments
-("score, then aggregate", DESIGN.md), a department's value of an indicator is its
+**A department's score on an indicator.** When objects are rolled up to departments
+("score, then aggregate", DESIGN.md), a department's score on an indicator is its
 *rolled-up normalised indicator score* — `result.department_scores[indicator]`: the
 roll-up (mean by default) of its objects' normalised, direction-adjusted values. It is on
 the same scale for every department (higher is better), it is what the department's
 dimension, category and index scores are built from, and it exists only for the indicators
-that apply to at least one of its objects with a value. Raw values are not comparable
-across departments of different sizes or kinds of object; normalised ones are.
+that apply to at least one of its objects with a value. Comparisons are made on scores;
+the value in the indicator's own unit is shown beside it (`indicator_standing`,
+`structure.department_values`, `structure.value_at`; docs/methods.md, "Comparison").
 
 Ranks come from the engine (`evaluation.rank.rank_desc`: 1 is best, ties take the lowest
 rank number, missing scores are not ranked). See docs/methods.md, "Comparison".
