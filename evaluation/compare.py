@@ -10,14 +10,15 @@ re-aggregation).
 Pure functions on `EvaluationResult` (and, where scores are recomputed, the `Framework`
 that made it): DataFrames in, DataFrames out; no database, file or HTTP access.
 
-**A department's value of an indicator.** When objects are rolled up to departments
-("score, then aggregate", DESIGN.md), a department's value of an indicator is its
+**A department's score on an indicator.** When objects are rolled up to departments
+("score, then aggregate", DESIGN.md), a department's score on an indicator is its
 *rolled-up normalised indicator score* — `result.department_scores[indicator]`: the
 roll-up (mean by default) of its objects' normalised, direction-adjusted values. It is on
 the same scale for every department (higher is better), it is what the department's
 dimension, category and index scores are built from, and it exists only for the indicators
-that apply to at least one of its objects with a value. Raw values are not comparable
-across departments of different sizes or kinds of object; normalised ones are.
+that apply to at least one of its objects with a value. Comparisons are made on scores;
+the value in the indicator's own unit is shown beside it (`indicator_standing`,
+`structure.department_values`, `structure.value_at`; docs/methods.md, "Comparison").
 
 Ranks come from the engine (`evaluation.rank.rank_desc`: 1 is best, ties take the lowest
 rank number, missing scores are not ranked). See docs/methods.md, "Comparison".
@@ -36,24 +37,33 @@ from evaluation.engine import EvaluationResult
 from evaluation.priorities import priorities
 from evaluation.rank import rank_desc
 from evaluation.structure import (
+    MIN_PEERS,
     NO_GROUP,
     as_float,
     check_department,
     check_nodes,
+    comparison_group,
     department_effective_weights,
     department_tables,
+    department_values,
     node_kinds,
     node_order,
     object_effective_weights,
     reaggregate,
+    value_at,
 )
+from indicators.framework import Framework
 
 __all__ = [
+    "MIN_PEERS",
+    "NO_GROUP",
     "Change",
     "change",
+    "comparison_group",
     "department_effective_weights",
     "gaps",
     "head_to_head",
+    "indicator_standing",
     "node_kinds",
     "object_effective_weights",
     "priorities",
@@ -131,16 +141,17 @@ def gaps(result: EvaluationResult, department: str) -> pd.DataFrame:
     """Distance to the best and to the median at every node (indicators and aggregates).
 
     One row per node the department has a score for (indicators: its rolled-up normalised
-    value, see the module docstring): score, rank, best, median, n (departments with a
-    score at that node), `gap_best` = best − score (≥ 0), `gap_median` = median − score
-    (positive: below the median, negative: above it); and the same within its peer group
-    (peer_best, peer_median, peer_n, peer_gap_best, peer_gap_median). Medians are taken over
-    the departments with a score, the department itself included.
+    value, see the module docstring; `indicator_standing` gives indicators in their own
+    units): score, rank, best, best_department (whom to learn from), median, n (departments
+    with a score at that node), `gap_best` = best − score (≥ 0), `gap_median` = median −
+    score (positive: below the median, negative: above it); and the same within its
+    comparison group (peer_best, peer_best_department, peer_median, peer_n, peer_gap_best,
+    peer_gap_median): its peer group, or all departments when fewer than `MIN_PEERS` of it
+    have a score at the node (`peer_fallback` True, `peer_group` then empty). Medians are
+    taken over the departments with a score, the department itself included.
     """
     check_department(result, department)
     scores, ranks, peers = department_tables(result)
-    group = peers[department]
-    in_group = peers.index[peers == group]
     kinds = node_kinds(result)
     rows = []
     for node in node_order(result):
@@ -148,7 +159,7 @@ def gaps(result: EvaluationResult, department: str) -> pd.DataFrame:
         if np.isnan(s):
             continue
         col = scores[node].dropna()
-        pcol = col[col.index.isin(in_group)]
+        pcol, fallback = comparison_group(peers, department, col)
         rows.append(
             {
                 "node": node,
@@ -158,12 +169,15 @@ def gaps(result: EvaluationResult, department: str) -> pd.DataFrame:
                 "rank": as_float(ranks.at[department, node]),
                 "n": len(col),
                 "best": as_float(col.max()),
+                "best_department": _best_of(col),
                 "median": as_float(col.median()),
                 "gap_best": as_float(col.max() - s),
                 "gap_median": as_float(col.median() - s),
-                "peer_group": group,
+                "peer_group": "" if fallback else str(peers[department]),
+                "peer_fallback": fallback,
                 "peer_n": len(pcol),
                 "peer_best": as_float(pcol.max()),
+                "peer_best_department": _best_of(pcol),
                 "peer_median": as_float(pcol.median()),
                 "peer_gap_best": as_float(pcol.max() - s),
                 "peer_gap_median": as_float(pcol.median() - s),
@@ -173,65 +187,158 @@ def gaps(result: EvaluationResult, department: str) -> pd.DataFrame:
     return out.sort_values("level", ascending=False, kind="mergesort").reset_index(drop=True)
 
 
-def strengths_weaknesses(
-    result: EvaluationResult, department: str, n: int = 5, within: Literal["all", "peers"] = "all"
+def _best_of(col: pd.Series) -> str:
+    """The department(s) with the best score of `col` ("A, B" when tied)."""
+    if col.empty:
+        return ""
+    top = col.round(9) == round(as_float(col.max()), 9)
+    return ", ".join(map(str, col.index[top]))
+
+
+def _percentile(col: pd.Series, department: str) -> float:
+    """(number the department scores above + half the number it ties with) / others."""
+    v = round(as_float(col[department]), 9)
+    others = col.drop(department).round(9)
+    if others.empty:
+        return float("nan")
+    return (as_float((others < v).sum()) + 0.5 * as_float((others == v).sum())) / len(others)
+
+
+def indicator_standing(
+    result: EvaluationResult, department: str, *, framework: Framework | None = None
 ) -> pd.DataFrame:
-    """The n indicators where the department does best and the n where it does worst
-    relative to the other departments (`within="peers"`: its peer group).
+    """Where the department stands on every indicator it has a score for, in scores (0–100,
+    higher is better) and in the indicator's own unit, against all departments and its
+    comparison group, with whom to learn from.
 
-    Measure: the department's **percentile** among the departments with a value of the
-    indicator — (number it scores above + half the number it ties with) / (number of others),
-    0 = the worst, 1 = the best — tie-broken by `vs_median`, its rolled-up normalised value
-    minus the median. Why the percentile: it is scale-free, so indicators normalised by
-    different methods (min-max, z-scores, ranks, goalposts) or with an outlier that squeezes
-    everyone else into a narrow band are compared fairly; a raw difference in normalised
-    points would favour indicators with a wide spread. `vs_median` is reported for the size
-    of the gap. Indicators with fewer than two departments with a value are left out.
+    The value is the department's rolled-up value in the indicator's unit
+    (`structure.department_values`; NaN without `framework`); the target values (median,
+    best) are `structure.value_at` the target score: the value of the department at that
+    position (the two middle ones interpolated for an even median). The comparison group is
+    the peer group, or all departments when the department has none or fewer than
+    `MIN_PEERS` of its peer group have a value (`peer_fallback` True: say so).
 
-    Columns: side ("strength" or "weakness"), indicator, value, median, vs_median,
-    percentile, rank, n.
+    Columns: indicator, unit, score, value, rank, n, median, median_value, best,
+    best_value, best_department (learn from), peer_group, peer_fallback, peer_n, peer_rank,
+    peer_median, peer_median_value, peer_best, peer_best_value, peer_best_department,
+    percentile and vs_median (among all departments), peer_percentile, peer_vs_median.
     """
     check_department(result, department)
     scores, _, peers = department_tables(result)
-    if within == "peers":
-        scores = scores[peers == peers[department]]
-    elif within != "all":
-        raise EgovError(f"within {within!r}: use all or peers")
     kinds = node_kinds(result)
+    values = department_values(result, framework) if framework is not None else None
     rows = []
     for node in node_order(result):
         if kinds[node] != "indicator":
             continue
         col = scores[node].dropna()
-        if department not in col.index or len(col) < 2:
+        if department not in col.index:
             continue
-        v = as_float(col[department])
-        others = col.drop(department)
-        pct = (as_float((others < v).sum()) + 0.5 * as_float((others == v).sum())) / len(others)
+        raw = values[node] if values is not None else pd.Series(np.nan, index=scores.index)
+        group, fallback = comparison_group(peers, department, col)
+        s = as_float(col[department])
         rows.append(
             {
                 "indicator": node,
-                "value": v,
-                "median": as_float(col.median()),
-                "vs_median": v - as_float(col.median()),
-                "percentile": pct,
+                "unit": framework.nodes[node].unit if framework is not None else "",
+                "score": s,
+                "value": as_float(raw.get(department, np.nan)),
                 "rank": as_float(rank_desc(col)[department]),
                 "n": len(col),
+                "median": as_float(col.median()),
+                "median_value": value_at(col, raw, as_float(col.median())),
+                "best": as_float(col.max()),
+                "best_value": value_at(col, raw, as_float(col.max())),
+                "best_department": _best_of(col),
+                "peer_group": "" if fallback else str(peers[department]),
+                "peer_fallback": fallback,
+                "peer_n": len(group),
+                "peer_rank": as_float(rank_desc(group)[department]),
+                "peer_median": as_float(group.median()),
+                "peer_median_value": value_at(group, raw, as_float(group.median())),
+                "peer_best": as_float(group.max()),
+                "peer_best_value": value_at(group, raw, as_float(group.max())),
+                "peer_best_department": _best_of(group),
+                "percentile": _percentile(col, department),
+                "vs_median": round(s - as_float(col.median()), 9),
+                "peer_percentile": _percentile(group, department),
+                "peer_vs_median": round(s - as_float(group.median()), 9),
             }
         )
-    table = pd.DataFrame(
-        rows, columns=["indicator", "value", "median", "vs_median", "percentile", "rank", "n"]
-    )
-    best = table.sort_values(["percentile", "vs_median"], ascending=False, kind="mergesort").head(n)
-    worst = table.sort_values(["percentile", "vs_median"], ascending=True, kind="mergesort").head(n)
+    return pd.DataFrame(rows, columns=STANDING_COLUMNS)
+
+
+STANDING_COLUMNS = [
+    "indicator", "unit", "score", "value", "rank", "n", "median", "median_value", "best",
+    "best_value", "best_department", "peer_group", "peer_fallback", "peer_n", "peer_rank",
+    "peer_median", "peer_median_value", "peer_best", "peer_best_value", "peer_best_department",
+    "percentile", "vs_median", "peer_percentile", "peer_vs_median",
+]  # fmt: skip
+
+
+def strengths_weaknesses(
+    result: EvaluationResult,
+    department: str,
+    n: int = 5,
+    within: Literal["all", "peers"] = "peers",
+    *,
+    framework: Framework | None = None,
+) -> pd.DataFrame:
+    """The n indicators where the department does best and the n where it does worst
+    relative to its comparison group (`within="peers"`, the default: its peer group, or all
+    departments when that is too small, see `indicator_standing`) or to all departments.
+
+    **The rule, one definition**: a strength is an indicator where the department scores
+    above the group's median, a weakness one where it scores below it (scores compared to 9
+    decimals); an indicator at the median is neither, so none is ever both. Within each
+    side the order is the department's **percentile** in the group — (number it scores
+    above + half the number it ties with) / (number of others), 0 = the worst, 1 = the best
+    — then `vs_median` (score minus the median). Why the percentile: it is scale-free, so
+    indicators normalised by different methods or with an outlier that squeezes everyone
+    into a narrow band are compared fairly. Indicators with fewer than two departments in
+    the group are left out.
+
+    Columns: side ("strength" or "weakness"), indicator, score, value (own unit; NaN
+    without `framework`), unit, median (score), median_value, vs_median, percentile, rank,
+    n, best_department, best_value, peer_fallback — all within the group chosen.
+    """
+    if within not in ("all", "peers"):
+        raise EgovError(f"within {within!r}: use all or peers")
+    table = indicator_standing(result, department, framework=framework)
+    if within == "peers":
+        table = table.assign(
+            n=table["peer_n"],
+            rank=table["peer_rank"],
+            median=table["peer_median"],
+            median_value=table["peer_median_value"],
+            best_value=table["peer_best_value"],
+            best_department=table["peer_best_department"],
+            percentile=table["peer_percentile"],
+            vs_median=table["peer_vs_median"],
+        )
+    else:
+        table = table.assign(peer_fallback=False)
+    table = table[table["n"] >= 2]
+    columns = [
+        "indicator", "score", "value", "unit", "median", "median_value", "vs_median", "percentile",
+        "rank", "n", "best_department", "best_value", "peer_fallback",
+    ]  # fmt: skip
+    table = table[columns]
+    keys = ["percentile", "vs_median"]
+    best = table[table["vs_median"] > 0].sort_values(keys, ascending=False, kind="mergesort").head(n)
+    worst = table[table["vs_median"] < 0].sort_values(keys, ascending=True, kind="mergesort").head(n)
     best.insert(0, "side", "strength")
     worst.insert(0, "side", "weakness")
     return pd.concat([best, worst], ignore_index=True)
 
 
-def head_to_head(result: EvaluationResult, a: str, b: str) -> pd.DataFrame:
+def head_to_head(
+    result: EvaluationResult, a: str, b: str, *, framework: Framework | None = None
+) -> pd.DataFrame:
     """Two departments side by side at every node: score_a, score_b, difference (a − b),
-    rank_a, rank_b, kind, level; nodes in framework order, highest level first."""
+    rank_a, rank_b, kind, level; nodes in framework order, highest level first. With the
+    `framework`, also value_a and value_b: the indicators' values in their own units
+    (`structure.department_values`; NaN for aggregates) and unit."""
     for d in (a, b):
         check_department(result, d)
     scores, ranks, _ = department_tables(result)
@@ -249,4 +356,9 @@ def head_to_head(result: EvaluationResult, a: str, b: str) -> pd.DataFrame:
         }
     )
     out["difference"] = out["score_a"] - out["score_b"]
+    if framework is not None:
+        values = department_values(result, framework).reindex(columns=order)
+        out["value_a"] = values.loc[a].to_numpy(dtype=float)
+        out["value_b"] = values.loc[b].to_numpy(dtype=float)
+        out["unit"] = [framework.nodes[c].unit if c in framework.nodes else "" for c in order]
     return out.sort_values("level", ascending=False, kind="mergesort").reset_index(drop=True)

@@ -16,14 +16,16 @@ from egov.errors import EgovError
 from evaluation.engine import EvaluationResult
 from evaluation.rank import rank_desc
 from evaluation.structure import (
-    NO_GROUP,
     as_float,
     check_department,
+    comparison_group,
     department_tables,
+    department_values,
     node_kinds,
     node_order,
     object_effective_weights,
     reaggregate,
+    value_at,
 )
 from indicators.framework import Framework
 
@@ -60,8 +62,16 @@ def priorities(
     is the linear view for comparison: it equals the gain for arithmetic aggregation with a
     mean or volume-weighted roll-up and fixed weights, not otherwise.
 
+    A peer group of fewer than `MIN_PEERS` departments with a value of the indicator is too
+    small: all departments count instead (`peer_fallback` True).
+
+    In the indicator's own unit: `raw_value` (`structure.department_values`) and
+    `raw_target`, the value of the department whose score is the target (the median of an
+    even number: the two middle ones interpolated; `structure.value_at`), and `unit`.
+
     Columns: indicator, value, target, step, gain, first_order, new_score, new_rank,
-    new_peer_rank, score, rank, peer_rank; sorted by gain (largest first).
+    new_peer_rank, score, rank, peer_rank, unit, raw_value, raw_target, peer_fallback;
+    sorted by gain (largest first).
     """
     check_department(result, department)
     if step not in ("median", "next"):
@@ -69,7 +79,7 @@ def priorities(
     within = within or ("peers" if step == "median" else "all")
     if within not in ("peers", "all"):
         raise EgovError(f"within {within!r}: use peers or all")
-    ctx = _Context.of(result, framework, department, within)
+    ctx = _Context.of(result, framework, department)
     kinds = node_kinds(result)
     rows = []
     for node in node_order(result):
@@ -78,7 +88,20 @@ def priorities(
         value = as_float(ctx.scores.at[department, node])
         if np.isnan(value):
             continue
-        rows.append(_gain(ctx, node, value, _target(ctx.pool[node].dropna(), value, step)))
+        if within == "peers":
+            pool, fallback = comparison_group(ctx.peers, department, ctx.scores[node])
+        else:
+            pool, fallback = ctx.scores[node].dropna(), False
+        target = _target(pool, value, step)
+        row = _gain(ctx, node, value, target)
+        raw = ctx.values[node]
+        row |= {
+            "unit": framework.nodes[node].unit,
+            "raw_value": as_float(raw[department]),
+            "raw_target": value_at(pool, raw, as_float(row["target"])),
+            "peer_fallback": fallback,
+        }
+        rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:
         return out
@@ -94,7 +117,8 @@ class _Context:
     framework: Framework
     department: str
     scores: pd.DataFrame  # departments × nodes
-    pool: pd.DataFrame  # the departments whose values set the step
+    values: pd.DataFrame  # departments × indicators, in the indicators' own units
+    peers: pd.Series  # department → peer group
     mine: pd.Index  # the department's objects
     peer_members: pd.Index  # the departments of its peer group
     base: float  # its index score
@@ -103,18 +127,17 @@ class _Context:
     eff: pd.Series  # indicator → Σ ω(o, i) over its objects
 
     @classmethod
-    def of(cls, result: EvaluationResult, framework: Framework, department: str, within: str) -> _Context:
+    def of(cls, result: EvaluationResult, framework: Framework, department: str) -> _Context:
         scores, ranks, peers = department_tables(result)
         idx = result.index_code
-        no_group = peers[department] == NO_GROUP  # no peer group: its peers are all departments
-        pool = scores if within == "all" or no_group else scores[peers == peers[department]]
         mine = result.units.index[result.units["department"].astype(str) == department]
         return cls(
             result=result,
             framework=framework,
             department=department,
             scores=scores,
-            pool=pool,
+            values=department_values(result, framework),
+            peers=peers,
             mine=mine,
             peer_members=peers.index[peers == peers[department]],
             base=as_float(scores.at[department, idx]),

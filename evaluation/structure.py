@@ -21,12 +21,15 @@ from evaluation.stages import StageResolver, aggregate_tree, node_weights, rollu
 from indicators.framework import Framework
 
 __all__ = [
+    "MIN_PEERS",
     "NO_GROUP",
     "as_float",
     "check_department",
     "check_nodes",
+    "comparison_group",
     "department_effective_weights",
     "department_tables",
+    "department_values",
     "node_kinds",
     "node_order",
     "object_effective_weights",
@@ -34,9 +37,13 @@ __all__ = [
     "reaggregate",
     "rollup_shares",
     "top_down",
+    "value_at",
 ]
 
 NO_GROUP = "(none)"  # the peer group of a department that has none
+# a peer group with fewer departments than this (with a value at a node) is too small to
+# compare with: the comparison falls back to all departments and says so
+MIN_PEERS = 3
 
 
 def as_float(x: Any) -> float:
@@ -100,6 +107,58 @@ def check_nodes(result: EvaluationResult, nodes: list[str]) -> None:
             f"unknown node(s) {', '.join(unknown)} (framework {result.framework_code}; "
             "see `egov framework show`)"
         )
+
+
+def comparison_group(peers: pd.Series, department: str, column: pd.Series) -> tuple[pd.Series, bool]:
+    """The values of `column` (departments → value at one node, NaN dropped) that the
+    department is compared with: its peer group's, or all departments' when it has no peer
+    group or fewer than `MIN_PEERS` of its peer group have a value (then `True`: a fallback
+    the caller must say)."""
+    col = column.dropna()
+    group = peers.get(department, NO_GROUP)
+    if group == NO_GROUP:
+        return col, False
+    mine = col[col.index.isin(peers.index[peers == group])]
+    if len(mine) < MIN_PEERS:
+        return col, True
+    return mine, False
+
+
+# --- values in the department's own units ----------------------------------------------------
+def department_values(result: EvaluationResult, framework: Framework) -> pd.DataFrame:
+    """Departments × indicators: the department's value of each indicator in the indicator's
+    own unit (after denomination; before imputation and outlier treatment, so an imputed
+    value is not shown as a real one), rolled up from its objects by the run's roll-up
+    method — the same roll-up that makes its score, so with a linear normalisation (min-max,
+    goalposts) and the mean roll-up the score is exactly the normalised value of this value.
+    Direction is respected (a `min` roll-up keeps the worst value whatever the direction).
+    Only the objects with a normalised value count (screened-out objects do not)."""
+    assert result.department_scores is not None
+    res = StageResolver(framework, EvaluationSpec(**result.spec))
+    codes = [c for c in node_order(result) if c in framework.nodes and framework.nodes[c].is_indicator]
+    values = result.denominated.reindex(index=result.normalised.index, columns=codes)
+    values = values.where(result.normalised.reindex(columns=codes).notna())
+    direction = pd.Series({c: float(framework.nodes[c].direction) for c in codes}, dtype=float)
+    below = [c for c in framework.nodes if c != framework.index_code]
+    rolled = rollup(framework, res, (values * direction).reindex(columns=below), result.units)
+    return (rolled[codes] * direction).reindex(result.department_scores.index)
+
+
+def value_at(scores: pd.Series, values: pd.Series, target: float) -> float:
+    """The value (own unit) that corresponds to the score `target` on one indicator, read from
+    the departments' (score, value) pairs: the value of the department(s) with that score
+    when one has it (the median of an odd number, the best, the next above), otherwise the
+    linear interpolation between the two departments around it (the median of an even
+    number: the mean of the two middle values under a linear normalisation). NaN when no
+    department has both."""
+    both = pd.DataFrame({"score": scores, "value": values}).dropna()
+    if both.empty or np.isnan(target):
+        return float("nan")
+    pairs: pd.Series = both.groupby(both["score"].round(9))["value"].mean()
+    key = round(float(target), 9)
+    if key in pairs.index:
+        return as_float(pairs[key])
+    return float(np.interp(target, pairs.index.to_numpy(dtype=float), pairs.to_numpy(dtype=float)))
 
 
 # --- effective weights -------------------------------------------------------------------

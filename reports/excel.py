@@ -37,7 +37,7 @@ from reports.assessor_data import (
     ranking_frame,
     weight_rows,
 )
-from reports.i18n import t
+from reports.i18n import t, unit_label
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True)
@@ -252,6 +252,7 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
         t("col.indicator", lang),
         t("col.category", lang),
         t("col.raw", lang),
+        t("col.unit", lang),
         t("col.value", lang),
         t("col.normalised", lang),
         t("col.imputed", lang),
@@ -296,6 +297,7 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
                     data.node_label(str(ind)),
                     category_of.get(ind),
                     r.raw.at[unit, ind],
+                    unit_label(node.unit, lang) if node is not None else None,
                     r.treated.at[unit, ind] if ind in r.treated.columns and unit in r.treated.index else None,
                     r.normalised.at[unit, ind]
                     if ind in r.normalised.columns and unit in r.normalised.index
@@ -312,8 +314,8 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
                     None if p is None else p["imported_at"],
                 ]
             )
-    formats = {6: VALUE_FORMAT, 7: VALUE_FORMAT, 8: SCORE_FORMAT, 18: DATE_FORMAT}
-    write_table(ws, headers, rows, formats=formats, score_columns=[8], widths={1: 36, 4: 36, 13: 30, 18: 18})
+    formats = {6: VALUE_FORMAT, 8: VALUE_FORMAT, 9: SCORE_FORMAT, 19: DATE_FORMAT}
+    write_table(ws, headers, rows, formats=formats, score_columns=[9], widths={1: 36, 4: 36, 14: 30, 19: 18})
 
 
 def _weights_sheet(wb: Workbook, data: AssessorData, used: set[str]) -> None:

@@ -26,6 +26,7 @@ from evaluation.compare import (
 )
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
+from reports.i18n import value_text
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -138,7 +139,7 @@ def compare_cmd(
     """
     lang = check_lang(lang)
     r, result, fw, names = _load(run)
-    h2h = head_to_head(result, department_a, department_b)
+    h2h = head_to_head(result, department_a, department_b, framework=fw)
     _write_csv(h2h, out)
     a, b = department_a, department_b
     t = Table(title=f"{a} ({_name(names, lang, a)}) vs {b} ({_name(names, lang, b)}), run {r.run_key}")
@@ -157,15 +158,19 @@ def compare_cmd(
     console.print(t)
     ind = h2h[(h2h["kind"] == "indicator") & h2h["difference"].notna()]
     ind = ind.reindex(ind["difference"].abs().sort_values(ascending=False, kind="mergesort").index).head(top)
-    t = Table(title=f"Indicators on which they differ most (normalised values; {len(ind)} shown)")
-    for c in ("indicator", "name", a, b, f"{a} − {b}"):
+    t = Table(
+        title="Indicators on which they differ most (value in the indicator's unit, score 0-100; "
+        f"{len(ind)} shown)"
+    )
+    for c in ("indicator", "name", f"{a} value (score)", f"{b} value (score)", f"{a} − {b} (score)"):
         t.add_column(c, overflow="fold")
     for row in ind.itertuples():
+        unit = str(row.unit)
         t.add_row(
             str(row.node),
             fw.nodes[str(row.node)].label(lang),
-            f"{row.score_a:.1f}",
-            f"{row.score_b:.1f}",
+            f"{value_text(row.value_a, unit, lang)} ({row.score_a:.1f})",
+            f"{value_text(row.value_b, unit, lang)} ({row.score_b:.1f})",
             f"{row.difference:+.1f}",
         )
     console.print(t)
@@ -187,7 +192,7 @@ def gaps_cmd(
     lang = check_lang(lang)
     r, result, fw, names = _load(run)
     table = gaps(result, department)
-    sw = strengths_weaknesses(result, department, n=n)
+    sw = strengths_weaknesses(result, department, n=n, framework=fw)
     _write_csv(table, out)
     group = table["peer_group"].iloc[0]
     t = Table(title=f"Gaps of {department} ({_name(names, lang, department)}), run {r.run_key}")
@@ -202,6 +207,7 @@ def gaps_cmd(
         "to median",
         "peer best",
         "peer median",
+        "learn from",
     ):
         t.add_column(c, overflow="fold")
     for row in table[table["kind"] != "indicator"].itertuples():
@@ -216,21 +222,31 @@ def gaps_cmd(
             _num(row.gap_median, "+.1f"),
             _num(row.peer_best, ".1f"),
             _num(row.peer_median, ".1f"),
+            str(row.peer_best_department),
         )
     console.print(t)
-    console.print(f"peer group: {group}; 'to median' > 0 means below the median")
-    t = Table(title="Strengths and weaknesses (percentile among departments: 1 = the best)")
-    for c in ("", "indicator", "name", "value", "median", "percentile", "rank"):
+    console.print(
+        f"peer group: {group or '(all departments)'}; 'to median' > 0 means below the median; "
+        "peer best/median: the peer group, or all departments where fewer than 3 of it have a score"
+    )
+    t = Table(
+        title="Strengths (above the peer median) and weaknesses (below it): value in the indicator's "
+        "unit, score 0-100, percentile in the peer group (1 = the best)"
+    )
+    for c in ("", "indicator", "name", "value", "score", "peer median", "percentile", "rank", "learn from"):
         t.add_column(c, overflow="fold")
     for row in sw.itertuples():
+        unit = str(row.unit)
         t.add_row(
             str(row.side),
             str(row.indicator),
             fw.nodes[str(row.indicator)].label(lang),
-            f"{row.value:.1f}",
-            f"{row.median:.1f}",
+            value_text(row.value, unit, lang),
+            _num(row.score, ".1f"),
+            f"{value_text(row.median_value, unit, lang)} ({_num(row.median, '.1f')})",
             f"{row.percentile:.2f}",
-            f"{_rank(row.rank)} of {row.n}",
+            f"{_rank(row.rank)} of {row.n}" + (" (all departments)" if row.peer_fallback else ""),
+            f"{row.best_department} ({value_text(row.best_value, unit, lang)})",
         )
     console.print(t)
 
@@ -273,15 +289,19 @@ def priorities_cmd(
         console.print(f"no step to take: {department} is at or above the {step} value on every indicator")
         return
     target = "peer median" if step == "median" else "next above"
-    t = Table(title=f"Improvement priorities ({target}; normalised values)")
-    for c in ("indicator", "name", "value", target, "step", "gain", "new score", "new rank", "new peer rank"):
+    t = Table(title=f"Improvement priorities ({target}; values in the indicator's unit, score 0-100)")
+    for c in ("indicator", "name", "value (score)", f"{target} (score)", "step", "gain", "new score"):
+        t.add_column(c, overflow="fold")
+    for c in ("new rank", "new peer rank"):
         t.add_column(c, overflow="fold")
     for row in shown.itertuples():
+        unit = str(row.unit)
         t.add_row(
             str(row.indicator),
             fw.nodes[str(row.indicator)].label(lang),
-            f"{row.value:.1f}",
-            f"{row.target:.1f}",
+            f"{value_text(row.raw_value, unit, lang)} ({row.value:.1f})",
+            f"{value_text(row.raw_target, unit, lang)} ({row.target:.1f})"
+            + (" *" if row.peer_fallback else ""),
             f"{row.step:+.1f}",
             f"{row.gain:+.3f}",
             f"{row.new_score:.2f}",
@@ -289,6 +309,10 @@ def priorities_cmd(
             _rank(row.new_peer_rank),
         )
     console.print(t)
+    if shown["peer_fallback"].any():
+        console.print(
+            "* fewer than 3 departments of the peer group have a value: the target is all departments'"
+        )
 
 
 def _print_change(ch: Change, pair: RunPair, lang: str) -> None:

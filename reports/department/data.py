@@ -61,14 +61,16 @@ class DepartmentReport:
     peer_group: str | None
     peer_group_names: dict[str, str]
     illustrative: bool
-    standing: (
-        pd.DataFrame
-    )  # index node: score, rank, n, median, best, peer_rank, peer_n, peer_median, peer_best
+    # index node: score, rank, n, median, best, peer_rank, peer_n, peer_median, peer_best,
+    # peer_fallback (fewer than compare.MIN_PEERS of the peer group scored: all departments)
+    standing: pd.DataFrame
+    indicators: Section  # compare.indicator_standing; extra["objects"]: indicator → [(names, value)]
     strengths: Section
     priorities: Section
     change: Section
     ratings: Section
     cases: Section
+    all_names: dict[str, dict[str, str]] = field(default_factory=dict)  # every department's names
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.department
@@ -77,6 +79,15 @@ class DepartmentReport:
         if not self.peer_group:
             return ""
         return self.peer_group_names.get(lang) or self.peer_group_names.get("en") or self.peer_group
+
+    def department_names(self, codes: str, lang: str) -> str:
+        """ "Name (CODE)" of each department in `codes` ("A, B" when tied), for "learn from"."""
+        out = []
+        for code in filter(None, (c.strip() for c in codes.split(","))):
+            names = self.all_names.get(code, {})
+            name = names.get(lang) or names.get("en") or ""
+            out.append(f"{name} ({code})" if name else code)
+        return ", ".join(out)
 
     def label(self, code: str, lang: str) -> str:
         node = self.framework.nodes.get(code)
@@ -126,39 +137,64 @@ def peer_members(result: EvaluationResult, department: str) -> tuple[str | None,
 
 def standing_table(result: EvaluationResult, department: str, nodes: list[str]) -> pd.DataFrame:
     """Score, rank and the field's median and best at each node, among all departments and
-    within the peer group. Ranks are the engine's (1 = best), never recomputed here."""
+    within the peer group — all departments when fewer than `compare.MIN_PEERS` of the
+    peer group have a score there (`peer_fallback`; then the peer rank is the overall
+    rank). Ranks are the engine's (1 = best), never recomputed here."""
     scores, ranks = result.department_scores, result.department_ranks
     if scores is None or ranks is None:
         raise EgovError("this run has no department scores")
-    _group, members = peer_members(result, department)
+    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    groups = groups.reindex(scores.index).fillna(compare.NO_GROUP).astype(str)
     peer_ranks = result.peer_ranks
     rows = []
     for node in nodes:
         column = scores[node].dropna() if node in scores else pd.Series(dtype=float)
-        peer = column[column.index.isin(members)]
+        peer, fallback = compare.comparison_group(groups, department, column)
         has_peer = peer_ranks is not None and node in peer_ranks and department in peer_ranks.index
+        own_rank = num(ranks[node].get(department)) if node in ranks else float("nan")
+        peer_rank = (
+            num(peer_ranks.at[department, node]) if has_peer and peer_ranks is not None else float("nan")
+        )
         rows.append(
             {
                 "node": node,
                 "score": num(column.get(department)),
-                "rank": num(ranks[node].get(department)) if node in ranks else float("nan"),
+                "rank": own_rank,
                 "n": len(column),
                 "median": float(column.median()) if len(column) else float("nan"),
                 "best": float(column.max()) if len(column) else float("nan"),
-                "peer_rank": num(peer_ranks.at[department, node])
-                if has_peer and peer_ranks is not None
-                else float("nan"),
+                "peer_rank": own_rank if fallback else peer_rank,
                 "peer_n": len(peer),
                 "peer_median": float(peer.median()) if len(peer) else float("nan"),
                 "peer_best": float(peer.max()) if len(peer) else float("nan"),
+                "peer_fallback": fallback,
             }
         )
     return pd.DataFrame(rows).set_index("node")
 
 
-def strengths(result: EvaluationResult, department: str) -> Section:
+def indicators(session: Session, result: EvaluationResult, department: str, framework: Framework) -> Section:
+    """Every indicator of the department in its own unit and as a score, against the median
+    and the best of all departments and of its comparison group, whom to learn from
+    (`compare.indicator_standing`), and its objects' own values (extra["objects"])."""
     try:
-        table = compare.strengths_weaknesses(result, department, n=TOP_N)
+        table = compare.indicator_standing(result, department, framework=framework)
+    except EgovError as exc:
+        return Section(missing=str(exc))
+    units = result.units
+    mine = [str(u) for u in units.index[units["department"].astype(str) == department]]
+    rows = session.execute(select(AssessedObject).where(col(AssessedObject.code).in_(mine))).scalars()
+    names = {o.code: names_of(o) for o in rows}
+    objects: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for code in table["indicator"]:
+        values = result.denominated[code].reindex(mine).dropna().sort_values(ascending=False)
+        objects[str(code)] = [(names.get(str(o), {}) or {"en": str(o)}, float(v)) for o, v in values.items()]
+    return Section(table=table, extra={"objects": objects})
+
+
+def strengths(result: EvaluationResult, department: str, framework: Framework) -> Section:
+    try:
+        table = compare.strengths_weaknesses(result, department, n=TOP_N, framework=framework)
     except EgovError as exc:
         return Section(missing=str(exc))
     return Section(table=table)
@@ -366,9 +402,11 @@ def department_report(
         peer_group_names=group_names,
         illustrative=DEMO_NOTICE in (run.note or ""),
         standing=standing_table(result, department, nodes),
-        strengths=strengths(result, department),
+        indicators=indicators(session, result, department, framework),
+        strengths=strengths(result, department, framework),
         priorities=priorities(result, department, framework),
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
+        all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
     )

@@ -11,12 +11,13 @@ from typing import Any
 
 import pandas as pd
 
+from evaluation.compare import MIN_PEERS
 from reports.charts import category_chart
 from reports.department.data import DepartmentReport, num
 from reports.department.labels import LABELS
 from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
-from reports.i18n import check_lang, t
+from reports.i18n import check_lang, t, value_text
 
 
 def _f(v: Any, digits: int = 1, sign: bool = False) -> str:
@@ -35,6 +36,15 @@ def _rank_of(rank: Any, n: Any, lang: str) -> str:
     if math.isnan(num(rank)):
         return "–"
     return t("dr.rank_of", lang, rank=_i(rank), n=_i(n))
+
+
+def _vs(value: Any, score: Any, unit: str, lang: str) -> str:
+    """A value in its own unit with its 0–100 score beside it: "654 (32.9)"."""
+    return f"{value_text(value, unit, lang)} ({_f(score)})"
+
+
+def _fallback(row: Any, lang: str) -> str:
+    return t("dr.fallback_mark", lang) if bool(row.get("peer_fallback", False)) else ""
 
 
 def _note(text_: str) -> str:
@@ -105,12 +115,63 @@ def _standing_html(r: DepartmentReport, lang: str) -> str:
             cells += [_f(s["score"]), _rank_of(s["rank"], s["n"], lang)]
         cells += [_f(s["median"]), _f(s["best"])]
         if r.peer_group:
-            cells += [_rank_of(s["peer_rank"], s["peer_n"], lang), _f(s["peer_median"]), _f(s["peer_best"])]
+            cells += [
+                _rank_of(s["peer_rank"], s["peer_n"], lang) + _fallback(s, lang),
+                _f(s["peer_median"]),
+                _f(s["peer_best"]),
+            ]
         rows.append(cells)
     caption = t("dept.all_departments", lang)
     if r.peer_group:
         caption += f" · {t('dept.peer_group', lang)}: {r.group_name(lang)}"
-    return _standing_chart(r, lang) + html_table(headers, rows, numeric=(1, 3, 4, 6, 7), caption=caption)
+    out = _standing_chart(r, lang) + html_table(headers, rows, numeric=(1, 3, 4, 6, 7), caption=caption)
+    if r.peer_group and r.standing["peer_fallback"].any():
+        out += _note(t("dr.fallback_note", lang, n=MIN_PEERS))
+    return out
+
+
+def _indicators_html(r: DepartmentReport, lang: str) -> str:
+    """Every indicator in its own unit with the score beside it, the medians and bests as
+    values, whom to learn from, and the values of the department's objects."""
+    sec = r.indicators
+    if sec.table is None:
+        return _missing(lang, sec.missing)
+    headers = [
+        t("col.indicator", lang),
+        t("dr.value_score", lang),
+        t("col.rank", lang),
+        t("dr.median_score", lang),
+        t("dr.best_score", lang),
+        t("dr.learn_from", lang),
+        t("dr.peer_median_score", lang),
+        t("dr.peer_learn_from", lang),
+        t("dr.objects", lang),
+    ]
+    objects = sec.extra.get("objects", {})
+    rows = []
+    for _, x in sec.table.iterrows():
+        unit = str(x["unit"])
+        own = "; ".join(
+            f"{names.get(lang) or names.get('en', '')}: {value_text(v, unit, lang)}"
+            for names, v in objects.get(str(x["indicator"]), [])
+        )
+        rows.append(
+            [
+                r.label(str(x["indicator"]), lang),
+                _vs(x["value"], x["score"], unit, lang),
+                _rank_of(x["rank"], x["n"], lang),
+                _vs(x["median_value"], x["median"], unit, lang),
+                _vs(x["best_value"], x["best"], unit, lang),
+                r.department_names(str(x["best_department"]), lang),
+                _vs(x["peer_median_value"], x["peer_median"], unit, lang) + _fallback(x, lang),
+                r.department_names(str(x["peer_best_department"]), lang),
+                own,
+            ]
+        )
+    out = _note(t("dr.indicators_note", lang)) + html_table(headers, rows, numeric=(1, 3, 4, 6))
+    if sec.table["peer_fallback"].any():
+        out += _note(t("dr.fallback_note", lang, n=MIN_PEERS))
+    return out
 
 
 def _standing_chart(r: DepartmentReport, lang: str) -> str:
@@ -135,27 +196,32 @@ def _strengths_html(r: DepartmentReport, lang: str) -> str:
     out = [_note(t("dr.strengths_note", lang))]
     headers = [
         t("col.indicator", lang),
-        t("dr.value", lang),
-        t("dr.median", lang),
+        t("dr.value_score", lang),
+        t("dr.peer_median_score", lang),
         t("dr.vs_median", lang),
         t("dr.percentile", lang),
         t("col.rank", lang),
+        t("dr.peer_learn_from", lang),
     ]
     for side, key in (("strength", "dept.strengths"), ("weakness", "dept.weaknesses")):
         part = sec.table[sec.table["side"] == side]
         rows = [
             [
                 r.label(str(x["indicator"]), lang),
-                _f(x["value"]),
-                _f(x["median"]),
+                _vs(x["value"], x["score"], str(x["unit"]), lang),
+                _vs(x["median_value"], x["median"], str(x["unit"]), lang),
                 _f(x["vs_median"], sign=True),
                 _f(x["percentile"], 2),
-                _rank_of(x["rank"], x["n"], lang),
+                _rank_of(x["rank"], x["n"], lang) + _fallback(x, lang),
+                f"{r.department_names(str(x['best_department']), lang)} "
+                f"({value_text(x['best_value'], str(x['unit']), lang)})",
             ]
             for _, x in part.iterrows()
         ]
         out.append(f"<h3>{html.escape(t(key, lang))}</h3>")
         out.append(html_table(headers, rows, numeric=(1, 2, 3, 4)) if rows else _note(t("report.none", lang)))
+    if sec.table["peer_fallback"].any():
+        out.append(_note(t("dr.fallback_note", lang, n=MIN_PEERS)))
     return "".join(out)
 
 
@@ -167,8 +233,8 @@ def _priorities_html(r: DepartmentReport, lang: str) -> str:
         return _note(t("report.none", lang))
     headers = [
         t("col.indicator", lang),
-        t("dr.value", lang),
-        t("dr.target", lang),
+        t("dr.value_score", lang),
+        t("dr.target_score", lang),
         t("dept.priority_gain", lang),
         t("dr.new_score", lang),
         t("dr.new_rank", lang),
@@ -177,8 +243,8 @@ def _priorities_html(r: DepartmentReport, lang: str) -> str:
     rows = [
         [
             r.label(str(x["indicator"]), lang),
-            _f(x["value"]),
-            _f(x["target"]),
+            _vs(x["raw_value"], x["value"], str(x["unit"]), lang),
+            _vs(x["raw_target"], x["target"], str(x["unit"]), lang) + _fallback(x, lang),
             _f(x["gain"], 2, sign=True),
             _f(x["new_score"]),
             _i(x["new_rank"]),
@@ -361,6 +427,7 @@ def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav:
         (t("dr.summary", lang), nav + _summary_html(r, lang)),
         (t("dept.standing", lang), _standing_html(r, lang)),
         (f"{t('dept.strengths', lang)} / {t('dept.weaknesses', lang)}", _strengths_html(r, lang)),
+        (t("dr.indicators", lang), _indicators_html(r, lang)),
         (t("dept.priorities", lang), _priorities_html(r, lang)),
         (t("dept.change", lang), _change_html(r, lang)),
         (t("dept.ratings_summary", lang), _ratings_html(r, lang)),

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from egov.errors import EgovError
 from evaluation.change import change
-from evaluation.compare import gaps, head_to_head, rankings, strengths_weaknesses
+from evaluation.compare import gaps, head_to_head, indicator_standing, rankings, strengths_weaknesses
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.priorities import priorities
 from evaluation.rank import rank_desc
@@ -141,7 +141,7 @@ def test_node_kinds(result: EvaluationResult) -> None:
 # --- gaps, strengths and weaknesses ---------------------------------------------------------
 def test_gaps_known_answers(result: EvaluationResult) -> None:
     g = gaps(result, "P").set_index("node")
-    # x over departments: P 50, Q 80, R 20, S 100 → best 100, median 65; G1 (P, Q): 80, 65
+    # x over departments: P 50, Q 80, R 20, S 100 → best 100 (S), median 65
     assert cast(pd.Series, g.loc["x", ["score", "best", "median", "gap_best", "gap_median"]]).tolist() == [
         50,
         100,
@@ -149,15 +149,14 @@ def test_gaps_known_answers(result: EvaluationResult) -> None:
         50,
         15,
     ]
+    assert g.loc["x", "best_department"] == "S"
+    # G1 (P, Q) has 2 departments, fewer than MIN_PEERS = 3: the peer figures are all
+    # departments', said by peer_fallback (and no peer group named)
     assert cast(
         pd.Series, g.loc["x", ["peer_best", "peer_median", "peer_gap_best", "peer_gap_median", "peer_n"]]
-    ).tolist() == [
-        80,
-        65,
-        30,
-        15,
-        2,
-    ]
+    ).tolist() == [100, 65, 50, 15, 4]
+    assert g["peer_fallback"].all() and (g["peer_group"] == "").all()
+    assert g.loc["x", "peer_best_department"] == "S"
     # the index: 52.5 against 53.75 (best) and the median of 51.25, 52.5, 53.75, 53.75
     assert g.loc["index", "gap_best"] == pytest.approx(1.25)
     assert g.loc["index", "gap_median"] == pytest.approx(53.125 - 52.5)
@@ -176,6 +175,32 @@ def test_strengths_and_weaknesses_by_percentile(result: EvaluationResult) -> Non
     assert weakest["vs_median"] == pytest.approx(20 - 40)
 
 
+def test_values_in_own_units_and_whom_to_learn_from(result: EvaluationResult, fw: Framework) -> None:
+    st = indicator_standing(result, "P", framework=fw).set_index("indicator")
+    # normalisation none: values = scores; P's x is the mean of its objects' 40 and 60
+    assert st.loc["x", "value"] == 50 and st.loc["x", "unit"] == "points"
+    # the median of 20, 50, 80, 100 lies between P (50) and Q (80): their values' mean
+    assert st.loc["x", "median_value"] == pytest.approx(65)
+    assert st.loc["x", "best_department"] == "S" and st.loc["x", "best_value"] == 100
+    # y: Q and P tie at 50, S has 10, R 90
+    assert st.loc["y", "best_department"] == "R"
+    assert st["peer_fallback"].all()  # G1 has 2 departments: all departments instead
+    assert indicator_standing(result, "P")["value"].isna().all()  # without the framework
+
+
+def test_strengths_are_above_and_weaknesses_below_the_median_never_both(result: EvaluationResult) -> None:
+    for dept in ("P", "Q", "R", "S"):
+        for within in ("peers", "all"):
+            sw = strengths_weaknesses(result, dept, n=10, within=within)
+            assert (sw.loc[sw["side"] == "strength", "vs_median"] > 0).all()
+            assert (sw.loc[sw["side"] == "weakness", "vs_median"] < 0).all()
+            sides = sw.groupby("indicator")["side"].nunique()
+            assert (sides == 1).all(), (dept, within)
+    # Q's y (50) is the median of 10, 50, 50, 90: neither a strength nor a weakness
+    sw = strengths_weaknesses(result, "Q", n=10)
+    assert "y" not in set(sw["indicator"])
+
+
 def test_head_to_head(result: EvaluationResult) -> None:
     h = head_to_head(result, "P", "Q").set_index("node")
     assert h.loc["index", "difference"] == pytest.approx(1.25)
@@ -185,7 +210,8 @@ def test_head_to_head(result: EvaluationResult) -> None:
 # --- priorities ---------------------------------------------------------------------------
 def test_priorities_median_known_answers(result: EvaluationResult, fw: Framework) -> None:
     p = priorities(result, "P", "median", framework=fw).set_index("indicator")
-    # peer (G1) medians: x 65 (step 15), y 50 (0), z 40 (step 20), w 55 (0)
+    # G1 has 2 departments (< MIN_PEERS): all departments' medians: x 65 (step 15), y 50 (0),
+    # z 40 (step 20), w 60 (0)
     assert p["step"].to_dict() == pytest.approx({"x": 15, "y": 0, "z": 20, "w": 0})
     # arithmetic + mean roll-up: gain = effective weight × step: z 1/4 × 20 = 5, x 1/8 × 15
     assert p["gain"].to_dict() == pytest.approx({"x": 1.875, "y": 0, "z": 5, "w": 0})
