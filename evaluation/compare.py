@@ -35,7 +35,7 @@ from egov.errors import EgovError
 from evaluation.change import Change, change
 from evaluation.engine import EvaluationResult
 from evaluation.priorities import priorities
-from evaluation.rank import rank_desc
+from evaluation.rank import TIE_DECIMALS, rank_desc, tie_key
 from evaluation.structure import (
     MIN_PEERS,
     NO_GROUP,
@@ -191,14 +191,14 @@ def _best_of(col: pd.Series) -> str:
     """The department(s) with the best score of `col` ("A, B" when tied)."""
     if col.empty:
         return ""
-    top = col.round(9) == round(as_float(col.max()), 9)
+    top = tie_key(col) == round(as_float(col.max()), TIE_DECIMALS)
     return ", ".join(map(str, col.index[top]))
 
 
 def _percentile(col: pd.Series, department: str) -> float:
     """(number the department scores above + half the number it ties with) / others."""
-    v = round(as_float(col[department]), 9)
-    others = col.drop(department).round(9)
+    v = round(as_float(col[department]), TIE_DECIMALS)
+    others = tie_key(col.drop(department))
     if others.empty:
         return float("nan")
     return (as_float((others < v).sum()) + 0.5 * as_float((others == v).sum())) / len(others)
@@ -260,9 +260,9 @@ def indicator_standing(
                 "peer_best_value": value_at(group, raw, as_float(group.max())),
                 "peer_best_department": _best_of(group),
                 "percentile": _percentile(col, department),
-                "vs_median": round(s - as_float(col.median()), 9),
+                "vs_median": round(s - as_float(col.median()), TIE_DECIMALS),
                 "peer_percentile": _percentile(group, department),
-                "peer_vs_median": round(s - as_float(group.median()), 9),
+                "peer_vs_median": round(s - as_float(group.median()), TIE_DECIMALS),
             }
         )
     return pd.DataFrame(rows, columns=STANDING_COLUMNS)

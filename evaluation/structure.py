@@ -16,6 +16,7 @@ import pandas as pd
 
 from egov.errors import EgovError
 from evaluation.engine import EvaluationResult
+from evaluation.rank import TIE_DECIMALS, tie_key
 from evaluation.spec import EvaluationSpec
 from evaluation.stages import StageResolver, aggregate_tree, node_weights, rollup
 from indicators.framework import Framework
@@ -154,8 +155,8 @@ def value_at(scores: pd.Series, values: pd.Series, target: float) -> float:
     both = pd.DataFrame({"score": scores, "value": values}).dropna()
     if both.empty or np.isnan(target):
         return float("nan")
-    pairs: pd.Series = both.groupby(both["score"].round(9))["value"].mean()
-    key = round(float(target), 9)
+    pairs: pd.Series = both.groupby(tie_key(both["score"]))["value"].mean()
+    key = round(float(target), TIE_DECIMALS)
     if key in pairs.index:
         return as_float(pairs[key])
     return float(np.interp(target, pairs.index.to_numpy(dtype=float), pairs.to_numpy(dtype=float)))
