@@ -33,10 +33,21 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 
 # text a spreadsheet would run as a formula (formula injection, OWASP "CSV injection")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# C0 controls, DEL and C1 controls: never part of a one-line name or code
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# the same, except tab and line feed (and CR LF's carriage return): free text may span lines
-CONTROL_IN_FREE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_pattern(allowed: str = "", surrogates: bool = False) -> re.Pattern[str]:
+    """The one definition of the characters refused in text the project takes in: C0
+    controls, DEL and C1 controls, except those in `allowed` (free text: tab and line
+    breaks); with `surrogates`, lone surrogate code points too (text from JSON: not Unicode)."""
+    refused = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in allowed]
+    body = "".join(re.escape(c) for c in refused)
+    return re.compile(f"[{body}{chr(0xD800)}-{chr(0xDFFF)}]" if surrogates else f"[{body}]")
+
+
+# never part of a one-line name or code
+CONTROL_CHARACTERS = control_pattern()
+# free text may span lines: tab, line feed and carriage return pass
+CONTROL_IN_FREE_TEXT = control_pattern("\t\n\r")
 REPLACEMENT = "\ufffd"
 
 

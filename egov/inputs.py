@@ -18,7 +18,6 @@ characters): the echoed input is made safe text, never a crash.
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any
 
 from fastapi import Request
@@ -28,9 +27,12 @@ from pydantic import AfterValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-# C0 and C1 control characters, DEL, and the surrogate code points (never valid alone in text)
-CODE_REFUSED = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\udfff]")
-FREE_REFUSED = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ud800-\udfff]")  # tab, newline pass
+from egov.cells import control_pattern
+
+# C0 and C1 control characters, DEL, and the surrogate code points (never valid alone in text),
+# by the project's one rule (egov.cells.control_pattern); free text lets tab and newline pass
+CODE_REFUSED = control_pattern(surrogates=True)
+FREE_REFUSED = control_pattern("\t\n", surrogates=True)
 # the same rules as JSON Schema patterns (the OpenAPI document; generated clients and fuzzers)
 CODE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
 FREE_PATTERN = "^([^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]|\\r\\n)*$"
