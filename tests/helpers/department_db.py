@@ -5,10 +5,14 @@ like HTML."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlmodel import Session
 
 from tests.helpers.demo import copy_sqlite
@@ -111,3 +115,26 @@ def populate(db: DemoDb, url: str) -> DemoDb:
         )
     dispose_engines()
     return db
+
+
+@contextlib.contextmanager
+def serving(db: DemoDb, cwd: Path) -> Iterator[Any]:
+    """The web app (`egov.app.create_app`) in a FastAPI TestClient on `db`, working in `cwd`;
+    settings and engines restored afterwards."""
+    from fastapi.testclient import TestClient
+
+    from egov.app import create_app
+    from egov.db import dispose_engines
+    from egov.settings import reset_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EGOV_DATABASE_URL", db.url)
+        mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
+        mp.chdir(cwd)
+        reset_settings()
+        try:
+            with TestClient(create_app()) as client:
+                yield client
+        finally:
+            dispose_engines()
+    reset_settings()

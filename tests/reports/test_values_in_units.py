@@ -27,7 +27,7 @@ from evaluation.compare import (
 from indicators.framework import builtin_path, load_framework
 from reports.i18n import LANGS, UNITS, unit_label, value_text
 from tests.helpers.demo import DemoBuild
-from tests.helpers.department_db import DemoDb
+from tests.helpers.department_db import DemoDb, serving
 
 
 def _f(x: Any) -> float:
@@ -126,25 +126,12 @@ def test_report_in_every_language_has_units(department_template: DemoDb, tmp_pat
 
 
 def test_web_department_page_shows_values_in_units(department_template: DemoDb, tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
-    from egov.app import create_app
-    from egov.db import dispose_engines
-    from egov.settings import reset_settings
-
     db = department_template.copy(tmp_path / "egov.db")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EGOV_DATABASE_URL", db.url)
-        mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
-        mp.chdir(tmp_path)
-        reset_settings()
-        with TestClient(create_app()) as client:
-            r = client.get(
-                "/reports/latest/departments/SAFP?lang=zh-Hant",
-                headers={"Authorization": f"Bearer {db.keys['department']}"},
-            )
-        dispose_engines()
-    reset_settings()
+    with serving(db, tmp_path) as client:
+        r = client.get(
+            "/reports/latest/departments/SAFP?lang=zh-Hant",
+            headers={"Authorization": f"Bearer {db.keys['department']}"},
+        )
     assert r.status_code == 200
     text = _text(r.text)
     assert re.search(r"\b654 個", text) and re.search(r"99\.\d+%", text) and "學習對象" in text

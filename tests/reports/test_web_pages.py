@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.helpers.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, populate
+from tests.helpers.department_db import EVIL_NAME, EVIL_OBJECT, DemoDb, populate, serving
 
 
 @dataclass
@@ -29,24 +29,10 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(department_template: DemoDb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from fastapi.testclient import TestClient
-
-    from egov.db import dispose_engines
-    from egov.settings import reset_settings
-
     tmp = tmp_path_factory.mktemp("web")
     db = department_template.copy(tmp / "egov.db")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EGOV_DATABASE_URL", db.url)
-        mp.setenv("EGOV_SECRET_KEY", "test-secret-not-for-production")
-        mp.chdir(tmp)
-        reset_settings()
-        from egov.app import create_app
-
-        with TestClient(create_app()) as client:
-            yield Site(client, db)
-        dispose_engines()
-        reset_settings()
+    with serving(db, tmp) as client:
+        yield Site(client, db)
 
 
 def test_login_form_sets_a_hashed_httponly_strict_session_and_logout_ends_it(site: Site) -> None:
