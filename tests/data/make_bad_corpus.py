@@ -87,6 +87,17 @@ def variant(name: str, change: Callable[[Workbook], None]) -> None:
     save(wb, name)
 
 
+def register_xlsx(name: str, department_name: str) -> None:
+    """A one-department register workbook whose English name is `department_name`."""
+    reg = Workbook()
+    rws = reg.active
+    assert rws is not None
+    rws.append(["type", "code", "name_en"])
+    rws.append(["department", "NEWD", department_name])
+    reg.properties.created = reg.properties.modified = FIXED
+    save(reg, name)
+
+
 def sheet(wb: Workbook, i: int) -> Worksheet:
     return wb.worksheets[i]
 
@@ -276,24 +287,12 @@ def main() -> None:
     write("register_missing_name.csv", reg_head + "department,NEWD,,,,,\n")
     write("register_unknown_type.csv", reg_head + "bureau,NEWD,New,,,,\n")
     write("register_missing_kind.csv", reg_head + "object,NEW_OBJ,New object,,SAFP,,\n")
-    reg = Workbook()
-    rws = reg.active
-    assert rws is not None
-    rws.append(["type", "code", "name_en"])
-    rws.append(["department", "NEWD", '=CONCAT("a","b")'])
-    reg.properties.created = reg.properties.modified = FIXED
-    save(reg, "register_formula.xlsx")
+    register_xlsx("register_formula.xlsx", '=CONCAT("a","b")')
     # control characters in names (issue 13, point 13): a bell in CSV, an escape in TOML, a DEL
     # in XLSX (XML cannot hold most C0 controls, but DEL and the C1 controls it can)
     write("register_control_character.csv", reg_head + "department,NEWD,New\x07Dept,,,,\n")
     write("register_control_character.toml", '[departments.NEWD]\nname = { en = "New\\u001bDept" }\n')
-    reg = Workbook()
-    rws = reg.active
-    assert rws is not None
-    rws.append(["type", "code", "name_en"])
-    rws.append(["department", "NEWD", "New\x7fDept"])
-    reg.properties.created = reg.properties.modified = FIXED
-    save(reg, "register_control_character.xlsx")
+    register_xlsx("register_control_character.xlsx", "New\x7fDept")
 
     print(f"wrote {len(list(OUT.iterdir()))} files to {OUT.relative_to(ROOT)}")
 
