@@ -367,3 +367,19 @@ class ReportSession(SQLModel, table=True):
     key_id: int = Field(foreign_key="api_key.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class CalendarDay(SQLModel, table=True):
+    """A day of the working-day calendar added by an administrator (surveys.calendar_days): an
+    ad-hoc closure (typhoon signal 8 or above), or a day of a year's table imported before the
+    built-in calendar has it. `kind`: public_holiday | compensatory_day | half_day | closure."""
+
+    __tablename__ = "calendar_day"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(unique=True)
+    kind: str = Field(max_length=20)
+    name: str = Field(default="", max_length=200)
+    source: str = Field(max_length=200)
+    added_by: str = Field(max_length=100)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

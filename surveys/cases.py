@@ -4,7 +4,8 @@
     open | verified → appealed → upheld (the rating stands; → rectifying) | removed
 
 Every bad rating that counts opens a case owned by the rated object's department.
-Deadlines are in working days (surveys.calendar): rectification is due
+Deadlines are in working days (surveys.calendar: the built-in table with the days an
+administrator added in the database, read when the deadline is set): rectification is due
 EGOV_CASE_RECTIFY_DAYS after the rating (default 15), the return visit
 EGOV_CASE_RETURN_VISIT_DAYS after rectification (default 1). A removed rating no longer
 counts: its roll-up count is taken back and the removal is in the audit trail.
@@ -26,7 +27,7 @@ from egov.clock import local_day
 from egov.errors import EgovError, ServiceError
 from egov.models import AssessedObject, Department, Rating, RatingCase, compare_and_set, utcnow
 from egov.settings import get_settings
-from surveys.calendar import load_calendar
+from surveys.calendar import added_days, working_days_after
 from surveys.rollup import add_to_rollups, driver_executemany
 from surveys.schemas import BAD_LEVELS, CASE_STATES
 
@@ -46,8 +47,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 STATES = CASE_STATES
 
 
-def _calendar() -> Any:
-    return load_calendar(get_settings().holidays_file)
+def due_after(session: Session, day: date, n: int) -> date:
+    """`n` working days after `day` by the calendar with the days added in the database."""
+    return working_days_after(day, n, get_settings().holidays_file, added_days(session, day))
 
 
 def open_cases(session: Session, rating_ids: list[int], day: date) -> int:
@@ -67,7 +69,7 @@ def open_cases(session: Session, rating_ids: list[int], day: date) -> int:
         .join(AssessedObject, col(AssessedObject.id) == col(Rating.object_id))
         .where(col(Rating.id).in_(todo))
     ).all()
-    due = _calendar().add_working_days(day, get_settings().case_rectify_days)
+    due = due_after(session, day, get_settings().case_rectify_days)
     now = utcnow()
     driver_executemany(
         session,
@@ -140,7 +142,14 @@ def transition_case(
         raise ServiceError(403, f"moving a case from {old} to {to} needs a {role} key")
     now = utcnow()
     if not compare_and_set(
-        session, RatingCase, case_id, "state", old, to, updated_at=now, **_move_fields(to, today, now)
+        session,
+        RatingCase,
+        case_id,
+        "state",
+        old,
+        to,
+        updated_at=now,
+        **_move_fields(session, to, today, now),
     ):
         state = session.execute(select(col(RatingCase.state)).where(col(RatingCase.id) == case_id)).scalar()
         raise ServiceError(
@@ -153,11 +162,11 @@ def transition_case(
     return case
 
 
-def _move_fields(to: str, today: date | None, now: datetime) -> dict[str, Any]:
+def _move_fields(session: Session, to: str, today: date | None, now: datetime) -> dict[str, Any]:
     """What a move to `to` records besides the state (its day, deadline, outcome or end)."""
     day = today or local_day()
     if to == "rectified":
-        due = _calendar().add_working_days(day, get_settings().case_return_visit_days)
+        due = due_after(session, day, get_settings().case_return_visit_days)
         return {"rectified_day": day, "return_visit_due": due}
     if to == "return_visit_done":
         return {"return_visit_day": day}

@@ -26,7 +26,7 @@ from egov.clock import local_day
 from egov.errors import ServiceError
 from egov.models import Rating, RatingToken, compare_and_set, utcnow
 from egov.settings import get_settings
-from surveys.calendar import load_calendar
+from surveys.calendar import CalendarEntry, added_days, working_days_after
 from surveys.cases import case_after_amendment
 from surveys.questions import questions
 from surveys.rollup import add_to_rollups, driver_executemany, sqlite_value
@@ -83,10 +83,11 @@ def receipt(token_id: str, status: str, amended: bool, version: str) -> dict[str
     return {"receipt": token_id, "status": status, "amended": amended, "question_version": version}
 
 
-@lru_cache(maxsize=64)
-def rectify_due(day: date, days: int, holidays_file: str) -> date:
-    """The rectification deadline of a case opened on `day`: `days` working days later."""
-    return load_calendar(holidays_file).add_working_days(day, days)
+def rectify_due(day: date, added: tuple[CalendarEntry, ...]) -> date:
+    """The rectification deadline of a case opened on `day`: EGOV_CASE_RECTIFY_DAYS working
+    days later, by the calendar with the `added` days (the database's, from `day` on)."""
+    settings = get_settings()
+    return working_days_after(day, settings.case_rectify_days, settings.holidays_file, added)
 
 
 ISSUER_REVOKED = (
@@ -382,9 +383,8 @@ def _insert_ratings(
 
 def _open_cases(session: Session, bad: list[_Claimed], now_p: Any, day: date) -> None:
     """New ratings have no case yet: each opened by its (object, transaction)."""
-    settings = get_settings()
     day_p = _driver_values(session, day)
-    due_p = _driver_values(session, rectify_due(day, settings.case_rectify_days, settings.holidays_file))
+    due_p = _driver_values(session, rectify_due(day, added_days(session, day)))
     _raw(
         session,
         OPEN_CASE_BY_REF_SQL,

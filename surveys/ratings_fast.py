@@ -11,6 +11,7 @@ from typing import Any
 from egov.clock import local_day
 from egov.models import utcnow
 from egov.settings import get_settings
+from surveys.calendar import ADDED_DAYS_SQL, entries_from_rows
 from surveys.questions import questions
 from surveys.ratings import INSERT_RATING_SQL, SubmitResult, body_hash, encode_drivers, receipt, rectify_due
 from surveys.rollup import UPSERT_ROLLUP, pyformat, sqlite_value
@@ -144,7 +145,7 @@ def _submit_one_sqlite(
         delta = {f"n{j}": int(j == item.level) for j in range(1, 6)}
         cur.run(str(UPSERT_ROLLUP), {"object_id": o, "day": day, **delta})
         if item.level in BAD_LEVELS:
-            due = rectify_due(day, settings.case_rectify_days, settings.holidays_file)
+            due = rectify_due(day, entries_from_rows(cur.run(ADDED_DAYS_SQL, {"start": day}).fetchall()))
             cur.run(OPEN_CASE_ONE_SQL, {"rid": rid, "now": now, "day": day, "due": due, "o": o})
     return SubmitResult(True, 200, receipt(claim.token_id, "held" if flags else "accepted", False, version))
 
@@ -214,7 +215,7 @@ def _submit_one_pg(
         "day": day,
         "question_version": item.question_version or version,
         "ip": ip,
-        "due": rectify_due(day, settings.case_rectify_days, settings.holidays_file),
+        "due": _due_pg(cur, item, day),
         "bad": item.level in BAD_LEVELS,
         **{f"n{j}": int(j == item.level) for j in range(1, 6)},
     }
@@ -223,6 +224,14 @@ def _submit_one_pg(
         return None
     status = "held" if rows[0][1] else "accepted"
     return SubmitResult(True, 200, receipt(claim.token_id, status, False, version))
+
+
+def _due_pg(cur: DriverCursor, item: RatingCreate, day: date) -> date:
+    """The deadline of the case a bad rating opens (the added calendar days read first: one
+    more round trip, for bad ratings only); for a rating that opens no case, `day` (unused)."""
+    if item.level not in BAD_LEVELS:
+        return day
+    return rectify_due(day, entries_from_rows(cur.run(ADDED_DAYS_SQL, {"start": day}).fetchall()))
 
 
 AUDIT_SQL = (
