@@ -14,6 +14,7 @@ from collections.abc import Callable
 import typer
 
 from egov.commands import (
+    calendar,
     compare,
     db,
     demo,
@@ -65,6 +66,7 @@ GROUPS: dict[str, typer.Typer] = {
     "keys": service.keys_app,
     "ratings": ratings.ratings_app,
     "cases": ratings.cases_app,
+    "calendar": calendar.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)
