@@ -114,9 +114,10 @@ def test_holiday_calendar() -> None:
 
     cal = load_calendar()
     assert {2022, 2027} <= cal.covered_years
-    # Friday 2026-12-18 + 1 working day: Mon 21 (20 = SAR Day on a Sunday)
-    assert cal.add_working_days(date(2026, 12, 18), 1) == date(2026, 12, 21)
-    # Tue 2026-12-22 is Winter Solstice, 24/25 Christmas: Mon 21 + 1 → Wed 23, + 2 → Mon 28
+    # Friday 2026-12-18 + 1 working day: Wed 23 (20 = SAR Day on a Sunday, so Mon 21 is its
+    # compensatory rest day; Tue 22 is Winter Solstice)
+    assert cal.add_working_days(date(2026, 12, 18), 1) == date(2026, 12, 23)
+    # 24/25 Christmas: Mon 21 + 1 → Wed 23, + 2 → Mon 28
     assert cal.add_working_days(date(2026, 12, 21), 1) == date(2026, 12, 23)
     assert cal.add_working_days(date(2026, 12, 21), 2) == date(2026, 12, 28)
     # 15 working days from Monday 2026-02-16 skip the three Lunar New Year days
