@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from egov.commands.common import LangOpt, check_lang, console, database
-from egov.commands.ratings import parse_date
+from egov.commands.common import LangOpt, check_lang, console, database, parse_date
 from egov.errors import EgovError
 from reports.i18n import add, t
 from surveys.calendar import TYPES, CalendarEntry

@@ -1,11 +1,12 @@
 """What the command modules share: the consoles, the options several commands take
-(--run, --lang, --out), the language check, the database session and the ranking table."""
+(--run, --lang, --out), the language and date checks, the database session and the ranking table."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,14 @@ def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
         raise EgovError(f"--lang {lang!r}: use zh-Hant, pt or en")
     return lang
+
+
+def parse_date(text: str, option: str) -> date:
+    """The date YYYY-MM-DD given to `option`, or an error naming it."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise EgovError(f"{option} {text!r}: use a date YYYY-MM-DD") from exc
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from egov.analysis import compare_period_ratings, period_case_metrics
 from egov.cells import write_csv
-from egov.commands.common import console, database, out_option
+from egov.commands.common import console, database, out_option, parse_date
 from egov.errors import EgovError
 from surveys.privacy import export_csv, purge_ratings
 from surveys.rollup import rebuild_rollups
@@ -25,14 +25,6 @@ cases_app = typer.Typer(help="Bad-rating follow-up cases.", no_args_is_help=True
 
 FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
-
-
-def parse_date(text: str, option: str) -> date:
-    """The date YYYY-MM-DD given to `option`, or an error naming it."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise EgovError(f"{option} {text!r}: use a date YYYY-MM-DD") from exc
 
 
 @ratings_app.command("purge")
