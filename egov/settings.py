@@ -110,7 +110,8 @@ class Settings(BaseSettings):
     )
     holidays_file: str = Field(
         default="",
-        description="Public-holiday calendar TOML for working-day deadlines; empty: the built-in Macau one.",
+        description="Working-day calendar TOML (public holidays, compensatory days; the form of "
+        "surveys/data/macau_holidays.toml) for case deadlines; empty: the built-in Macau one.",
     )
     max_import_bytes: int = Field(
         default=20_000_000,

@@ -251,3 +251,26 @@ def test_return_visit_deadline_counts_added_days(use_db: str) -> None:
         assert due_after(s, date(2026, 4, 2), 1) == date(2026, 4, 9)
         add_day(s, NewDay(date(2026, 4, 9), "half_day", "", "dispatch"), "test")
         assert due_after(s, date(2026, 4, 2), 1) == date(2026, 4, 9)
+
+
+def test_a_calendar_file_of_the_old_form_still_loads_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    from egov.errors import EgovError
+    from surveys.calendar import load_calendar
+
+    old = tmp_path / "old.toml"
+    old.write_text('covered_years = [2026]\n[holidays]\n2026 = ["2026-04-03"]\n', encoding="utf-8")
+    cal = load_calendar(str(old))
+    assert cal.entries[date(2026, 4, 3)].kind == "public_holiday"
+    assert cal.entries[date(2026, 4, 3)].source == "old.toml"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[holidays]\n2026 = ["2026-04-06"]\n[compensatory_days]\n2026 = ["2026-04-06", "2026-04-04"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(EgovError) as exc:
+        load_calendar(str(bad))
+    assert "compensatory_days.2026: 2026-04-06 is also a public_holiday" in exc.value.problems
+    assert (
+        "compensatory_days.2026: 2026-04-04 is a Saturday; a compensatory day is a weekday"
+        in exc.value.problems
+    )
