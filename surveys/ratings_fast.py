@@ -1,5 +1,6 @@
 """The single-rating fast path: one first submission of an issued token straight on a DBAPI
-connection (five statements on SQLite, one on PostgreSQL), with the same rules and effects as
+connection (five statements on SQLite, one on PostgreSQL; a bad rating first reads the calendar
+days an administrator added, for its case's deadline), with the same rules and effects as
 the general path (surveys.ratings.submit_ratings), which takes every other case.
 """
 
@@ -69,7 +70,8 @@ def submit_one_fast(
     connection in five statements: one burst count, one claim (UPDATE … WHERE state =
     'issued' RETURNING: single use, also against a concurrent request), one INSERT, one
     roll-up upsert and, for a bad rating, one case INSERT … SELECT (or the audit entry of a
-    held rating). Same rules and effects as `submit_ratings([item])`; the caller commits.
+    held rating); a bad rating also reads the added calendar days (surveys.calendar
+    ADDED_DAYS_SQL) for its deadline. Same rules and effects as `submit_ratings([item])`; the caller commits.
     Returns None, having changed nothing, for anything else (a replay, a follow-up, an
     unknown or foreign token, a token of a revoked issuer, the honeypot, another question
     version): the caller rolls
@@ -150,7 +152,8 @@ def _submit_one_sqlite(
     return SubmitResult(True, 200, receipt(claim.token_id, "held" if flags else "accepted", False, version))
 
 
-# PostgreSQL: the same five steps as one statement of data-modifying CTEs (one round trip; every
+# PostgreSQL: the same five steps as one statement of data-modifying CTEs (one round trip, two for
+# a bad rating, whose deadline needs the added calendar days first; every
 # part sees the same snapshot, the foreign keys are checked at the end of the statement).
 ONE_PG_SQL = f"""
 WITH f AS (
