@@ -52,7 +52,7 @@ from evaluation.structure import (
     reaggregate,
     value_at,
 )
-from evaluation.trend import CommonScale, common_scale, comparable_change
+from evaluation.trend import CommonScale, common_scale, comparable_change, same_method
 from indicators.framework import Framework
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "priorities",
     "rankings",
     "reaggregate",
+    "same_method",
     "strengths_weaknesses",
 ]
 
