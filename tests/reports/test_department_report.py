@@ -107,9 +107,8 @@ def test_strengths_priorities_and_change_come_from_compare(db: DemoDb) -> None:
     # the change is on the common scale of the two runs (evaluation.compare.common_scale)
     scaled = compare.common_scale([prev, res], rep.framework).results
     assert scaled[0].department_scores is not None and scaled[1].department_scores is not None
-    assert ch.table.at[idx, "change"] == pytest.approx(
-        scaled[1].department_scores.at["SAFP", idx] - scaled[0].department_scores.at["SAFP", idx]
-    )
+    expected = (scaled[1].department_scores[idx] - scaled[0].department_scores[idx])["SAFP"]
+    assert ch.table.at[idx, "change"] == pytest.approx(expected)
     summary = ch.extra["summary"]
     parts = summary["value_effect"] + summary["weight_effect"] + summary["residual"]
     assert parts == pytest.approx(summary["change"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -55,7 +55,8 @@ def test_change_trend_and_department_change_share_the_common_scale(
     cur, _ = _loaded(k1)
     cs = common_scale([prev, cur], fw)
     idx = fw.index_code
-    scaled0, scaled1 = (r.department_scores[idx] for r in cs.results)
+    assert all(r.department_scores is not None and r.department_ranks is not None for r in cs.results)
+    scaled0, scaled1 = (cast(pd.DataFrame, r.department_scores)[idx] for r in cs.results)
     # the demo's per-period scores are not already on the common scale (else nothing is tested)
     assert not np.allclose(scaled0.to_numpy(), prev.department_scores[idx].to_numpy())
 
@@ -66,7 +67,7 @@ def test_change_trend_and_department_change_share_the_common_scale(
     summary = pd.read_csv(tmp_path / "change.csv").set_index("department")
     np.testing.assert_allclose(summary["score_previous"], scaled0.reindex(summary.index))
     np.testing.assert_allclose(summary["score_current"], scaled1.reindex(summary.index))
-    ranks1 = cs.results[1].department_ranks[idx]
+    ranks1 = cast(pd.DataFrame, cs.results[1].department_ranks)[idx]
     np.testing.assert_array_equal(summary["rank_current"], ranks1.reindex(summary.index))
 
     with session_scope() as s:
@@ -81,6 +82,7 @@ def test_change_trend_and_department_change_share_the_common_scale(
     assert data.trend_left_out == []
 
     table = rep.change.table
+    assert table is not None
     assert rep.change.extra["comparable"] is True
     assert table.at[idx, "score_previous"] == pytest.approx(scaled0["SAFP"])
     assert table.at[idx, "change"] == pytest.approx(scaled1["SAFP"] - scaled0["SAFP"])
