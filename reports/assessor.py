@@ -24,6 +24,7 @@ from reports.assessor_data import (
     methods_rows,
     node_method_rows,
     ranking_frame,
+    trend_scale_row,
     weight_rows,
 )
 from reports.excel import write_workbook
@@ -81,7 +82,7 @@ def _methodology_html(data: AssessorData) -> str:
         (t("run.results_hash", lang), run.results_hash),
         (t("run.software", lang), run.software_version),
     ]
-    facts.append((t("method.trend_scale", lang), t(f"method.trend_scale.{fw.scale_of_trends}", lang)))
+    facts.append(trend_scale_row(data))
     if run.note:
         facts.append((t("run.note", lang), run.note))
     body = _facts(facts)

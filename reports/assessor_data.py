@@ -158,7 +158,8 @@ def _trend(
     """Department index ranks and scores of the latest run of each period (same framework
     code), up to this run's period, on one scale (`evaluation.compare.common_scale`). Runs
     made with another framework version or spec than this run's have no common scale with
-    it: they are left out and their periods kept in `data.trend_left_out`."""
+    it (nor has a run that cannot be recomputed): they are left out and their periods kept
+    in `data.trend_left_out`."""
     rows = session.execute(
         sa_select(col(EvaluationRun.id), col(Period.code), col(Period.start))
         .join(Period, col(Period.id) == col(EvaluationRun.period_id))
@@ -171,13 +172,17 @@ def _trend(
         latest[str(code)] = int(run_id)
     latest[data.period.code] = int(run.id or 0)
     empty = pd.DataFrame(columns=["label", "period", "rank", "score"])
-    if len(latest) < 2:
+    if len(latest) < 2 or data.result.department_scores is None:
         return empty
     periods: list[str] = []
     results: list[EvaluationResult] = []
     for period_code, run_id in latest.items():
         other = session.get(EvaluationRun, run_id) if run_id != run.id else None
-        result = data.result if other is None else load_result(session, other, verify=False)
+        try:
+            result = data.result if other is None else load_result(session, other, verify=False)
+        except EgovError:  # its stored inputs cannot be recomputed: no scale to put it on
+            data.trend_left_out.append(period_code)
+            continue
         if not same_method([result, data.result]):
             data.trend_left_out.append(period_code)
             continue
@@ -202,6 +207,13 @@ def _trend(
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["entity"].map(data.dept_label)
     return out
+
+
+def trend_scale_row(data: AssessorData) -> tuple[str, str]:
+    """The methodology's row on comparisons between periods: (label, the framework's common
+    scale in words)."""
+    lang = data.lang
+    return t("method.trend_scale", lang), t(f"method.trend_scale.{data.framework.scale_of_trends}", lang)
 
 
 def _add_ratings(session: Session, data: AssessorData) -> None:

@@ -47,6 +47,7 @@ def test_change_trend_and_department_change_share_the_common_scale(
     from egov.db import session_scope
     from egov.store import get_run
     from evaluation.trend import common_scale
+    from reports.assessor import render_html
     from reports.assessor_data import gather
     from reports.department import department_report, render_department_report
 
@@ -80,6 +81,9 @@ def test_change_trend_and_department_change_share_the_common_scale(
     ranks = data.trend.pivot(index="entity", columns="period", values="rank")
     np.testing.assert_array_equal(ranks[periods[-1]], ranks1.reindex(ranks.index))
     assert data.trend_left_out == []
+    page = render_html(data)
+    for key in ("method.trend_scale", "method.trend_scale.pooled", "trend.note"):
+        assert html.escape(t(key, "en")) in page, key
 
     table = rep.change.table
     assert table is not None
