@@ -58,19 +58,25 @@ class CommonScale:
 
     results: list[EvaluationResult]  # in the order given, scores and ranks on the common scale
     scale: str  # the framework's trend_scale: "pooled" or "goalposts"
-    rules: pd.DataFrame  # one row per indicator: rule ("goalposts" | "pooled"), pooled_min, pooled_max
+    # one row per indicator: rule ("fixed": goalposts or none, kept; "pooled"), pooled_min and
+    # pooled_max (the pooled values' range in the indicator's unit)
+    rules: pd.DataFrame
 
     def describe(self) -> str:
         """One line naming the scale, for a person."""
-        fixed = int((self.rules["rule"] == "goalposts").sum()) if len(self.rules) else 0
+        fixed = int((self.rules["rule"] == "fixed").sum()) if len(self.rules) else 0
         pooled = len(self.rules) - fixed
         n = len(self.results)
         if pooled == 0:
-            return f"common scale: fixed goalposts for all {fixed} indicators"
+            return f"common scale: fixed goalposts for all {_count(fixed)}"
         return (
-            f"common scale: fixed goalposts for {fixed} indicators, min-max over the pooled values of "
+            f"common scale: fixed goalposts for {_count(fixed)}, min-max over the pooled values of "
             f"the {n} periods compared for {pooled}"
         )
+
+
+def _count(n: int) -> str:
+    return f"{n} indicator" if n == 1 else f"{n} indicators"
 
 
 def same_method(results: Sequence[EvaluationResult]) -> bool:
@@ -99,7 +105,7 @@ def common_scale(results: Sequence[EvaluationResult], framework: Framework) -> C
     for node in framework.indicators:
         spec = res.indicator(node.code, "normalisation")
         if str(spec["method"]) in FIXED_NORMALISATIONS:
-            rows.append({"indicator": node.code, "rule": "goalposts", "pooled_min": None, "pooled_max": None})
+            rows.append({"indicator": node.code, "rule": "fixed", "pooled_min": None, "pooled_max": None})
             continue
         _pool(node.code, node.direction, spec, results, normalised, rows)
     if framework.scale_of_trends == "goalposts" and any(r["rule"] == "pooled" for r in rows):

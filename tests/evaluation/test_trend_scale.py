@@ -89,7 +89,7 @@ def test_pooled_scale_turns_a_naive_fall_into_a_rise(fw: Framework) -> None:
     rules = cs.rules.set_index("indicator")
     assert rules.at["x", "rule"] == "pooled"
     assert (rules.at["x", "pooled_min"], rules.at["x", "pooled_max"]) == (0.0, 100.0)
-    assert "pooled" in ch.scale and "goalposts for 1 indicators" in ch.scale
+    assert "pooled" in ch.scale and "goalposts for 1 indicator," in ch.scale
 
 
 def test_pooled_scale_flips_a_rank_change(fw: Framework) -> None:
@@ -116,6 +116,7 @@ def test_goalposts_are_kept_and_direction_and_bounds_apply_to_the_pool() -> None
     for before, after in zip((p0, p1), cs.results, strict=True):
         pd.testing.assert_series_equal(after.normalised["g"], before.normalised["g"])
     assert cs.results[1].normalised.at["oa", "g"] == pytest.approx(60.0)  # 120 / 200 · 100
+    assert cs.rules.set_index("indicator").at["g", "rule"] == "fixed"
     # x, lower is better, scaled to [1, 7] over the pooled 0..100: A in period 1 (value 60)
     # scores 1 + (100 - 60)/100 · 6 = 3.4
     assert cs.results[1].normalised.at["oa", "x"] == pytest.approx(3.4)
