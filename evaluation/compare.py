@@ -3,9 +3,9 @@ improvement priorities, head-to-head comparison and change between two evaluatio
 
 This module holds rankings, gaps, strengths and weaknesses and head-to-head comparison,
 and gathers the rest of the comparison API: improvement priorities
-(`evaluation.priorities`), change between two evaluations (`evaluation.change`) and the
-structure of a result they share (`evaluation.structure`: node kinds, effective weights,
-re-aggregation).
+(`evaluation.priorities`), change between two evaluations (`evaluation.change`), periods
+on one common scale (`evaluation.trend`) and the structure of a result they share
+(`evaluation.structure`: node kinds, effective weights, re-aggregation).
 
 Pure functions on `EvaluationResult` (and, where scores are recomputed, the `Framework`
 that made it): DataFrames in, DataFrames out; no database, file or HTTP access.
@@ -52,13 +52,17 @@ from evaluation.structure import (
     reaggregate,
     value_at,
 )
+from evaluation.trend import CommonScale, common_scale, comparable_change, same_method
 from indicators.framework import Framework
 
 __all__ = [
     "MIN_PEERS",
     "NO_GROUP",
     "Change",
+    "CommonScale",
     "change",
+    "common_scale",
+    "comparable_change",
     "comparison_group",
     "department_effective_weights",
     "gaps",
@@ -69,6 +73,7 @@ __all__ = [
     "priorities",
     "rankings",
     "reaggregate",
+    "same_method",
     "strengths_weaknesses",
 ]
 

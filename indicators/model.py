@@ -16,10 +16,12 @@ from evaluation.registry import DEFAULTS
 
 __all__ = [
     "CODE_RE",
+    "FIXED_NORMALISATIONS",
     "OBJECT_KINDS",
     "RATING_MEASURES",
     "SOURCES",
     "SUBKINDS",
+    "TREND_SCALES",
     "Framework",
     "Node",
     "NodeKind",
@@ -43,6 +45,13 @@ RATING_MEASURES = (
     "share_satisfied_low",
     "share_satisfied_high",
 )
+# the common scale of a comparison between periods ([index] trend_scale): "pooled" — fixed
+# goalposts where the indicator's normalisation sets them, otherwise min-max over the pooled
+# values of the periods compared; "goalposts" — every indicator must have fixed goalposts
+TREND_SCALES = ("pooled", "goalposts")
+# normalisations that do not depend on the other units' values: a period's score is already
+# on a scale every period shares
+FIXED_NORMALISATIONS = ("goalposts", "none")
 # \Z, not $: "$" also matches before a final newline, and a code "x\n" would be accepted
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*\Z")
 
@@ -99,6 +108,7 @@ class Framework:
     index_code: str
     methods: dict[str, Any]  # [methods] as written (canonical); see `default()`
     nodes: dict[str, Node]
+    trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -163,6 +173,16 @@ class Framework:
         return self.method_of(node.code, "normalisation")
 
     @property
+    def scale_of_trends(self) -> str:
+        """The common scale of a comparison between periods (`TREND_SCALES`; default pooled)."""
+        return self.trend_scale or "pooled"
+
+    def has_fixed_scale(self, code: str) -> bool:
+        """Whether the indicator's normalisation is the same whatever the other values are
+        (fixed goalposts, or none): a score that every period shares without pooling."""
+        return str(self.method_of(code, "normalisation")["method"]) in FIXED_NORMALISATIONS
+
+    @property
     def rollup(self) -> str:
         return str(self.default("rollup")["method"])
 
@@ -214,6 +234,8 @@ class Framework:
         index_table.update({k: dict(v) for k, v in index.methods.items()})
         if index.min_coverage is not None:
             index_table["min_coverage"] = index.min_coverage
+        if self.trend_scale is not None:
+            index_table["trend_scale"] = self.trend_scale
 
         def own(node: Node) -> dict[str, Any]:
             out: dict[str, Any] = {k: dict(v) for k, v in node.methods.items()}

@@ -24,6 +24,7 @@ from reports.assessor_data import (
     methods_rows,
     node_method_rows,
     ranking_frame,
+    trend_scale_row,
     weight_rows,
 )
 from reports.excel import write_workbook
@@ -51,7 +52,7 @@ def render_html(data: AssessorData) -> str:
     if data.result.department_scores is not None:
         sections.append((t("sec.heatmap", lang), _heatmap_html(data, ranking)))
     if len(data.trend) and data.trend["period"].nunique() > 1:
-        sections.append((t("sec.trend", lang), chart_html(charts.trend_chart(data.trend, lang))))
+        sections.append((t("sec.trend", lang), _trend_html(data)))
     sections.append((t("sec.ratings", lang), _ratings_html(data)))
     sections.append((t("sec.coherence", lang), _coherence_html(data)))
     meta = f"{t('run.id', lang)} {run.run_key} · {t('run.period', lang)} {data.period.code} · {fw.code} {fw.version}"
@@ -81,6 +82,7 @@ def _methodology_html(data: AssessorData) -> str:
         (t("run.results_hash", lang), run.results_hash),
         (t("run.software", lang), run.software_version),
     ]
+    facts.append(trend_scale_row(data))
     if run.note:
         facts.append((t("run.note", lang), run.note))
     body = _facts(facts)
@@ -112,6 +114,16 @@ def _methodology_html(data: AssessorData) -> str:
         if r.notes()
         else f"<p>{esc(t('report.none', lang))}</p>"
     )
+    return body
+
+
+def _trend_html(data: AssessorData) -> str:
+    """The rank trend on the common scale, what it is, and the periods left out."""
+    lang = data.lang
+    body = chart_html(charts.trend_chart(data.trend, lang))
+    body += f"<p>{esc(t('trend.note', lang))}</p>"
+    if data.trend_left_out:
+        body += f"<p>{esc(t('trend.left_out', lang, periods=', '.join(data.trend_left_out)))}</p>"
     return body
 
 

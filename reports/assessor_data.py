@@ -19,10 +19,11 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
-from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, Period, RunScore
+from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, Period
 from egov.record import RunInputs, load_inputs, load_result
 from egov.store import DEMO_NOTICE, department_names
 from evaluation.coherence import coherence
+from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
 from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
@@ -61,7 +62,9 @@ class AssessorData:
     mc_seed: int = MC_SEED
     coherence: dict[str, pd.DataFrame] | None = None
     coherence_error: str = ""
-    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # label, period, rank, score
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # label, period, rank, score (one scale)
+    trend_scale: CommonScale | None = None  # the periods of `trend` on their common scale
+    trend_left_out: list[str] = field(default_factory=list)  # periods run with another method
     ratings: pd.DataFrame | None = None  # label, n, share
     ratings_error: str = ""
 
@@ -152,8 +155,11 @@ def _add_coherence(data: AssessorData) -> None:
 def _trend(
     session: Session, run: EvaluationRun, fw_row: FrameworkVersion, data: AssessorData
 ) -> pd.DataFrame:
-    """Department index ranks of the latest run of each period (same framework code), up
-    to this run's period."""
+    """Department index ranks and scores of the latest run of each period (same framework
+    code), up to this run's period, on one scale (`evaluation.compare.common_scale`). Runs
+    made with another framework version or spec than this run's have no common scale with
+    it (nor has a run that cannot be recomputed): they are left out and their periods kept
+    in `data.trend_left_out`."""
     rows = session.execute(
         sa_select(col(EvaluationRun.id), col(Period.code), col(Period.start))
         .join(Period, col(Period.id) == col(EvaluationRun.period_id))
@@ -165,24 +171,49 @@ def _trend(
     for run_id, code, _start in rows:
         latest[str(code)] = int(run_id)
     latest[data.period.code] = int(run.id or 0)
-    if len(latest) < 2:
-        return pd.DataFrame(columns=["label", "period", "rank", "score"])
-    index_code = data.framework.index_code
-    frames = []
+    empty = pd.DataFrame(columns=["label", "period", "rank", "score"])
+    if len(latest) < 2 or data.result.department_scores is None:
+        return empty
+    periods: list[str] = []
+    results: list[EvaluationResult] = []
     for period_code, run_id in latest.items():
-        got = session.execute(
-            sa_select(col(RunScore.entity), col(RunScore.rank), col(RunScore.score)).where(
-                col(RunScore.run_id) == run_id,
-                col(RunScore.entity_type) == "department",
-                col(RunScore.node) == index_code,
-            )
-        ).all()
-        df = pd.DataFrame(got, columns=["entity", "rank", "score"])
+        other = session.get(EvaluationRun, run_id) if run_id != run.id else None
+        try:
+            result = data.result if other is None else load_result(session, other, verify=False)
+        except EgovError:  # its stored inputs cannot be recomputed: no scale to put it on
+            data.trend_left_out.append(period_code)
+            continue
+        if not same_method([result, data.result]):
+            data.trend_left_out.append(period_code)
+            continue
+        periods.append(period_code)
+        results.append(result)
+    if len(results) < 2:
+        return empty
+    data.trend_scale = common_scale(results, data.framework)
+    frames = []
+    for period_code, scaled in zip(periods, data.trend_scale.results, strict=True):
+        assert scaled.department_scores is not None and scaled.department_ranks is not None
+        index_code = scaled.index_code
+        df = pd.DataFrame(
+            {
+                "entity": scaled.department_scores.index.astype(str),
+                "rank": scaled.department_ranks[index_code].to_numpy(),
+                "score": scaled.department_scores[index_code].to_numpy(),
+            }
+        )
         df["period"] = period_code
-        frames.append(df)
+        frames.append(df.dropna(subset=["score"]))
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["entity"].map(data.dept_label)
     return out
+
+
+def trend_scale_row(data: AssessorData) -> tuple[str, str]:
+    """The methodology's row on comparisons between periods: (label, the framework's common
+    scale in words)."""
+    lang = data.lang
+    return t("method.trend_scale", lang), t(f"method.trend_scale.{data.framework.scale_of_trends}", lang)
 
 
 def _add_ratings(session: Session, data: AssessorData) -> None:

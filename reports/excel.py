@@ -35,6 +35,7 @@ from reports.assessor_data import (
     methods_rows,
     node_method_rows,
     ranking_frame,
+    trend_scale_row,
     weight_rows,
 )
 from reports.i18n import t, unit_label
@@ -353,6 +354,7 @@ def _methodology(wb: Workbook, data: AssessorData, used: set[str]) -> None:
         [t("run.results_hash", lang), run.results_hash],
         [t("run.software", lang), run.software_version],
         [t("run.note", lang), run.note],
+        list(trend_scale_row(data)),
         [],
         [t("method.stages", lang)],
         *[[stage, method, source] for stage, method, source in methods_rows(data)],

@@ -63,6 +63,31 @@ _ROWS: dict[str, tuple[str, str, str]] = {
     "method.framework_code": ("框架代碼", "Código do quadro", "Framework code"),
     "method.framework_version": ("框架版本", "Versão do quadro", "Framework version"),
     "method.framework_hash": ("框架雜湊值", "Hash do quadro", "Framework hash"),
+    "method.trend_scale": (
+        "跨期比較的尺度",
+        "Escala das comparações entre períodos",
+        "Scale of comparisons between periods",
+    ),
+    "method.trend_scale.pooled": (
+        "共同尺度：指標體系設有固定上下限的指標按該上下限標準化，其餘指標按所比較各期數值合併後的最小值和最大值（min-max）標準化，再以各期權重匯總及排名。",
+        "Escala comum: os indicadores com limites fixos no quadro são normalizados por esses limites, os restantes por min-max sobre os valores de todos os períodos comparados em conjunto; depois agregados com os pesos de cada período e ordenados.",
+        "One common scale: indicators with fixed goalposts in the framework are normalised by them, the others by min-max over the pooled values of all periods compared; then aggregated with each period's weights and ranked.",
+    ),
+    "method.trend_scale.goalposts": (
+        "共同尺度：每個指標都按指標體系設定的固定上下限標準化，各期得分可直接比較。",
+        "Escala comum: cada indicador é normalizado pelos limites fixos do quadro, pelo que as pontuações dos períodos são directamente comparáveis.",
+        "One common scale: every indicator is normalised by the framework's fixed goalposts, so the periods' scores compare directly.",
+    ),
+    "trend.note": (
+        "各期按同一尺度重新計分及排名（見「方法說明」），因此與各期公佈的得分及排名可能不同。",
+        "Os períodos são pontuados e ordenados de novo numa escala comum (ver «Metodologia»); por isso podem diferir das pontuações e posições publicadas de cada período.",
+        "The periods are scored and ranked again on one common scale (see Methodology); so they can differ from each period's published scores and ranks.",
+    ),
+    "trend.left_out": (
+        "以其他版本的指標體系或方法評估的期間沒有共同尺度，未列入趨勢：{periods}。",
+        "Períodos avaliados com outra versão do quadro ou outro método não têm escala comum e ficam fora da evolução: {periods}.",
+        "Periods evaluated with another framework version or method have no common scale and are left out of the trend: {periods}.",
+    ),
     "method.stages": ("各階段方法", "Métodos por etapa", "Methods per stage"),
     "method.stage": ("階段", "Etapa", "Stage"),
     "method.method": ("方法", "Método", "Method"),

@@ -346,6 +346,7 @@ def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
             cells += [_num(row.data_effect, "+.2f"), _num(row.method_effect, "+.2f")]
         t.add_row(*cells, parts, _num(row.residual, "+.3f"))
     console.print(t)
+    console.print(f"scale: {ch.scale}" if ch.scale else "scale: each run's own")
 
 
 def _check_department(ch: Change, department: str | None) -> None:
@@ -404,9 +405,11 @@ def change_cmd(
     out: OutCsvOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Score and rank change of every department between two runs, decomposed into
-    per-indicator contributions; when the framework or spec changed, split into "the data
-    changed" and "the method changed" (Shapley average of both orders).
+    """Score and rank change of every department between two runs on one scale (the
+    framework's trend_scale: fixed goalposts, else min-max over both runs' values pooled),
+    decomposed into per-indicator contributions; when the framework or spec changed, labelled
+    not comparable and split into "the data changed" and "the method changed" (Shapley
+    average of both orders).
 
     Example: egov change --department SAFP --out change.csv
     """

@@ -267,7 +267,8 @@ def _change_html(r: DepartmentReport, lang: str) -> str:
                 period=sec.extra.get("previous_period", ""),
                 run=sec.extra.get("previous_run", ""),
             )
-        )
+        ),
+        _note(t("dr.common_scale" if sec.extra.get("comparable") else "dr.not_comparable", lang)),
     ]
     headers = [
         t("dr.area", lang),
