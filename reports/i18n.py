@@ -38,6 +38,12 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Esta secção não está disponível",
         "This section is not available",
     ),
+    "rank.not_ranked_overall": (
+        "不參與總排名：僅在 {total} 個類別中的 {n} 個有評分",
+        "sem posição na classificação geral: avaliado em {n} de {total} categorias",
+        "not ranked overall: scored on {n} of {total} categories",
+    ),
+    "rank.coverage": ("覆蓋類別", "Categorias avaliadas", "Categories scored"),
     "report.no_data": ("沒有資料", "Sem dados", "No data"),
     "report.none": ("無", "Nenhum", "None"),
     "report.yes": ("是", "Sim", "Yes"),
