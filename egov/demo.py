@@ -260,6 +260,10 @@ def ranking_table(
         out[f"{c}_score"] = res.department_scores[c]
         out[f"{c}_rank"] = res.department_ranks[c]
     out["data_status"] = "illustrative (demo)"
+    # the category league tables first, then the coverage, then the overall rank
+    first = ["name", *[f"{c}_{what}" for c in cats for what in ("score", "rank")]]
+    first += ["categories_assessed", "categories_total", "rank", "score"]
+    out = out[[*first, *[c for c in out.columns if c not in first]]]
     return out.sort_values(["rank", "score"], ascending=[True, False], na_position="last", kind="mergesort")
 
 
@@ -270,8 +274,8 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     written = []
     paths = {
         "department_ranking.csv": ranking,
-        "department_scores.csv": res.table("department"),
-        "object_scores.csv": res.table("unit"),
+        "department_scores.csv": res.table("department", coverage=True),
+        "object_scores.csv": res.table("unit", coverage=True),
         "results_long.csv": res.long(),
     }
     for name, df in paths.items():

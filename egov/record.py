@@ -112,7 +112,9 @@ def load_result(session: Session, run: EvaluationRun, verify: bool = True) -> Ev
         if inputs.framework.content_hash != session.get(FrameworkVersion, run.framework_id).content_hash:  # type: ignore[union-attr]
             raise EgovError(f"run {run.run_key}: the stored framework no longer matches its content hash")
         got = results_hash(result)
-        if got != run.results_hash and all(results_hash(r) != run.results_hash for _, r in older_rankings(result)):
+        if got != run.results_hash and all(
+            results_hash(r) != run.results_hash for _, r in older_rankings(result)
+        ):
             raise EgovError(
                 f"run {run.run_key}: recomputing gives results hash {got[:12]}, stored {run.results_hash[:12]}"
             )

@@ -43,7 +43,15 @@ from evaluation.stages import (
 )
 from indicators.framework import Framework
 
-__all__ = ["EvaluationResult", "EvaluationSpec", "evaluate", "load_spec", "older_rankings", "reranked", "to_wide"]
+__all__ = [
+    "EvaluationResult",
+    "EvaluationSpec",
+    "evaluate",
+    "load_spec",
+    "older_rankings",
+    "reranked",
+    "to_wide",
+]
 
 UNIT_COLUMNS = ("kind", "subkind", "department", "peer_group")
 
@@ -91,6 +99,14 @@ class EvaluationResult:
         `min_categories` categories (the framework's `[index] min_categories`)."""
         return self.categories_scored(entity) >= self.min_categories
 
+    @property
+    def coverage_matters(self) -> bool:
+        """Whether coverage can decide a rank: the framework asks for more than one category,
+        or the units are objects of kinds or roll up to departments. Otherwise (e.g. a
+        published index such as COINr's ASEM) its tables keep their published columns."""
+        has = [self.units[c].notna().any() for c in ("kind", "department")]
+        return self.min_categories > 1 or any(has)
+
     def notes(self, where: str = "") -> list[str]:
         """The warnings summarised for people (`evaluation.stages.summarise_warnings`): one
         line for the indicators without data, "… no data{where} …", each note once."""
@@ -112,8 +128,12 @@ class EvaluationResult:
         out.loc[out.index.isin(list(self.screened_out))] = "screened out"
         return out
 
-    def table(self, entity: str = "unit") -> pd.DataFrame:
-        """Scores of every node with the overall rank first, best first (COINr's results table)."""
+    def table(self, entity: str = "unit", coverage: bool = False) -> pd.DataFrame:
+        """Scores of every node with the overall rank first, best first (COINr's results table).
+
+        With `coverage`, also `Categories scored` (how many of the index's categories have a
+        score: below `min_categories` there is no overall rank) and, for objects of kinds,
+        `Kind`: objects are ranked within their kind, so the table goes kind by kind."""
         if entity == "department":
             if self.department_scores is None or self.department_ranks is None:
                 raise EgovError("this evaluation has no departments")
@@ -124,7 +144,15 @@ class EvaluationResult:
         ordered = sorted(self.levels, key=lambda c: -self.levels[c])
         out = scores[ordered].copy()
         out.insert(0, "Rank", ranks[idx])
-        return out.sort_values(["Rank", idx], ascending=[True, False], na_position="last", kind="mergesort")
+        keys = ["Rank", idx]
+        if coverage:
+            out.insert(1, "Categories scored", self.categories_scored(entity).reindex(out.index))
+            kinds = self.units["kind"].reindex(out.index)
+            if entity != "department" and kinds.notna().any():
+                out.insert(0, "Kind", kinds)
+                keys = ["Kind", *keys]
+        up = [True] * (len(keys) - 1) + [False]
+        return out.sort_values(keys, ascending=up, na_position="last", kind="mergesort")
 
     def long(self) -> pd.DataFrame:
         """One row per (entity, node): entity_type, entity, node, level, score, rank, peer_rank."""

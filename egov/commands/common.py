@@ -74,7 +74,11 @@ def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -
             cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
         peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
         n, total = int(r["categories_assessed"]), len(fw_categories)
-        rank = f"{int(r['rank'])}" if pd.notna(r["rank"]) else t("rank.not_ranked_overall", "en", n=n, total=total)
+        rank = (
+            f"{int(r['rank'])}"
+            if pd.notna(r["rank"])
+            else t("rank.not_ranked_overall", "en", n=n, total=total)
+        )
         score = "—" if pd.isna(r["score"]) else f"{r['score']:.1f}"
         table.add_row(str(dept), str(r["name"]), *cells, f"{n}/{total}", rank, score, peer)
     console.print(table)
