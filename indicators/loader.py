@@ -296,7 +296,9 @@ def _min_categories(ck: _Checker, value: Any, n_categories: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         ck.add("index.min_categories", f"must be a whole number of categories, not {value!r}")
     elif not 1 <= value <= max(n_categories, 1):
-        ck.add("index.min_categories", f"must be between 1 and {max(n_categories, 1)} (the number of categories)")
+        ck.add(
+            "index.min_categories", f"must be between 1 and {max(n_categories, 1)} (the number of categories)"
+        )
     else:
         return int(value)
     return None

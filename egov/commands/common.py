@@ -18,7 +18,7 @@ from sqlmodel import Session
 from egov.db import init_db, session_scope
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
-from reports.i18n import t
+from reports.i18n import coverage_text, overall_rank_text
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -74,11 +74,7 @@ def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -
             cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
         peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
         n, total = int(r["categories_assessed"]), len(fw_categories)
-        rank = (
-            f"{int(r['rank'])}"
-            if pd.notna(r["rank"])
-            else t("rank.not_ranked_overall", "en", n=n, total=total)
-        )
+        rank = overall_rank_text(r["rank"], n, total, "en")
         score = "—" if pd.isna(r["score"]) else f"{r['score']:.1f}"
-        table.add_row(str(dept), str(r["name"]), *cells, f"{n}/{total}", rank, score, peer)
+        table.add_row(str(dept), str(r["name"]), *cells, coverage_text(n, total), rank, score, peer)
     console.print(table)

@@ -26,7 +26,7 @@ from evaluation.compare import (
 )
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
-from reports.i18n import t, value_text
+from reports.i18n import coverage_text, overall_rank_text, value_text
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -81,6 +81,7 @@ def rank_cmd(
         raise EgovError(f"--level {level!r}: use category, dimension or indicator")
     r, result, fw, names = _load(run)
     kinds = node_kinds(result)
+    default = node is None and level is None  # the category league tables, then overall
     level = level or (None if node else "category")
     nodes = [node] if node else [c for c, k in kinds.items() if k == level]
     table, overall = rankings(result, nodes=nodes), rankings(result, nodes=[result.index_code])
@@ -91,7 +92,7 @@ def rank_cmd(
                 f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
             )
         table, overall = (f[f["peer_group"] == peer_group] for f in (table, overall))
-    _write_csv(table if node else pd.concat([table, overall], ignore_index=True), out)
+    _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out)
     title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
     wide_rank = "peer_rank" if peer_group else "rank"
     if node:
@@ -100,7 +101,7 @@ def rank_cmd(
             tab.add_column(c, overflow="fold")
         for row in table.itertuples():
             rank = _overall(row.rank, row) if node == result.index_code else _rank(row.rank)
-            coverage = f"{row.categories_scored}/{row.categories_total}"
+            coverage = coverage_text(row.categories_scored, row.categories_total)
             name = _name(names, lang, str(row.entity))
             tab.add_row(
                 rank,
@@ -127,16 +128,14 @@ def rank_cmd(
             else:
                 score = _num(part.at[dept, "score"], ".1f")
                 cells.append(f"{score} ({_rank(part.at[dept, wide_rank])})")
-        coverage = f"{row.categories_scored}/{row.categories_total}"
+        coverage = coverage_text(row.categories_scored, row.categories_total)
         tab.add_row(dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row))
     console.print(tab)
 
 
 def _overall(rank: Any, row: Any) -> str:
     """An overall rank, or why there is none: "not ranked overall: scored on 1 of 3 categories"."""
-    if pd.notna(rank) or row.categories_scored >= row.categories_total:
-        return _rank(rank)
-    return t("rank.not_ranked_overall", "en", n=row.categories_scored, total=row.categories_total)
+    return overall_rank_text(rank, row.categories_scored, row.categories_total, "en")
 
 
 def compare_cmd(

@@ -16,7 +16,7 @@ from egov.models import FrameworkVersion
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, get_run, list_runs, run_scores
 from indicators.framework import parse_framework
-from reports.i18n import t
+from reports.i18n import coverage_text, overall_rank_text
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
 
@@ -77,16 +77,14 @@ def runs_show(
     table = Table(title="Overall department ranking")
     for c in ("rank", "department", "name", "score", "coverage", "peer rank"):
         table.add_column(c)
-    for row in top.itertuples():
-        peer = "" if pd.isna(row.peer_rank) else str(int(row.peer_rank))
-        n = int(covered.get(row.entity, 0))
-        rank = (
-            str(int(row.rank))
-            if pd.notna(row.rank)
-            else t("rank.not_ranked_overall", "en", n=n, total=len(cats))
+    for row in top.to_dict("records"):
+        peer = "" if pd.isna(row["peer_rank"]) else str(int(row["peer_rank"]))
+        n = int(covered.get(row["entity"], 0))
+        rank = overall_rank_text(row["rank"], n, len(cats), "en")
+        name = str(names[lang].get(row["entity"], ""))
+        table.add_row(
+            rank, str(row["entity"]), name, f"{row['score']:.2f}", coverage_text(n, len(cats)), peer
         )
-        name = str(names[lang].get(row.entity, ""))
-        table.add_row(rank, row.entity, name, f"{row.score:.2f}", f"{n}/{len(cats)}", peer)
     console.print(table)
 
 

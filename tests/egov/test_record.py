@@ -493,7 +493,9 @@ def test_a_run_stored_with_objects_ranked_all_together_still_loads(sdb: str, tmp
         changed = before.long()
         changed = changed[(changed["rank"] != result.long()["rank"]) & changed["rank"].notna()]
         assert len(changed)
-        for kind, entity, node, rank in changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist():
+        for kind, entity, node, rank in (
+            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
+        ):
             s.execute(
                 text(
                     "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
