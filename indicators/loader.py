@@ -21,6 +21,7 @@ from evaluation.registry import (
     AGGREGATE_STAGES,
     INDICATOR_STAGES,
     STAGES,
+    check_category_count,
     check_fraction,
     check_screening,
     check_stage,
@@ -182,7 +183,9 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
     _check_weighting_sizes(ck, nodes_in_order, methods)
-    min_categories = _min_categories(ck, index.get("min_categories"), len(category_codes))
+    min_categories = index.get("min_categories")
+    if min_categories is not None and (msg := check_category_count(min_categories, len(category_codes))):
+        ck.add("index.min_categories", msg)
 
     if ck.problems:
         raise EgovError(
@@ -198,7 +201,7 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
         index_code=index_code,
         methods=methods,
         nodes=nodes_in_order,
-        min_categories=min_categories,
+        min_categories=min_categories,  # checked above: an int, or None
     )
 
 
@@ -286,22 +289,6 @@ def _coverage(ck: _Checker, path: str, value: Any) -> float | None:
         ck.add(path, msg)
         return None
     return float(value)
-
-
-def _min_categories(ck: _Checker, value: Any, n_categories: int) -> int | None:
-    """`[index] min_categories`: how many categories an entity must be scored on to be
-    ranked overall, a whole number from 1 to the number of categories."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        ck.add("index.min_categories", f"must be a whole number of categories, not {value!r}")
-    elif not 1 <= value <= max(n_categories, 1):
-        ck.add(
-            "index.min_categories", f"must be between 1 and {max(n_categories, 1)} (the number of categories)"
-        )
-    else:
-        return int(value)
-    return None
 
 
 def _check_references(ck: _Checker, nodes: dict[str, Node]) -> None:

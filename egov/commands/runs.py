@@ -12,10 +12,8 @@ from rich.table import Table
 from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
-from egov.models import FrameworkVersion
 from egov.record import RunDiff, diff_runs
-from egov.store import department_names, get_run, list_runs, run_scores
-from indicators.framework import parse_framework
+from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
 from reports.i18n import coverage_text, overall_rank_text
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
@@ -59,7 +57,7 @@ def runs_show(
         r = get_run(session, run)
         scores = run_scores(session, r, "department")
         names = department_names(session)
-        framework = parse_framework(session.get(FrameworkVersion, r.framework_id).toml_text)  # type: ignore[union-attr]
+        framework = framework_of_run(session, r)
     console.print(
         f"run {r.run_key}: created {r.created_at:%Y-%m-%d %H:%M:%S} by {r.created_by}; "
         f"inputs {r.inputs_hash[:12]}, results {r.results_hash[:12]}, software {r.software_version}"
