@@ -238,7 +238,9 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
 def ranking_table(
     outcome: ScoreOutcome, names: pd.DataFrame, framework: Framework, lang: str = "en"
 ) -> pd.DataFrame:
-    """Department ranking: overall and per category, with names and peer-group ranks."""
+    """Department ranking: overall and per category, with names, peer-group ranks and the
+    coverage (`categories_assessed` of `categories_total`); a department scored on fewer
+    categories than the framework's `[index] min_categories` has no overall rank (NaN)."""
     res = outcome.result
     assert res.department_scores is not None and res.department_ranks is not None
     idx = framework.index_code
@@ -252,12 +254,17 @@ def ranking_table(
         peer = res.units.groupby("department")["peer_group"].first()
         out["peer_group"] = peer.reindex(out.index)
         out["peer_rank"] = res.peer_ranks[idx]
-    out["categories_assessed"] = res.department_scores[cats].notna().sum(axis=1).astype(int)
+    out["categories_assessed"] = res.categories_scored("department").reindex(out.index)
+    out["categories_total"] = len(cats)
     for c in cats:
         out[f"{c}_score"] = res.department_scores[c]
         out[f"{c}_rank"] = res.department_ranks[c]
     out["data_status"] = "illustrative (demo)"
-    return out.sort_values(["rank", "score"], ascending=[True, False], kind="mergesort")
+    # the category league tables first, then the coverage, then the overall rank
+    first = ["name", *[f"{c}_{what}" for c in cats for what in ("score", "rank")]]
+    first += ["categories_assessed", "categories_total", "rank", "score"]
+    out = out[[*first, *[c for c in out.columns if c not in first]]]
+    return out.sort_values(["rank", "score"], ascending=[True, False], na_position="last", kind="mergesort")
 
 
 def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -> list[Path]:
@@ -267,8 +274,8 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     written = []
     paths = {
         "department_ranking.csv": ranking,
-        "department_scores.csv": res.table("department"),
-        "object_scores.csv": res.table("unit"),
+        "department_scores.csv": res.table("department", coverage=True),
+        "object_scores.csv": res.table("unit", coverage=True),
         "results_long.csv": res.long(),
     }
     for name, df in paths.items():

@@ -88,7 +88,8 @@ def rankings(
     """Rankings overall, per category and per dimension, as one long table.
 
     Columns: entity, node, level, score, rank, peer_group, peer_rank (peer ranks for
-    departments only). `level` keeps one level (COINr numbering: indicators 1, the index
+    departments only), categories_scored and categories_total (the entity's coverage: scored
+    on fewer categories than the framework's `min_categories`, it has no overall rank). `level` keeps one level (COINr numbering: indicators 1, the index
     highest); `nodes` keeps those nodes. Rows are ordered by level (highest first), node in
     framework order, then rank. Ties take the lowest rank number; entities without a score
     at a node are left out of that node's ranking.
@@ -96,7 +97,9 @@ def rankings(
     if entity == "department":
         scores, ranks, peers = department_tables(result)
         peer_ranks = result.peer_ranks
+        covered = result.categories_scored("department")
     elif entity in ("unit", "object"):
+        covered = result.categories_scored("unit")
         scores, ranks, peer_ranks = result.scores, result.ranks, None
         units = result.units
         peers = units["peer_group"].reindex(scores.index)
@@ -126,10 +129,22 @@ def rankings(
                     if peer_ranks is not None
                     else np.nan
                 ),
+                "categories_scored": covered.reindex(scores.index).to_numpy(dtype=int),
+                "categories_total": len(result.categories),
             }
         )
         frames.append(part.dropna(subset=["score"]))
-    columns = ["entity", "node", "level", "score", "rank", "peer_group", "peer_rank"]
+    columns = [
+        "entity",
+        "node",
+        "level",
+        "score",
+        "rank",
+        "peer_group",
+        "peer_rank",
+        "categories_scored",
+        "categories_total",
+    ]
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)

@@ -109,6 +109,7 @@ class Framework:
     methods: dict[str, Any]  # [methods] as written (canonical); see `default()`
     nodes: dict[str, Node]
     trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
+    min_categories: int | None = None  # [index] min_categories as written (None: not written)
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -126,6 +127,12 @@ class Framework:
     @property
     def categories(self) -> list[Node]:
         return [self.nodes[c] for c in self.index.children]
+
+    @property
+    def ranking_rule(self) -> int:
+        """How many categories (children of the index) an entity must be scored on to be
+        ranked overall: `[index] min_categories`, else 1 (every entity with an index score)."""
+        return self.min_categories if self.min_categories is not None else 1
 
     def aggregates_bottom_up(self) -> list[Node]:
         """Aggregate nodes ordered so that every node comes after all of its children."""
@@ -236,6 +243,8 @@ class Framework:
             index_table["min_coverage"] = index.min_coverage
         if self.trend_scale is not None:
             index_table["trend_scale"] = self.trend_scale
+        if self.min_categories is not None:  # only when written: older hashes stay as they were
+            index_table["min_categories"] = self.min_categories
 
         def own(node: Node) -> dict[str, Any]:
             out: dict[str, Any] = {k: dict(v) for k, v in node.methods.items()}

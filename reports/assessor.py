@@ -29,7 +29,7 @@ from reports.assessor_data import (
 )
 from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
-from reports.i18n import t
+from reports.i18n import coverage_text, t
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
 
@@ -46,8 +46,9 @@ def render_html(data: AssessorData) -> str:
     sections: list[tuple[str, str]] = [
         (t("method.title", lang), _methodology_html(data)),
         (t("sec.framework", lang), _framework_html(data)),
-        (t("sec.overall", lang), _overall_html(data, ranking)),
+        # the category league tables first, then the overall ranking (the paper's order)
         (t("sec.categories", lang), _categories_html(data, ranking)),
+        (t("sec.overall", lang), _overall_html(data, ranking)),
     ]
     if data.result.department_scores is not None:
         sections.append((t("sec.heatmap", lang), _heatmap_html(data, ranking)))
@@ -168,11 +169,15 @@ def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
         t("col.rank", lang),
         t("col.department", lang),
         t("col.department_code", lang),
+        t("rank.coverage", lang),
         t("col.score", lang),
         t("col.peer_group", lang),
         t("col.peer_rank", lang),
     ]
-    cols = ["rank", "label", "code", "score", "peer_group", "peer_rank"]
+    cols = ["overall", "label", "code", "coverage_text", "score", "peer_group", "peer_rank"]
+    ranking = ranking.assign(
+        coverage_text=[coverage_text(n, len(data.framework.categories)) for n in ranking["coverage"]]
+    )
     if data.uncertainty is not None:
         headers += [
             t("col.rank_median", lang),
@@ -188,7 +193,7 @@ def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
         ]
         for rec in ranking.reindex(columns=cols).itertuples(index=False)
     ]
-    body += table(headers, rows, numeric=[0, 3, 5, 6, 7, 8, 9], digits=1)
+    body += table(headers, rows, numeric=[0, 4, 6, 7, 8, 9, 10], digits=1)
     return body
 
 

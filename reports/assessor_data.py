@@ -27,7 +27,7 @@ from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
 from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
-from reports.i18n import check_lang, t
+from reports.i18n import check_lang, overall_rank_text, t
 from surveys.rollup import rating_measures
 
 MC_N = 200
@@ -337,7 +337,9 @@ def coverage_rows(data: AssessorData) -> list[tuple[str, object]]:
 
 def ranking_frame(data: AssessorData) -> pd.DataFrame:
     """Departments by the engine's index rank: code, label, rank, score, peer group and
-    peer rank, category scores and ranks, and the Monte Carlo rank interval when present."""
+    peer rank, category scores and ranks, `coverage` (categories scored) and `overall` (the
+    rank, or "not ranked overall: scored on 1 of 3 categories"), and the Monte Carlo rank
+    interval when present."""
     r = data.result
     if r.department_scores is None or r.department_ranks is None:
         raise EgovError("this run has no departments to rank")
@@ -361,6 +363,11 @@ def ranking_frame(data: AssessorData) -> pd.DataFrame:
     for cat in data.framework.categories:
         out[f"score:{cat.code}"] = out["code"].map(r.department_scores[cat.code])
         out[f"rank:{cat.code}"] = out["code"].map(r.department_ranks[cat.code])
+    out["coverage"] = out["code"].map(r.categories_scored("department"))
+    out["overall"] = [
+        overall_rank_text(rank, n, len(r.categories), data.lang)
+        for rank, n in zip(out["rank"], out["coverage"], strict=True)
+    ]
     if data.uncertainty is not None:
         u = data.uncertainty
         for c in ("median_rank", "rank_p05", "rank_p95", "tier"):

@@ -10,6 +10,9 @@ with `add({...})` instead of editing this table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
 
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
@@ -38,6 +41,12 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Esta secção não está disponível",
         "This section is not available",
     ),
+    "rank.not_ranked_overall": (
+        "不參與總排名：僅在 {total} 個類別中的 {n} 個有評分",
+        "sem posição na classificação geral: avaliado em {n} de {total} categorias",
+        "not ranked overall: scored on {n} of {total} categories",
+    ),
+    "rank.coverage": ("覆蓋類別", "Categorias avaliadas", "Categories scored"),
     "report.no_data": ("沒有資料", "Sem dados", "No data"),
     "report.none": ("無", "Nenhum", "None"),
     "report.yes": ("是", "Sim", "Yes"),
@@ -322,6 +331,19 @@ def check_lang(lang: str | None) -> str:
     if lang not in LANGS:
         raise EgovError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     return lang
+
+
+def overall_rank_text(rank: Any, categories_scored: Any, categories: Any, lang: str = DEFAULT_LANG) -> str:
+    """An overall rank as shown, or why there is none: "not ranked overall: scored on 1 of 3
+    categories" (the coverage rule, `[index] min_categories`)."""
+    if rank is None or pd.isna(rank):
+        return t("rank.not_ranked_overall", lang, n=int(categories_scored), total=int(categories))
+    return str(int(rank))
+
+
+def coverage_text(categories_scored: Any, categories: Any) -> str:
+    """Coverage as shown: "2/3" (categories scored of the framework's categories)."""
+    return f"{int(categories_scored)}/{int(categories)}"
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from egov.db import init_db, session_scope
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
+from reports.i18n import coverage_text, overall_rank_text
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -69,9 +70,10 @@ def database() -> Iterator[Session]:
 
 
 def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -> None:
-    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table)."""
+    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table): the
+    category league tables first, then the overall rank, or why there is none."""
     table = Table(title=title)
-    columns = ("rank", "department", "name", "score", "coverage", *[f"{c} (rank)" for c in fw_categories])
+    columns = ("department", "name", *[f"{c} (rank)" for c in fw_categories], "coverage", "rank", "score")
     for c in (*columns, "peer rank"):
         table.add_column(c, overflow="fold")
     for dept, r in ranking.iterrows():
@@ -80,8 +82,8 @@ def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -
             s, rk = r[f"{c}_score"], r[f"{c}_rank"]
             cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
         peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
-        coverage = f"{int(r['categories_assessed'])}/{len(fw_categories)}"
-        table.add_row(
-            f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", coverage, *cells, peer
-        )
+        n, total = int(r["categories_assessed"]), len(fw_categories)
+        rank = overall_rank_text(r["rank"], n, total, "en")
+        score = "—" if pd.isna(r["score"]) else f"{r['score']:.1f}"
+        table.add_row(str(dept), str(r["name"]), *cells, coverage_text(n, total), rank, score, peer)
     console.print(table)

@@ -26,7 +26,7 @@ from evaluation.compare import (
 )
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
-from reports.i18n import value_text
+from reports.i18n import coverage_text, overall_rank_text, value_text
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -69,8 +69,10 @@ def rank_cmd(
     out: OutCsvOpt = None,
     lang: LangOpt = "en",
 ) -> None:
-    """Department rankings of a stored run: overall (default), at one node, or at every
-    category, dimension or indicator; ties take the lowest rank number; peer-group ranks.
+    """Department rankings of a stored run: by default every category's league table, then
+    the coverage and the overall rank; or at one node, or at every category, dimension or
+    indicator; ties take the lowest rank number; peer-group ranks. A department scored on
+    fewer categories than the framework's `min_categories` is not ranked overall.
 
     Example: egov rank --level category --peer-group security --lang pt
     """
@@ -79,39 +81,45 @@ def rank_cmd(
         raise EgovError(f"--level {level!r}: use category, dimension or indicator")
     r, result, fw, names = _load(run)
     kinds = node_kinds(result)
-    nodes = [node] if node else [c for c, k in kinds.items() if k == level] if level else [result.index_code]
-    table = rankings(result, nodes=nodes)
+    default = node is None and level is None  # the category league tables, then overall
+    level = level or (None if node else "category")
+    nodes = [node] if node else [c for c, k in kinds.items() if k == level]
+    table, overall = rankings(result, nodes=nodes), rankings(result, nodes=[result.index_code])
     if peer_group is not None:
         groups = sorted(set(table["peer_group"]))
         if peer_group not in groups:
             raise EgovError(
                 f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
             )
-        table = table[table["peer_group"] == peer_group]
-    _write_csv(table, out)
+        table, overall = (f[f["peer_group"] == peer_group] for f in (table, overall))
+    _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out)
     title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
-    if len(nodes) == 1:
-        t = Table(title=f"{title}: {fw.nodes[nodes[0]].label(lang)} ({nodes[0]})")
-        for c in ("rank", "department", "name", "score", "peer group", "peer rank"):
-            t.add_column(c, overflow="fold")
+    wide_rank = "peer_rank" if peer_group else "rank"
+    if node:
+        tab = Table(title=f"{title}: {fw.nodes[node].label(lang)} ({node})")
+        for c in ("rank", "department", "name", "score", "coverage", "peer group", "peer rank"):
+            tab.add_column(c, overflow="fold")
         for row in table.itertuples():
-            t.add_row(
-                _rank(row.rank),
+            rank = _overall(row.rank, row) if node == result.index_code else _rank(row.rank)
+            coverage = coverage_text(row.categories_scored, row.categories_total)
+            name = _name(names, lang, str(row.entity))
+            tab.add_row(
+                rank,
                 str(row.entity),
-                _name(names, lang, str(row.entity)),
+                name,
                 _num(row.score),
+                coverage,
                 str(row.peer_group),
                 _rank(row.peer_rank),
             )
-        console.print(t)
+        console.print(tab)
         return
-    wide_rank = "peer_rank" if peer_group else "rank"
-    order = rankings(result, nodes=[result.index_code]).set_index("entity")
-    t = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank)")
-    for c in ("overall", "department", "name", *nodes):
-        t.add_column(c, overflow="fold")
+    tab = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank), then overall")
+    for c in ("department", "name", *nodes, "coverage", "overall"):
+        tab.add_column(c, overflow="fold")
     by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
-    for dept in [d for d in order.index if d in set(table["entity"])]:
+    for row in overall.itertuples():
+        dept = str(row.entity)
         cells = []
         for n in nodes:
             part = by_node.get(n)
@@ -120,8 +128,14 @@ def rank_cmd(
             else:
                 score = _num(part.at[dept, "score"], ".1f")
                 cells.append(f"{score} ({_rank(part.at[dept, wide_rank])})")
-        t.add_row(_rank(order.at[dept, wide_rank]), dept, _name(names, lang, dept), *cells)
-    console.print(t)
+        coverage = coverage_text(row.categories_scored, row.categories_total)
+        tab.add_row(dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row))
+    console.print(tab)
+
+
+def _overall(rank: Any, row: Any) -> str:
+    """An overall rank, or why there is none: "not ranked overall: scored on 1 of 3 categories"."""
+    return overall_rank_text(rank, row.categories_scored, row.categories_total, "en")
 
 
 def compare_cmd(

@@ -161,7 +161,7 @@ def standing_table(result: EvaluationResult, department: str, nodes: list[str]) 
                 "node": node,
                 "score": num(column.get(department)),
                 "rank": own_rank,
-                "n": len(column),
+                "n": int(ranks[node].notna().sum()) if node in ranks else len(column),  # ranked there
                 "median": float(column.median()) if len(column) else float("nan"),
                 "best": float(column.max()) if len(column) else float("nan"),
                 "peer_rank": own_rank if fallback else peer_rank,

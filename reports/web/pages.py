@@ -23,7 +23,7 @@ from evaluation.engine import EvaluationResult
 from indicators.framework import parse_framework
 from reports.charts import ranking_chart
 from reports.html import chart_html, esc, render_page
-from reports.i18n import t
+from reports.i18n import coverage_text, overall_rank_text, t
 from reports.web.auth import ALL_ROLES, Refusal
 from reports.web.links import department_url, login_url, nav, run_links
 
@@ -190,8 +190,9 @@ def ranking_page(
         map(str, scores.index),
         key=lambda d: (_num(ranks, d, idx), d) if not math.isnan(_num(ranks, d, idx)) else (1e9, d),
     )
-    head = [t("col.rank", lang), t("col.department", lang), t("col.score", lang), t("col.peer_group", lang)]
-    head += [t("col.peer_rank", lang), *category_labels]
+    # the category league tables first, then the coverage and the overall rank
+    head = [t("col.department", lang), *category_labels, t("rank.coverage", lang), t("col.rank", lang)]
+    head += [t("col.score", lang), t("col.peer_group", lang), t("col.peer_rank", lang)]
     table = (
         '<div class="table-wrap"><table><thead><tr>'
         + "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
@@ -226,6 +227,7 @@ def _ranking_rows(
     scores, ranks, idx = result.department_scores, result.department_ranks, result.index_code
     peers = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
     group_names = _group_names(session, lang)
+    covered = result.categories_scored("department")
     rows = []
     for d in order:
         name = f"{names.get(d, d)} ({d})"
@@ -235,13 +237,15 @@ def _ranking_rows(
         for c in categories:
             s, rk = _num(scores, d, c), _num(ranks, d, c)
             cats.append("–" if math.isnan(s) else f"{s:.1f} ({_shown(rk)})")
+        n = int(covered.get(d, 0))
         cells = [
-            _shown(_num(ranks, d, idx)),
             cell,
+            *map(esc, cats),
+            esc(coverage_text(n, len(categories))),
+            esc(overall_rank_text(_num(ranks, d, idx), n, len(categories), lang)),
             _shown(_num(scores, d, idx), 1),
             esc(group_names.get(str(peers.get(d)), peers.get(d) or "")),
             _shown(_num(result.peer_ranks, d, idx) if result.peer_ranks is not None else math.nan),
-            *map(esc, cats),
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return rows
