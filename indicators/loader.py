@@ -190,18 +190,8 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     trend_scale = index.get("trend_scale")
     if trend_scale is not None and trend_scale not in TREND_SCALES:
         ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
-    fw = Framework(
-        code=code,
-        version=version,
-        name=name,
-        description=description,
-        source=source,
-        index_code=index_code,
-        methods=methods,
-        nodes=nodes_in_order,
-        trend_scale=trend_scale,
-        min_categories=min_categories,  # checked above: an int, or None
-    )
+    about = (code, version, name, description, source)  # min_categories checked above: an int, or None
+    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories)
     for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
         if not fw.has_fixed_scale(node.code):
             ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')

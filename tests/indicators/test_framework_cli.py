@@ -295,7 +295,7 @@ def test_check_reports_problems_of_the_new_keys(egov, tmp_path: Path) -> None:
     assert_no_traceback(result)
     assert "invalid framework (5 problems)" in result.err
     for problem in (
-        "index.weight: unknown key (allowed: aggregation, code, min_coverage, name, trend_scale, weighting)",
+        "index.weight: unknown key (allowed: aggregation, code, min_categories, min_coverage, name, trend_scale, weighting)",
         "index.min_coverage: must be between 0 and 1",
         "methods.screening.min_cov: unknown key (allowed: min_coverage)",
         "categories.1c.indicators.2i.aggregation: unknown key",
