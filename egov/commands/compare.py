@@ -26,6 +26,7 @@ from evaluation.compare import (
 )
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
+from reports.i18n import t as label
 from reports.i18n import value_text
 
 
@@ -67,7 +68,7 @@ def rank_cmd(
         str | None, typer.Option("--peer-group", help="Only the departments of this peer group.")
     ] = None,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Department rankings of a stored run: overall (default), at one node, or at every
     category, dimension or indicator; ties take the lowest rank number; peer-group ranks.
@@ -89,11 +90,22 @@ def rank_cmd(
             )
         table = table[table["peer_group"] == peer_group]
     _write_csv(table, out)
-    title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
+    title = (
+        label("cli.rank_title_group", lang, run=r.run_key, group=peer_group)
+        if peer_group
+        else label("cli.rank_title", lang, run=r.run_key)
+    )
     if len(nodes) == 1:
         t = Table(title=f"{title}: {fw.nodes[nodes[0]].label(lang)} ({nodes[0]})")
-        for c in ("rank", "department", "name", "score", "peer group", "peer rank"):
-            t.add_column(c, overflow="fold")
+        for key in (
+            "col.rank",
+            "col.department_code",
+            "col.name",
+            "col.score",
+            "col.peer_group",
+            "col.peer_rank",
+        ):
+            t.add_column(label(key, lang), overflow="fold")
         for row in table.itertuples():
             t.add_row(
                 _rank(row.rank),
@@ -130,7 +142,7 @@ def compare_cmd(
     run: RunOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators that differ most to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Two departments side by side: score and rank per category and dimension, then the
     indicators (rolled-up normalised values) on which they differ most.
@@ -181,7 +193,7 @@ def gaps_cmd(
     run: RunOpt = None,
     n: Annotated[int, typer.Option("--n", help="How many strengths and weaknesses to show.")] = 5,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """A department's distance to the best and to the median (overall and in its peer
     group) per category and dimension, and its strengths and weaknesses: the indicators
@@ -264,7 +276,7 @@ def priorities_cmd(
     ] = "median",
     top: Annotated[int, typer.Option("--top", help="How many indicators to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Improvement priorities: the indicators where a realistic step would raise the
     department's overall score most, with the score and rank it would then have (computed
@@ -402,7 +414,7 @@ def change_cmd(
     ] = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators to show with --department.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Score and rank change of every department between two runs, decomposed into
     per-indicator contributions; when the framework or spec changed, split into "the data

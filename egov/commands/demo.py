@@ -20,13 +20,15 @@ from egov.synth import SCALES, synthesise
 from indicators.framework import resolve_framework
 from reports.assessor import write_reports
 from reports.department import write_department_reports
+from reports.i18n import t
 
 
 def demo_cmd(
     out: Annotated[Path, out_option("Folder for the result files.")] = Path("egov-output"),
     lang: Annotated[
-        str, lang_option("Language of names and reports: zh-Hant (default), pt or en.")
-    ] = "zh-Hant",
+        str | None,
+        lang_option("Language of names and reports: zh-Hant, pt or en (default: EGOV_LANG, else zh-Hant)."),
+    ] = None,
 ) -> None:
     """Create or refresh the database with the built-in Macau demo, evaluate it, store the
     runs, print the department ranking and write the results to --out.
@@ -53,7 +55,9 @@ def demo_cmd(
     print_ranking(
         ranking,
         cats,
-        f"Department ranking, period {max(demo.outcomes)} (run {latest.run.run_key}) — illustrative",
+        t("cli.ranking_title", lang, period=max(demo.outcomes), run=latest.run.run_key)
+        + f" — {t('cli.illustrative', lang)}",
+        lang,
     )
     for note in latest.notes:
         if note != NOTICE:  # already printed as the banner
