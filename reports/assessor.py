@@ -146,7 +146,8 @@ def _framework_html(data: AssessorData) -> str:
 def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     """The overall ranking with its uncertainty (chart and table)."""
     lang = data.lang
-    chart_df = ranking[["label", "rank", "score", *[c for c in ("rank_p05", "rank_p95") if c in ranking]]]
+    intervals = [c for c in ("score_p05", "score_p95", "rank_p05", "rank_p95") if c in ranking]
+    chart_df = ranking[["label", "rank", "score", *intervals]]
     body = chart_html(charts.ranking_chart(chart_df, lang))
     if data.uncertainty is not None:
         body += f'<p class="note">{esc(t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed))}</p>'

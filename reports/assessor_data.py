@@ -332,7 +332,7 @@ def ranking_frame(data: AssessorData) -> pd.DataFrame:
         out[f"rank:{cat.code}"] = out["code"].map(r.department_ranks[cat.code])
     if data.uncertainty is not None:
         u = data.uncertainty
-        for c in ("median_rank", "rank_p05", "rank_p95", "tier"):
+        for c in ("median_rank", "rank_p05", "rank_p95", "tier", "score_p05", "score_p95"):
             if c in u.columns:
                 out[c] = out["code"].map(u[c])
     return out.sort_values(

@@ -206,7 +206,9 @@ def ranking_page(
             "score": [_num(scores, d, idx) for d in order],
         }
     )
-    chart = chart_html(ranking_chart(frame, lang))
+    own = principal.department_code if principal.role not in ALL_ROLES else None
+    reader = f"{names.get(own, own)} ({own})" if own else None
+    chart = chart_html(ranking_chart(frame, lang, highlight=reader))
     title = f"{t('web.ranking', lang)} · {run.run_key}"
     return title, [(t("web.ranking", lang), nav(principal, lang, run.run_key) + chart + table)]
 
