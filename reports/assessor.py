@@ -29,6 +29,7 @@ from reports.assessor_data import (
 from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
 from reports.i18n import t
+from reports.texts import flag_text, run_note
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
 
@@ -82,7 +83,7 @@ def _methodology_html(data: AssessorData) -> str:
         (t("run.software", lang), run.software_version),
     ]
     if run.note:
-        facts.append((t("run.note", lang), run.note))
+        facts.append((t("run.note", lang), run_note(run.note, lang)))
     body = _facts(facts)
     body += f"<h3>{esc(t('method.stages', lang))}</h3>"
     body += table(
@@ -317,7 +318,8 @@ def _coherence_html(data: AssessorData) -> str:
     flags = c.get("flags")
     body += f"<h3>{esc(t('sec.coherence_flags', lang))}</h3>"
     if flags is not None and len(flags):
-        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in flags["message"]) + "</ul>"
+        texts = [flag_text(row, lang, data.node_label) for row in flags.to_dict("records")]
+        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in texts) + "</ul>"
     else:
         body += f"<p>{esc(t('report.none', lang))}</p>"
     return body or not_available(lang)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from egov.errors import EgovError
-from egov.langs import LANGUAGES
+from egov.langs import LANGUAGES, UNITS, unit_name
 
 LANGS: tuple[str, ...] = LANGUAGES
+__all__ = ["LANGS", "UNITS", "add", "check_lang", "t", "unit_label", "value_text"]
 DEFAULT_LANG = "zh-Hant"
 
 # key -> (zh-Hant, pt, en)
@@ -247,21 +248,6 @@ _ROWS: dict[str, tuple[str, str, str]] = {
 TABLE: dict[str, dict[str, str]] = {key: dict(zip(LANGS, row, strict=True)) for key, row in _ROWS.items()}
 
 
-# the framework's indicator units (as written in its TOML, in English) → (zh-Hant, pt, en)
-# as shown after a value; "" shows the plain number; a unit not listed is shown as written
-UNITS: dict[str, tuple[str, str, str]] = {
-    "%": ("%", "%", "%"),
-    "hours": (" 小時", " horas", " hours"),
-    "days": (" 天", " dias", " days"),
-    "count": (" 個", "", ""),
-    "count per year": (" 次／年", " por ano", " per year"),
-    "MOP per transaction": (" 澳門元／宗", " MOP por transacção", " MOP per transaction"),
-    "MOP per vCPU-year": (" 澳門元／vCPU·年", " MOP por vCPU-ano", " MOP per vCPU-year"),
-    "per 1,000 residents": (" 每千名居民", " por 1000 residentes", " per 1,000 residents"),
-    "score 1-5": (" 分（1–5）", " pontos (1–5)", " points (1–5)"),
-}
-
-
 def value_text(value: object, unit: str, lang: str = DEFAULT_LANG) -> str:
     """A value in an indicator's own unit as shown to a reader: at most two decimals
     (trailing zeros dropped, thousands separated) and the unit in `lang` ("654", "99.62%",
@@ -281,9 +267,8 @@ def value_text(value: object, unit: str, lang: str = DEFAULT_LANG) -> str:
 
 def unit_label(unit: str, lang: str = DEFAULT_LANG) -> str:
     """An indicator's unit by itself in `lang` (a column of units): "小時", "%", "" for a
-    plain count in pt and en; a unit not in `UNITS` as written."""
-    labels = UNITS.get(unit)
-    return labels[LANGS.index(check_lang(lang))].strip() if labels else unit
+    plain count in pt and en; a unit not in `UNITS` as written (egov.langs.unit_name)."""
+    return unit_name(unit, check_lang(lang))
 
 
 def add(entries: Mapping[str, Mapping[str, str] | tuple[str, str, str]]) -> None:
