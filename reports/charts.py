@@ -71,7 +71,9 @@ def ranking_chart(
     score_t = t("col.score", lang)
     reader, others = t("chart.reader", lang), t("chart.others", lang)
     df["who"] = [reader if str(label) == highlight else others for label in df["label"]]
-    y = alt.Y("label:N", sort=order, title=t("col.department", lang), axis=alt.Axis(**_bold_label(highlight)))
+    # full names (no "…"): the reader looks for their own department's name
+    axis = alt.Axis(labelLimit=0, **_bold_label(highlight))
+    y = alt.Y("label:N", sort=order, title=t("col.department", lang), axis=axis)
     x_scale = alt.Scale(zero=False, nice=True)
     tooltip: list[alt.Tooltip] = [
         alt.Tooltip("label:N", title=t("col.department", lang)),
@@ -89,7 +91,7 @@ def ranking_chart(
         legend=alt.Legend(orient="top") if highlight else None,
     )
     base = alt.Chart(df)
-    dots = base.mark_point(filled=True, size=80).encode(
+    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
         x=alt.X("score:Q", title=score_t, scale=x_scale), y=y, color=color, tooltip=tooltip
     )
     height = max(120, 22 * n)

@@ -33,6 +33,18 @@ add(
             "Department ranking, period {period} (run {run})",
         ),
         "cli.illustrative": ("示範資料", "dados ilustrativos", "illustrative"),
+        "cli.demo_counts": (
+            "資料庫 {url}：{departments} 個部門、{objects} 個評估對象、{metric_values} 個指標數值、{ratings} 個市民評價",
+            "Base de dados {url}: {departments} serviços, {objects} objectos, {metric_values} valores de "
+            "indicadores, {ratings} avaliações de cidadãos",
+            "database {url}: {departments} departments, {objects} objects, {metric_values} metric values, "
+            "{ratings} citizen ratings",
+        ),
+        "cli.wrote": (
+            "已寫入 {n} 個檔案至 {out}",
+            "{n} ficheiros escritos em {out}",
+            "wrote {n} files to {out}",
+        ),
         "cli.rank_title": ("排名，運行 {run}", "Classificação, execução {run}", "Ranking, run {run}"),
         "cli.rank_title_group": (
             "排名，運行 {run}，同類組別 {group}",

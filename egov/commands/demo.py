@@ -45,12 +45,8 @@ def demo_cmd(
     fw = resolve_framework("macau")
     latest = demo.outcomes[max(demo.outcomes)]
     ranking = ranking_table(latest, names, fw, lang)
-    console.print(f"[bold yellow]{NOTICE}[/]")
-    console.print(
-        f"database {describe_url()}: {demo.counts['departments']} departments, "
-        f"{demo.counts['objects']} objects, {demo.counts['metric_values']} metric values, "
-        f"{demo.counts['ratings']} citizen ratings"
-    )
+    console.print(f"[bold yellow]{t('report.demo_banner', lang)}[/]", markup=True, highlight=False)
+    console.print(t("cli.demo_counts", lang, url=describe_url(), **demo.counts), markup=False)
     cats = [c.code for c in fw.categories]
     print_ranking(
         ranking,
@@ -69,7 +65,7 @@ def demo_cmd(
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
     with session_scope() as session, err.status("writing one report per department…"):
         written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
-    console.print(f"wrote {len(written)} files to {out}/")
+    console.print(t("cli.wrote", lang, n=len(written), out=f"{out}/"), markup=False)
 
 
 def synth_cmd(
