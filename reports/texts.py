@@ -79,14 +79,14 @@ def method_source(source: str, lang: str) -> str:
 
 
 def source_text(source: str | None, lang: str) -> str | None:
-    """A stored value's source (`MetricValue.source_file`) in `lang`: the demo's markers
-    ("demo:synthetic seed=N", "demo:paper <where in the paper>: <English note>") said in
-    `lang` (in zh-Hant and pt the paper's place only, the English note left to the English
-    outputs); a file name as written."""
-    if source is None:
-        return None
+    """A stored value's source (`MetricValue.source_file`) as shown in `lang`: in English
+    exactly as stored; in zh-Hant and pt the demo's markers ("demo:synthetic seed=N",
+    "demo:paper <where in the paper>: <English note>") said in `lang` (the paper's place
+    only: the English note is left to the English outputs); a file name as written."""
+    if source is None or lang == "en":
+        return source
     if m := SYNTHETIC.match(source):
         return t("src.synthetic", lang, seed=m.group(1))
-    if lang != "en" and (m := PAPER.match(source)):
+    if m := PAPER.match(source):
         return t("src.paper", lang, where=m.group(1))
     return source

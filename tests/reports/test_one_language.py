@@ -224,3 +224,16 @@ def test_template_units_are_in_the_language(tmp_path: Path) -> None:
     headers = [str(c.value) for ws in wb.worksheets if ws.sheet_state == "visible" for c in ws[3] if c.value]
     assert any("[小時]" in h or "[天]" in h for h in headers), headers
     assert not any(re.search(r"\[(hours|days|count|score 1-5)\]", h) for h in headers), headers
+
+
+def test_value_sources_are_translated_but_stay_exact_in_english() -> None:
+    from reports.texts import source_text
+
+    paper = "demo:paper 婁勝華、趙友〈澳門特區電子政務建設〉§三(三)(3): 654 open data sets"
+    assert source_text(paper, "en") == paper  # provenance as stored
+    assert source_text(paper, "zh-Hant") == t(
+        "src.paper", "zh-Hant", where="婁勝華、趙友〈澳門特區電子政務建設〉§三(三)(3)"
+    )
+    assert source_text("demo:synthetic seed=7", "pt") == t("src.synthetic", "pt", seed="7")
+    assert source_text("metrics-2024.xlsx", "zh-Hant") == "metrics-2024.xlsx"
+    assert source_text(None, "zh-Hant") is None
