@@ -237,3 +237,22 @@ def test_value_sources_are_translated_but_stay_exact_in_english() -> None:
     assert source_text("demo:synthetic seed=7", "pt") == t("src.synthetic", "pt", seed="7")
     assert source_text("metrics-2024.xlsx", "zh-Hant") == "metrics-2024.xlsx"
     assert source_text(None, "zh-Hant") is None
+
+
+def test_report_pages_default_to_egov_lang(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.requests import Request
+
+    from egov.settings import reset_settings
+    from reports.web.pages import lang_of
+
+    def request(query: str) -> Request:
+        return Request({"type": "http", "query_string": query.encode(), "headers": []})
+
+    assert lang_of(request("")) == "zh-Hant"
+    monkeypatch.setenv("EGOV_LANG", "pt")
+    reset_settings()
+    try:
+        assert lang_of(request("")) == "pt" and lang_of(request("lang=en")) == "en"
+    finally:
+        monkeypatch.delenv("EGOV_LANG")
+        reset_settings()
