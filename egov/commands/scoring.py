@@ -122,7 +122,7 @@ def score_cmd(
     outcome, fw = scored.outcome, scored.framework
     ranking = ranking_table(outcome, scored.names, fw, lang).drop(columns=["data_status"])
     if DEMO_NOTICE in outcome.notes:
-        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
+        console.print(f"[bold yellow]{t('report.demo_banner', lang)}[/]")
     print_ranking(
         ranking,
         [c.code for c in fw.categories],
