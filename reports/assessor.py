@@ -30,6 +30,7 @@ from reports.assessor_data import (
 from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
 from reports.i18n import coverage_text, t
+from reports.texts import flag_text, run_note
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
 
@@ -85,7 +86,7 @@ def _methodology_html(data: AssessorData) -> str:
     ]
     facts.append(trend_scale_row(data))
     if run.note:
-        facts.append((t("run.note", lang), run.note))
+        facts.append((t("run.note", lang), run_note(run.note, lang)))
     body = _facts(facts)
     body += f"<h3>{esc(t('method.stages', lang))}</h3>"
     body += table(
@@ -159,7 +160,8 @@ def _framework_html(data: AssessorData) -> str:
 def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     """The overall ranking with its uncertainty (chart and table)."""
     lang = data.lang
-    chart_df = ranking[["label", "rank", "score", *[c for c in ("rank_p05", "rank_p95") if c in ranking]]]
+    intervals = [c for c in ("score_p05", "score_p95", "rank_p05", "rank_p95") if c in ranking]
+    chart_df = ranking[["label", "rank", "score", *intervals]]
     body = chart_html(charts.ranking_chart(chart_df, lang))
     if data.uncertainty is not None:
         body += f'<p class="note">{esc(t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed))}</p>'
@@ -333,7 +335,8 @@ def _coherence_html(data: AssessorData) -> str:
     flags = c.get("flags")
     body += f"<h3>{esc(t('sec.coherence_flags', lang))}</h3>"
     if flags is not None and len(flags):
-        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in flags["message"]) + "</ul>"
+        texts = [flag_text(row, lang, data.node_label) for row in flags.to_dict("records")]
+        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in texts) + "</ul>"
     else:
         body += f"<p>{esc(t('report.none', lang))}</p>"
     return body or not_available(lang)

@@ -19,7 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
-from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, Period
+from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import RunInputs, load_inputs, load_result
 from egov.store import DEMO_NOTICE, department_names
 from evaluation.coherence import coherence
@@ -28,6 +28,7 @@ from evaluation.engine import EvaluationResult
 from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
 from reports.i18n import check_lang, overall_rank_text, t
+from reports.texts import method_source
 from surveys.rollup import rating_measures
 
 MC_N = 200
@@ -43,6 +44,9 @@ STAGE_ORDER = (
 )
 
 
+GROUP_NAME = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+
+
 @dataclass
 class AssessorData:
     """Everything the assessor's report and workbook show."""
@@ -56,6 +60,7 @@ class AssessorData:
     lang: str
     department_names: dict[str, str]
     object_names: dict[str, str]
+    group_names: dict[str, str] = field(default_factory=dict)  # peer group code → name in `lang`
     uncertainty: pd.DataFrame | None = None  # per department: rank_p05, rank_p95, median_rank, tier …
     uncertainty_error: str = ""
     mc_n: int = MC_N
@@ -111,6 +116,10 @@ def gather(
         lang=lang,
         department_names=dept_names,
         object_names=object_names,
+        group_names={
+            str(g.code): str(getattr(g, GROUP_NAME[lang]) or g.code)
+            for g in session.execute(sa_select(PeerGroup)).scalars()
+        },
         mc_n=mc_n,
         mc_seed=seed,
     )
@@ -251,11 +260,13 @@ def methods_rows(data: AssessorData) -> list[tuple[str, str, str]]:
     rows = []
     for stage in STAGE_ORDER:
         if spec_methods.get(stage):
-            method, source = spec_methods[stage], "run spec"
+            method, source = spec_methods[stage], "spec"
         else:
             method = data.framework.default(stage)
-            source = "framework [methods]" if stage in data.framework.methods else "default"
-        rows.append((t(f"method.stage.{stage}", data.lang), method_text(method), source))
+            source = "framework" if stage in data.framework.methods else "default"
+        rows.append(
+            (t(f"method.stage.{stage}", data.lang), method_text(method), method_source(source, data.lang))
+        )
     return rows
 
 
@@ -279,7 +290,7 @@ def node_method_rows(data: AssessorData) -> list[tuple[str, str, str, str]]:
                             code,
                             data.node_label(code),
                             t(f"method.stage.{stage}", data.lang),
-                            method_text(m) + " (run spec)",
+                            f"{method_text(m)} ({method_source('spec', data.lang)})",
                         )
                     )
     return rows
@@ -357,7 +368,7 @@ def ranking_frame(data: AssessorData) -> pd.DataFrame:
         if "peer_group" in r.units
         else pd.Series(dtype=str)
     )
-    out["peer_group"] = out["code"].map(peer)
+    out["peer_group"] = out["code"].map(peer).map(lambda g: data.group_names.get(g, g), na_action="ignore")
     if r.peer_ranks is not None:
         out["peer_rank"] = out["code"].map(r.peer_ranks[idx])
     for cat in data.framework.categories:
@@ -370,7 +381,7 @@ def ranking_frame(data: AssessorData) -> pd.DataFrame:
     ]
     if data.uncertainty is not None:
         u = data.uncertainty
-        for c in ("median_rank", "rank_p05", "rank_p95", "tier"):
+        for c in ("median_rank", "rank_p05", "rank_p95", "tier", "score_p05", "score_p95"):
             if c in u.columns:
                 out[c] = out["code"].map(u[c])
     return out.sort_values(

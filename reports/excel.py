@@ -39,6 +39,7 @@ from reports.assessor_data import (
     weight_rows,
 )
 from reports.i18n import coverage_text, t, unit_label
+from reports.texts import run_note, source_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True)
@@ -295,10 +296,11 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
                 continue
             p = prov.loc[(unit, ind)] if (unit, ind) in prov.index else None
             node = fw.nodes.get(ind)
+            rated = node is not None and node.source == "rating"
             source = (
-                p["source_file"]
+                source_text(p["source_file"], lang)
                 if p is not None
-                else ("rating roll-up" if node is not None and node.source == "rating" else None)
+                else (t("src.rating_rollup", lang) if rated else None)
             )
             rows.append(
                 [
@@ -364,7 +366,7 @@ def _methodology(wb: Workbook, data: AssessorData, used: set[str]) -> None:
         [t("run.inputs_hash", lang), run.inputs_hash],
         [t("run.results_hash", lang), run.results_hash],
         [t("run.software", lang), run.software_version],
-        [t("run.note", lang), run.note],
+        [t("run.note", lang), run_note(run.note or "", lang)],
         list(trend_scale_row(data)),
         [],
         [t("method.stages", lang)],

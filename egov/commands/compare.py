@@ -27,6 +27,7 @@ from evaluation.compare import (
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
 from reports.i18n import coverage_text, overall_rank_text, value_text
+from reports.i18n import t as label
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -67,7 +68,7 @@ def rank_cmd(
         str | None, typer.Option("--peer-group", help="Only the departments of this peer group.")
     ] = None,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Department rankings of a stored run: by default every category's league table, then
     the coverage and the overall rank; or at one node, or at every category, dimension or
@@ -93,14 +94,26 @@ def rank_cmd(
             )
         table, overall = (f[f["peer_group"] == peer_group] for f in (table, overall))
     _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out)
-    title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
+    title = (
+        label("cli.rank_title_group", lang, run=r.run_key, group=peer_group)
+        if peer_group
+        else label("cli.rank_title", lang, run=r.run_key)
+    )
     wide_rank = "peer_rank" if peer_group else "rank"
     if node:
         tab = Table(title=f"{title}: {fw.nodes[node].label(lang)} ({node})")
-        for c in ("rank", "department", "name", "score", "coverage", "peer group", "peer rank"):
-            tab.add_column(c, overflow="fold")
+        for key in (
+            "col.rank",
+            "col.department_code",
+            "col.name",
+            "col.score",
+            "cli.coverage",
+            "col.peer_group",
+            "col.peer_rank",
+        ):
+            tab.add_column(label(key, lang), overflow="fold")
         for row in table.itertuples():
-            rank = _overall(row.rank, row) if node == result.index_code else _rank(row.rank)
+            rank = _overall(row.rank, row, lang) if node == result.index_code else _rank(row.rank)
             coverage = coverage_text(row.categories_scored, row.categories_total)
             name = _name(names, lang, str(row.entity))
             tab.add_row(
@@ -114,8 +127,16 @@ def rank_cmd(
             )
         console.print(tab)
         return
-    tab = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank), then overall")
-    for c in ("department", "name", *nodes, "coverage", "overall"):
+    every = label(
+        "cli.rank_every_peer" if peer_group else "cli.rank_every", lang, level=label(f"level.{level}", lang)
+    )
+    tab = Table(title=f"{title}: {every}")
+    heads = [
+        label("col.department_code", lang),
+        label("col.name", lang),
+        *(fw.nodes[n].label(lang) for n in nodes),
+    ]
+    for c in (*heads, label("cli.coverage", lang), label("cli.overall", lang)):
         tab.add_column(c, overflow="fold")
     by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
     for row in overall.itertuples():
@@ -129,13 +150,15 @@ def rank_cmd(
                 score = _num(part.at[dept, "score"], ".1f")
                 cells.append(f"{score} ({_rank(part.at[dept, wide_rank])})")
         coverage = coverage_text(row.categories_scored, row.categories_total)
-        tab.add_row(dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row))
+        tab.add_row(
+            dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row, lang)
+        )
     console.print(tab)
 
 
-def _overall(rank: Any, row: Any) -> str:
+def _overall(rank: Any, row: Any, lang: str) -> str:
     """An overall rank, or why there is none: "not ranked overall: scored on 1 of 3 categories"."""
-    return overall_rank_text(rank, row.categories_scored, row.categories_total, "en")
+    return overall_rank_text(rank, row.categories_scored, row.categories_total, lang)
 
 
 def compare_cmd(
@@ -144,7 +167,7 @@ def compare_cmd(
     run: RunOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators that differ most to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Two departments side by side: score and rank per category and dimension, then the
     indicators (rolled-up normalised values) on which they differ most.
@@ -195,7 +218,7 @@ def gaps_cmd(
     run: RunOpt = None,
     n: Annotated[int, typer.Option("--n", help="How many strengths and weaknesses to show.")] = 5,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """A department's distance to the best and to the median (overall and in its peer
     group) per category and dimension, and its strengths and weaknesses: the indicators
@@ -278,7 +301,7 @@ def priorities_cmd(
     ] = "median",
     top: Annotated[int, typer.Option("--top", help="How many indicators to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Improvement priorities: the indicators where a realistic step would raise the
     department's overall score most, with the score and rank it would then have (computed
@@ -417,7 +440,7 @@ def change_cmd(
     ] = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators to show with --department.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Score and rank change of every department between two runs on one scale (the
     framework's trend_scale: fixed goalposts, else min-max over both runs' values pooled),

@@ -46,7 +46,7 @@ def runs_list() -> None:
 @app.command("show")
 def runs_show(
     run: Annotated[str | None, typer.Argument(help="Run key (default: the latest run).")] = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Show a stored run: its identity and the department ranking.
 

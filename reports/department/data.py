@@ -71,6 +71,8 @@ class DepartmentReport:
     ratings: Section
     cases: Section
     all_names: dict[str, dict[str, str]] = field(default_factory=dict)  # every department's names
+    # every department's overall rank and score (engine): index = department code
+    ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rank", "score"]))
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.department
@@ -373,6 +375,15 @@ def open_cases(session: Session, department: Department) -> Section:
     )
 
 
+def overall_ranking(result: EvaluationResult, index_code: str) -> pd.DataFrame:
+    """Every department's overall rank and score (the engine's), index = department code."""
+    if result.department_scores is None or result.department_ranks is None:
+        return pd.DataFrame(columns=["rank", "score"])
+    return pd.DataFrame(
+        {"rank": result.department_ranks[index_code], "score": result.department_scores[index_code]}
+    ).rename(index=str)
+
+
 def department_report(
     session: Session,
     run: EvaluationRun,
@@ -427,4 +438,5 @@ def department_report(
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
+        ranking=overall_ranking(result, framework.index_code),
     )

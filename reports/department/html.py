@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from evaluation.compare import MIN_PEERS
-from reports.charts import category_chart
+from reports.charts import category_chart, ranking_chart
 from reports.department.data import DepartmentReport, num
 from reports.department.labels import LABELS
 from reports.html import chart_html, not_available, render_page
@@ -191,7 +191,28 @@ def _standing_chart(r: DepartmentReport, lang: str) -> str:
         for label, column in series
     ]
     frame = pd.DataFrame(rows)
-    return chart_html(category_chart(frame, lang, order=[label for label, _ in series]))
+    chart = category_chart(
+        frame,
+        lang,
+        order=[label for label, _ in series],
+        y_title=t("chart.series", lang),
+        highlight=r.name(lang),
+    )
+    return _ranking_chart(r, lang) + chart_html(chart)
+
+
+def _ranking_chart(r: DepartmentReport, lang: str) -> str:
+    """Every department's overall score in rank order, the reader's own highlighted."""
+    if r.ranking.empty:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "label": [r.department_names(str(code), lang) for code in r.ranking.index],
+            "rank": r.ranking["rank"].to_numpy(),
+            "score": r.ranking["score"].to_numpy(),
+        }
+    )
+    return chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
 
 
 def _strengths_html(r: DepartmentReport, lang: str) -> str:

@@ -18,6 +18,7 @@ from egov.clock import as_utc
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, get_run
 from evaluation.engine import EvaluationResult
 from indicators.framework import parse_framework
@@ -28,7 +29,6 @@ from reports.web.auth import ALL_ROLES, Refusal
 from reports.web.links import department_url, login_url, nav, run_links
 
 LANGS = LANGUAGES
-DEFAULT_LANG = "zh-Hant"
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -42,9 +42,14 @@ HEADERS = {
 }
 
 
+def default_lang() -> str:
+    """The pages' language when none is asked for: the setting EGOV_LANG (default zh-Hant)."""
+    return get_settings().lang
+
+
 def lang_of(request: Request) -> str:
-    """The language asked for (`?lang=`, default zh-Hant); an unknown one is refused (400)."""
-    lang = request.query_params.get("lang") or DEFAULT_LANG
+    """The language asked for (`?lang=`, default EGOV_LANG); an unknown one is refused (400)."""
+    lang = request.query_params.get("lang") or default_lang()
     if lang not in LANGS:
         raise Refusal(400, "web.bad_lang")
     return lang
@@ -52,7 +57,7 @@ def lang_of(request: Request) -> str:
 
 def known_lang(lang: str | None) -> str:
     """`lang` if it is a language of the pages, else the default (for refusals and redirects)."""
-    return lang if lang and lang in LANGS else DEFAULT_LANG
+    return lang if lang and lang in LANGS else default_lang()
 
 
 def page(
@@ -207,7 +212,9 @@ def ranking_page(
             "score": [_num(scores, d, idx) for d in order],
         }
     )
-    chart = chart_html(ranking_chart(frame, lang))
+    own = principal.department_code if principal.role not in ALL_ROLES else None
+    reader = f"{names.get(own, own)} ({own})" if own else None
+    chart = chart_html(ranking_chart(frame, lang, highlight=reader))
     title = f"{t('web.ranking', lang)} · {run.run_key}"
     return title, [(t("web.ranking", lang), nav(principal, lang, run.run_key) + chart + table)]
 

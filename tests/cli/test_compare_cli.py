@@ -14,7 +14,13 @@ from indicators.framework import builtin_path
 
 
 @pytest.mark.slow
-def test_comparison_commands_on_the_demo(demo_url: str, egov, tmp_path: Path) -> None:
+def test_comparison_commands_on_the_demo(
+    demo_url: str, egov, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from egov.settings import reset_settings
+
+    monkeypatch.setenv("EGOV_LANG", "en")  # this test reads the English output
+    reset_settings()
     # rank: the categories then overall, by category within a peer group, one node; CSV
     # agrees with the screen
     r = egov(["rank", "--out", tmp_path / "rank.csv"])

@@ -100,7 +100,7 @@ def test_check_missing_file(egov, tmp_path: Path) -> None:
 
 # --- show ---------------------------------------------------------------------------------
 def test_show_macau_in_english(egov) -> None:
-    result = egov(["framework", "show", "macau"])
+    result = egov(["framework", "show", "macau", "--lang", "en"])
     assert result.code == 0, result.err
     out = result.out
     assert "effective weight" in out
