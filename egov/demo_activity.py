@@ -208,7 +208,7 @@ def _case_path(
     else:
         fixed = step(due, int(rng.integers(1, 20)))
     moves.append(("rectified", fixed, "department"))
-    if rng.random() < 0.5 + 0.45 * q:
+    if rng.random() < 0.7 + 0.28 * q:
         visit = step(fixed, int(rng.integers(0, visit_days + 1)))
         moves += [("return_visit_done", visit, "department"), ("closed", visit, "department")]
     return moves
