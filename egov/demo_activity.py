@@ -22,7 +22,7 @@ from sqlmodel import Session
 from egov.auth import Principal, create_key, revoke_key
 from egov.clock import local_zone
 from egov.settings import get_settings
-from surveys.calendar import load_calendar
+from surveys.calendar import added_days, load_calendar
 from surveys.cases import CaseMove, transition_cases
 from surveys.ratings import submit_ratings, verify_claims
 from surveys.schemas import BAD_LEVELS, RatingCreate, TokenRequest
@@ -221,7 +221,7 @@ def handle_cases(
     the case state machine (surveys.cases.transition_cases), each move dated; moves after
     `horizon` (the demo's "today") are not made yet. Returns the counts of cases and moves."""
     settings = get_settings()
-    cal = load_calendar(settings.holidays_file)
+    cal = load_calendar(settings.holidays_file).with_added(added_days(session))  # as the service counts
     rows = session.execute(
         text(
             "SELECT c.id, c.department_id, c.opened_day, c.rectify_due FROM rating_case c "

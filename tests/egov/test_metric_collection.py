@@ -432,7 +432,9 @@ def test_register_marks_internal_systems_not_citizen_facing(registered: str, ego
     """citizen_facing: false in TOML and no/false/0 in a table make an internal system (no
     rating tokens); the default is true; another word is a problem at its cell."""
     with get_engine(registered).connect() as conn:
-        facing = dict(conn.execute(text("SELECT code, citizen_facing FROM assessed_object")).all())
+        facing: dict[str, bool] = dict(
+            conn.execute(text("SELECT code, citizen_facing FROM assessed_object")).all()
+        )
     assert not facing["DOC_FILE_SYSTEM"] and not facing["G2E_PLATFORM"]  # from the built-in TOML
     assert facing["ONE_ACCOUNT"] and facing["GOV_CLOUD"]  # not marked: true
     csv = tmp_path / "register.csv"
@@ -444,7 +446,7 @@ def test_register_marks_internal_systems_not_citizen_facing(registered: str, ego
     r = egov(["import", "departments", csv])
     assert r.code == 0, r.err
     with get_engine(registered).connect() as conn:
-        got = dict(
+        got: dict[str, bool] = dict(
             conn.execute(
                 text(
                     "SELECT code, citizen_facing FROM assessed_object WHERE code IN ('SAFP_INTRANET', 'SAFP_FORMS')"
@@ -454,4 +456,8 @@ def test_register_marks_internal_systems_not_citizen_facing(registered: str, ego
     assert got == {"SAFP_INTRANET": False, "SAFP_FORMS": True}
     csv.write_text(header + "object,SAFP_INTRANET,Intranet,SAFP,application,maybe\n")
     r = egov(["import", "departments", csv])
-    assert r.code == 1 and "citizen_facing 'maybe' must be true or false" in r.err and "line 2, column 6" in r.err
+    assert (
+        r.code == 1
+        and "citizen_facing 'maybe' must be true or false" in r.err
+        and "line 2, column 6" in r.err
+    )
