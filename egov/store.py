@@ -165,6 +165,7 @@ def load_register(session: Session, register: dict[str, Any], origin: str = "reg
         orow.kind = o["kind"]
         orow.subkind = o.get("subkind")
         orow.note = str(o.get("paper", ""))[:300]
+        orow.citizen_facing = bool(o.get("citizen_facing", True))
         for k, v in names(o).items():
             setattr(orow, k, v)
         session.add(orow)

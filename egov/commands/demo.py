@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from egov.commands.common import check_lang, console, database, err, lang_option, out_option, print_ranking
 from egov.db import describe_url, session_scope
-from egov.demo import NOTICE, build_demo, ranking_table, write_outputs
+from egov.demo import NOTICE, build_demo, forget_outputs, ranking_table, record_outputs, write_outputs
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.store import department_names, get_run
@@ -58,6 +58,7 @@ def demo_cmd(
     for note in latest.notes:
         if note != NOTICE:  # already printed as the banner
             console.print(f"note: {note}")
+    forget_outputs(out)  # the previous demo's files: replaced, not left stale
     written = write_outputs(out, latest, ranking)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
     # one department report per department
@@ -65,6 +66,7 @@ def demo_cmd(
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
     with session_scope() as session, err.status("writing one report per department…"):
         written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
+    record_outputs(out, written)
     console.print(t("cli.wrote", lang, n=len(written), out=f"{out}/"), markup=False)
 
 

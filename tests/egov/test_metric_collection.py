@@ -429,3 +429,38 @@ def test_period_bounds() -> None:
     assert period_bounds("2024H2") == (date(2024, 7, 1), date(2024, 12, 31))
     assert period_bounds("2024Q5") is None and period_bounds("2024H3") is None
     assert period_bounds("FY24") is None
+
+
+def test_register_marks_internal_systems_not_citizen_facing(registered: str, egov, tmp_path: Path) -> None:
+    """citizen_facing: false in TOML and no/false/0 in a table make an internal system (no
+    rating tokens); the default is true; another word is a problem at its cell."""
+    with get_engine(registered).connect() as conn:
+        facing: dict[str, bool] = dict(
+            conn.execute(text("SELECT code, citizen_facing FROM assessed_object")).all()
+        )
+    assert not facing["DOC_FILE_SYSTEM"] and not facing["G2E_PLATFORM"]  # from the built-in TOML
+    assert facing["ONE_ACCOUNT"] and facing["GOV_CLOUD"]  # not marked: true
+    csv = tmp_path / "register.csv"
+    header = "type,code,name_en,department,kind,citizen_facing\n"
+    csv.write_text(
+        header
+        + "object,SAFP_INTRANET,Intranet,SAFP,application,no\nobject,SAFP_FORMS,Forms,SAFP,application,\n"
+    )
+    r = egov(["import", "departments", csv])
+    assert r.code == 0, r.err
+    with get_engine(registered).connect() as conn:
+        got: dict[str, bool] = dict(
+            conn.execute(
+                text(
+                    "SELECT code, citizen_facing FROM assessed_object WHERE code IN ('SAFP_INTRANET', 'SAFP_FORMS')"
+                )
+            ).all()
+        )
+    assert got == {"SAFP_INTRANET": False, "SAFP_FORMS": True}
+    csv.write_text(header + "object,SAFP_INTRANET,Intranet,SAFP,application,maybe\n")
+    r = egov(["import", "departments", csv])
+    assert (
+        r.code == 1
+        and "citizen_facing 'maybe' must be true or false" in r.err
+        and "line 2, column 6" in r.err
+    )
