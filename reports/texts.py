@@ -40,6 +40,21 @@ add(
             "Demo: synthetic value (seed {seed})",
         ),
         "src.paper": ("示範資料：論文 {where}", "Demonstração: artigo {where}", "Demo: paper {where}"),
+        "note.prefix": ("注意：{note}", "nota: {note}", "note: {note}"),
+        "note.few_ratings": (
+            "{n} 個評估對象的市民評價少於 {min} 個，沒有由評價得出的數值（樣本不足）：{objects}",
+            "{n} objecto(s) com menos de {min} avaliações não têm valores derivados das avaliações "
+            "(insuficiente): {objects}",
+            "{n} object(s) with fewer than {min} ratings have no rating-derived values (insufficient): {objects}",
+        ),
+        "note.no_data": (
+            "{n}{of} 個指標{where}沒有數據，不計入任何匯總：{codes}",
+            "{n}{of} indicador(es) sem dados{where}, excluídos de todos os agregados: {codes}",
+            "{n}{of} indicator(s) with no data{where}, left out of every aggregate: {codes}",
+        ),
+        "note.more": ("…（另 {n} 個）", "… (+{n})", "… (+{n} more)"),
+        "note.of": ("／{total}", " de {total}", " of {total}"),
+        "note.in_period": ("（評估期 {period}）", " no período {period}", " in period {period}"),
         "src.rating_rollup": (
             "市民評價匯總",
             "Agregação das avaliações dos cidadãos",
@@ -48,6 +63,16 @@ add(
     }
 )
 
+FEW_RATINGS = re.compile(
+    r"^(\d+) object\(s\) with fewer than (\d+) ratings have no rating-derived values \(insufficient\): (.+)$",
+    re.S,
+)
+NO_DATA = re.compile(
+    r"^(\d+)(?: of (\d+))? indicators? (?:has|have) no data( in period (\S+))? and (?:is|are) left out of "
+    r"every aggregate: (.+)$",
+    re.S,
+)
+MORE = re.compile(r"… \(\+(\d+) more\)")
 SEED = re.compile(r"\bseed=(\d+)\b")
 SYNTHETIC = re.compile(rf"^{re.escape(DEMO_SOURCE)}synthetic seed=(\d+)$")
 PAPER = re.compile(rf"^{re.escape(DEMO_SOURCE)}paper (.+?)(?::\s.*)?$", re.S)
@@ -90,3 +115,19 @@ def source_text(source: str | None, lang: str) -> str | None:
     if m := PAPER.match(source):
         return t("src.paper", lang, where=m.group(1))
     return source
+
+
+def note_text(note: str, lang: str) -> str:
+    """An engine or scoring note as printed after a command ("note: …") in `lang`: the notes of
+    insufficient ratings and of indicators without data said in `lang`, codes kept; any other
+    note as written."""
+    if lang != "en" and (m := FEW_RATINGS.match(note)):
+        note = t("note.few_ratings", lang, n=m.group(1), min=m.group(2), objects=m.group(3))
+    elif lang != "en" and (m := NO_DATA.match(note)):
+        of = t("note.of", lang, total=m.group(2)) if m.group(2) else ""
+        where = t("note.in_period", lang, period=m.group(4)) if m.group(4) else ""
+        codes = MORE.sub(lambda c: t("note.more", lang, n=c.group(1)), m.group(5))
+        note = t("note.no_data", lang, n=m.group(1), of=of, where=where, codes=codes)
+    else:
+        note = run_note(note, lang)
+    return t("note.prefix", lang, note=note)

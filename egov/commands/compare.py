@@ -28,6 +28,7 @@ from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
 from reports.i18n import coverage_text, overall_rank_text, value_text
 from reports.i18n import t as label
+from reports.texts import note_text
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -462,7 +463,7 @@ def change_cmd(
     if out is not None:
         _write_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"))
     for note in ch.notes:
-        console.print(f"note: {note}")
+        console.print(note_text(note, lang), markup=False)
     _print_change(ch, pair, lang)
     if department is not None:
         _print_contributions(ch, pair, department, top, lang)

@@ -21,6 +21,7 @@ from indicators.framework import resolve_framework
 from reports.assessor import write_reports
 from reports.department import write_department_reports
 from reports.i18n import t
+from reports.texts import note_text
 
 
 def demo_cmd(
@@ -57,7 +58,7 @@ def demo_cmd(
     )
     for note in latest.notes:
         if note != NOTICE:  # already printed as the banner
-            console.print(f"note: {note}")
+            console.print(note_text(note, lang), markup=False)
     forget_outputs(out)  # the previous demo's files: replaced, not left stale
     written = write_outputs(out, latest, ranking)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then

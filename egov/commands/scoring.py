@@ -16,6 +16,7 @@ from egov.store import DEMO_NOTICE
 from evaluation.spec import load_spec
 from indicators.framework import resolve_framework
 from reports.i18n import t
+from reports.texts import note_text
 
 SpecOpt = Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")]
 UnitColumnOpt = Annotated[
@@ -131,4 +132,4 @@ def score_cmd(
     )
     for note in outcome.notes:
         if note != DEMO_NOTICE:
-            console.print(f"note: {note}")
+            console.print(note_text(note, lang), markup=False)

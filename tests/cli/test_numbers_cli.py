@@ -81,7 +81,7 @@ def assert_one_summary(lines: list[str], where: str) -> None:
 @pytest.mark.slow
 def test_a_partial_period_gives_one_summary_note(demo_url: str, egov, tmp_path: Path) -> None:
     import_partial_period(demo_url, tmp_path, egov)
-    r = egov(["score", "--period", "2024"])
+    r = egov(["score", "--period", "2024", "--lang", "en"])
     assert r.code == 0, r.err
     assert_one_summary(notes(r.out), " in period 2024")
     assert len(notes(r.out)) <= 3  # objects without data, the indicators, the ratings

@@ -14,7 +14,7 @@ import pytest
 from egov.store import DEMO_NOTICE
 from evaluation.coherence import COLLINEAR
 from reports.i18n import t
-from reports.texts import flag_text, run_note
+from reports.texts import flag_text, note_text, run_note
 from tests.helpers.cli import EgovCli
 from tests.helpers.demo import DemoBuild
 
@@ -129,6 +129,25 @@ def test_engine_texts_are_said_in_the_report_language(lang: str) -> None:
     assert run_note("my own note", lang) == "my own note"  # an operator's text as written
     if lang == "zh-Hant":
         assert english_phrases(text) == english_phrases(negative) == english_phrases(note) == []
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "pt"])
+def test_command_notes_are_said_in_the_language(lang: str) -> None:
+    """The notes `egov demo`, `score` and `change` print after their tables (issue 14: no
+    English sentence in a zh-Hant output): codes and numbers kept, the words translated."""
+    few = "3 object(s) with fewer than 30 ratings have no rating-derived values (insufficient): A_X, B_Y"
+    gap = (
+        "37 of 43 indicators have no data in period 2024 and are left out of every aggregate: "
+        "infra_uptime, app_csat, … (+27 more)"
+    )
+    for note, kept in ((few, ("3", "30", "A_X, B_Y")), (gap, ("37", "43", "2024", "infra_uptime", "27"))):
+        text = note_text(note, lang)
+        assert all(k in text for k in kept), text
+        assert "fewer than" not in text and "no data" not in text and "more" not in text
+        if lang == "zh-Hant":
+            assert english_phrases(text) == [], text
+    assert note_text(few, "en") == f"note: {few}"  # English as the engine writes it
+    assert note_text("an operator's own note", lang).endswith("an operator's own note")
 
 
 @pytest.mark.slow
