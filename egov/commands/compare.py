@@ -102,31 +102,9 @@ def rank_cmd(
     )
     wide_rank = "peer_rank" if peer_group else "rank"
     if node:
-        tab = Table(title=f"{title}: {fw.nodes[node].label(lang)} ({node})")
-        for key in (
-            "col.rank",
-            "col.department_code",
-            "col.name",
-            "col.score",
-            "cli.coverage",
-            "col.peer_group",
-            "col.peer_rank",
-        ):
-            tab.add_column(label(key, lang), overflow="fold")
-        for row in table.itertuples():
-            rank = _overall(row.rank, row, lang) if node == result.index_code else _rank(row.rank)
-            coverage = coverage_text(row.categories_scored, row.categories_total)
-            name = _name(names, lang, str(row.entity))
-            tab.add_row(
-                rank,
-                str(row.entity),
-                name,
-                _num(row.score),
-                coverage,
-                str(row.peer_group),
-                _rank(row.peer_rank),
-            )
-        console.print(tab)
+        console.print(
+            _node_table(table, f"{title}: {fw.nodes[node].label(lang)} ({node})", node, result, names, lang)
+        )
         return
     every = label(
         "cli.rank_every_peer" if peer_group else "cli.rank_every", lang, level=label(f"level.{level}", lang)
@@ -155,6 +133,31 @@ def rank_cmd(
             dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row, lang)
         )
     console.print(tab)
+
+
+def _node_table(
+    table: pd.DataFrame, title: str, node: str, result: EvaluationResult, names: pd.DataFrame, lang: str
+) -> Table:
+    """`egov rank --node N`: one node's ranking, with coverage and peer ranks."""
+    tab = Table(title=title)
+    for key in (
+        "col.rank",
+        "col.department_code",
+        "col.name",
+        "col.score",
+        "cli.coverage",
+        "col.peer_group",
+        "col.peer_rank",
+    ):
+        tab.add_column(label(key, lang), overflow="fold")
+    for row in table.itertuples():
+        rank = _overall(row.rank, row, lang) if node == result.index_code else _rank(row.rank)
+        coverage = coverage_text(row.categories_scored, row.categories_total)
+        name = _name(names, lang, str(row.entity))
+        tab.add_row(
+            rank, str(row.entity), name, _num(row.score), coverage, str(row.peer_group), _rank(row.peer_rank)
+        )
+    return tab
 
 
 def _overall(rank: Any, row: Any, lang: str) -> str:

@@ -252,18 +252,20 @@ def test_the_demo_ranks_no_department_under_the_macau_rule(demo_build: Any) -> N
 
 @pytest.mark.slow
 def test_egov_rank_says_not_ranked_overall(demo_url: str, egov: Any, tmp_path: Path) -> None:
-    r = egov(["rank", "--out", tmp_path / "rank.csv"])
+    r = egov(["rank", "--out", tmp_path / "rank.csv", "--lang", "en"])
     assert r.code == 0, r.err
     assert "not ranked overall: scored on 1 of 3" in r.out  # (the table may wrap "categories")
-    header = next(line for line in r.out.splitlines() if "department" in line and "coverage" in line)
+    header = next(line for line in r.out.splitlines() if "Categories assessed" in line)
     # the category league tables first, then the coverage, then the overall rank
-    assert header.index("infrastructure") < header.index("coverage") < header.index("overall")
+    assert header.index("Infrastructure") < header.index("Categories assessed") < header.index("Overall")
+    zh = egov(["rank"])  # the default language (EGOV_LANG, zh-Hant) says it too
+    assert zh.code == 0 and "不參與總排名" in zh.out, zh.err
     table = pd.read_csv(tmp_path / "rank.csv")
     assert {"categories_scored", "categories_total"} <= set(table.columns)
     overall = table[table["node"] == "egov_index"].set_index("entity")
     assert overall.loc["DSAMA", "categories_scored"] == 1 and overall.loc[["DSAMA"], "rank"].isna().all()
     assert (overall["rank"].dropna() == overall["rank"].dropna().round()).all()
-    r = egov(["rank", "--node", "egov_index"])
+    r = egov(["rank", "--node", "egov_index", "--lang", "en"])
     assert r.code == 0 and "not ranked overall" in r.out, r.err
-    r = egov(["score", "--period", "2023"])
+    r = egov(["score", "--period", "2023", "--lang", "en"])
     assert r.code == 0 and "not ranked overall" in r.out and "Traceback" not in r.out + r.err, r.err
