@@ -16,7 +16,7 @@ from egov.db import get_engine
 from tests.helpers.demo import DemoBuild
 
 INDICATORS = [
-    "app_active_users",
+    "app_registered_users",
     "app_api_share",
     "app_completion",
     "app_cost_per_txn",
