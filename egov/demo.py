@@ -41,23 +41,69 @@ from surveys.rollup import rebuild_rollups
 DATA_DIR = Path(__file__).parent / "data"
 PERIODS = {"2022": (date(2022, 1, 1), date(2022, 12, 31)), "2023": (date(2023, 1, 1), date(2023, 12, 31))}
 
+# Residents (thousands), DSEC end-2023: the denominator of the registered-user figures.
+RESIDENTS_2023 = 683.7
+
 # Figures the source paper publishes (period, object, indicator, value, where in the paper).
+# `where` holds the section and the paper's words verbatim in 「」 (tests/egov/test_paper_figures.py
+# checks them against the paper, the value against the quoted numbers and the period against
+# the quoted date); README.md lists these and the figures left unused, with why.
 PUBLISHED: list[tuple[str, str, str, float, str]] = [
-    ("2023", "OPEN_DATA_PLATFORM", "app_datasets", 654, "§三(三)(3): 654 open data sets"),
-    ("2023", "OPEN_DATA_PLATFORM", "app_api_share", round(55 / 654 * 100, 4), "§四(二): 55 of 654 via API"),
-    ("2023", "ONE_ACCOUNT", "app_services_online", 270, "§三(四)(1): over 270 services"),
+    ("2023", "OPEN_DATA_PLATFORM", "app_datasets", 654, "§三(三)(3)「目前已開放654個數據集」"),
+    (
+        "2023",
+        "OPEN_DATA_PLATFORM",
+        "app_api_share",
+        round(55 / 654 * 100, 4),
+        "§四(二)「目前開放的 654 個結果中，僅有 55 個以 API 方式提供」: 55 of 654",
+    ),
     (
         "2023",
         "ONE_ACCOUNT",
-        "app_active_users",
-        round(520_000 / 683.7, 1),
-        "§三(四)(1): over 520,000 accounts, per 1,000 of 683,700 residents (DSEC, end-2023); "
-        "accounts stand in for active users",
+        "app_services_online",
+        270,
+        "§三(四)(1)「截至2023年7月，一戶通的開戶人數已逾52萬人，提供逾270項公共服務」",
     ),
-    ("2023", "PROOF_OF_LIFE_ONLINE", "app_takeup", 67, "§三(四)(1): 67 % of life certificates online"),
-    ("2023", "VEHICLE_TAX_ONLINE", "app_takeup", 85, "§三(四)(1): ~85 % of road tax paid electronically"),
-    ("2023", "POLICE_DATA_CENTRE", "infra_growth", 60, "§三(二)(2): ~60 % capacity growth a year"),
-    ("2022", "POLICE_DATA_CENTRE", "infra_growth", 100, "§三(二)(2): machine room capacity doubled"),
+    (
+        "2023",
+        "ONE_ACCOUNT",
+        "app_registered_users",
+        round(520_000 / RESIDENTS_2023, 1),
+        "§三(四)(1)「截至2023年7月，一戶通的開戶人數已逾52萬人」: accounts opened (not active users) "
+        "per 1,000 of 683,700 residents (DSEC, end-2023)",
+    ),
+    (
+        "2023",
+        "E_IDENTITY",
+        "app_registered_users",
+        round(280_000 / RESIDENTS_2023, 1),
+        "§三(四)(1)「自 2023 年 6 月 30 日“一戶通”推出“電子身份”以來，至 11 月已有逾 28 萬人進行註冊」: "
+        "registrations per 1,000 of 683,700 residents (DSEC, end-2023)",
+    ),
+    (
+        "2023",
+        "PROOF_OF_LIFE_ONLINE",
+        "app_takeup",
+        round(92_000 / 163_000 * 100, 1),
+        "§三(四)(1)「截至2023年3月31日，有逾16.3萬人已辦理該年度再生證明，其中9.2萬人通過“一戶通”線上辦理在生證明」: "
+        "9.2萬 of over 16.3萬 online through 一戶通",
+    ),
+    (
+        "2023",
+        "PROOF_OF_LIFE_ONLINE",
+        "app_channel_share",
+        67,
+        "§三(四)(1)「截至2023年3月31日，有逾16.3萬人已辦理該年度再生證明，其中9.2萬人通過“一戶通”線上辦理在生證明，"
+        "佔年度整體電子辦理量的67%」: 一戶通's share of the electronic volume, not a take-up",
+    ),
+    (
+        "2023",
+        "VEHICLE_TAX_ONLINE",
+        "app_channel_share",
+        85,
+        "§三(四)(1)「2023年共有逾15萬輛車通過“一戶通”繳納行車稅，佔電子方式的近85%」: "
+        "一戶通's share of the electronic payments (nearly 85 %), not a take-up",
+    ),
 ]
 
 
@@ -302,8 +348,9 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     notice = out_dir / "NOTICE.txt"
     notice.write_text(
         f"{NOTICE}.\n\nDepartments and objects are named in the source paper (婁勝華、趙友，〈澳門特區電子政務建設："
-        "制度框架與實踐成效〉); figures the paper publishes are used where it gives one, and every other value and "
-        "every citizen rating is seeded synthetic data.\n"
+        "制度框架與實踐成效〉); the figures the paper publishes are used where an indicator measures what they measure (README.md "
+        "lists them, and those left unused with why); every other value and every citizen rating is seeded "
+        "synthetic data.\n"
         f"Run {outcome.run.run_key}, framework hash {res.framework_hash[:12]}, inputs hash {outcome.run.inputs_hash[:12]}.\n",
         encoding="utf-8",
     )

@@ -1,6 +1,7 @@
 """The structure of an evaluation result, read for comparison: what kind each node is,
 the departments and their peer groups, each value's share of the index (effective
-weights), and re-aggregation of a changed normalised table with the result's weights.
+weights) and the share one source of indicators (citizen ratings) carries, and
+re-aggregation of a changed normalised table with the result's weights.
 
 Shared by `evaluation.compare`, `evaluation.change` and `evaluation.priorities`. Pure
 functions on `EvaluationResult` (and the `Framework` that made it); no database, file or
@@ -37,6 +38,7 @@ __all__ = [
     "peer_groups",
     "reaggregate",
     "rollup_shares",
+    "source_share",
     "top_down",
     "value_at",
 ]
@@ -240,6 +242,20 @@ def object_effective_weights(result: EvaluationResult) -> pd.DataFrame:
         w_cat = dept_eff[cat].reindex(groups.to_numpy()).to_numpy()
         out[code] = w_cat * shares[cat].to_numpy() * within[code].to_numpy()
     return out
+
+
+def source_share(result: EvaluationResult, framework: Framework, source: str = "rating") -> pd.Series:
+    """Departments: the share of each department's index that indicators of `source`
+    (`rating`: derived from citizen ratings; `metric`: collected) carry, the sum of their
+    object effective weights ω(o, i) over the department's objects. 0 for a department with
+    no value of that source (e.g. no application object with ratings). First-order, like
+    the effective weights: exact with arithmetic aggregation and a mean or volume roll-up."""
+    assert result.department_scores is not None
+    omega = object_effective_weights(result)
+    codes = [n.code for n in framework.indicators if n.source == source and n.code in omega.columns]
+    groups = result.units["department"].reindex(omega.index).astype(str)
+    carried = omega[codes].fillna(0.0).sum(axis=1).groupby(groups).sum()
+    return carried.reindex(result.department_scores.index, fill_value=0.0).rename(f"{source}_share")
 
 
 # --- re-aggregation with the result's weights ------------------------------------------------
