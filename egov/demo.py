@@ -33,8 +33,6 @@ PERIODS = {"2022": (date(2022, 1, 1), date(2022, 12, 31)), "2023": (date(2023, 1
 
 # Figures the source paper publishes (period, object, indicator, value, where in the paper).
 PUBLISHED: list[tuple[str, str, str, float, str]] = [
-    ("2023", "OPEN_DATA_PLATFORM", "app_datasets", 654, "§三(三)(3): 654 open data sets"),
-    ("2023", "OPEN_DATA_PLATFORM", "app_api_share", round(55 / 654 * 100, 4), "§四(二): 55 of 654 via API"),
     ("2023", "ONE_ACCOUNT", "app_services_online", 270, "§三(四)(1): over 270 services"),
     (
         "2023",
