@@ -114,8 +114,8 @@ def target_band(
     y = x.astype(float)
     below = (y - zero_below) / (low - zero_below)
     above = (zero_above - y) / (zero_above - high)
-    z = np.minimum(np.minimum(below, above), 1.0).clip(lower=0.0) * scale
-    return z.where(y.notna())
+    z = pd.concat([below, above], axis=1).min(axis=1, skipna=False).clip(lower=0.0, upper=1.0)
+    return z * scale
 
 
 def distance_to_max(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd.Series:
