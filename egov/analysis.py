@@ -31,9 +31,10 @@ from egov.store import (
     previous_run,
     store_framework,
 )
-from evaluation.compare import Change, change
+from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
+from evaluation.trend import comparable_change
 from indicators.framework import Framework, builtin_path, resolve_framework
 from surveys.cases import case_metrics, management_indicator_values
 from surveys.stats import RatingComparison, compare_ratings
@@ -141,9 +142,10 @@ def evaluate_swapped(data_of: RunInputs, method_of: RunInputs) -> tuple[Evaluati
 
 
 def decompose_change(pair: RunPair) -> tuple[Change, list[str]]:
-    """The change between the two runs (evaluation.compare.change); when the framework or the
-    spec changed, with the swapped evaluations that split it into data and method effects.
-    Also the notes of swapped evaluations that were impossible."""
+    """The change between the two runs on one scale (evaluation.trend.comparable_change: both
+    runs re-scored on the framework's common scale); when the framework or the spec changed,
+    labelled not comparable, with the swapped evaluations that split it into data and method
+    effects. Also the notes of swapped evaluations that were impossible."""
     prev, cur = pair.previous, pair.current
     swapped: dict[str, EvaluationResult | None] = {}
     notes: list[str] = []
@@ -152,7 +154,8 @@ def decompose_change(pair: RunPair) -> tuple[Change, list[str]]:
         prev_cur, prev_notes = evaluate_swapped(pair.previous_inputs, pair.current_inputs)
         swapped = {"current_data_previous_method": cur_prev, "previous_data_current_method": prev_cur}
         notes = cur_notes + prev_notes
-    return change(prev, cur, **swapped), notes
+    ch, _ = comparable_change(prev, cur, pair.current_inputs.framework, **swapped)
+    return ch, notes
 
 
 # --- egov uncertainty ----------------------------------------------------------------------------

@@ -25,8 +25,7 @@ from egov.reader import size_text
 from egov.record import UNIT_FIELDS, inputs_hash_of, load_inputs
 from egov.settings import get_settings
 from egov.store import results_hash, run_scores
-from evaluation.engine import evaluate, reranked
-from evaluation.rank import rank_exact
+from evaluation.engine import evaluate, older_rankings
 from evaluation.spec import parse_spec
 from indicators.framework import Framework, parse_framework
 
@@ -471,12 +470,12 @@ def _recompute(
         problems.append(f"re-evaluation failed: {exc}" + "".join(f"\n  {p}" for p in exc.problems))
         return
     check.recomputed_results_hash = results_hash(result)
-    before = reranked(result, rank_exact)  # a run made before the tie tolerance (evaluation.rank)
-    if check.recomputed_results_hash != manifest.get("results_hash") and (
-        results_hash(before) == manifest.get("results_hash")
-    ):
-        result, check.recomputed_results_hash = before, results_hash(before)
-        check.notes.append("ranks by exact equality of scores, the rule before the tie tolerance")
+    if check.recomputed_results_hash != manifest.get("results_hash"):
+        for note, before in older_rankings(result):  # a run made under an earlier ranking rule
+            if results_hash(before) == manifest.get("results_hash"):
+                result, check.recomputed_results_hash = before, results_hash(before)
+                check.notes.append(note)
+                break
     if check.recomputed_results_hash != manifest.get("results_hash"):
         problems.append(
             f"results: recomputing gives results hash {check.recomputed_results_hash}, the manifest says "

@@ -5,27 +5,37 @@ EVALUATION: everything that shows it says so.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import tomllib
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from egov.cells import write_csv
-from egov.langs import LANGUAGES
-from egov.models import AssessedObject, MetricValue, OfferDaily, Period, Rating
+from egov.demo_activity import citizen_ratings, clear_activity, demo_actors, handle_cases, retire_actors
+from egov.models import (
+    AssessedObject,
+    Department,
+    EvaluationRun,
+    MetricValue,
+    OfferDaily,
+    Period,
+    RunInput,
+    RunScore,
+    RunUnit,
+)
 from egov.scoring import ScoreOutcome, score_period
 from egov.store import DEMO_NOTICE as NOTICE
 from egov.store import DEMO_SOURCE, add_metric_values, ensure_period, load_register, store_framework
 from indicators.framework import Framework, applies, builtin_path, load_framework
+from surveys.cases import management_indicator_values
 from surveys.rollup import rebuild_rollups
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -60,30 +70,73 @@ def load_toml(name: str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
+DATA_STATUS = "illustrative (demo)"  # the column that marks every table the demo writes
+MANIFEST = ".egov-demo-files"  # in the output folder: the files the last `egov demo` wrote there
+DEMO_RUNS = f"{NOTICE}; seed="  # the note of the runs the demo makes (egov score's say NOTICE only)
+CASE_INDICATORS = ("mgmt_rectify_on_time", "mgmt_return_visit")  # computed from the demo's cases
+# the demo's "today": moves of cases later than this are not made yet, and the case
+# indicators count the deadlines passed by then
+DEMO_TODAY = max(end for _, end in PERIODS.values())
+
+
 def _clear_demo(session: Session) -> None:
+    """Delete what an earlier demo made: its runs (with their scores, inputs and units), its
+    metric values, its tokens, ratings, cases and keys, and the offers of its periods."""
+    runs = select(EvaluationRun.id).where(col(EvaluationRun.note).startswith(DEMO_RUNS))
+    for table in (RunScore, RunInput, RunUnit):
+        session.execute(delete(table).where(col(table.run_id).in_(runs)))
+    session.execute(delete(EvaluationRun).where(col(EvaluationRun.note).startswith(DEMO_RUNS)))
     demo_ids = select(MetricValue.id).where(col(MetricValue.source_file).startswith(DEMO_SOURCE))
     session.execute(delete(MetricValue).where(col(MetricValue.id).in_(demo_ids)))
-    session.execute(delete(Rating).where(col(Rating.transaction_ref).startswith("demo-")))
+    clear_activity(session)
     for start, end in PERIODS.values():
         session.execute(delete(OfferDaily).where(col(OfferDaily.day) >= start, col(OfferDaily.day) <= end))
+
+
+def latent_quality(objects: pd.DataFrame, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """The quality (0–1) behind every value and rating of the demo, by period: each
+    department's is drawn once and moves by a small random step from one period to the
+    next; each object keeps its own offset from its department's. Columns: department,
+    department_quality, quality (index: the object codes)."""
+    depts = np.array(sorted(objects["department"].unique()))
+    dept_q = rng.uniform(0.25, 0.85, len(depts))
+    offset = rng.normal(0, 0.1, len(objects))
+    where = np.searchsorted(depts, objects["department"].to_numpy())
+    out: dict[str, pd.DataFrame] = {}
+    for i, code in enumerate(PERIODS):
+        if i:
+            dept_q = np.clip(dept_q + rng.normal(0, 0.05, len(depts)), 0.05, 0.95)
+        out[code] = pd.DataFrame(
+            {
+                "department": objects["department"].to_numpy(),
+                "department_quality": dept_q[where],
+                "quality": np.clip(dept_q[where] + offset, 0, 1),
+            },
+            index=objects.index,
+        )
+    return out
 
 
 def _synthetic_metrics(
     framework: Framework,
     objects: pd.DataFrame,
+    quality: pd.Series,
     profile: dict[str, list[float]],
     rng: np.random.Generator,
     period: str,
 ) -> list[dict[str, Any]]:
-    """Plausible values: a latent quality per department and object drives every indicator
-    (so that rankings are coherent), plus indicator noise and 3 % missing cells."""
-    depts = sorted(objects["department"].unique())
-    dept_q = dict(zip(depts, rng.uniform(0.25, 0.85, len(depts)), strict=True))
+    """Plausible values: the object's latent quality drives every indicator (so that
+    rankings are coherent and persist), plus indicator noise and 3 % missing cells; not the
+    case indicators, which come from the demo's cases."""
     rows: list[dict[str, Any]] = []
     for code, obj in objects.iterrows():
-        q = float(np.clip(dept_q[obj["department"]] + rng.normal(0, 0.12), 0, 1))
+        q = float(quality[str(code)])
         for node in framework.indicators:
-            if node.source != "metric" or not applies(node.applies_to, obj["kind"], obj["subkind"]):
+            if (
+                node.source != "metric"
+                or node.code in CASE_INDICATORS
+                or not applies(node.applies_to, obj["kind"], obj["subkind"])
+            ):
                 continue
             if rng.random() < 0.03:
                 continue
@@ -106,80 +159,9 @@ def _synthetic_metrics(
     return rows
 
 
-def _synthetic_ratings(
-    apps: pd.DataFrame, n: int, start: date, end: date, period: str, rng: np.random.Generator, key: bytes
-) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """n ratings over the application objects, with a latent satisfaction per object; and
-    the transactions offered a rating per object and day (the response-rate denominator)."""
-    days = (end - start).days + 1
-    popularity = rng.pareto(1.2, len(apps)) + 0.3
-    share = popularity / popularity.sum()
-    per_obj = rng.multinomial(n, share)
-    satisfaction = rng.uniform(-0.6, 1.4, len(apps))
-    channels = np.array(["app", "web", "kiosk", "counter"])
-    langs = np.array(LANGUAGES)
-    ratings: list[dict[str, Any]] = []
-    offers: list[pd.DataFrame] = []
-    seq = 0
-    for (obj_id, _code), k, s in zip(
-        apps[["id", "code"]].itertuples(index=False), per_obj, satisfaction, strict=True
-    ):
-        if k == 0:
-            continue
-        logits = np.array([-1.5, -1.0, 0.0, 0.8, 1.2]) + s * np.array([-1.0, -0.6, 0.0, 0.6, 1.0])
-        p = np.exp(logits) / np.exp(logits).sum()
-        levels = rng.choice(np.arange(1, 6), size=k, p=p)
-        day_idx = rng.integers(0, days, size=k)
-        ch = rng.choice(channels, size=k, p=[0.6, 0.3, 0.05, 0.05])
-        lg = rng.choice(langs, size=k, p=[0.85, 0.05, 0.10])
-        citizen = rng.integers(0, 400_000, size=k)
-        for lv, d, c, lang, cit in zip(levels, day_idx, ch, lg, citizen, strict=True):
-            seq += 1
-            ratings.append(
-                {
-                    "object_id": int(obj_id),
-                    "level": int(lv),
-                    "drivers": "",
-                    "comment": "",
-                    "channel": str(c),
-                    "language": str(lang),
-                    "day": start + timedelta(days=int(d)),
-                    "pseudonym": hmac.new(key, f"citizen-{cit}".encode(), hashlib.sha256).hexdigest(),
-                    "transaction_ref": f"demo-{period}-{seq:07d}",
-                    "flags": "",
-                }
-            )
-        response = rng.uniform(0.08, 0.45)
-        per_day = np.bincount(day_idx, minlength=days)
-        offered = np.ceil(per_day / response).astype(int)
-        offers.append(
-            pd.DataFrame(
-                {
-                    "object_id": int(obj_id),
-                    "day": [start + timedelta(days=i) for i in range(days)],
-                    "n_offered": offered,
-                }
-            )
-        )
-    offer_df = (
-        pd.concat(offers, ignore_index=True)
-        if offers
-        else pd.DataFrame(columns=["object_id", "day", "n_offered"])
-    )
-    return ratings, offer_df[offer_df["n_offered"] > 0]
-
-
-def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoOutcome:
-    """(Re)load the demo into the database and score every demo period."""
-    framework_path = builtin_path("macau")
-    framework = load_framework(framework_path)
-    framework_row = store_framework(session, framework, framework_path.read_text(encoding="utf-8"))
-    counts = load_register(session, load_toml("macau_register.toml"), origin="macau_register.toml")
-    profile = load_toml("macau_demo_profile.toml")["indicators"]
-    _clear_demo(session)
-    session.flush()
-
-    objects = (
+def _objects(session: Session) -> pd.DataFrame:
+    """The registered objects (id, code, kind, subkind, department id, citizen_facing)."""
+    return (
         pd.DataFrame(
             session.execute(
                 sa_select(
@@ -188,55 +170,92 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
                     col(AssessedObject.kind),
                     col(AssessedObject.subkind),
                     col(AssessedObject.department_id),
+                    col(AssessedObject.citizen_facing),
                 )
             ).all(),
-            columns=["id", "code", "kind", "subkind", "department"],
+            columns=["id", "code", "kind", "subkind", "department", "citizen_facing"],
         )
         .sort_values("code")
         .reset_index(drop=True)
     )
+
+
+def _rated_services(objects: pd.DataFrame, quality: pd.DataFrame, use: dict[str, float]) -> pd.DataFrame:
+    """The citizen-facing application services with their use (the profile's figure; the
+    smallest stated one for a service the profile does not list) and latent quality."""
+    apps = objects[(objects["kind"] == "application") & objects["citizen_facing"].astype(bool)].copy()
+    apps["use"] = [float(use.get(c, min(use.values()))) for c in apps["code"]]
+    apps["quality"] = quality.loc[apps["code"], "quality"].to_numpy()
+    return apps
+
+
+def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoOutcome:
+    """(Re)load the demo into the database and score every demo period: the previous demo's
+    runs, values, tokens, ratings and cases are replaced."""
+    framework_path = builtin_path("macau")
+    framework = load_framework(framework_path)
+    framework_row = store_framework(session, framework, framework_path.read_text(encoding="utf-8"))
+    counts = load_register(session, load_toml("macau_register.toml"), origin="macau_register.toml")
+    profile = load_toml("macau_demo_profile.toml")
+    _clear_demo(session)
+    session.flush()
+
+    objects = _objects(session)
     rng = np.random.default_rng(seed)
-    key = hashlib.sha256(f"egov-demo-pseudonym-{seed}".encode()).digest()
+    quality = latent_quality(objects.set_index("code"), rng)
+    depts = {int(i): str(c) for i, c in session.execute(sa_select(col(Department.id), col(Department.code)))}
+    actors = demo_actors(session, depts)
     outcomes: dict[str, ScoreOutcome] = {}
-    n_metrics = n_ratings = 0
+    totals: dict[str, int] = defaultdict(int)
     for code, (start, end) in PERIODS.items():
         period: Period = ensure_period(session, code, start, end)
-        rows = _synthetic_metrics(framework, objects.set_index("code"), profile, rng, code)
+        q = quality[code]
+        rows = _synthetic_metrics(
+            framework, objects.set_index("code"), q["quality"], profile["indicators"], rng, code
+        )
         published = {(o, i): (v, where) for p, o, i, v, where in PUBLISHED if p == code}
         rows = [r for r in rows if (r["object"], r["indicator"]) not in published]
-        n_metrics += add_metric_values(
+        totals["metric_values"] += add_metric_values(
             session, period, rows, source_file=f"{DEMO_SOURCE}synthetic seed={seed}", imported_by="egov demo"
         )
         for (o, i), (v, where) in published.items():
-            n_metrics += add_metric_values(
+            totals["metric_values"] += add_metric_values(
                 session,
                 period,
                 [{"object": o, "indicator": i, "value": v, "sheet": "paper"}],
                 source_file=f"{DEMO_SOURCE}paper 婁勝華、趙友〈澳門特區電子政務建設〉{where}",
                 imported_by="egov demo",
             )
-        apps = objects[objects["kind"] == "application"]
-        ratings, offers = _synthetic_ratings(apps, ratings_per_period, start, end, code, rng, key)
-        for chunk in range(0, len(ratings), 5000):
-            session.execute(insert(Rating), ratings[chunk : chunk + 5000])
-        if len(offers):
-            session.execute(
-                insert(OfferDaily), [{str(k): v for k, v in r.items()} for r in offers.to_dict("records")]
-            )
-        n_ratings += len(ratings)
+        apps = _rated_services(objects, q, profile["use"])
+        for k, v in citizen_ratings(
+            session, apps, ratings_per_period, (code, start, end), rng, actors
+        ).items():
+            totals[k] += v
+        dept_q = q.groupby("department")["department_quality"].first()
+        for k, v in handle_cases(session, code, dept_q, DEMO_TODAY, rng, actors).items():
+            totals[k] += v
+        cases = management_indicator_values(session, start, end, as_of=DEMO_TODAY)
+        totals["metric_values"] += add_metric_values(
+            session,
+            period,
+            cases,
+            source_file=f"{DEMO_SOURCE}cases {code} as of {DEMO_TODAY}",
+            imported_by="egov demo",
+        )
         rebuild_rollups(session, start, end)
         session.flush()
-        outcomes[code] = score_period(
-            session, framework_row, framework, period, note=f"{NOTICE}; seed={seed}"
-        )
-    counts.update({"metric_values": n_metrics, "ratings": n_ratings})
+        outcomes[code] = score_period(session, framework_row, framework, period, note=f"{DEMO_RUNS}{seed}")
+    retire_actors(session, actors)
+    counts.update(totals)
     return DemoOutcome(outcomes=outcomes, counts=counts)
 
 
 def ranking_table(
     outcome: ScoreOutcome, names: pd.DataFrame, framework: Framework, lang: str = "en"
 ) -> pd.DataFrame:
-    """Department ranking: overall and per category, with names and peer-group ranks."""
+    """Department ranking: overall and per category, with names, peer-group ranks and the
+    coverage (`categories_assessed` of `categories_total`); a department scored on fewer
+    categories than the framework's `[index] min_categories` has no overall rank (NaN)."""
     res = outcome.result
     assert res.department_scores is not None and res.department_ranks is not None
     idx = framework.index_code
@@ -250,12 +269,17 @@ def ranking_table(
         peer = res.units.groupby("department")["peer_group"].first()
         out["peer_group"] = peer.reindex(out.index)
         out["peer_rank"] = res.peer_ranks[idx]
-    out["categories_assessed"] = res.department_scores[cats].notna().sum(axis=1).astype(int)
+    out["categories_assessed"] = res.categories_scored("department").reindex(out.index)
+    out["categories_total"] = len(cats)
     for c in cats:
         out[f"{c}_score"] = res.department_scores[c]
         out[f"{c}_rank"] = res.department_ranks[c]
-    out["data_status"] = "illustrative (demo)"
-    return out.sort_values(["rank", "score"], ascending=[True, False], kind="mergesort")
+    out["data_status"] = DATA_STATUS
+    # the category league tables first, then the coverage, then the overall rank
+    first = ["name", *[f"{c}_{what}" for c in cats for what in ("score", "rank")]]
+    first += ["categories_assessed", "categories_total", "rank", "score"]
+    out = out[[*first, *[c for c in out.columns if c not in first]]]
+    return out.sort_values(["rank", "score"], ascending=[True, False], na_position="last", kind="mergesort")
 
 
 def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -> list[Path]:
@@ -263,11 +287,11 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     out_dir.mkdir(parents=True, exist_ok=True)
     res = outcome.result
     written = []
-    paths = {
+    paths = {  # every table carries the illustrative mark, as the ranking does
         "department_ranking.csv": ranking,
-        "department_scores.csv": res.table("department"),
-        "object_scores.csv": res.table("unit"),
-        "results_long.csv": res.long(),
+        "department_scores.csv": res.table("department", coverage=True).assign(data_status=DATA_STATUS),
+        "object_scores.csv": res.table("unit", coverage=True).assign(data_status=DATA_STATUS),
+        "results_long.csv": res.long().assign(data_status=DATA_STATUS),
     }
     for name, df in paths.items():
         p = out_dir / name
@@ -283,3 +307,26 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
     )
     written.append(notice)
     return written
+
+
+def forget_outputs(out_dir: Path) -> list[Path]:
+    """Remove the files the previous `egov demo` wrote into out_dir (named in its manifest),
+    so that none is left stale; no other file is touched. Returns the removed files."""
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        return []
+    removed = []
+    for name in manifest.read_text(encoding="utf-8").splitlines():
+        path = out_dir / name
+        # only plain names of files in out_dir itself (a manifest edited by hand cannot reach out)
+        if name and name == Path(name).name and name not in (".", "..") and path.is_file():
+            path.unlink()
+            removed.append(path)
+    manifest.unlink()
+    return removed
+
+
+def record_outputs(out_dir: Path, written: list[Path]) -> None:
+    """Name the files the demo wrote into out_dir in its manifest (for `forget_outputs`)."""
+    names = sorted({p.name for p in written if p.parent.resolve() == out_dir.resolve()})
+    (out_dir / MANIFEST).write_text("".join(f"{n}\n" for n in names), encoding="utf-8")

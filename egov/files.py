@@ -239,7 +239,7 @@ def write_results(evaluation: FileEvaluation, out: Path) -> list[Path]:
 
     for period, res in evaluation.results.items():
         order = res.table().index
-        add("scores.csv", _with_period(res.table(), period, "unit"))
+        add("scores.csv", _with_period(res.table(coverage=res.coverage_matters), period, "unit"))
         add("ranks.csv", _with_period(res.ranks.loc[order], period, "unit"))
         for stage in ("raw", "denominated", "imputed", "treated", "normalised"):
             frame: pd.DataFrame = getattr(res, stage)
@@ -262,7 +262,10 @@ def write_results(evaluation: FileEvaluation, out: Path) -> list[Path]:
         for name, table in coherence(res).items():  # coherence_correlations/alpha/pca/flags.csv
             add(f"coherence_{name}.csv", table.assign(period=period) if period is not None else table)
         if res.department_scores is not None:
-            add("department_scores.csv", _with_period(res.table("department"), period, "department"))
+            add(
+                "department_scores.csv",
+                _with_period(res.table("department", coverage=True), period, "department"),
+            )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frames in tables.items():

@@ -101,6 +101,9 @@ class AssessedObject(SQLModel, table=True):
     name_pt: str = Field(default="", max_length=300)
     name_en: str = Field(default="", max_length=300)
     note: str = Field(default="", max_length=300)
+    # an application service citizens use (and rate); false for internal systems (G2G, G2E,
+    # analytics), which get no rating tokens
+    citizen_facing: bool = Field(default=True)
 
 
 class Period(SQLModel, table=True):

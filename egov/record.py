@@ -23,8 +23,7 @@ from sqlmodel import Session, col
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period, RunInput, RunUnit
 from egov.store import frame_hash, results_hash, run_scores
-from evaluation.engine import EvaluationResult, evaluate, reranked
-from evaluation.rank import rank_exact
+from evaluation.engine import EvaluationResult, evaluate, older_rankings
 from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework, parse_framework
 
@@ -105,15 +104,17 @@ def load_inputs(session: Session, run: EvaluationRun) -> RunInputs:
 
 def load_result(session: Session, run: EvaluationRun, verify: bool = True) -> EvaluationResult:
     """Recompute a stored run from its inputs; with `verify`, its results hash must match (for
-    a run stored before the tie tolerance of evaluation.rank, with its ranks by exact equality:
-    the recomputed result keeps today's ranks)."""
+    a run stored under an earlier ranking rule, `evaluation.engine.older_rankings`, its hash
+    under that rule: the recomputed result keeps today's ranks)."""
     inputs = load_inputs(session, run)
     result = evaluate(inputs.data, inputs.framework, inputs.spec, units=inputs.units, history=inputs.history)
     if verify:
         if inputs.framework.content_hash != session.get(FrameworkVersion, run.framework_id).content_hash:  # type: ignore[union-attr]
             raise EgovError(f"run {run.run_key}: the stored framework no longer matches its content hash")
         got = results_hash(result)
-        if got != run.results_hash and results_hash(reranked(result, rank_exact)) != run.results_hash:
+        if got != run.results_hash and all(
+            results_hash(r) != run.results_hash for _, r in older_rankings(result)
+        ):
             raise EgovError(
                 f"run {run.run_key}: recomputing gives results hash {got[:12]}, stored {run.results_hash[:12]}"
             )

@@ -8,6 +8,8 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from egov.langs import DEFAULT_LANGUAGE, LANGUAGES
+
 
 class Settings(BaseSettings):
     """egov-eval settings. Every field can be set as an environment variable `EGOV_<NAME>`."""
@@ -24,6 +26,13 @@ class Settings(BaseSettings):
     operator: str = Field(
         default="",
         description="Name recorded as the importer / runner of stored data; default: the OS user.",
+    )
+    lang: str = Field(
+        default=DEFAULT_LANGUAGE,
+        description=(
+            "Language of every command's output, report and workbook: zh-Hant (default), pt or en; "
+            "a command's --lang overrides it."
+        ),
     )
     demo_seed: int = Field(
         default=2023, description="Seed of the synthetic part of the built-in Macau demo data."
@@ -141,6 +150,13 @@ class Settings(BaseSettings):
             "`egov evaluate` (huge-sheet guard)."
         ),
     )
+
+    @field_validator("lang")
+    @classmethod
+    def _known_lang(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"EGOV_LANG {value!r}: use one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("previous_secret_key")
     @classmethod

@@ -85,6 +85,14 @@ def latest_framework(session: Session, code: str | None = None) -> tuple[Framewo
     return row, parse_framework(row.toml_text, origin=f"stored framework {row.code} {row.version}")
 
 
+def framework_of_run(session: Session, run: EvaluationRun) -> Framework:
+    """The framework a stored run was evaluated on."""
+    row = session.get(FrameworkVersion, run.framework_id)
+    if row is None:
+        raise EgovError(f"run {run.run_key}: its framework is not stored")
+    return parse_framework(row.toml_text, origin=f"stored framework {row.code} {row.version}")
+
+
 # --- register ----------------------------------------------------------------------------
 def load_register(session: Session, register: dict[str, Any], origin: str = "register") -> dict[str, int]:
     """Insert or update peer groups, departments and objects from register data
@@ -157,6 +165,7 @@ def load_register(session: Session, register: dict[str, Any], origin: str = "reg
         orow.kind = o["kind"]
         orow.subkind = o.get("subkind")
         orow.note = str(o.get("paper", ""))[:300]
+        orow.citizen_facing = bool(o.get("citizen_facing", True))
         for k, v in names(o).items():
             setattr(orow, k, v)
         session.add(orow)

@@ -39,7 +39,7 @@ from sqlmodel import col as sql_col
 from egov import __version__
 from egov.cells import excel_text, write_text
 from egov.errors import EgovError
-from egov.langs import LANGUAGES
+from egov.langs import LANGUAGES, unit_name
 from egov.models import AssessedObject, Department
 from indicators.framework import Framework, Node, applies
 
@@ -235,7 +235,8 @@ def _category_header(ws: Worksheet, indicators: list[Node], lang: str) -> None:
         ws.cell(CODE_ROW, col, node.code)
         write_text(ws.cell(UNIT_ROW, col), node.unit)
         arrow = TEXT["up" if node.direction > 0 else "down"][lang]
-        write_text(ws.cell(HEADER_ROW, col), f"{node.label(lang)}\n[{node.unit}] {arrow}")
+        unit = unit_name(node.unit, lang)
+        write_text(ws.cell(HEADER_ROW, col), f"{node.label(lang)}\n" + (f"[{unit}] " if unit else "") + arrow)
         ws.column_dimensions[get_column_letter(col)].width = 18
     for col in range(1, FIRST_INDICATOR_COL + len(indicators)):
         cell = ws.cell(HEADER_ROW, col)
@@ -268,7 +269,12 @@ def _category_validations(
     validations: dict[str, DataValidation] = {}
     for node in indicators:
         lo, hi = node.valid_range if node.valid_range is not None else (-1e15, 1e15)
-        fill = {"name": node.label(lang), "lo": _fmt(lo), "hi": _fmt(hi), "unit": node.unit}
+        fill = {
+            "name": node.label(lang),
+            "lo": _fmt(lo),
+            "hi": _fmt(hi),
+            "unit": unit_name(node.unit, lang) or "—",
+        }
         dv = DataValidation(
             type="decimal",
             operator="between",

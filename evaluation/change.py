@@ -31,6 +31,9 @@ class Change:
     contributions: pd.DataFrame  # one row per (department, indicator)
     method_changed: bool
     notes: list[str] = field(default_factory=list)
+    # the scale both evaluations' scores are on (`evaluation.trend.comparable_change`); empty:
+    # each evaluation's own scale, as computed
+    scale: str = ""
 
 
 def change(

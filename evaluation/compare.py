@@ -3,9 +3,9 @@ improvement priorities, head-to-head comparison and change between two evaluatio
 
 This module holds rankings, gaps, strengths and weaknesses and head-to-head comparison,
 and gathers the rest of the comparison API: improvement priorities
-(`evaluation.priorities`), change between two evaluations (`evaluation.change`) and the
-structure of a result they share (`evaluation.structure`: node kinds, effective weights,
-re-aggregation).
+(`evaluation.priorities`), change between two evaluations (`evaluation.change`), periods
+on one common scale (`evaluation.trend`) and the structure of a result they share
+(`evaluation.structure`: node kinds, effective weights, re-aggregation).
 
 Pure functions on `EvaluationResult` (and, where scores are recomputed, the `Framework`
 that made it): DataFrames in, DataFrames out; no database, file or HTTP access.
@@ -52,13 +52,17 @@ from evaluation.structure import (
     reaggregate,
     value_at,
 )
+from evaluation.trend import CommonScale, common_scale, comparable_change, same_method
 from indicators.framework import Framework
 
 __all__ = [
     "MIN_PEERS",
     "NO_GROUP",
     "Change",
+    "CommonScale",
     "change",
+    "common_scale",
+    "comparable_change",
     "comparison_group",
     "department_effective_weights",
     "gaps",
@@ -69,6 +73,7 @@ __all__ = [
     "priorities",
     "rankings",
     "reaggregate",
+    "same_method",
     "strengths_weaknesses",
 ]
 
@@ -83,7 +88,8 @@ def rankings(
     """Rankings overall, per category and per dimension, as one long table.
 
     Columns: entity, node, level, score, rank, peer_group, peer_rank (peer ranks for
-    departments only). `level` keeps one level (COINr numbering: indicators 1, the index
+    departments only), categories_scored and categories_total (the entity's coverage: scored
+    on fewer categories than the framework's `min_categories`, it has no overall rank). `level` keeps one level (COINr numbering: indicators 1, the index
     highest); `nodes` keeps those nodes. Rows are ordered by level (highest first), node in
     framework order, then rank. Ties take the lowest rank number; entities without a score
     at a node are left out of that node's ranking.
@@ -91,7 +97,9 @@ def rankings(
     if entity == "department":
         scores, ranks, peers = department_tables(result)
         peer_ranks = result.peer_ranks
+        covered = result.categories_scored("department")
     elif entity in ("unit", "object"):
+        covered = result.categories_scored("unit")
         scores, ranks, peer_ranks = result.scores, result.ranks, None
         units = result.units
         peers = units["peer_group"].reindex(scores.index)
@@ -121,10 +129,22 @@ def rankings(
                     if peer_ranks is not None
                     else np.nan
                 ),
+                "categories_scored": covered.reindex(scores.index).to_numpy(dtype=int),
+                "categories_total": len(result.categories),
             }
         )
         frames.append(part.dropna(subset=["score"]))
-    columns = ["entity", "node", "level", "score", "rank", "peer_group", "peer_rank"]
+    columns = [
+        "entity",
+        "node",
+        "level",
+        "score",
+        "rank",
+        "peer_group",
+        "peer_rank",
+        "categories_scored",
+        "categories_total",
+    ]
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)

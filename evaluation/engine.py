@@ -16,7 +16,7 @@ uncertainty analysis call too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
-from evaluation.rank import rank_desc
+from evaluation.rank import rank_desc, rank_exact
 from evaluation.spec import EvaluationSpec, load_spec
 from evaluation.stages import (
     NO_DATA_COLUMN,
@@ -43,7 +43,15 @@ from evaluation.stages import (
 )
 from indicators.framework import Framework
 
-__all__ = ["EvaluationResult", "EvaluationSpec", "evaluate", "load_spec", "reranked", "to_wide"]
+__all__ = [
+    "EvaluationResult",
+    "EvaluationSpec",
+    "evaluate",
+    "load_spec",
+    "older_rankings",
+    "reranked",
+    "to_wide",
+]
 
 UNIT_COLUMNS = ("kind", "subkind", "department", "peer_group")
 
@@ -76,6 +84,28 @@ class EvaluationResult:
     department_ranks: pd.DataFrame | None = None
     peer_ranks: pd.DataFrame | None = None  # rank within the department's peer group
     warnings: list[str] = field(default_factory=list)
+    categories: tuple[str, ...] = ()  # the children of the index
+    min_categories: int = 1  # categories an entity must be scored on to be ranked overall
+
+    def categories_scored(self, entity: str = "unit") -> pd.Series:
+        """How many categories each unit (or department) has a score on: its coverage."""
+        scores = self.department_scores if entity == "department" else self.scores
+        if scores is None:
+            raise EgovError("this evaluation has no departments")
+        return scores.reindex(columns=list(self.categories)).notna().sum(axis=1).astype(int)
+
+    def ranked_overall(self, entity: str = "unit") -> pd.Series:
+        """Whether each unit (or department) enters the overall ranking: scored on at least
+        `min_categories` categories (the framework's `[index] min_categories`)."""
+        return self.categories_scored(entity) >= self.min_categories
+
+    @property
+    def coverage_matters(self) -> bool:
+        """Whether coverage can decide a rank: the framework asks for more than one category,
+        or the units are objects of kinds or roll up to departments. Otherwise (e.g. a
+        published index such as COINr's ASEM) its tables keep their published columns."""
+        has = [self.units[c].notna().any() for c in ("kind", "department")]
+        return self.min_categories > 1 or any(has)
 
     def notes(self, where: str = "") -> list[str]:
         """The warnings summarised for people (`evaluation.stages.summarise_warnings`): one
@@ -98,8 +128,12 @@ class EvaluationResult:
         out.loc[out.index.isin(list(self.screened_out))] = "screened out"
         return out
 
-    def table(self, entity: str = "unit") -> pd.DataFrame:
-        """Scores of every node with the overall rank first, best first (COINr's results table)."""
+    def table(self, entity: str = "unit", coverage: bool = False) -> pd.DataFrame:
+        """Scores of every node with the overall rank first, best first (COINr's results table).
+
+        With `coverage`, also `Categories scored` (how many of the index's categories have a
+        score: below `min_categories` there is no overall rank) and, for objects of kinds,
+        `Kind`: objects are ranked within their kind, so the table goes kind by kind."""
         if entity == "department":
             if self.department_scores is None or self.department_ranks is None:
                 raise EgovError("this evaluation has no departments")
@@ -110,7 +144,15 @@ class EvaluationResult:
         ordered = sorted(self.levels, key=lambda c: -self.levels[c])
         out = scores[ordered].copy()
         out.insert(0, "Rank", ranks[idx])
-        return out.sort_values(["Rank", idx], ascending=[True, False], na_position="last", kind="mergesort")
+        keys = ["Rank", idx]
+        if coverage:
+            out.insert(1, "Categories scored", self.categories_scored(entity).reindex(out.index))
+            kinds = self.units["kind"].reindex(out.index)
+            if entity != "department" and kinds.notna().any():
+                out.insert(0, "Kind", kinds)
+                keys = ["Kind", *keys]
+        up = [True] * (len(keys) - 1) + [False]
+        return out.sort_values(keys, ascending=up, na_position="last", kind="mergesort")
 
     def long(self) -> pd.DataFrame:
         """One row per (entity, node): entity_type, entity, node, level, score, rank, peer_rank."""
@@ -243,14 +285,37 @@ def evaluate(
         treatment=treatment,
         normalised=normalised,
         scores=scores,
-        ranks=scores.apply(rank_desc),
+        ranks=scores,  # ranked below, once the result knows its units and its rule
         weights=used_weights,
         effective_weights=effective_weights(framework, used_weights),
         warnings=warnings,
+        categories=tuple(framework.index.children),
+        min_categories=framework.ranking_rule,
     )
-    if result.units["department"].notna().any():
+    has_departments = bool(result.units["department"].notna().any())
+    result.ranks = _unit_ranks(result, rank_desc, by_kind=True, rule=not has_departments)
+    if has_departments:
         _department_results(framework, res, result)
     return result
+
+
+def _unit_ranks(
+    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool, rule: bool
+) -> pd.DataFrame:
+    """Unit ranks at every node: among units of the same kind when the units are objects
+    of kinds (`by_kind`; a management body is not ranked against an application), else all
+    together; with `rule`, the index rank only for units scored on enough categories."""
+    scores = result.scores
+    kinds = result.units["kind"].reindex(scores.index)
+    if by_kind and kinds.notna().any():
+        groups = kinds.fillna("").astype(str)
+        ranks = scores.groupby(groups, group_keys=False).apply(lambda g: g.apply(rank)).reindex(scores.index)
+    else:
+        ranks = scores.apply(rank)
+    if rule:
+        idx = result.index_code
+        ranks[idx] = rank(scores[idx].where(result.ranked_overall("unit")))
+    return ranks
 
 
 def _raw_table(data: pd.DataFrame, codes: list[str], warnings: list[str]) -> pd.DataFrame:
@@ -326,27 +391,50 @@ def _department_results(framework: Framework, res: StageResolver, result: Evalua
 
 
 def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> None:
-    """Department ranks overall and within peer groups, from the department scores."""
+    """Department ranks overall and within peer groups, from the department scores; a
+    department scored on fewer categories than `min_categories` keeps its category ranks
+    but has no overall (index) rank."""
     dept = result.department_scores
     assert dept is not None
-    result.department_ranks = dept.apply(rank)
+    ranked = dept.copy()
+    idx = result.index_code
+    ranked[idx] = dept[idx].where(result.ranked_overall("department"))
+    result.department_ranks = ranked.apply(rank)
     groups = result.units["department"].astype(str)
     peers = result.units["peer_group"].groupby(groups).first().reindex(dept.index)
     if peers.notna().any():
         filled = peers.fillna("(none)").astype(str)
         result.peer_ranks = (
-            dept.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank)).reindex(dept.index)
+            ranked.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank)).reindex(dept.index)
         )
 
 
-def reranked(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> EvaluationResult:
+def reranked(
+    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool = True
+) -> EvaluationResult:
     """A copy of `result` with every rank (units, departments, peer groups) recomputed from its
     scores by `rank`: e.g. `evaluation.rank.rank_exact`, the rule of runs stored before the tie
-    tolerance, to check such a run's results hash."""
-    out = replace(result, ranks=result.scores.apply(rank))
-    if out.department_scores is not None:
+    tolerance, and `by_kind=False`, objects ranked all together as before ranking within
+    kind, to check an older run's results hash."""
+    has_departments = result.department_scores is not None
+    out = replace(result, ranks=_unit_ranks(result, rank, by_kind=by_kind, rule=not has_departments))
+    if has_departments:
         _rank_departments(out, rank)
     return out
+
+
+# the ranking rules of runs stored by earlier versions, newest first: (what it was, rank, by_kind)
+OLDER_RANKINGS: tuple[tuple[str, Callable[[pd.Series], pd.Series], bool], ...] = (
+    ("objects ranked all together, the rule before ranking within kind", rank_desc, False),
+    ("ranks by exact equality of scores, the rule before the tie tolerance", rank_exact, False),
+)
+
+
+def older_rankings(result: EvaluationResult) -> Iterator[tuple[str, EvaluationResult]]:
+    """`result` reranked by each earlier ranking rule (`OLDER_RANKINGS`), with what the rule
+    was: a stored run or bundle whose results hash matches one of them still verifies."""
+    for note, rank, by_kind in OLDER_RANKINGS:
+        yield note, reranked(result, rank, by_kind=by_kind)
 
 
 def _str_index(df: pd.DataFrame) -> pd.DataFrame:

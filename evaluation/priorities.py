@@ -172,6 +172,9 @@ def _gain(ctx: _Context, node: str, value: float, target: float) -> dict[str, fl
     else:
         new_index = ctx.scores[idx]
     new_score = as_float(new_index[department])
+    # ranked as the engine ranks: only the departments the coverage rule lets into the
+    # overall ranking (raising a value changes no department's coverage)
+    new_index = new_index.where(result.ranked_overall("department"))
     return {
         "indicator": node,
         "value": as_float(value),

@@ -60,6 +60,15 @@ def check_fraction(value: Any) -> str | None:
     return None if 0 <= value <= 1 else "must be between 0 and 1"
 
 
+def check_category_count(value: Any, categories: int) -> str | None:
+    """`[index] min_categories`: how many categories an entity must be scored on to be
+    ranked overall, a whole number from 1 to the number of categories."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number of categories, not {value!r}"
+    top = max(categories, 1)
+    return None if 1 <= value <= top else f"must be between 1 and {top} (the number of categories)"
+
+
 def check_screening(value: Any) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
     """`screening = { min_coverage = 0.9 }`: drop units with less data than that share."""
     if not isinstance(value, dict):

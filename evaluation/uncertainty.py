@@ -251,10 +251,9 @@ def monte_carlo(
     do_sensitivity = ns >= 2 and bool(inputs)
     design = pick_freeze_design(a, sample(ns) if do_sensitivity else None, n, ns, inputs)
     out = _run(model, design, progress)
-    ranks_all = rank_rows(out)
-
     nom_vec, nom_score, nom_rank = _nominal(model, nominal, framework.index_code, by_department, notes)
     entities = model.entities
+    ranks_all = _replication_ranks(out, nominal, nom_score, nom_rank, by_department)
     summary, prob = _rank_statistics(out[:n], ranks_all[:n], nom_score, nom_rank, entities, confidence)
     sens, by_entity = (
         sensitivity_tables(out, ranks_all, n, ns, [g for g, _ in inputs], entities)
@@ -279,6 +278,24 @@ def monte_carlo(
         settings=settings,
         warnings=notes,
     )
+
+
+def _replication_ranks(
+    out: np.ndarray, nominal: EvaluationResult, nom_score: pd.Series, nom_rank: pd.Series, by_department: bool
+) -> np.ndarray:
+    """The replications' ranks by the engine's rules: an entity with a score but no nominal
+    rank (scored on fewer categories than the framework's `min_categories`) has no rank in
+    any replication; objects of kinds are ranked among objects of their own kind."""
+    ranked = (nom_rank.notna() | nom_score.isna()).to_numpy(dtype=bool)
+    out = np.where(ranked[None, :], out, np.nan)
+    kinds = nominal.units["kind"].reindex(nom_score.index)
+    if by_department or kinds.isna().all():
+        return rank_rows(out)
+    ranks = np.full(out.shape, np.nan)
+    for kind in kinds.fillna("").astype(str).unique():
+        cols = (kinds.fillna("").astype(str) == kind).to_numpy()
+        ranks[:, cols] = rank_rows(out[:, cols])
+    return ranks
 
 
 def _rank_statistics(

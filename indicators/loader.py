@@ -21,6 +21,7 @@ from evaluation.registry import (
     AGGREGATE_STAGES,
     INDICATOR_STAGES,
     STAGES,
+    check_category_count,
     check_fraction,
     check_screening,
     check_stage,
@@ -31,6 +32,7 @@ from indicators.model import (
     RATING_MEASURES,
     SOURCES,
     SUBKINDS,
+    TREND_SCALES,
     Framework,
     Node,
     NodeKind,
@@ -49,7 +51,7 @@ __all__ = [
 MAX_DEPTH = 30  # aggregate levels below the index (categories are level 1); far beyond any real index
 
 FRAMEWORK_KEYS = {"code", "version", "name", "description", "source"}
-INDEX_KEYS = {"code", "name", "aggregation", "weighting", "min_coverage"}
+INDEX_KEYS = {"code", "name", "aggregation", "weighting", "min_coverage", "min_categories", "trend_scale"}
 METHODS_KEYS = {*STAGES, "screening", "min_coverage"}
 AGGREGATE_KEYS = {
     "name",
@@ -182,22 +184,23 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
     _check_weighting_sizes(ck, nodes_in_order, methods)
-
+    min_categories = index.get("min_categories")
+    if min_categories is not None and (msg := check_category_count(min_categories, len(category_codes))):
+        ck.add("index.min_categories", msg)
+    trend_scale = index.get("trend_scale")
+    if trend_scale is not None and trend_scale not in TREND_SCALES:
+        ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
+    about = (code, version, name, description, source)  # min_categories checked above: an int, or None
+    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories)
+    for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
+        if not fw.has_fixed_scale(node.code):
+            ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')
     if ck.problems:
         raise EgovError(
             f"{origin}: invalid framework ({len(ck.problems)} problem{'s' if len(ck.problems) != 1 else ''})",
             ck.problems,
         )
-    return Framework(
-        code=code,
-        version=version,
-        name=name,
-        description=description,
-        source=source,
-        index_code=index_code,
-        methods=methods,
-        nodes=nodes_in_order,
-    )
+    return fw
 
 
 def _no_huge_ints(data: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from evaluation.registry import DEFAULTS
 
 __all__ = [
     "CODE_RE",
+    "FIXED_NORMALISATIONS",
     "OBJECT_KINDS",
     "RATING_MEASURES",
     "SOURCES",
     "SUBKINDS",
+    "TREND_SCALES",
     "Framework",
     "Node",
     "NodeKind",
@@ -49,6 +51,13 @@ RATING_MEASURES = (
     "share_satisfied_low",
     "share_satisfied_high",
 )
+# the common scale of a comparison between periods ([index] trend_scale): "pooled" — fixed
+# goalposts where the indicator's normalisation sets them, otherwise min-max over the pooled
+# values of the periods compared; "goalposts" — every indicator must have fixed goalposts
+TREND_SCALES = ("pooled", "goalposts")
+# normalisations that do not depend on the other units' values: a period's score is already
+# on a scale every period shares
+FIXED_NORMALISATIONS = ("goalposts", "none")
 # \Z, not $: "$" also matches before a final newline, and a code "x\n" would be accepted
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*\Z")
 
@@ -105,6 +114,8 @@ class Framework:
     index_code: str
     methods: dict[str, Any]  # [methods] as written (canonical); see `default()`
     nodes: dict[str, Node]
+    trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
+    min_categories: int | None = None  # [index] min_categories as written (None: not written)
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -122,6 +133,12 @@ class Framework:
     @property
     def categories(self) -> list[Node]:
         return [self.nodes[c] for c in self.index.children]
+
+    @property
+    def ranking_rule(self) -> int:
+        """How many categories (children of the index) an entity must be scored on to be
+        ranked overall: `[index] min_categories`, else 1 (every entity with an index score)."""
+        return self.min_categories if self.min_categories is not None else 1
 
     def aggregates_bottom_up(self) -> list[Node]:
         """Aggregate nodes ordered so that every node comes after all of its children."""
@@ -167,6 +184,16 @@ class Framework:
     def normalisation_of(self, node: Node) -> dict[str, Any]:
         """The indicator's normalisation spec with the framework default filled in."""
         return self.method_of(node.code, "normalisation")
+
+    @property
+    def scale_of_trends(self) -> str:
+        """The common scale of a comparison between periods (`TREND_SCALES`; default pooled)."""
+        return self.trend_scale or "pooled"
+
+    def has_fixed_scale(self, code: str) -> bool:
+        """Whether the indicator's normalisation is the same whatever the other values are
+        (fixed goalposts, or none): a score that every period shares without pooling."""
+        return str(self.method_of(code, "normalisation")["method"]) in FIXED_NORMALISATIONS
 
     @property
     def rollup(self) -> str:
@@ -220,6 +247,10 @@ class Framework:
         index_table.update({k: dict(v) for k, v in index.methods.items()})
         if index.min_coverage is not None:
             index_table["min_coverage"] = index.min_coverage
+        if self.trend_scale is not None:
+            index_table["trend_scale"] = self.trend_scale
+        if self.min_categories is not None:  # only when written: older hashes stay as they were
+            index_table["min_categories"] = self.min_categories
 
         def own(node: Node) -> dict[str, Any]:
             out: dict[str, Any] = {k: dict(v) for k, v in node.methods.items()}

@@ -24,11 +24,13 @@ from reports.assessor_data import (
     methods_rows,
     node_method_rows,
     ranking_frame,
+    trend_scale_row,
     weight_rows,
 )
 from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
-from reports.i18n import t
+from reports.i18n import coverage_text, t
+from reports.texts import flag_text, run_note
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
 
@@ -45,13 +47,14 @@ def render_html(data: AssessorData) -> str:
     sections: list[tuple[str, str]] = [
         (t("method.title", lang), _methodology_html(data)),
         (t("sec.framework", lang), _framework_html(data)),
-        (t("sec.overall", lang), _overall_html(data, ranking)),
+        # the category league tables first, then the overall ranking (the paper's order)
         (t("sec.categories", lang), _categories_html(data, ranking)),
+        (t("sec.overall", lang), _overall_html(data, ranking)),
     ]
     if data.result.department_scores is not None:
         sections.append((t("sec.heatmap", lang), _heatmap_html(data, ranking)))
     if len(data.trend) and data.trend["period"].nunique() > 1:
-        sections.append((t("sec.trend", lang), chart_html(charts.trend_chart(data.trend, lang))))
+        sections.append((t("sec.trend", lang), _trend_html(data)))
     sections.append((t("sec.ratings", lang), _ratings_html(data)))
     sections.append((t("sec.coherence", lang), _coherence_html(data)))
     meta = f"{t('run.id', lang)} {run.run_key} · {t('run.period', lang)} {data.period.code} · {fw.code} {fw.version}"
@@ -81,8 +84,9 @@ def _methodology_html(data: AssessorData) -> str:
         (t("run.results_hash", lang), run.results_hash),
         (t("run.software", lang), run.software_version),
     ]
+    facts.append(trend_scale_row(data))
     if run.note:
-        facts.append((t("run.note", lang), run.note))
+        facts.append((t("run.note", lang), run_note(run.note, lang)))
     body = _facts(facts)
     body += f"<h3>{esc(t('method.stages', lang))}</h3>"
     body += table(
@@ -112,6 +116,16 @@ def _methodology_html(data: AssessorData) -> str:
         if r.notes()
         else f"<p>{esc(t('report.none', lang))}</p>"
     )
+    return body
+
+
+def _trend_html(data: AssessorData) -> str:
+    """The rank trend on the common scale, what it is, and the periods left out."""
+    lang = data.lang
+    body = chart_html(charts.trend_chart(data.trend, lang))
+    body += f"<p>{esc(t('trend.note', lang))}</p>"
+    if data.trend_left_out:
+        body += f"<p>{esc(t('trend.left_out', lang, periods=', '.join(data.trend_left_out)))}</p>"
     return body
 
 
@@ -146,7 +160,8 @@ def _framework_html(data: AssessorData) -> str:
 def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     """The overall ranking with its uncertainty (chart and table)."""
     lang = data.lang
-    chart_df = ranking[["label", "rank", "score", *[c for c in ("rank_p05", "rank_p95") if c in ranking]]]
+    intervals = [c for c in ("score_p05", "score_p95", "rank_p05", "rank_p95") if c in ranking]
+    chart_df = ranking[["label", "rank", "score", *intervals]]
     body = chart_html(charts.ranking_chart(chart_df, lang))
     if data.uncertainty is not None:
         body += f'<p class="note">{esc(t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed))}</p>'
@@ -156,11 +171,15 @@ def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
         t("col.rank", lang),
         t("col.department", lang),
         t("col.department_code", lang),
+        t("rank.coverage", lang),
         t("col.score", lang),
         t("col.peer_group", lang),
         t("col.peer_rank", lang),
     ]
-    cols = ["rank", "label", "code", "score", "peer_group", "peer_rank"]
+    cols = ["overall", "label", "code", "coverage_text", "score", "peer_group", "peer_rank"]
+    ranking = ranking.assign(
+        coverage_text=[coverage_text(n, len(data.framework.categories)) for n in ranking["coverage"]]
+    )
     if data.uncertainty is not None:
         headers += [
             t("col.rank_median", lang),
@@ -176,7 +195,7 @@ def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
         ]
         for rec in ranking.reindex(columns=cols).itertuples(index=False)
     ]
-    body += table(headers, rows, numeric=[0, 3, 5, 6, 7, 8, 9], digits=1)
+    body += table(headers, rows, numeric=[0, 4, 6, 7, 8, 9, 10], digits=1)
     return body
 
 
@@ -316,7 +335,8 @@ def _coherence_html(data: AssessorData) -> str:
     flags = c.get("flags")
     body += f"<h3>{esc(t('sec.coherence_flags', lang))}</h3>"
     if flags is not None and len(flags):
-        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in flags["message"]) + "</ul>"
+        texts = [flag_text(row, lang, data.node_label) for row in flags.to_dict("records")]
+        body += "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in texts) + "</ul>"
     else:
         body += f"<p>{esc(t('report.none', lang))}</p>"
     return body or not_available(lang)

@@ -19,14 +19,16 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from egov.errors import EgovError
-from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, Period, RunScore
+from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import RunInputs, load_inputs, load_result
 from egov.store import DEMO_NOTICE, department_names
 from evaluation.coherence import coherence
+from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
 from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
-from reports.i18n import check_lang, t
+from reports.i18n import check_lang, overall_rank_text, t
+from reports.texts import method_source
 from surveys.rollup import rating_measures
 
 MC_N = 200
@@ -42,6 +44,9 @@ STAGE_ORDER = (
 )
 
 
+GROUP_NAME = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+
+
 @dataclass
 class AssessorData:
     """Everything the assessor's report and workbook show."""
@@ -55,13 +60,16 @@ class AssessorData:
     lang: str
     department_names: dict[str, str]
     object_names: dict[str, str]
+    group_names: dict[str, str] = field(default_factory=dict)  # peer group code → name in `lang`
     uncertainty: pd.DataFrame | None = None  # per department: rank_p05, rank_p95, median_rank, tier …
     uncertainty_error: str = ""
     mc_n: int = MC_N
     mc_seed: int = MC_SEED
     coherence: dict[str, pd.DataFrame] | None = None
     coherence_error: str = ""
-    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # label, period, rank, score
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # label, period, rank, score (one scale)
+    trend_scale: CommonScale | None = None  # the periods of `trend` on their common scale
+    trend_left_out: list[str] = field(default_factory=list)  # periods run with another method
     ratings: pd.DataFrame | None = None  # label, n, share
     ratings_error: str = ""
 
@@ -108,6 +116,10 @@ def gather(
         lang=lang,
         department_names=dept_names,
         object_names=object_names,
+        group_names={
+            str(g.code): str(getattr(g, GROUP_NAME[lang]) or g.code)
+            for g in session.execute(sa_select(PeerGroup)).scalars()
+        },
         mc_n=mc_n,
         mc_seed=seed,
     )
@@ -152,8 +164,11 @@ def _add_coherence(data: AssessorData) -> None:
 def _trend(
     session: Session, run: EvaluationRun, fw_row: FrameworkVersion, data: AssessorData
 ) -> pd.DataFrame:
-    """Department index ranks of the latest run of each period (same framework code), up
-    to this run's period."""
+    """Department index ranks and scores of the latest run of each period (same framework
+    code), up to this run's period, on one scale (`evaluation.compare.common_scale`). Runs
+    made with another framework version or spec than this run's have no common scale with
+    it (nor has a run that cannot be recomputed): they are left out and their periods kept
+    in `data.trend_left_out`."""
     rows = session.execute(
         sa_select(col(EvaluationRun.id), col(Period.code), col(Period.start))
         .join(Period, col(Period.id) == col(EvaluationRun.period_id))
@@ -165,24 +180,49 @@ def _trend(
     for run_id, code, _start in rows:
         latest[str(code)] = int(run_id)
     latest[data.period.code] = int(run.id or 0)
-    if len(latest) < 2:
-        return pd.DataFrame(columns=["label", "period", "rank", "score"])
-    index_code = data.framework.index_code
-    frames = []
+    empty = pd.DataFrame(columns=["label", "period", "rank", "score"])
+    if len(latest) < 2 or data.result.department_scores is None:
+        return empty
+    periods: list[str] = []
+    results: list[EvaluationResult] = []
     for period_code, run_id in latest.items():
-        got = session.execute(
-            sa_select(col(RunScore.entity), col(RunScore.rank), col(RunScore.score)).where(
-                col(RunScore.run_id) == run_id,
-                col(RunScore.entity_type) == "department",
-                col(RunScore.node) == index_code,
-            )
-        ).all()
-        df = pd.DataFrame(got, columns=["entity", "rank", "score"])
+        other = session.get(EvaluationRun, run_id) if run_id != run.id else None
+        try:
+            result = data.result if other is None else load_result(session, other, verify=False)
+        except EgovError:  # its stored inputs cannot be recomputed: no scale to put it on
+            data.trend_left_out.append(period_code)
+            continue
+        if not same_method([result, data.result]):
+            data.trend_left_out.append(period_code)
+            continue
+        periods.append(period_code)
+        results.append(result)
+    if len(results) < 2:
+        return empty
+    data.trend_scale = common_scale(results, data.framework)
+    frames = []
+    for period_code, scaled in zip(periods, data.trend_scale.results, strict=True):
+        assert scaled.department_scores is not None and scaled.department_ranks is not None
+        index_code = scaled.index_code
+        df = pd.DataFrame(
+            {
+                "entity": scaled.department_scores.index.astype(str),
+                "rank": scaled.department_ranks[index_code].to_numpy(),
+                "score": scaled.department_scores[index_code].to_numpy(),
+            }
+        )
         df["period"] = period_code
-        frames.append(df)
+        frames.append(df.dropna(subset=["score"]))
     out = pd.concat(frames, ignore_index=True)
     out["label"] = out["entity"].map(data.dept_label)
     return out
+
+
+def trend_scale_row(data: AssessorData) -> tuple[str, str]:
+    """The methodology's row on comparisons between periods: (label, the framework's common
+    scale in words)."""
+    lang = data.lang
+    return t("method.trend_scale", lang), t(f"method.trend_scale.{data.framework.scale_of_trends}", lang)
 
 
 def _add_ratings(session: Session, data: AssessorData) -> None:
@@ -220,11 +260,13 @@ def methods_rows(data: AssessorData) -> list[tuple[str, str, str]]:
     rows = []
     for stage in STAGE_ORDER:
         if spec_methods.get(stage):
-            method, source = spec_methods[stage], "run spec"
+            method, source = spec_methods[stage], "spec"
         else:
             method = data.framework.default(stage)
-            source = "framework [methods]" if stage in data.framework.methods else "default"
-        rows.append((t(f"method.stage.{stage}", data.lang), method_text(method), source))
+            source = "framework" if stage in data.framework.methods else "default"
+        rows.append(
+            (t(f"method.stage.{stage}", data.lang), method_text(method), method_source(source, data.lang))
+        )
     return rows
 
 
@@ -248,7 +290,7 @@ def node_method_rows(data: AssessorData) -> list[tuple[str, str, str, str]]:
                             code,
                             data.node_label(code),
                             t(f"method.stage.{stage}", data.lang),
-                            method_text(m) + " (run spec)",
+                            f"{method_text(m)} ({method_source('spec', data.lang)})",
                         )
                     )
     return rows
@@ -306,7 +348,9 @@ def coverage_rows(data: AssessorData) -> list[tuple[str, object]]:
 
 def ranking_frame(data: AssessorData) -> pd.DataFrame:
     """Departments by the engine's index rank: code, label, rank, score, peer group and
-    peer rank, category scores and ranks, and the Monte Carlo rank interval when present."""
+    peer rank, category scores and ranks, `coverage` (categories scored) and `overall` (the
+    rank, or "not ranked overall: scored on 1 of 3 categories"), and the Monte Carlo rank
+    interval when present."""
     r = data.result
     if r.department_scores is None or r.department_ranks is None:
         raise EgovError("this run has no departments to rank")
@@ -324,15 +368,20 @@ def ranking_frame(data: AssessorData) -> pd.DataFrame:
         if "peer_group" in r.units
         else pd.Series(dtype=str)
     )
-    out["peer_group"] = out["code"].map(peer)
+    out["peer_group"] = out["code"].map(peer).map(lambda g: data.group_names.get(g, g), na_action="ignore")
     if r.peer_ranks is not None:
         out["peer_rank"] = out["code"].map(r.peer_ranks[idx])
     for cat in data.framework.categories:
         out[f"score:{cat.code}"] = out["code"].map(r.department_scores[cat.code])
         out[f"rank:{cat.code}"] = out["code"].map(r.department_ranks[cat.code])
+    out["coverage"] = out["code"].map(r.categories_scored("department"))
+    out["overall"] = [
+        overall_rank_text(rank, n, len(r.categories), data.lang)
+        for rank, n in zip(out["rank"], out["coverage"], strict=True)
+    ]
     if data.uncertainty is not None:
         u = data.uncertainty
-        for c in ("median_rank", "rank_p05", "rank_p95", "tier"):
+        for c in ("median_rank", "rank_p05", "rank_p95", "tier", "score_p05", "score_p95"):
             if c in u.columns:
                 out[c] = out["code"].map(u[c])
     return out.sort_values(

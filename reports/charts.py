@@ -8,6 +8,7 @@ enabled on import.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import altair as alt
@@ -39,53 +40,87 @@ def _order(df: pd.DataFrame, label: str, by: str) -> list[str]:
     return list(dict.fromkeys(ordered[label].astype(str)))
 
 
-def ranking_chart(ranking: pd.DataFrame, lang: str, *, title_key: str = "chart.ranking.title") -> Chart:
-    """Dot at each entity's rank, with a bar from the 5th to the 95th percentile of its rank
-    when `rank_p05`/`rank_p95` are given. Columns: label, rank, score[, rank_p05, rank_p95]."""
+def _bold_label(label: str | None) -> alt.Axis | dict[str, object]:
+    """Axis properties that draw `label` (the reader's department) in bold and in the
+    highlight colour; nothing when there is no reader."""
+    if not label:
+        return {}
+    is_it = f"datum.value === {json.dumps(label)}"
+    return {
+        "labelFontWeight": alt.ExprRef(expr=f"{is_it} ? 'bold' : 'normal'"),
+        "labelColor": alt.ExprRef(expr=f"{is_it} ? '{theme.HIGHLIGHT}' : '{theme.INK}'"),
+    }
+
+
+def ranking_chart(
+    ranking: pd.DataFrame,
+    lang: str,
+    *,
+    highlight: str | None = None,
+    title_key: str = "chart.ranking.title",
+) -> Chart:
+    """Each department's score (x) on its own row (y, in the engine's rank order), with a
+    bar from the 5th to the 95th percentile of its Monte Carlo score when `score_p05`/
+    `score_p95` are given, and the reader's department (`highlight`, a label) in its own
+    colour and bold. Columns: label, rank, score[, score_p05, score_p95, rank_p05, rank_p95]."""
     theme.use()
-    df = ranking.copy()
-    df = df[df["rank"].notna()]
+    df = ranking[ranking["rank"].notna() & ranking["score"].notna()].copy()
     order = _order(df, "label", "rank")
     n = max(len(order), 1)
-    has_interval = {"rank_p05", "rank_p95"} <= set(df.columns) and bool(df["rank_p05"].notna().any())
-    rank_t, score_t = t("col.rank", lang), t("col.score", lang)
-    y = alt.Y("label:N", sort=order, title=t("col.department", lang))
-    x_scale = alt.Scale(domain=[0.5, n + 0.5], nice=False, zero=False)
+    has_interval = {"score_p05", "score_p95"} <= set(df.columns) and bool(df["score_p05"].notna().any())
+    score_t = t("col.score", lang)
+    reader, others = t("chart.reader", lang), t("chart.others", lang)
+    df["who"] = [reader if str(label) == highlight else others for label in df["label"]]
+    # full names (no "…"): the reader looks for their own department's name
+    axis = alt.Axis(labelLimit=0, **_bold_label(highlight))
+    y = alt.Y("label:N", sort=order, title=t("col.department", lang), axis=axis)
+    x_scale = alt.Scale(zero=False, nice=True)
     tooltip: list[alt.Tooltip] = [
         alt.Tooltip("label:N", title=t("col.department", lang)),
-        alt.Tooltip("rank:Q", title=rank_t),
+        alt.Tooltip("rank:Q", title=t("col.rank", lang)),
         alt.Tooltip("score:Q", title=score_t, format=".1f"),
     ]
-    if has_interval:
-        tooltip += [
-            alt.Tooltip("rank_p05:Q", title=t("col.rank_p05", lang), format=".0f"),
-            alt.Tooltip("rank_p95:Q", title=t("col.rank_p95", lang), format=".0f"),
-        ]
+    for c in ("score_p05", "score_p95", "rank_p05", "rank_p95"):
+        if c in df.columns and df[c].notna().any():
+            tooltip.append(alt.Tooltip(f"{c}:Q", title=t(f"col.{c}", lang), format=".1f"))
+    domain = [reader, others] if highlight else [others]
+    color = alt.Color(
+        "who:N",
+        title=None,
+        scale=alt.Scale(domain=domain, range=[theme.HIGHLIGHT, theme.ACCENT][-len(domain) :]),
+        legend=alt.Legend(orient="top") if highlight else None,
+    )
     base = alt.Chart(df)
-    dots = base.mark_point(filled=True, size=70, color=theme.ACCENT).encode(
-        x=alt.X("rank:Q", title=rank_t, scale=x_scale, axis=alt.Axis(tickMinStep=1, format="d")),
+    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
+        x=alt.X("score:Q", title=score_t, scale=x_scale), y=y, color=color, tooltip=tooltip
+    )
+    height = max(120, 22 * n)
+    if not has_interval:
+        return dots.properties(title=_title(title_key, lang), height=height, width=520)
+    bars = base.mark_rule(strokeWidth=3, opacity=0.45).encode(
+        x=alt.X("score_p05:Q", scale=x_scale, title=score_t),
+        x2="score_p95:Q",
         y=y,
+        color=color,
         tooltip=tooltip,
     )
-    subtitle = t("chart.ranking.subtitle", lang) if has_interval else None
-    height = max(120, 22 * n)
-    if has_interval:
-        bars = base.mark_rule(strokeWidth=3, color=theme.PALETTE[4]).encode(
-            x=alt.X("rank_p05:Q", scale=x_scale, title=rank_t),
-            x2="rank_p95:Q",
-            y=y,
-            tooltip=tooltip,
-        )
-        return alt.layer(bars, dots).properties(
-            title=_title(title_key, lang, subtitle), height=height, width=520
-        )
-    return dots.properties(title=_title(title_key, lang), height=height, width=520)
+    return alt.layer(bars, dots).properties(
+        title=_title(title_key, lang, t("chart.ranking.subtitle", lang)), height=height, width=520
+    )
 
 
-def category_chart(scores: pd.DataFrame, lang: str, *, order: Sequence[str] | None = None) -> Chart:
+def category_chart(
+    scores: pd.DataFrame,
+    lang: str,
+    *,
+    order: Sequence[str] | None = None,
+    y_title: str | None = None,
+    highlight: str | None = None,
+) -> Chart:
     """Grouped horizontal bars: each entity's score in each category.
     Columns: label, category (its name), score; `order`: the labels top to bottom (e.g. by
-    the engine's overall rank)."""
+    the engine's overall rank); `y_title`: what the rows are (default: departments);
+    `highlight`: the reader's department's label, drawn in bold."""
     theme.use()
     df = scores.dropna(subset=["score"]).copy()
     labels = list(order) if order is not None else list(dict.fromkeys(df["label"].astype(str)))
@@ -94,14 +129,19 @@ def category_chart(scores: pd.DataFrame, lang: str, *, order: Sequence[str] | No
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", sort=labels, title=t("col.department", lang)),
+            y=alt.Y(
+                "label:N",
+                sort=labels,
+                title=y_title or t("col.department", lang),
+                axis=alt.Axis(**_bold_label(highlight)),
+            ),
             yOffset=alt.YOffset("category:N", sort=cats),
             x=alt.X("score:Q", title=t("col.score", lang), scale=alt.Scale(domain=[0, 100])),
             color=alt.Color(
                 "category:N", sort=cats, title=t("col.category", lang), legend=alt.Legend(orient="top")
             ),
             tooltip=[
-                alt.Tooltip("label:N", title=t("col.department", lang)),
+                alt.Tooltip("label:N", title=y_title or t("col.department", lang)),
                 alt.Tooltip("category:N", title=t("col.category", lang)),
                 alt.Tooltip("score:Q", title=t("col.score", lang), format=".1f"),
             ],
@@ -114,6 +154,14 @@ def category_chart(scores: pd.DataFrame, lang: str, *, order: Sequence[str] | No
     )
 
 
+def _column_names(cols: list[str], names: dict[str, str]) -> dict[str, str]:
+    """Each indicator code's name on the axis; a name that two indicators share, or none,
+    keeps its code beside it so that every column stays distinct."""
+    shown = {c: names.get(c) or c for c in cols}
+    counts = pd.Series(list(shown.values())).value_counts()
+    return {c: (f"{n} ({c})" if counts[n] > 1 and n != c else n) for c, n in shown.items()}
+
+
 def heatmap(
     values: pd.DataFrame,
     lang: str,
@@ -121,57 +169,87 @@ def heatmap(
     row_order: Sequence[str] | None = None,
     column_names: dict[str, str] | None = None,
 ) -> Chart:
-    """Departments × indicators, coloured by the normalised value (0–100).
-    `values`: index = department labels (top to bottom in `row_order`), columns = indicator
-    codes; `column_names`: code → name for the axis and tooltip."""
+    """Departments (rows, by name) × indicators (columns, by name), coloured by the
+    normalised value (0–100); a cell without a value is grey with "—" and has its own legend
+    entry. `values`: index = department labels (top to bottom in `row_order`), columns =
+    indicator codes; `column_names`: code → name."""
     theme.use()
-    names = column_names or {}
     cols = list(values.columns)
+    shown = _column_names(cols, column_names or {})
     stacked = pd.Series(
         values.rename_axis(index="label", columns="code").stack(future_stack=True), name="value"
     )
     long = stacked.reset_index()
-    long["indicator"] = long["code"].map(lambda c: names.get(c, c))
+    long["indicator"] = long["code"].map(shown)
+    missing_t = t("chart.missing", lang)
+    long["missing"] = missing_t
     rows = list(row_order) if row_order is not None else list(values.index.astype(str))
-    return (
-        alt.Chart(long)
+    x = alt.X(
+        "indicator:N",
+        sort=[shown[c] for c in cols],
+        title=t("col.indicator", lang),
+        axis=alt.Axis(labelAngle=-60, labelLimit=160),
+    )
+    y = alt.Y("label:N", sort=rows, title=t("col.department", lang))
+    tooltip = [
+        alt.Tooltip("label:N", title=t("col.department", lang)),
+        alt.Tooltip("indicator:N", title=t("col.indicator", lang)),
+        alt.Tooltip("code:N", title=t("col.code", lang)),
+    ]
+    present = long[long["value"].notna()]
+    absent = long[long["value"].isna()]
+    cells = (
+        alt.Chart(present)
         .mark_rect()
         .encode(
-            x=alt.X(
-                "code:N",
-                sort=cols,
-                title=t("col.indicator", lang),
-                axis=alt.Axis(labelAngle=-60, labelLimit=120),
-            ),
-            y=alt.Y("label:N", sort=rows, title=t("col.department", lang)),
+            x=x,
+            y=y,
             color=alt.Color(
                 "value:Q",
                 title=t("col.normalised", lang),
                 scale=alt.Scale(scheme="blues", domain=[0, 100]),
             ),
-            tooltip=[
-                alt.Tooltip("label:N", title=t("col.department", lang)),
-                alt.Tooltip("indicator:N", title=t("col.indicator", lang)),
-                alt.Tooltip("code:N", title=t("col.code", lang)),
-                alt.Tooltip("value:Q", title=t("col.normalised", lang), format=".1f"),
-            ],
+            tooltip=[*tooltip, alt.Tooltip("value:Q", title=t("col.normalised", lang), format=".1f")],
         )
+    )
+    gaps = (
+        alt.Chart(absent)
+        .mark_rect(stroke=theme.MUTED, strokeWidth=0.5, strokeDash=[2, 2])
+        .encode(
+            x=x,
+            y=y,
+            fill=alt.Fill(
+                "missing:N",
+                title=None,
+                scale=alt.Scale(domain=[missing_t], range=[theme.MISSING]),
+                legend=alt.Legend(orient="top", symbolType="square"),
+            ),
+            tooltip=[*tooltip, alt.Tooltip("missing:N", title=t("col.normalised", lang))],
+        )
+    )
+    dashes = alt.Chart(absent).mark_text(text="—", color=theme.INK, fontSize=10).encode(x=x, y=y)
+    return (
+        alt.layer(cells, gaps, dashes)
+        .resolve_scale(color="independent", fill="independent")
         .properties(
             title=_title("chart.heatmap.title", lang),
-            width=max(200, 14 * len(cols)),
+            width=max(200, 16 * len(cols)),
             height=max(120, 18 * len(rows)),
         )
     )
 
 
-def trend_chart(history: pd.DataFrame, lang: str) -> Chart:
-    """Each entity's rank (from the engine, run by run) across periods, rank 1 on top.
-    Columns: label, period, rank[, score]."""
+def trend_chart(history: pd.DataFrame, lang: str, *, highlight: str | None = None) -> Chart:
+    """Each entity's rank (from the engine, run by run) across periods, rank 1 on top, each
+    line named at its last period (direct labels) and coloured from 20 colours
+    (`theme.MANY`); with `highlight` (the reader's department's label), that line in the
+    highlight colour and the others grey. Columns: label, period, rank[, score]."""
     theme.use()
     df = history.dropna(subset=["rank"]).copy()
     df["period"] = df["period"].astype(str)
     periods = sorted(df["period"].unique())
     n = int(df["rank"].max()) if len(df) else 1
+    labels = sorted(df["label"].astype(str).unique())
     tooltip = [
         alt.Tooltip("label:N", title=t("col.department", lang)),
         alt.Tooltip("period:N", title=t("col.period", lang)),
@@ -179,6 +257,10 @@ def trend_chart(history: pd.DataFrame, lang: str) -> Chart:
     ]
     if "score" in df.columns:
         tooltip.append(alt.Tooltip("score:Q", title=t("col.score", lang), format=".1f"))
+    if highlight:
+        colours = [theme.HIGHLIGHT if label == highlight else theme.MUTED for label in labels]
+    else:
+        colours = [theme.MANY[i % len(theme.MANY)] for i in range(len(labels))]
     enc = {
         "x": alt.X("period:O", sort=periods, title=t("col.period", lang), axis=alt.Axis(labelAngle=0)),
         "y": alt.Y(
@@ -190,13 +272,21 @@ def trend_chart(history: pd.DataFrame, lang: str) -> Chart:
         "color": alt.Color(
             "label:N",
             title=t("col.department", lang),
-            legend=alt.Legend(columns=2, symbolLimit=60, labelLimit=240),
+            scale=alt.Scale(domain=labels, range=colours),
+            legend=None,
         ),
         "tooltip": tooltip,
     }
     lines = alt.Chart(df).mark_line().encode(**enc)
     points = alt.Chart(df).mark_point(filled=True, size=40).encode(**enc)
-    return alt.layer(lines, points).properties(title=_title("chart.trend.title", lang), width=420, height=360)
+    last = df[df["period"] == df.groupby("label")["period"].transform("max")]
+    own = last["label"].astype(str) == (highlight or "")
+    names = alt.Chart(last[~own]).mark_text(align="left", dx=7, fontSize=10).encode(**enc, text="label:N")
+    reader = alt.Chart(last[own]).mark_text(align="left", dx=7, fontSize=11, fontWeight="bold")
+    layers = [lines, points, names, reader.encode(**enc, text="label:N")]
+    return alt.layer(*layers).properties(
+        title=_title("chart.trend.title", lang), width=420, height=max(240, 20 * n)
+    )
 
 
 def funnel_limits(p: float, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:

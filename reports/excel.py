@@ -35,9 +35,11 @@ from reports.assessor_data import (
     methods_rows,
     node_method_rows,
     ranking_frame,
+    trend_scale_row,
     weight_rows,
 )
-from reports.i18n import t, unit_label
+from reports.i18n import coverage_text, t, unit_label
+from reports.texts import run_note, source_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True)
@@ -136,17 +138,12 @@ def _summary(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: set[
     ws = wb.active
     assert ws is not None
     ws.title = sheet_title(t("xl.summary", lang), used)
-    headers = [
-        t("col.rank", lang),
-        t("col.department", lang),
-        t("col.department_code", lang),
-        t("col.score", lang),
-        t("col.peer_group", lang),
-        t("col.peer_rank", lang),
-    ]
-    cols = ["rank", "label", "code", "score", "peer_group", "peer_rank"]
-    formats = {0: RANK_FORMAT, 3: SCORE_FORMAT, 5: RANK_FORMAT}
-    scores = [3]
+    # the category league tables first, then the coverage and the overall rank (or why
+    # there is none: the coverage rule)
+    headers = [t("col.department", lang), t("col.department_code", lang)]
+    cols = ["label", "code"]
+    formats: dict[int, str] = {}
+    scores = []
     for cat in fw.categories:
         headers += [
             f"{cat.label(lang)} · {t('col.score', lang)}",
@@ -156,6 +153,22 @@ def _summary(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: set[
         formats[len(cols) - 2] = SCORE_FORMAT
         formats[len(cols) - 1] = RANK_FORMAT
         scores.append(len(cols) - 2)
+    headers += [
+        t("rank.coverage", lang),
+        t("col.rank", lang),
+        t("col.score", lang),
+        t("col.peer_group", lang),
+        t("col.peer_rank", lang),
+    ]
+    cols += ["coverage_text", "overall_cell", "score", "peer_group", "peer_rank"]
+    formats.update({len(cols) - 4: RANK_FORMAT, len(cols) - 3: SCORE_FORMAT, len(cols) - 1: RANK_FORMAT})
+    scores.append(len(cols) - 3)
+    ranking = ranking.assign(
+        coverage_text=[coverage_text(n, len(fw.categories)) for n in ranking["coverage"]],
+        overall_cell=[
+            o if pd.isna(r) else r for r, o in zip(ranking["rank"], ranking["overall"], strict=True)
+        ],
+    )
     if data.uncertainty is not None:
         for key, c in (
             ("col.rank_median", "median_rank"),
@@ -167,7 +180,7 @@ def _summary(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: set[
             cols.append(c)
             formats[len(cols) - 1] = "0.0" if c == "median_rank" else RANK_FORMAT
     rows = [list(r) for r in ranking.reindex(columns=cols).itertuples(index=False)]
-    write_table(ws, headers, rows, formats=formats, score_columns=scores, widths={1: 40})
+    write_table(ws, headers, rows, formats=formats, score_columns=scores, widths={0: 40, len(cols) - 4: 24})
 
 
 def _categories(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: set[str]) -> None:
@@ -283,10 +296,11 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
                 continue
             p = prov.loc[(unit, ind)] if (unit, ind) in prov.index else None
             node = fw.nodes.get(ind)
+            rated = node is not None and node.source == "rating"
             source = (
-                p["source_file"]
+                source_text(p["source_file"], lang)
                 if p is not None
-                else ("rating roll-up" if node is not None and node.source == "rating" else None)
+                else (t("src.rating_rollup", lang) if rated else None)
             )
             rows.append(
                 [
@@ -352,7 +366,8 @@ def _methodology(wb: Workbook, data: AssessorData, used: set[str]) -> None:
         [t("run.inputs_hash", lang), run.inputs_hash],
         [t("run.results_hash", lang), run.results_hash],
         [t("run.software", lang), run.software_version],
-        [t("run.note", lang), run.note],
+        [t("run.note", lang), run_note(run.note or "", lang)],
+        list(trend_scale_row(data)),
         [],
         [t("method.stages", lang)],
         *[[stage, method, source] for stage, method, source in methods_rows(data)],

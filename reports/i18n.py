@@ -10,11 +10,15 @@ with `add({...})` instead of editing this table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
 
 from egov.errors import EgovError
-from egov.langs import LANGUAGES
+from egov.langs import LANGUAGES, UNITS, unit_name
 
 LANGS: tuple[str, ...] = LANGUAGES
+__all__ = ["LANGS", "UNITS", "add", "check_lang", "t", "unit_label", "value_text"]
 DEFAULT_LANG = "zh-Hant"
 
 # key -> (zh-Hant, pt, en)
@@ -38,6 +42,12 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Esta secção não está disponível",
         "This section is not available",
     ),
+    "rank.not_ranked_overall": (
+        "不參與總排名：僅在 {total} 個類別中的 {n} 個有評分",
+        "sem posição na classificação geral: avaliado em {n} de {total} categorias",
+        "not ranked overall: scored on {n} of {total} categories",
+    ),
+    "rank.coverage": ("覆蓋類別", "Categorias avaliadas", "Categories scored"),
     "report.no_data": ("沒有資料", "Sem dados", "No data"),
     "report.none": ("無", "Nenhum", "None"),
     "report.yes": ("是", "Sim", "Yes"),
@@ -63,6 +73,31 @@ _ROWS: dict[str, tuple[str, str, str]] = {
     "method.framework_code": ("框架代碼", "Código do quadro", "Framework code"),
     "method.framework_version": ("框架版本", "Versão do quadro", "Framework version"),
     "method.framework_hash": ("框架雜湊值", "Hash do quadro", "Framework hash"),
+    "method.trend_scale": (
+        "跨期比較的尺度",
+        "Escala das comparações entre períodos",
+        "Scale of comparisons between periods",
+    ),
+    "method.trend_scale.pooled": (
+        "共同尺度：指標體系設有固定上下限的指標按該上下限標準化，其餘指標按所比較各期數值合併後的最小值和最大值（min-max）標準化，再以各期權重匯總及排名。",
+        "Escala comum: os indicadores com limites fixos no quadro são normalizados por esses limites, os restantes por min-max sobre os valores de todos os períodos comparados em conjunto; depois agregados com os pesos de cada período e ordenados.",
+        "One common scale: indicators with fixed goalposts in the framework are normalised by them, the others by min-max over the pooled values of all periods compared; then aggregated with each period's weights and ranked.",
+    ),
+    "method.trend_scale.goalposts": (
+        "共同尺度：每個指標都按指標體系設定的固定上下限標準化，各期得分可直接比較。",
+        "Escala comum: cada indicador é normalizado pelos limites fixos do quadro, pelo que as pontuações dos períodos são directamente comparáveis.",
+        "One common scale: every indicator is normalised by the framework's fixed goalposts, so the periods' scores compare directly.",
+    ),
+    "trend.note": (
+        "各期按同一尺度重新計分及排名（見「方法說明」），因此與各期公佈的得分及排名可能不同。",
+        "Os períodos são pontuados e ordenados de novo numa escala comum (ver «Metodologia»); por isso podem diferir das pontuações e posições publicadas de cada período.",
+        "The periods are scored and ranked again on one common scale (see Methodology); so they can differ from each period's published scores and ranks.",
+    ),
+    "trend.left_out": (
+        "以其他版本的指標體系或方法評估的期間沒有共同尺度，未列入趨勢：{periods}。",
+        "Períodos avaliados com outra versão do quadro ou outro método não têm escala comum e ficam fora da evolução: {periods}.",
+        "Periods evaluated with another framework version or method have no common scale and are left out of the trend: {periods}.",
+    ),
     "method.stages": ("各階段方法", "Métodos por etapa", "Methods per stage"),
     "method.stage": ("階段", "Etapa", "Stage"),
     "method.method": ("方法", "Método", "Method"),
@@ -133,6 +168,8 @@ _ROWS: dict[str, tuple[str, str, str]] = {
     "col.peer_rank": ("同類組別排名", "Posição no grupo de pares", "Peer-group rank"),
     "col.rank_p05": ("排名第5百分位", "Posição (percentil 5)", "Rank 5th percentile"),
     "col.rank_p95": ("排名第95百分位", "Posição (percentil 95)", "Rank 95th percentile"),
+    "col.score_p05": ("分數第5百分位", "Pontuação (percentil 5)", "Score 5th percentile"),
+    "col.score_p95": ("分數第95百分位", "Pontuação (percentil 95)", "Score 95th percentile"),
     "col.rank_median": ("排名中位數", "Posição mediana", "Median rank"),
     "col.tier": ("等級", "Escalão", "Tier"),
     "col.stage": ("階段", "Etapa", "Stage"),
@@ -147,9 +184,9 @@ _ROWS: dict[str, tuple[str, str, str]] = {
     "sec.categories": ("類別排名", "Classificação por categoria", "Rankings by category"),
     "sec.uncertainty": ("排名的不確定性", "Incerteza das posições", "Rank uncertainty"),
     "sec.uncertainty_note": (
-        "以蒙地卡羅模擬（{n} 次，隨機種子 {seed}）估計排名區間：點為引擎排名，橫線為第5至第95百分位。",
-        "Intervalos de posição por simulação de Monte Carlo ({n} réplicas, semente {seed}): o ponto é a posição do motor, a barra vai do percentil 5 ao 95.",
-        "Rank intervals from a Monte Carlo simulation ({n} replications, seed {seed}): the dot is the engine's rank, the bar runs from the 5th to the 95th percentile.",
+        "以蒙地卡羅模擬（{n} 次，隨機種子 {seed}）估計不確定性：點為引擎的分數，橫線為模擬分數的第5至第95百分位；表中列出排名區間。",
+        "Incerteza por simulação de Monte Carlo ({n} réplicas, semente {seed}): o ponto é a pontuação do motor, a barra vai do percentil 5 ao 95 da pontuação simulada; a tabela dá os intervalos de posição.",
+        "Uncertainty from a Monte Carlo simulation ({n} replications, seed {seed}): the dot is the engine's score, the bar runs from the 5th to the 95th percentile of the simulated score; the table gives the rank intervals.",
     ),
     "sec.heatmap": ("指標概覽", "Panorama dos indicadores", "Indicator overview"),
     "sec.framework": (
@@ -184,10 +221,14 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Overall ranking of departments",
     ),
     "chart.ranking.subtitle": (
-        "點：排名；橫線：第5至第95百分位",
-        "Ponto: posição; barra: percentis 5 a 95",
-        "Dot: rank; bar: 5th to 95th percentile",
+        "點：分數；橫線：蒙地卡羅模擬分數的第5至第95百分位",
+        "Ponto: pontuação; barra: percentis 5 a 95 da pontuação simulada (Monte Carlo)",
+        "Dot: score; bar: 5th to 95th percentile of the simulated (Monte Carlo) score",
     ),
+    "chart.reader": ("本部門", "O seu serviço", "Your department"),
+    "chart.others": ("其他部門", "Outros serviços", "Other departments"),
+    "chart.missing": ("缺失（無資料）", "Em falta (sem dados)", "Missing (no data)"),
+    "chart.series": ("部門及參照值", "Serviço e referências", "Department and benchmarks"),
     "chart.category.title": ("各類別分數", "Pontuação por categoria", "Scores by category"),
     "chart.heatmap.title": (
         "指標標準化值（部門 × 指標）",
@@ -241,22 +282,6 @@ _ROWS: dict[str, tuple[str, str, str]] = {
 TABLE: dict[str, dict[str, str]] = {key: dict(zip(LANGS, row, strict=True)) for key, row in _ROWS.items()}
 
 
-# the framework's indicator units (as written in its TOML, in English) → (zh-Hant, pt, en)
-# as shown after a value; "" shows the plain number; a unit not listed is shown as written
-UNITS: dict[str, tuple[str, str, str]] = {
-    "%": ("%", "%", "%"),
-    "hours": (" 小時", " horas", " hours"),
-    "days": (" 天", " dias", " days"),
-    "count": (" 個", "", ""),
-    "count per year": (" 次／年", " por ano", " per year"),
-    "MOP per transaction": (" 澳門元／宗", " MOP por transacção", " MOP per transaction"),
-    "MOP per vCPU-year": (" 澳門元／vCPU·年", " MOP por vCPU-ano", " MOP per vCPU-year"),
-    "per 1,000 residents": (" 每千名居民", " por 1000 residentes", " per 1,000 residents"),
-    "score 1-5": (" 分（1–5）", " pontos (1–5)", " points (1–5)"),
-    "level 0-3": (" 級（0–3）", " (nível 0–3)", " (level 0–3)"),
-}
-
-
 def value_text(value: object, unit: str, lang: str = DEFAULT_LANG) -> str:
     """A value in an indicator's own unit as shown to a reader: at most two decimals
     (trailing zeros dropped, thousands separated) and the unit in `lang` ("654", "99.62%",
@@ -276,9 +301,8 @@ def value_text(value: object, unit: str, lang: str = DEFAULT_LANG) -> str:
 
 def unit_label(unit: str, lang: str = DEFAULT_LANG) -> str:
     """An indicator's unit by itself in `lang` (a column of units): "小時", "%", "" for a
-    plain count in pt and en; a unit not in `UNITS` as written."""
-    labels = UNITS.get(unit)
-    return labels[LANGS.index(check_lang(lang))].strip() if labels else unit
+    plain count in pt and en; a unit not in `UNITS` as written (egov.langs.unit_name)."""
+    return unit_name(unit, check_lang(lang))
 
 
 def add(entries: Mapping[str, Mapping[str, str] | tuple[str, str, str]]) -> None:
@@ -298,6 +322,19 @@ def check_lang(lang: str | None) -> str:
     if lang not in LANGS:
         raise EgovError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
     return lang
+
+
+def overall_rank_text(rank: Any, categories_scored: Any, categories: Any, lang: str = DEFAULT_LANG) -> str:
+    """An overall rank as shown, or why there is none: "not ranked overall: scored on 1 of 3
+    categories" (the coverage rule, `[index] min_categories`)."""
+    if rank is None or pd.isna(rank):
+        return t("rank.not_ranked_overall", lang, n=int(categories_scored), total=int(categories))
+    return str(int(rank))
+
+
+def coverage_text(categories_scored: Any, categories: Any) -> str:
+    """Coverage as shown: "2/3" (categories scored of the framework's categories)."""
+    return f"{int(categories_scored)}/{int(categories)}"
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **values: object) -> str:

@@ -20,6 +20,34 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 INK = "#1f2933"
 MUTED = "#6b7280"
 ACCENT = PALETTE[0]
+# the reader's own department, against ACCENT (blue) for the others
+HIGHLIGHT = PALETTE[3]
+# a cell or line without a value of its own (missing cells, the other departments' lines)
+MISSING = "#d1d5db"
+# many series (20 departments): Tableau's 20 colours (Vega's "tableau20" scheme), used with
+# direct labels at the lines' ends so that no series depends on its colour alone
+MANY = [
+    "#4c78a8",
+    "#9ecae9",
+    "#f58518",
+    "#ffbf79",
+    "#54a24b",
+    "#88d27a",
+    "#b79a20",
+    "#f2cf5b",
+    "#439894",
+    "#83bcb6",
+    "#e45756",
+    "#ff9d98",
+    "#79706e",
+    "#bab0ac",
+    "#d67195",
+    "#fcbfd2",
+    "#b279a2",
+    "#d6a5c9",
+    "#9e765f",
+    "#d8b5a5",
+]
 
 
 def _config() -> dict[str, Any]:

@@ -16,7 +16,7 @@ and mgmt_return_visit.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import select, text
@@ -160,6 +160,94 @@ def transition_case(
         _remove_rating(session, principal, case.rating_id, case_id, note)
     audit(session, principal.actor, "case.transition", "rating_case", str(case_id), f"{old} -> {to}: {note}")
     return case
+
+
+class CaseMove(NamedTuple):
+    """One move of `transition_cases`: the case, its new state, the day it counts on (default:
+    today) and the moment recorded (default: the call's `now`)."""
+
+    case_id: int
+    to: str
+    day: date | None = None
+    at: datetime | None = None
+
+
+def transition_cases(
+    session: Session, principal: Principal, moves: list[CaseMove], note: str = "", now: datetime | None = None
+) -> int:
+    """Many moves at once, one per case, by the rules of `transition_case` (the move must be
+    in TRANSITIONS, for the key's role; a department key moves only its own department's
+    cases), applied as compare-and-set UPDATEs in batches of one target state,
+    with their audit entries. `now`: the moment recorded (default: the current time).
+    All or nothing: a move that is not allowed, or a case that another request moved
+    meanwhile, raises ServiceError and the caller rolls back. Returns the number of moves."""
+    if not moves:
+        return 0
+    now = now or utcnow()
+    found = session.execute(
+        select(col(RatingCase.id), col(RatingCase.state), col(RatingCase.department_id)).where(
+            col(RatingCase.id).in_({m[0] for m in moves})
+        )
+    ).all()
+    states = {int(i): (str(st), d) for i, st, d in found}
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    for case_id, to, day, at in moves:
+        old, dept = states.get(case_id, ("", None))
+        if not old and case_id in states:
+            raise ServiceError(422, f"case {case_id}: one move per case in one call")
+        if not old or (principal.role == "department" and dept != principal.department_id):
+            raise ServiceError(404, f"no case {case_id}")
+        role = TRANSITIONS.get((old, to))
+        if role is None:
+            raise ServiceError(409, f"case {case_id} is {old}; it can move to: {moves_from(old)}")
+        if principal.role != role:
+            raise ServiceError(403, f"moving a case from {old} to {to} needs a {role} key")
+        fields = {"state": to, "updated_at": at or now, **_move_fields(session, to, day, at or now)}
+        by_target.setdefault(to, []).append({"case_id": case_id, "old": old, **fields})
+        states[case_id] = ("", dept)  # one move per case and call: a second one is refused
+    for to, rows in by_target.items():
+        names = [k for k in rows[0] if k not in ("case_id", "old")]
+        sql = (
+            "UPDATE rating_case SET "
+            + ", ".join(f"{k} = :{k}" for k in names)
+            + " WHERE id = :case_id AND state = :old"
+        )
+        if _updated(session, sql, rows) != len(rows):
+            raise ServiceError(409, f"a case was moved meanwhile (by another request); moving to {to} again")
+        for r in rows if to == "removed" else []:
+            _remove_rating(session, principal, _rating_of(session, r["case_id"]), r["case_id"], note)
+    driver_executemany(
+        session,
+        "INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) "
+        "VALUES (:at, :actor, 'case.transition', 'rating_case', :target, :detail)",
+        [
+            {
+                "at": r["updated_at"],
+                "actor": principal.actor,
+                "target": str(r["case_id"]),
+                "detail": f"{r['old']} -> {to}: {note}",
+            }
+            for to, rows in by_target.items()
+            for r in rows
+        ],
+    )
+    for stored in [session.identity_map.get(Session.identity_key(RatingCase, c)) for c, *_ in moves]:
+        if stored is not None:
+            session.expire(stored)
+    return len(moves)
+
+
+def _updated(session: Session, sql: str, rows: list[dict[str, Any]]) -> int:
+    """The rows an UPDATE executemany changed (row by row where the driver does not sum them)."""
+    if session.get_bind().dialect.supports_sane_multi_rowcount or len(rows) == 1:
+        return int(driver_executemany(session, sql, rows).rowcount)
+    return sum(int(driver_executemany(session, sql, [r]).rowcount) for r in rows)  # pragma: no cover
+
+
+def _rating_of(session: Session, case_id: int) -> int:
+    return int(
+        session.execute(select(col(RatingCase.rating_id)).where(col(RatingCase.id) == case_id)).scalar_one()
+    )
 
 
 def _move_fields(session: Session, to: str, today: date | None, now: datetime) -> dict[str, Any]:

@@ -103,13 +103,17 @@ INSERT_RATING_SQL = (
 )
 
 
-def verify_claims(session: Session, items: list[RatingCreate]) -> list[TokenClaims | TokenError]:
-    """Verify the signatures and expiry of the tokens (no database access)."""
+def verify_claims(
+    session: Session, items: list[RatingCreate], now: datetime | None = None
+) -> list[TokenClaims | TokenError]:
+    """Verify the signatures and expiry of the tokens (no database access); `now`: the moment
+    the expiry is checked against (default: the current time)."""
     secret = server_secret(session)
+    at = now.timestamp() if now is not None else None
     out: list[TokenClaims | TokenError] = []
     for item in items:
         try:
-            out.append(verify_token(secret, item.token))
+            out.append(verify_token(secret, item.token, at))
         except TokenError as exc:
             out.append(exc)
     return out

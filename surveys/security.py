@@ -181,6 +181,7 @@ def new_token_id() -> str:
     return secrets.token_hex(16)
 
 
-def token_expiry(days: int) -> tuple[datetime, int]:
-    exp = utcnow() + timedelta(days=days)
+def token_expiry(days: int, issued: datetime | None = None) -> tuple[datetime, int]:
+    """The expiry of a token issued at `issued` (default: now), as a time and a timestamp."""
+    exp = (issued or utcnow()) + timedelta(days=days)
     return exp, int(exp.timestamp())

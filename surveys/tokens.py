@@ -7,6 +7,7 @@ Every function works inside the caller's session (one transaction per request).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,9 +43,17 @@ class IssuedToken:
     expires_at: datetime
 
 
-def issue_tokens(session: Session, principal: Principal, requests: list[TokenRequest]) -> list[IssuedToken]:
+def issue_tokens(
+    session: Session,
+    principal: Principal,
+    requests: list[TokenRequest],
+    now: datetime | Sequence[datetime] | None = None,
+) -> list[IssuedToken]:
     """Issue (or re-issue, idempotently) one rating token per completed transaction. A new
-    token counts one offered rating for its object and day (offer_daily). An unused token
+    token counts one offered rating for its object and day (offer_daily). `now`: the moment
+    of issue, one for every request or one per request (default: the current time; the
+    built-in demo issues a period's tokens on their transactions' days), which sets the
+    offer's day, the token's issue time and its expiry. An unused token
     whose issuer was revoked (so it is refused) is handed over to the asking key and signed
     again: the department's new key gets a working token for the transaction, the old
     token stays refused (no second offer)."""
@@ -56,9 +65,9 @@ def issue_tokens(session: Session, principal: Principal, requests: list[TokenReq
     revoked = inactive_keys(session, {t.issuer_key_id for t in existing.values() if t.state == "issued"})
     new_rows: list[dict[str, Any]] = []
     offers: Counter[tuple[int, date]] = Counter()
-    today = local_day()
+    moments = _moments(now, len(requests))
     seen: dict[TxKey, IssuedToken] = {}
-    for r in requests:
+    for r, at in zip(requests, moments, strict=True):
         k = (int(objs[r.object].id), r.transaction_ref)
         if k in seen:
             continue
@@ -69,23 +78,32 @@ def issue_tokens(session: Session, principal: Principal, requests: list[TokenReq
                 session.add(row)
             seen[k] = _signed(secret, row, r.object)
         else:
-            seen[k], new_row = _new_token(secret, principal, r, k[0])
+            seen[k], new_row = _new_token(secret, principal, r, k[0], at)
             new_rows.append(new_row)
-            offers[(k[0], today)] += 1
+            offers[(k[0], local_day(at))] += 1
     if new_rows:
         lost = insert_new_tokens(session, new_rows)
         for lost_row in lost:  # another request issued this transaction's token first: give its token
             k = (int(lost_row["object_id"]), str(lost_row["transaction_ref"]))
-            offers[(k[0], today)] -= 1
+            offers[(k[0], local_day(lost_row["issued_at"]))] -= 1
             code = next(c for c, o in objs.items() if int(o.id) == k[0])
             seen[k] = _signed(secret, _token_of(session, k), code)
         add_offers(session, +offers)  # unary plus drops the counts that fell to zero
     return [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
 
 
+def _moments(now: datetime | Sequence[datetime] | None, n: int) -> list[datetime]:
+    """The moment of issue of each of `n` requests."""
+    if isinstance(now, Sequence):
+        if len(now) != n:
+            raise ValueError(f"{len(now)} moments of issue for {n} requests")
+        return list(now)
+    return [now or utcnow()] * n
+
+
 def _rated_objects(session: Session, principal: Principal, codes: set[str]) -> dict[str, Row[Any]]:
-    """The objects of `codes` by code (id, code, department_id, kind); refused unless each is an
-    application service of the key's department."""
+    """The objects of `codes` by code (id, code, department_id, kind, citizen_facing); refused
+    unless each is a citizen-facing application service of the key's department."""
     objs = {
         row.code: row
         for row in session.execute(
@@ -94,6 +112,7 @@ def _rated_objects(session: Session, principal: Principal, codes: set[str]) -> d
                 col(AssessedObject.code),
                 col(AssessedObject.department_id),
                 col(AssessedObject.kind),
+                col(AssessedObject.citizen_facing),
             ).where(col(AssessedObject.code).in_(codes))
         ).all()
     }
@@ -104,6 +123,11 @@ def _rated_objects(session: Session, principal: Principal, codes: set[str]) -> d
             raise ServiceError(403, f"object '{code}' belongs to another department")
         if objs[code].kind != "application":
             raise ServiceError(422, f"object '{code}' is not an application service; only those are rated")
+        if not objs[code].citizen_facing:
+            raise ServiceError(
+                422,
+                f"object '{code}' is an internal system, not citizen-facing; only citizen-facing services are rated",
+            )
     return objs
 
 
@@ -136,10 +160,10 @@ def _signed(secret: bytes, row: RatingToken, code: str) -> IssuedToken:
 
 
 def _new_token(
-    secret: bytes, principal: Principal, request: TokenRequest, object_id: int
+    secret: bytes, principal: Principal, request: TokenRequest, object_id: int, now: datetime
 ) -> tuple[IssuedToken, dict[str, Any]]:
-    """A new token for a transaction: the signed token and the row to insert."""
-    exp, exp_ts = token_expiry(get_settings().token_ttl_days)
+    """A new token for a transaction issued at `now`: the signed token and the row to insert."""
+    exp, exp_ts = token_expiry(get_settings().token_ttl_days, now)
     tid = new_token_id()
     row = {
         "id": tid,
@@ -147,7 +171,7 @@ def _new_token(
         "transaction_ref": request.transaction_ref,
         "issuer_key_id": principal.key_id,
         "pseudonym": pseudonym(secret, request.citizen_id),
-        "issued_at": utcnow(),
+        "issued_at": now,
         "expires_at": exp,
         "state": "issued",
     }

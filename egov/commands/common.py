@@ -1,5 +1,6 @@
 """What the command modules share: the consoles, the options several commands take
-(--run, --lang, --out), the language and date checks, the database session and the ranking table."""
+(--run, --lang, --out), the one language resolution (--lang, else EGOV_LANG, else zh-Hant),
+the database session and the ranking table."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
@@ -19,13 +21,63 @@ from sqlmodel import Session
 from egov.db import init_db, session_scope
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
+from egov.settings import get_settings
+from reports.i18n import add, coverage_text, overall_rank_text, t
+
+add(
+    {
+        "cli.coverage": ("已評類別", "Categorias avaliadas", "Categories assessed"),
+        "cli.rank_in_group": ("{group} 第 {rank} 名", "{rank}.º em {group}", "{rank} in {group}"),
+        "cli.ranking_title": (
+            "部門排名，評估期 {period}（運行 {run}）",
+            "Classificação dos serviços, período {period} (execução {run})",
+            "Department ranking, period {period} (run {run})",
+        ),
+        "cli.illustrative": ("示範資料", "dados ilustrativos", "illustrative"),
+        "cli.demo_counts": (
+            "資料庫 {url}：{departments} 個部門、{objects} 個評估對象、{metric_values} 個指標數值、{ratings} 個市民評價",
+            "Base de dados {url}: {departments} serviços, {objects} objectos, {metric_values} valores de "
+            "indicadores, {ratings} avaliações de cidadãos",
+            "database {url}: {departments} departments, {objects} objects, {metric_values} metric values, "
+            "{ratings} citizen ratings",
+        ),
+        "cli.wrote": (
+            "已寫入 {n} 個檔案至 {out}",
+            "{n} ficheiros escritos em {out}",
+            "wrote {n} files to {out}",
+        ),
+        "cli.overall": ("總排名", "Classificação geral", "Overall"),
+        "level.category": ("類別", "categoria", "category"),
+        "level.dimension": ("維度", "dimensão", "dimension"),
+        "level.indicator": ("指標", "indicador", "indicator"),
+        "cli.rank_every": (
+            "每個{level}的分數（排名），然後總排名",
+            "cada {level}: pontuação (posição), depois a classificação geral",
+            "every {level}, score (rank), then overall",
+        ),
+        "cli.rank_every_peer": (
+            "每個{level}的分數（組內排名），然後總排名",
+            "cada {level}: pontuação (posição no grupo), depois a classificação geral",
+            "every {level}, score (peer rank), then overall",
+        ),
+        "cli.rank_title": ("排名，運行 {run}", "Classificação, execução {run}", "Ranking, run {run}"),
+        "cli.rank_title_group": (
+            "排名，運行 {run}，同類組別 {group}",
+            "Classificação, execução {run}, grupo de pares {group}",
+            "Ranking, run {run}, peer group {group}",
+        ),
+    }
+)
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 
-def lang_option(help_text: str = "Language of names: zh-Hant, pt or en.") -> Any:
-    """The --lang option (its help says what the language is used for)."""
+def lang_option(
+    help_text: str = "Language of the output: zh-Hant, pt or en (default: EGOV_LANG, else zh-Hant).",
+) -> Any:
+    """The --lang option (its help says what the language is used for); not given: None, and
+    `check_lang` takes the setting EGOV_LANG."""
     return typer.Option("--lang", help=help_text)
 
 
@@ -39,13 +91,20 @@ def run_option(help_text: str = "Run key (default: the latest run).") -> Any:
     return typer.Option("--run", help=help_text)
 
 
-LangOpt = Annotated[str, lang_option()]
+LangOpt = Annotated[str | None, lang_option()]
 RunOpt = Annotated[str | None, run_option()]
 OutCsvOpt = Annotated[Path | None, out_option("Also write the full table to this CSV file.")]
 
 
-def check_lang(lang: str) -> str:
-    """`lang` if it is one of the languages of names (egov.langs.LANGUAGES), else an error."""
+def check_lang(lang: str | None) -> str:
+    """The language of a command's output: `--lang` when given (one of egov.langs.LANGUAGES,
+    else an error), else the setting EGOV_LANG (default zh-Hant; an unknown one is an error)."""
+    if lang is None:
+        try:
+            return get_settings().lang
+        except ValidationError as exc:
+            problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+            raise EgovError(f"settings: {problems}") from None
     if lang not in LANGUAGES:
         raise EgovError(f"--lang {lang!r}: use zh-Hant, pt or en")
     return lang
@@ -68,20 +127,34 @@ def database() -> Iterator[Session]:
         yield session
 
 
-def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str) -> None:
-    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table)."""
+def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str, lang: str) -> None:
+    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table), its
+    headers in `lang`: the category league tables first, then the overall rank, or why there is
+    none."""
     table = Table(title=title)
-    columns = ("rank", "department", "name", "score", "coverage", *[f"{c} (rank)" for c in fw_categories])
-    for c in (*columns, "peer rank"):
+    rank_t = t("col.rank", lang)
+    columns = (
+        t("col.department_code", lang),
+        t("col.name", lang),
+        *[f"{c} ({rank_t})" for c in fw_categories],
+        t("cli.coverage", lang),
+        rank_t,
+        t("col.score", lang),
+    )
+    for c in (*columns, t("col.peer_rank", lang)):
         table.add_column(c, overflow="fold")
     for dept, r in ranking.iterrows():
         cells = []
         for c in fw_categories:
             s, rk = r[f"{c}_score"], r[f"{c}_rank"]
             cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
-        peer = "" if pd.isna(r.get("peer_rank")) else f"{int(r['peer_rank'])} in {r['peer_group']}"
-        coverage = f"{int(r['categories_assessed'])}/{len(fw_categories)}"
-        table.add_row(
-            f"{int(r['rank'])}", str(dept), str(r["name"]), f"{r['score']:.1f}", coverage, *cells, peer
+        peer = (
+            ""
+            if pd.isna(r.get("peer_rank"))
+            else t("cli.rank_in_group", lang, rank=int(r["peer_rank"]), group=r["peer_group"])
         )
+        n, total = int(r["categories_assessed"]), len(fw_categories)
+        rank = overall_rank_text(r["rank"], n, total, lang)
+        score = "—" if pd.isna(r["score"]) else f"{r['score']:.1f}"
+        table.add_row(str(dept), str(r["name"]), *cells, coverage_text(n, total), rank, score, peer)
     console.print(table)

@@ -26,7 +26,8 @@ from evaluation.compare import (
 )
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
-from reports.i18n import value_text
+from reports.i18n import coverage_text, overall_rank_text, value_text
+from reports.i18n import t as label
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -67,10 +68,12 @@ def rank_cmd(
         str | None, typer.Option("--peer-group", help="Only the departments of this peer group.")
     ] = None,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
-    """Department rankings of a stored run: overall (default), at one node, or at every
-    category, dimension or indicator; ties take the lowest rank number; peer-group ranks.
+    """Department rankings of a stored run: by default every category's league table, then
+    the coverage and the overall rank; or at one node, or at every category, dimension or
+    indicator; ties take the lowest rank number; peer-group ranks. A department scored on
+    fewer categories than the framework's `min_categories` is not ranked overall.
 
     Example: egov rank --level category --peer-group security --lang pt
     """
@@ -79,39 +82,65 @@ def rank_cmd(
         raise EgovError(f"--level {level!r}: use category, dimension or indicator")
     r, result, fw, names = _load(run)
     kinds = node_kinds(result)
-    nodes = [node] if node else [c for c, k in kinds.items() if k == level] if level else [result.index_code]
-    table = rankings(result, nodes=nodes)
+    default = node is None and level is None  # the category league tables, then overall
+    level = level or (None if node else "category")
+    nodes = [node] if node else [c for c, k in kinds.items() if k == level]
+    table, overall = rankings(result, nodes=nodes), rankings(result, nodes=[result.index_code])
     if peer_group is not None:
         groups = sorted(set(table["peer_group"]))
         if peer_group not in groups:
             raise EgovError(
                 f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
             )
-        table = table[table["peer_group"] == peer_group]
-    _write_csv(table, out)
-    title = f"Ranking, run {r.run_key}" + (f", peer group {peer_group}" if peer_group else "")
-    if len(nodes) == 1:
-        t = Table(title=f"{title}: {fw.nodes[nodes[0]].label(lang)} ({nodes[0]})")
-        for c in ("rank", "department", "name", "score", "peer group", "peer rank"):
-            t.add_column(c, overflow="fold")
+        table, overall = (f[f["peer_group"] == peer_group] for f in (table, overall))
+    _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out)
+    title = (
+        label("cli.rank_title_group", lang, run=r.run_key, group=peer_group)
+        if peer_group
+        else label("cli.rank_title", lang, run=r.run_key)
+    )
+    wide_rank = "peer_rank" if peer_group else "rank"
+    if node:
+        tab = Table(title=f"{title}: {fw.nodes[node].label(lang)} ({node})")
+        for key in (
+            "col.rank",
+            "col.department_code",
+            "col.name",
+            "col.score",
+            "cli.coverage",
+            "col.peer_group",
+            "col.peer_rank",
+        ):
+            tab.add_column(label(key, lang), overflow="fold")
         for row in table.itertuples():
-            t.add_row(
-                _rank(row.rank),
+            rank = _overall(row.rank, row, lang) if node == result.index_code else _rank(row.rank)
+            coverage = coverage_text(row.categories_scored, row.categories_total)
+            name = _name(names, lang, str(row.entity))
+            tab.add_row(
+                rank,
                 str(row.entity),
-                _name(names, lang, str(row.entity)),
+                name,
                 _num(row.score),
+                coverage,
                 str(row.peer_group),
                 _rank(row.peer_rank),
             )
-        console.print(t)
+        console.print(tab)
         return
-    wide_rank = "peer_rank" if peer_group else "rank"
-    order = rankings(result, nodes=[result.index_code]).set_index("entity")
-    t = Table(title=f"{title}: every {level}, score ({'peer ' if peer_group else ''}rank)")
-    for c in ("overall", "department", "name", *nodes):
-        t.add_column(c, overflow="fold")
+    every = label(
+        "cli.rank_every_peer" if peer_group else "cli.rank_every", lang, level=label(f"level.{level}", lang)
+    )
+    tab = Table(title=f"{title}: {every}")
+    heads = [
+        label("col.department_code", lang),
+        label("col.name", lang),
+        *(fw.nodes[n].label(lang) for n in nodes),
+    ]
+    for c in (*heads, label("cli.coverage", lang), label("cli.overall", lang)):
+        tab.add_column(c, overflow="fold")
     by_node = {n: part.set_index("entity") for n, part in table.groupby("node")}
-    for dept in [d for d in order.index if d in set(table["entity"])]:
+    for row in overall.itertuples():
+        dept = str(row.entity)
         cells = []
         for n in nodes:
             part = by_node.get(n)
@@ -120,8 +149,16 @@ def rank_cmd(
             else:
                 score = _num(part.at[dept, "score"], ".1f")
                 cells.append(f"{score} ({_rank(part.at[dept, wide_rank])})")
-        t.add_row(_rank(order.at[dept, wide_rank]), dept, _name(names, lang, dept), *cells)
-    console.print(t)
+        coverage = coverage_text(row.categories_scored, row.categories_total)
+        tab.add_row(
+            dept, _name(names, lang, dept), *cells, coverage, _overall(getattr(row, wide_rank), row, lang)
+        )
+    console.print(tab)
+
+
+def _overall(rank: Any, row: Any, lang: str) -> str:
+    """An overall rank, or why there is none: "not ranked overall: scored on 1 of 3 categories"."""
+    return overall_rank_text(rank, row.categories_scored, row.categories_total, lang)
 
 
 def compare_cmd(
@@ -130,7 +167,7 @@ def compare_cmd(
     run: RunOpt = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators that differ most to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Two departments side by side: score and rank per category and dimension, then the
     indicators (rolled-up normalised values) on which they differ most.
@@ -181,7 +218,7 @@ def gaps_cmd(
     run: RunOpt = None,
     n: Annotated[int, typer.Option("--n", help="How many strengths and weaknesses to show.")] = 5,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """A department's distance to the best and to the median (overall and in its peer
     group) per category and dimension, and its strengths and weaknesses: the indicators
@@ -264,7 +301,7 @@ def priorities_cmd(
     ] = "median",
     top: Annotated[int, typer.Option("--top", help="How many indicators to show.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Improvement priorities: the indicators where a realistic step would raise the
     department's overall score most, with the score and rank it would then have (computed
@@ -346,6 +383,7 @@ def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
             cells += [_num(row.data_effect, "+.2f"), _num(row.method_effect, "+.2f")]
         t.add_row(*cells, parts, _num(row.residual, "+.3f"))
     console.print(t)
+    console.print(f"scale: {ch.scale}" if ch.scale else "scale: each run's own")
 
 
 def _check_department(ch: Change, department: str | None) -> None:
@@ -402,11 +440,13 @@ def change_cmd(
     ] = None,
     top: Annotated[int, typer.Option("--top", help="How many indicators to show with --department.")] = 10,
     out: OutCsvOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
-    """Score and rank change of every department between two runs, decomposed into
-    per-indicator contributions; when the framework or spec changed, split into "the data
-    changed" and "the method changed" (Shapley average of both orders).
+    """Score and rank change of every department between two runs on one scale (the
+    framework's trend_scale: fixed goalposts, else min-max over both runs' values pooled),
+    decomposed into per-indicator contributions; when the framework or spec changed, labelled
+    not comparable and split into "the data changed" and "the method changed" (Shapley
+    average of both orders).
 
     Example: egov change --department SAFP --out change.csv
     """

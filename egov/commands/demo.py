@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from egov.commands.common import check_lang, console, database, err, lang_option, out_option, print_ranking
 from egov.db import describe_url, session_scope
-from egov.demo import NOTICE, build_demo, ranking_table, write_outputs
+from egov.demo import NOTICE, build_demo, forget_outputs, ranking_table, record_outputs, write_outputs
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.store import department_names, get_run
@@ -20,13 +20,15 @@ from egov.synth import SCALES, synthesise
 from indicators.framework import resolve_framework
 from reports.assessor import write_reports
 from reports.department import write_department_reports
+from reports.i18n import t
 
 
 def demo_cmd(
     out: Annotated[Path, out_option("Folder for the result files.")] = Path("egov-output"),
     lang: Annotated[
-        str, lang_option("Language of names and reports: zh-Hant (default), pt or en.")
-    ] = "zh-Hant",
+        str | None,
+        lang_option("Language of names and reports: zh-Hant, pt or en (default: EGOV_LANG, else zh-Hant)."),
+    ] = None,
 ) -> None:
     """Create or refresh the database with the built-in Macau demo, evaluate it, store the
     runs, print the department ranking and write the results to --out.
@@ -43,21 +45,20 @@ def demo_cmd(
     fw = resolve_framework("macau")
     latest = demo.outcomes[max(demo.outcomes)]
     ranking = ranking_table(latest, names, fw, lang)
-    console.print(f"[bold yellow]{NOTICE}[/]")
-    console.print(
-        f"database {describe_url()}: {demo.counts['departments']} departments, "
-        f"{demo.counts['objects']} objects, {demo.counts['metric_values']} metric values, "
-        f"{demo.counts['ratings']} citizen ratings"
-    )
+    console.print(f"[bold yellow]{t('report.demo_banner', lang)}[/]", markup=True, highlight=False)
+    console.print(t("cli.demo_counts", lang, url=describe_url(), **demo.counts), markup=False)
     cats = [c.code for c in fw.categories]
     print_ranking(
         ranking,
         cats,
-        f"Department ranking, period {max(demo.outcomes)} (run {latest.run.run_key}) — illustrative",
+        t("cli.ranking_title", lang, period=max(demo.outcomes), run=latest.run.run_key)
+        + f" — {t('cli.illustrative', lang)}",
+        lang,
     )
     for note in latest.notes:
         if note != NOTICE:  # already printed as the banner
             console.print(f"note: {note}")
+    forget_outputs(out)  # the previous demo's files: replaced, not left stale
     written = write_outputs(out, latest, ranking)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
     # one department report per department
@@ -65,7 +66,8 @@ def demo_cmd(
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
     with session_scope() as session, err.status("writing one report per department…"):
         written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
-    console.print(f"wrote {len(written)} files to {out}/")
+    record_outputs(out, written)
+    console.print(t("cli.wrote", lang, n=len(written), out=f"{out}/"), markup=False)
 
 
 def synth_cmd(

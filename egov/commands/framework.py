@@ -33,7 +33,7 @@ def framework_check(file: Annotated[Path, typer.Argument(help="Framework TOML fi
 @app.command("show")
 def framework_show(
     file: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name (macau).")] = "macau",
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Print the framework tree with weights and effective weights.
 

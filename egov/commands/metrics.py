@@ -32,7 +32,7 @@ def template_cmd(
         str | None,
         typer.Option(help="Framework file or built-in name (default: the latest stored one, else macau)."),
     ] = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Write the Excel workbook in which departments report metric values: one sheet per
     category, a row per assessed object, a validated column per metric indicator.

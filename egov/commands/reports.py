@@ -19,8 +19,11 @@ def report_cmd(
         "egov-output"
     ),
     lang: Annotated[
-        str, lang_option("Language of every label, heading and chart: zh-Hant, pt or en.")
-    ] = "zh-Hant",
+        str | None,
+        lang_option(
+            "Language of every label, heading and chart: zh-Hant, pt or en (default: EGOV_LANG, else zh-Hant)."
+        ),
+    ] = None,
     mc: Annotated[
         int, typer.Option("--mc", help="Monte Carlo replications for the rank intervals (0: none).")
     ] = 200,

@@ -13,7 +13,8 @@ from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.record import RunDiff, diff_runs
-from egov.store import department_names, get_run, list_runs, run_scores
+from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
+from reports.i18n import coverage_text, overall_rank_text
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
 
@@ -45,7 +46,7 @@ def runs_list() -> None:
 @app.command("show")
 def runs_show(
     run: Annotated[str | None, typer.Argument(help="Run key (default: the latest run).")] = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Show a stored run: its identity and the department ranking.
 
@@ -56,6 +57,7 @@ def runs_show(
         r = get_run(session, run)
         scores = run_scores(session, r, "department")
         names = department_names(session)
+        framework = framework_of_run(session, r)
     console.print(
         f"run {r.run_key}: created {r.created_at:%Y-%m-%d %H:%M:%S} by {r.created_by}; "
         f"inputs {r.inputs_hash[:12]}, results {r.results_hash[:12]}, software {r.software_version}"
@@ -65,14 +67,21 @@ def runs_show(
     if scores.empty:
         console.print("no department scores in this run")
         return
-    top = scores[scores["level"] == scores["level"].max()].sort_values("rank")
+    top = scores[scores["node"] == framework.index_code].sort_values(
+        "rank", na_position="last", kind="mergesort"
+    )
+    cats = list(framework.index.children)
+    covered = scores[scores["node"].isin(cats)].groupby("entity")["score"].count()
     table = Table(title="Overall department ranking")
-    for c in ("rank", "department", "name", "score", "peer rank"):
+    for c in ("rank", "department", "name", "score", "coverage", "peer rank"):
         table.add_column(c)
-    for row in top.itertuples():
-        peer = "" if pd.isna(row.peer_rank) else str(int(row.peer_rank))
+    for row in top.to_dict("records"):
+        peer = "" if pd.isna(row["peer_rank"]) else str(int(row["peer_rank"]))
+        n = int(covered.get(row["entity"], 0))
+        rank = overall_rank_text(row["rank"], n, len(cats), "en")
+        name = str(names[lang].get(row["entity"], ""))
         table.add_row(
-            str(int(row.rank)), row.entity, str(names[lang].get(row.entity, "")), f"{row.score:.2f}", peer
+            rank, str(row["entity"]), name, f"{row['score']:.2f}", coverage_text(n, len(cats)), peer
         )
     console.print(table)
 

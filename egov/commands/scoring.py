@@ -15,6 +15,7 @@ from egov.files import evaluate_files, write_results
 from egov.store import DEMO_NOTICE
 from evaluation.spec import load_spec
 from indicators.framework import resolve_framework
+from reports.i18n import t
 
 SpecOpt = Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")]
 UnitColumnOpt = Annotated[
@@ -109,7 +110,7 @@ def score_cmd(
         str | None, typer.Option(help="Framework file (default: the latest stored one).")
     ] = None,
     spec: SpecOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Evaluate a period from the stored metric values and rating roll-ups; store the run.
 
@@ -121,11 +122,12 @@ def score_cmd(
     outcome, fw = scored.outcome, scored.framework
     ranking = ranking_table(outcome, scored.names, fw, lang).drop(columns=["data_status"])
     if DEMO_NOTICE in outcome.notes:
-        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
+        console.print(f"[bold yellow]{t('report.demo_banner', lang)}[/]")
     print_ranking(
         ranking,
         [c.code for c in fw.categories],
-        f"Department ranking, period {period} (run {outcome.run.run_key})",
+        t("cli.ranking_title", lang, period=period, run=outcome.run.run_key),
+        lang,
     )
     for note in outcome.notes:
         if note != DEMO_NOTICE:

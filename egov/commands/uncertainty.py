@@ -164,7 +164,7 @@ def uncertainty_cmd(
     sensitivity_n: SensitivityNOpt = None,
     top: Annotated[int, typer.Option("--top", help="Number of sensitivity indices printed.")] = 8,
     out: Annotated[Path, out_option("Folder for the CSV files.")] = Path("egov-output"),
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Rank intervals, P(A above B), tiers and sensitivity indices of a stored run (Monte Carlo
     over weights, normalisation, aggregation, imputation and the rating sampling error).

@@ -46,16 +46,19 @@ REGISTER_COLUMNS = (
     "kind",
     "subkind",
     "note",
+    "citizen_facing",
 )
 _NAME_COLUMNS = {"name_zh-hant": "zh-Hant", "name_zh": "zh-Hant", "name_pt": "pt", "name_en": "en"}
 _TABLE_KEYS = {
     "peer_groups": {"name"},
     "departments": {"name", "peer_group"},
-    "objects": {"name", "department", "kind", "subkind", "paper", "note"},
+    "objects": {"name", "department", "kind", "subkind", "paper", "note", "citizen_facing"},
 }
 FREE_TEXT_KEYS = {"note", "paper"}  # may span lines; names and codes are one line
 _CODE_LIMITS = {"peer_groups": 50, "departments": 50, "objects": 80}
 REGISTER_CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+# citizen_facing in a CSV / XLSX cell (TOML has true and false)
+_BOOLEAN_CELLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 @dataclass
@@ -276,6 +279,9 @@ def _register_row(
     for k in ("peer_group", "department", "kind", "subkind", "note"):
         if k in cols and texts[k] is not None:
             entry[k] = texts[k]
+    facing = texts.get("citizen_facing")
+    if facing is not None:  # a cell that is not one of the words stays text: _check_object says so
+        entry["citizen_facing"] = _BOOLEAN_CELLS.get(facing.strip().lower(), facing)
     register[tname][code] = entry
     where[(tname, code, "")] = locs[cols["code"]]
     for k, i in cols.items():
@@ -311,7 +317,8 @@ def _validate_register(session: Session, register: Register, where: _Where, prob
         _check_object(code, o, known_depts, at, problems)
     for table in ("peer_groups", "departments"):
         for code, entry in register[table].items():
-            for key in ("kind", "subkind", "department") if table == "departments" else ("peer_group",):
+            keys = ("kind", "subkind", "department") if table == "departments" else ("peer_group",)
+            for key in (*keys, "citizen_facing"):
                 if entry.get(key) is not None:
                     problems.add(at(table, code, key), f"a {table[:-1].replace('_', ' ')} has no {key}")
 
@@ -368,6 +375,12 @@ def _check_object(
         )
     elif isinstance(dep, str) and dep not in known_depts:
         problems.add(at("objects", code, "department"), f"unknown department '{dep}'")
+    facing = o.get("citizen_facing")
+    if facing is not None and not isinstance(facing, bool):
+        problems.add(
+            at("objects", code, "citizen_facing"),
+            f"citizen_facing {facing!r} must be true or false (yes/no, 1/0 in a table)",
+        )
     kind, sub = o.get("kind"), o.get("subkind")
     if kind is None:
         problems.add(

@@ -71,6 +71,8 @@ class DepartmentReport:
     ratings: Section
     cases: Section
     all_names: dict[str, dict[str, str]] = field(default_factory=dict)  # every department's names
+    # every department's overall rank and score (engine): index = department code
+    ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rank", "score"]))
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.department
@@ -98,7 +100,7 @@ class DepartmentReport:
 class ReportCache:
     """What the department reports of one run share, kept across its departments: the
     parsed framework, the previous run (looked up once), its result, the change between
-    the two runs and the rating measures of the period (`forget_measures` when ratings may
+    the two runs (and the two runs on one scale) and the rating measures of the period (`forget_measures` when ratings may
     have arrived since)."""
 
     framework: Framework | None = None
@@ -106,6 +108,7 @@ class ReportCache:
     previous_run: tuple[str, str] | None = None  # (run key, period code): ORM rows do not outlive a session
     previous: EvaluationResult | None = None
     change: Change | None = None
+    scaled: tuple[EvaluationResult, EvaluationResult] | None = None  # the two runs on one scale
     measures: pd.DataFrame | None = None
 
     def forget_measures(self) -> None:
@@ -160,7 +163,7 @@ def standing_table(result: EvaluationResult, department: str, nodes: list[str]) 
                 "node": node,
                 "score": num(column.get(department)),
                 "rank": own_rank,
-                "n": len(column),
+                "n": int(ranks[node].notna().sum()) if node in ranks else len(column),  # ranked there
                 "median": float(column.median()) if len(column) else float("nan"),
                 "best": float(column.max()) if len(column) else float("nan"),
                 "peer_rank": own_rank if fallback else peer_rank,
@@ -236,7 +239,11 @@ def _previous_run(session: Session, run: EvaluationRun, cache: ReportCache) -> t
 def change(
     session: Session, run: EvaluationRun, result: EvaluationResult, department: str, cache: ReportCache
 ) -> Section:
-    """The change since the previous run: score and rank per node, and why (`compare.change`)."""
+    """The change since the previous run, on one scale (`compare.comparable_change`: both runs
+    re-scored on the framework's common scale): score and rank per node, and why. When the
+    two runs have no common scale (another framework or spec, or the comparison failed) the
+    table holds the runs' own scores and `extra["comparable"]` is False, so the page labels
+    it as not a performance change."""
     found = _previous_run(session, run, cache)
     if found is None:
         return Section(missing="dr.no_previous")
@@ -250,8 +257,15 @@ def change(
     except EgovError as exc:
         sec.missing = str(exc)
         return sec
-    sec.table = _change_table(previous, result, department)
-    _explain_change(session, run, prev, previous, result, department, cache, sec)
+    why_missing = _compute_change(session, run, prev, previous, result, cache)
+    scaled = cache.scaled or (previous, result)
+    sec.table = _change_table(*scaled, department)
+    sec.extra["comparable"] = cache.scaled is not None
+    sec.extra["scale"] = cache.change.scale if cache.change is not None else ""
+    if why_missing:
+        sec.extra["why_missing"] = why_missing
+        return sec
+    _explain_change(cache, department, sec)
     return sec
 
 
@@ -280,33 +294,39 @@ def _change_table(previous: EvaluationResult, result: EvaluationResult, departme
     return pd.DataFrame(rows).set_index("node")
 
 
-def _explain_change(
+def _compute_change(
     session: Session,
     run: EvaluationRun,
     prev: EvaluationRun,
     previous: EvaluationResult,
     result: EvaluationResult,
-    department: str,
     cache: ReportCache,
-    sec: Section,
-) -> None:
-    """Why the score changed (`compare.change`, computed once per run): the summary, the
-    largest indicator contributions and the notes, into `sec.extra`."""
+) -> str:
+    """`compare.comparable_change` of the two runs, once per run, into `cache.change` and
+    (when they share a scale) `cache.scaled`; returns why it failed, or ""."""
+    if cache.change is not None:
+        return ""
     swapped: dict[str, EvaluationResult | None] = {}
-    if cache.change is None and (
-        previous.framework_hash != result.framework_hash or previous.spec != result.spec
-    ):
+    if previous.framework_hash != result.framework_hash or previous.spec != result.spec:
         swapped = {
             "current_data_previous_method": swapped_result(session, run, prev),
             "previous_data_current_method": swapped_result(session, prev, run),
         }
+    assert cache.framework is not None
     try:
-        if cache.change is None:
-            cache.change = compare.change(previous, result, **swapped)
-        ch = cache.change
+        cache.change, common = compare.comparable_change(previous, result, cache.framework, **swapped)
     except EgovError as exc:
-        sec.extra["why_missing"] = str(exc)
-        return
+        return str(exc)
+    if common is not None:
+        cache.scaled = (common.results[0], common.results[1])
+    return ""
+
+
+def _explain_change(cache: ReportCache, department: str, sec: Section) -> None:
+    """Why the score changed (the change of `_compute_change`): the summary, the largest
+    indicator contributions and the notes, into `sec.extra`."""
+    ch = cache.change
+    assert ch is not None
     summary = ch.summary[ch.summary["department"] == department]
     sec.extra["summary"] = summary.iloc[0].to_dict() if len(summary) else {}
     contrib = ch.contributions[ch.contributions["department"] == department].copy()
@@ -353,6 +373,15 @@ def open_cases(session: Session, department: Department) -> Section:
     return Section(
         table=pd.DataFrame(rows), extra={"objects": names, "today": date.today(), "drivers": drivers}
     )
+
+
+def overall_ranking(result: EvaluationResult, index_code: str) -> pd.DataFrame:
+    """Every department's overall rank and score (the engine's), index = department code."""
+    if result.department_scores is None or result.department_ranks is None:
+        return pd.DataFrame(columns=["rank", "score"])
+    return pd.DataFrame(
+        {"rank": result.department_ranks[index_code], "score": result.department_scores[index_code]}
+    ).rename(index=str)
 
 
 def department_report(
@@ -409,4 +438,5 @@ def department_report(
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
+        ranking=overall_ranking(result, framework.index_code),
     )

@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 
 from evaluation.compare import MIN_PEERS
-from reports.charts import category_chart
+from reports.charts import category_chart, ranking_chart
 from reports.department.data import DepartmentReport, num
 from reports.department.labels import LABELS
 from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
-from reports.i18n import check_lang, t, value_text
+from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
 
 
 def _f(v: Any, digits: int = 1, sign: bool = False) -> str:
@@ -60,13 +60,18 @@ def _missing(lang: str, reason: str) -> str:
 def _summary_html(r: DepartmentReport, lang: str) -> str:
     idx = r.framework.index_code
     row = r.standing.loc[idx]
+    cats = [c.code for c in r.framework.categories]
+    covered = sum(1 for c in cats if c in r.standing.index and not math.isnan(num(r.standing.at[c, "score"])))
+    overall = (  # the rank, or why there is none (the coverage rule)
+        _rank_of(row["rank"], row["n"], lang)
+        if not math.isnan(num(row["rank"]))
+        else overall_rank_text(None, covered, len(cats), lang)
+    )
     facts: list[tuple[str, str]] = [
         (t("col.department", lang), f"{r.name(lang)} ({r.department})"),
         (t("col.peer_group", lang), r.group_name(lang) or t("dr.no_peer_group", lang)),
-        (
-            t("dr.overall", lang),
-            f"{_rank_of(row['rank'], row['n'], lang)} · {t('col.score', lang)} {_f(row['score'])}",
-        ),
+        (t("dr.overall", lang), f"{overall} · {t('col.score', lang)} {_f(row['score'])}"),
+        (t("rank.coverage", lang), coverage_text(covered, len(cats))),
     ]
     if r.peer_group:
         facts.append((t("dr.within_peers", lang), _rank_of(row["peer_rank"], row["peer_n"], lang)))
@@ -186,7 +191,28 @@ def _standing_chart(r: DepartmentReport, lang: str) -> str:
         for label, column in series
     ]
     frame = pd.DataFrame(rows)
-    return chart_html(category_chart(frame, lang, order=[label for label, _ in series]))
+    chart = category_chart(
+        frame,
+        lang,
+        order=[label for label, _ in series],
+        y_title=t("chart.series", lang),
+        highlight=r.name(lang),
+    )
+    return _ranking_chart(r, lang) + chart_html(chart)
+
+
+def _ranking_chart(r: DepartmentReport, lang: str) -> str:
+    """Every department's overall score in rank order, the reader's own highlighted."""
+    if r.ranking.empty:
+        return ""
+    frame = pd.DataFrame(
+        {
+            "label": [r.department_names(str(code), lang) for code in r.ranking.index],
+            "rank": r.ranking["rank"].to_numpy(),
+            "score": r.ranking["score"].to_numpy(),
+        }
+    )
+    return chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
 
 
 def _strengths_html(r: DepartmentReport, lang: str) -> str:
@@ -267,7 +293,8 @@ def _change_html(r: DepartmentReport, lang: str) -> str:
                 period=sec.extra.get("previous_period", ""),
                 run=sec.extra.get("previous_run", ""),
             )
-        )
+        ),
+        _note(t("dr.common_scale" if sec.extra.get("comparable") else "dr.not_comparable", lang)),
     ]
     headers = [
         t("dr.area", lang),

@@ -42,6 +42,16 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Comparação com a avaliação do período {period} ({run}).",
         "Compared with the run of period {period} ({run}).",
     ),
+    "dr.common_scale": (
+        "兩期按同一尺度重新計分：指標體系設有固定上下限的指標按該上下限，其餘指標按兩期數值合併後的最小值和最大值（min-max）標準化，因此上期得分可能與該期公佈的得分不同。",
+        "Os dois períodos são pontuados de novo numa escala comum: limites fixos onde o quadro de indicadores os define, nos restantes indicadores min-max sobre os valores dos dois períodos em conjunto; por isso a pontuação anterior pode diferir da publicada para esse período.",
+        "Both periods are scored again on one scale: fixed goalposts where the framework sets them, min-max over the two periods' values pooled for the other indicators; so the previous score can differ from the one published for that period.",
+    ),
+    "dr.not_comparable": (
+        "兩期沒有共同尺度（指標體系或方法不同），以下差額不代表績效變化。",
+        "Os dois períodos não têm escala comum (quadro de indicadores ou método diferente): a diferença abaixo não é uma variação do desempenho.",
+        "The two periods have no common scale (another framework or method): the difference below is not a change in performance.",
+    ),
     "dr.no_previous": (
         "沒有同一指標體系較早期間的評估。",
         "Não há avaliação de um período anterior com o mesmo quadro de indicadores.",

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import reports.web.labels  # noqa: F401  (registers the pages' labels)
 from egov.auth import Principal
 from reports.html import esc
-from reports.i18n import t
+from reports.i18n import TABLE, t
 from reports.web.auth import ALL_ROLES
 
 PREFIX = "/reports"
@@ -50,7 +50,8 @@ def nav(principal: Principal, lang: str, run_key: str | None = None) -> str:
     links = [f'<a href="{PREFIX}/{q(lang)}">{esc(t("web.runs", lang))}</a>']
     if run_key is not None:
         links += run_links(principal, run_key, lang)
-    who = principal.role + (f" · {principal.department_code}" if principal.department_code else "")
+    role = t(f"web.role.{principal.role}", lang) if f"web.role.{principal.role}" in TABLE else principal.role
+    who = role + (f" · {principal.department_code}" if principal.department_code else "")
     langs = " ".join(
         f'<a href="?lang={quote(code)}" hreflang="{code}" lang="{code}">{esc(name)}</a>'
         for code, name in LANGUAGE_NAMES

@@ -18,17 +18,17 @@ from egov.clock import as_utc
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, get_run
 from evaluation.engine import EvaluationResult
 from indicators.framework import parse_framework
 from reports.charts import ranking_chart
 from reports.html import chart_html, esc, render_page
-from reports.i18n import t
+from reports.i18n import coverage_text, overall_rank_text, t
 from reports.web.auth import ALL_ROLES, Refusal
 from reports.web.links import department_url, login_url, nav, run_links
 
 LANGS = LANGUAGES
-DEFAULT_LANG = "zh-Hant"
 CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -42,9 +42,14 @@ HEADERS = {
 }
 
 
+def default_lang() -> str:
+    """The pages' language when none is asked for: the setting EGOV_LANG (default zh-Hant)."""
+    return get_settings().lang
+
+
 def lang_of(request: Request) -> str:
-    """The language asked for (`?lang=`, default zh-Hant); an unknown one is refused (400)."""
-    lang = request.query_params.get("lang") or DEFAULT_LANG
+    """The language asked for (`?lang=`, default EGOV_LANG); an unknown one is refused (400)."""
+    lang = request.query_params.get("lang") or default_lang()
     if lang not in LANGS:
         raise Refusal(400, "web.bad_lang")
     return lang
@@ -52,7 +57,7 @@ def lang_of(request: Request) -> str:
 
 def known_lang(lang: str | None) -> str:
     """`lang` if it is a language of the pages, else the default (for refusals and redirects)."""
-    return lang if lang and lang in LANGS else DEFAULT_LANG
+    return lang if lang and lang in LANGS else default_lang()
 
 
 def page(
@@ -190,8 +195,9 @@ def ranking_page(
         map(str, scores.index),
         key=lambda d: (_num(ranks, d, idx), d) if not math.isnan(_num(ranks, d, idx)) else (1e9, d),
     )
-    head = [t("col.rank", lang), t("col.department", lang), t("col.score", lang), t("col.peer_group", lang)]
-    head += [t("col.peer_rank", lang), *category_labels]
+    # the category league tables first, then the coverage and the overall rank
+    head = [t("col.department", lang), *category_labels, t("rank.coverage", lang), t("col.rank", lang)]
+    head += [t("col.score", lang), t("col.peer_group", lang), t("col.peer_rank", lang)]
     table = (
         '<div class="table-wrap"><table><thead><tr>'
         + "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
@@ -206,7 +212,9 @@ def ranking_page(
             "score": [_num(scores, d, idx) for d in order],
         }
     )
-    chart = chart_html(ranking_chart(frame, lang))
+    own = principal.department_code if principal.role not in ALL_ROLES else None
+    reader = f"{names.get(own, own)} ({own})" if own else None
+    chart = chart_html(ranking_chart(frame, lang, highlight=reader))
     title = f"{t('web.ranking', lang)} · {run.run_key}"
     return title, [(t("web.ranking", lang), nav(principal, lang, run.run_key) + chart + table)]
 
@@ -226,6 +234,7 @@ def _ranking_rows(
     scores, ranks, idx = result.department_scores, result.department_ranks, result.index_code
     peers = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
     group_names = _group_names(session, lang)
+    covered = result.categories_scored("department")
     rows = []
     for d in order:
         name = f"{names.get(d, d)} ({d})"
@@ -235,13 +244,15 @@ def _ranking_rows(
         for c in categories:
             s, rk = _num(scores, d, c), _num(ranks, d, c)
             cats.append("–" if math.isnan(s) else f"{s:.1f} ({_shown(rk)})")
+        n = int(covered.get(d, 0))
         cells = [
-            _shown(_num(ranks, d, idx)),
             cell,
+            *map(esc, cats),
+            esc(coverage_text(n, len(categories))),
+            esc(overall_rank_text(_num(ranks, d, idx), n, len(categories), lang)),
             _shown(_num(scores, d, idx), 1),
             esc(group_names.get(str(peers.get(d)), peers.get(d) or "")),
             _shown(_num(result.peer_ranks, d, idx) if result.peer_ranks is not None else math.nan),
-            *map(esc, cats),
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return rows

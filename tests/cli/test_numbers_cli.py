@@ -33,10 +33,10 @@ def rank_cells(path: Path, index: bool = True) -> list[str]:
     return [str(v) for c in columns for v in table[c]]
 
 
-def assert_integer_ranks(path: Path) -> None:
+def assert_integer_ranks(path: Path, some: bool = True) -> None:
     cells = rank_cells(path)
     assert all(v == "" or v.lstrip("-").isdigit() for v in cells), (path.name, sorted(set(cells))[:10])
-    assert any(v for v in cells)
+    assert any(v for v in cells) or not some
 
 
 @pytest.mark.slow
@@ -89,7 +89,9 @@ def test_a_partial_period_gives_one_summary_note(demo_url: str, egov, tmp_path: 
     r = egov(["uncertainty", "--n", "20", "--sensitivity-n", "0", "--out", tmp_path / "u"])
     assert r.code == 0, r.err
     assert_one_summary(notes(r.out), "")
-    assert_integer_ranks(tmp_path / "u" / "uncertainty_summary.csv")
+    # with 6 of 43 indicators no department is scored on 2 of the 3 categories the Macau
+    # rule asks for: none has an overall rank, nor a rank interval (issue 14)
+    assert_integer_ranks(tmp_path / "u" / "uncertainty_summary.csv", some=False)
     draws = (tmp_path / "u" / "uncertainty_ranks.csv").read_text(encoding="utf-8").splitlines()
     assert "." not in "".join(draws[1:])
 

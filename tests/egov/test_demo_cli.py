@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from egov.db import get_engine
 from egov.demo import PUBLISHED
+from reports.i18n import t
 
 
 @pytest.mark.slow
@@ -18,12 +19,13 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = egov(["demo", "--out", out])
     assert r.code == 0, r.err
-    assert "ILLUSTRATIVE" in r.out and "illustrative" in r.out
+    # zh-Hant, the default: the banner and the ranking's title say it is illustrative
+    assert t("report.demo_banner", "zh-Hant") in r.out and t("cli.illustrative", "zh-Hant") in r.out
     assert "Traceback" not in r.out + r.err
 
     ranking = pd.read_csv(out / "department_ranking.csv", index_col="department")
     assert len(ranking) >= 15
-    assert ranking["rank"].min() == 1 and ranking["rank"].is_monotonic_increasing
+    assert ranking["rank"].min() == 1 and ranking["rank"].dropna().is_monotonic_increasing
     assert (ranking["data_status"] == "illustrative (demo)").all()
     for cat in ("infrastructure", "application", "management"):
         assert ranking[f"{cat}_score"].notna().sum() >= 5
@@ -54,6 +56,17 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
         assert len(pseudo) == 64 and "citizen" not in pseudo
 
     # the demo refreshes rather than piles up: a second run keeps the counts
+    with get_engine(use_db).connect() as conn:
+        counts = {
+            t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+            for t in ("rating_token", "rating_case")
+        }
+    (out / "assessor-report-stale-en.html").write_text("from an older run", encoding="utf-8")
+    manifest = out / ".egov-demo-files"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8") + "assessor-report-stale-en.html\n", encoding="utf-8"
+    )
+    first = {p.name for p in out.iterdir()} - {"assessor-report-stale-en.html"}
     r2 = egov(["demo", "--out", out])
     assert r2.code == 0, r2.err
     with get_engine(use_db).connect() as conn:
@@ -63,15 +76,23 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
         ).scalar_one()
         n_all = conn.execute(text("SELECT COUNT(*) FROM metric_value")).scalar_one()
         assert n_current == n_all
+        for table in ("rating_token", "rating_case"):  # the service path, replaced too
+            assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == counts[table] > 0
+        assert conn.execute(text("SELECT COUNT(*) FROM evaluation_run")).scalar_one() == 2
+    # no stale file of the first run: the folder holds what the second one listed, as many
+    listed = set((out / ".egov-demo-files").read_text(encoding="utf-8").split())
+    assert {p.name for p in out.iterdir()} == listed | {".egov-demo-files"}
+    assert len(listed) == len(first) - 1 and "assessor-report-stale-en.html" not in listed
     ranking2 = pd.read_csv(out / "department_ranking.csv", index_col="department")
     pd.testing.assert_frame_equal(ranking, ranking2)  # seeded: identical numbers
 
     # score again from the stored data; runs are listed and shown
-    r3 = egov(["score", "--period", "2023"])
+    r3 = egov(["score", "--period", "2023", "--lang", "en"])
     assert r3.code == 0, r3.err
-    assert "Department ranking" in r3.out
+    assert "Department ranking" in r3.out and "部門排名" not in r3.out
     listed = egov(["runs", "list"])
-    assert listed.code == 0 and listed.out.count("macau-egov") == 5
+    # the second demo replaced the first one's two runs; `egov score` added one
+    assert listed.code == 0 and listed.out.count("macau-egov") == 3
     shown = egov(["runs", "show", "--lang", "zh-Hant"])
     assert shown.code == 0 and "行政公職局" in shown.out
 

@@ -16,6 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import text
 
 from egov.db import get_engine
+from egov.langs import unit_name
+from reports.i18n import t
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "egov" / "data" / "macau_register.toml"
@@ -105,10 +107,10 @@ def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: 
     assert row[7] is not None
     assert (str(row[8]), str(row[9])) == ("2024-01-01", "2024-12-31")  # period made from its code
 
-    r = egov(["score", "--period", "2024", "--framework", "macau"])
+    r = egov(["score", "--period", "2024", "--framework", "macau", "--lang", "en"])
     assert r.code == 0, r.err
     assert "Department ranking, period 2024" in r.out
-    assert "ILLUSTRATIVE" not in r.out  # imported data, not the demo's
+    assert "ILLUSTRATIVE" not in r.out and t("report.demo_banner", "en") not in r.out  # not the demo's
     with get_engine(url).connect() as conn:
         scored = conn.execute(
             text("SELECT COUNT(DISTINCT entity) FROM run_score WHERE entity_type = 'object'")
@@ -197,7 +199,8 @@ def test_template_workbook(
             assert node.source == "metric"
             assert ws.cell(2, c).value == node.unit
             head = ws.cell(3, c).value
-            assert node.label(lang) in head and f"[{node.unit}]" in head
+            unit = unit_name(node.unit, lang)  # the unit in the template's language
+            assert node.label(lang) in head and (f"[{unit}]" in head if unit else "[" not in head)
             assert ("↑" if node.direction > 0 else "↓") in head
             for r in range(4, ws.max_row + 1):
                 cell = ws.cell(r, c)
@@ -426,3 +429,38 @@ def test_period_bounds() -> None:
     assert period_bounds("2024H2") == (date(2024, 7, 1), date(2024, 12, 31))
     assert period_bounds("2024Q5") is None and period_bounds("2024H3") is None
     assert period_bounds("FY24") is None
+
+
+def test_register_marks_internal_systems_not_citizen_facing(registered: str, egov, tmp_path: Path) -> None:
+    """citizen_facing: false in TOML and no/false/0 in a table make an internal system (no
+    rating tokens); the default is true; another word is a problem at its cell."""
+    with get_engine(registered).connect() as conn:
+        facing: dict[str, bool] = dict(
+            conn.execute(text("SELECT code, citizen_facing FROM assessed_object")).all()
+        )
+    assert not facing["DOC_FILE_SYSTEM"] and not facing["G2E_PLATFORM"]  # from the built-in TOML
+    assert facing["ONE_ACCOUNT"] and facing["GOV_CLOUD"]  # not marked: true
+    csv = tmp_path / "register.csv"
+    header = "type,code,name_en,department,kind,citizen_facing\n"
+    csv.write_text(
+        header
+        + "object,SAFP_INTRANET,Intranet,SAFP,application,no\nobject,SAFP_FORMS,Forms,SAFP,application,\n"
+    )
+    r = egov(["import", "departments", csv])
+    assert r.code == 0, r.err
+    with get_engine(registered).connect() as conn:
+        got: dict[str, bool] = dict(
+            conn.execute(
+                text(
+                    "SELECT code, citizen_facing FROM assessed_object WHERE code IN ('SAFP_INTRANET', 'SAFP_FORMS')"
+                )
+            ).all()
+        )
+    assert got == {"SAFP_INTRANET": False, "SAFP_FORMS": True}
+    csv.write_text(header + "object,SAFP_INTRANET,Intranet,SAFP,application,maybe\n")
+    r = egov(["import", "departments", csv])
+    assert (
+        r.code == 1
+        and "citizen_facing 'maybe' must be true or false" in r.err
+        and "line 2, column 6" in r.err
+    )

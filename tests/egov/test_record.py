@@ -33,7 +33,7 @@ from egov.store import (
     store_framework,
 )
 from evaluation.engine import reranked
-from evaluation.rank import rank_exact
+from evaluation.rank import rank_desc, rank_exact
 from evaluation.spec import parse_spec
 from indicators.framework import builtin_path, load_framework
 
@@ -449,13 +449,13 @@ def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: P
         )
         run = _score(s)
         result = load_result(s, run)
-        before = results_hash(reranked(result, rank_exact))
+        before = results_hash(reranked(result, rank_exact, by_kind=False))
         assert before != run.results_hash  # the two rules rank this run differently
         # as the software before the tolerance stored it: its hash and its ranks
         run.results_hash = before
         s.add(run)
-        legacy = reranked(result, rank_exact).long()
-        changed = legacy[legacy["rank"] != result.long()["rank"]]
+        legacy = reranked(result, rank_exact, by_kind=False).long()
+        changed = legacy[(legacy["rank"] != result.long()["rank"]) & legacy["rank"].notna()]
         for kind, entity, node, rank in (
             changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
         ):
@@ -478,3 +478,34 @@ def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: P
         stored.results_hash = "0" * 64
         with pytest.raises(EgovError, match="recomputing gives results hash"):
             load_result(s, stored)
+
+
+def test_a_run_stored_with_objects_ranked_all_together_still_loads(sdb: str, tmp_path: Path) -> None:
+    """A run stored before objects were ranked within their kind (a management body ranked
+    against applications) still loads and verifies, and so does its bundle."""
+    with session_scope(sdb) as s:
+        run = _score(s)
+        result = load_result(s, run)
+        before = reranked(result, rank_desc, by_kind=False)
+        assert results_hash(before) != run.results_hash  # the two rules rank the objects differently
+        run.results_hash = results_hash(before)
+        s.add(run)
+        changed = before.long()
+        changed = changed[(changed["rank"] != result.long()["rank"]) & changed["rank"].notna()]
+        assert len(changed)
+        for kind, entity, node, rank in (
+            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
+        ):
+            s.execute(
+                text(
+                    "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
+                    "AND entity = :entity AND node = :node"
+                ),
+                {"rank": int(rank), "run": run.id, "kind": kind, "entity": entity, "node": node},
+            )
+    with session_scope(sdb) as s:
+        stored = get_run(s, run.run_key)
+        load_result(s, stored)  # verifies
+        check = verify_bundle(export_bundle(s, stored, tmp_path / "old.zip")[0])
+        assert check.ok, check.problems
+        assert any("before ranking within kind" in n for n in check.notes)

@@ -26,7 +26,8 @@ class DemoDb:
     path: Path
     keys: dict[str, str] = field(default_factory=dict)  # who -> key
     runs: dict[str, str] = field(default_factory=dict)  # period -> run key
-    cases: dict[str, list[int]] = field(default_factory=dict)  # department -> open case ids
+    # department -> ids of its open cases: the demo's still open at its end and these tests'
+    cases: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -101,7 +102,8 @@ def populate(db: DemoDb, url: str) -> DemoDb:
         s.execute(text("UPDATE rating_case SET state = 'closed' WHERE rating_id = :r"), {"r": ids[1]})
         rows = s.execute(
             text(
-                "SELECT d.code, c.id FROM rating_case c JOIN department d ON d.id = c.department_id WHERE c.state <> 'closed'"
+                "SELECT d.code, c.id FROM rating_case c JOIN department d ON d.id = c.department_id "
+                "WHERE c.state NOT IN ('closed', 'removed') ORDER BY c.id"
             )
         ).all()
         for dept, case_id in rows:

@@ -100,7 +100,7 @@ def test_check_missing_file(egov, tmp_path: Path) -> None:
 
 # --- show ---------------------------------------------------------------------------------
 def test_show_macau_in_english(egov) -> None:
-    result = egov(["framework", "show", "macau"])
+    result = egov(["framework", "show", "macau", "--lang", "en"])
     assert result.code == 0, result.err
     out = result.out
     assert "effective weight" in out
@@ -295,7 +295,7 @@ def test_check_reports_problems_of_the_new_keys(egov, tmp_path: Path) -> None:
     assert_no_traceback(result)
     assert "invalid framework (5 problems)" in result.err
     for problem in (
-        "index.weight: unknown key (allowed: aggregation, code, min_coverage, name, weighting)",
+        "index.weight: unknown key (allowed: aggregation, code, min_categories, min_coverage, name, trend_scale, weighting)",
         "index.min_coverage: must be between 0 and 1",
         "methods.screening.min_cov: unknown key (allowed: min_coverage)",
         "categories.1c.indicators.2i.aggregation: unknown key",

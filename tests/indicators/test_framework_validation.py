@@ -612,7 +612,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "unknown key in [index]",
         after(INDEX, "weight = 2"),
         "index.weight",
-        "unknown key (allowed: aggregation, code, min_coverage, name, weighting)",
+        "unknown key (allowed: aggregation, code, min_categories, min_coverage, name, trend_scale, weighting)",
     ),
     ("rollup in [index]", after(INDEX, 'rollup = "mean"'), "index.rollup", "unknown key (allowed: "),
     (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from reports.i18n import t
@@ -162,25 +163,30 @@ def test_workbook_cell_by_cell(built: Built, in_db: None) -> None:
     assert len(wb.sheetnames) == 7  # summary, a sheet per category (3), data, weights, methodology
     ws = wb["Summary"]
     header = [c.value for c in ws[1]]
-    assert header[:6] == ["Rank", "Department", "Department code", "Score", "Peer group", "Peer-group rank"]
+    # the category league tables first, then the coverage and the overall rank (issue 14)
+    assert header[:2] == ["Department", "Department code"] and header[2].startswith("Infrastructure")
+    tail = ["Categories scored", "Rank", "Score", "Peer group", "Peer-group rank"]
+    at = header.index("Rank")
+    assert header[at - 1 : at + 4] == tail
     assert "Rank 5th percentile" in header and "Rank 95th percentile" in header
     assert ws.freeze_panes == "A2"
     assert ws.max_row == 1 + len(index)
+    p05, p95 = header.index("Rank 5th percentile"), header.index("Rank 95th percentile")
     for row in ws.iter_rows(min_row=2):
-        code = row[2].value
-        assert row[0].value == index.at[code, "rank"]
-        assert row[3].value == pytest.approx(index.at[code, "score"], abs=1e-9)
-        assert row[3].number_format == "0.00" and row[0].number_format == "0"
-        assert (
-            row[header.index("Rank 5th percentile")].value
-            <= row[0].value
-            <= row[header.index("Rank 95th percentile")].value
-        )
-    ranks = [r[0].value for r in ws.iter_rows(min_row=2)]
-    assert ranks == sorted(ranks)
+        code, rank = row[1].value, row[at]
+        assert row[at + 1].value == pytest.approx(index.at[code, "score"], abs=1e-9)
+        assert row[at + 1].number_format == "0.00"
+        if pd.isna(index.at[code, "rank"]):  # under the coverage rule: why, and no interval
+            assert rank.value.startswith("not ranked overall: scored on ")
+            assert row[at - 1].value == "1/3" and row[p05].value is None
+            continue
+        assert rank.value == index.at[code, "rank"] and rank.number_format == "0"
+        assert row[p05].value <= rank.value <= row[p95].value
+    ranks = [r[at].value for r in ws.iter_rows(min_row=2) if isinstance(r[at].value, int)]
+    assert ranks == sorted(ranks) and len(ranks) < ws.max_row - 1
     assert len(ws.conditional_formatting) >= 1
     # the department renamed to a formula stays text
-    evil = next(r for r in ws.iter_rows(min_row=2) if r[2].value == "DSAMA")[1]
+    evil = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "DSAMA")[0]
     assert evil.value == EVIL and evil.data_type == "s" and evil.quotePrefix
     # no formula anywhere, every sheet frozen below its header
     for sheet in wb.worksheets:

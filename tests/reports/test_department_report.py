@@ -75,7 +75,8 @@ def test_standing_is_the_engines(db: DemoDb) -> None:
             continue
         assert row["score"] == pytest.approx(res.department_scores.at["SAFP", node])
         assert row["rank"] == res.department_ranks.at["SAFP", node]
-        assert row["n"] == len(col)
+        # "rank r of n": n departments ranked there (overall, those the coverage rule admits)
+        assert row["n"] == res.department_ranks[node].notna().sum() <= len(col)
         assert row["median"] == pytest.approx(col.median()) and row["best"] == pytest.approx(col.max())
         pc = col[col.index.isin(members)]
         if len(pc) < 3:  # too small a peer group: all departments, said by peer_fallback
@@ -104,9 +105,11 @@ def test_strengths_priorities_and_change_come_from_compare(db: DemoDb) -> None:
     prev = _result(db.runs["2022"])
     assert prev.department_scores is not None and res.department_scores is not None
     idx = res.index_code
-    assert ch.table.at[idx, "change"] == pytest.approx(
-        res.department_scores.at["SAFP", idx] - prev.department_scores.at["SAFP", idx]
-    )
+    # the change is on the common scale of the two runs (evaluation.compare.common_scale)
+    scaled = compare.common_scale([prev, res], rep.framework).results
+    assert scaled[0].department_scores is not None and scaled[1].department_scores is not None
+    expected = (scaled[1].department_scores[idx] - scaled[0].department_scores[idx])["SAFP"]
+    assert ch.table.at[idx, "change"] == pytest.approx(expected)
     summary = ch.extra["summary"]
     parts = summary["value_effect"] + summary["weight_effect"] + summary["residual"]
     assert parts == pytest.approx(summary["change"])
@@ -209,12 +212,13 @@ def test_without_the_comparison_module_the_sections_say_so(
     def fails(*_a: Any, **_k: Any) -> Any:
         raise EgovError("evaluation.compare is not available here")
 
-    for name in ("strengths_weaknesses", "priorities", "change"):
+    for name in ("strengths_weaknesses", "priorities", "comparable_change"):
         monkeypatch.setattr(compare, name, fails)
     rep = _report(db.runs["2023"], "SAFP")
     assert rep.strengths.table is None and "not available" in rep.strengths.missing
     assert rep.priorities.table is None
     assert rep.change.table is not None and "why_missing" in rep.change.extra
+    assert rep.change.extra["comparable"] is False  # its own scales, labelled not comparable
     page = _html(db.runs["2023"], "SAFP")
     assert page.count("This section is not available") >= 3
     assert "Standing overall and by category" in page

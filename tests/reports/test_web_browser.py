@@ -8,12 +8,18 @@ origin (another port of the same host, and another site) that auto-submit a form
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from reports import theme
 from tests.helpers.department_db import DemoDb
 from tests.helpers.servers import CHROMIUM_ARGS, serve, static_site
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
@@ -127,3 +133,73 @@ def test_pages_of_another_origin_cannot_log_in_or_out(
                 assert after is not None and after.status == 401
             finally:
                 browser.close()
+
+
+def _pixel(page: Page, png: bytes, x: float, y: float) -> list[int]:
+    """The RGB colour at (x, y) of a PNG, decoded by the browser itself (a canvas)."""
+    data = "data:image/png;base64," + base64.b64encode(png).decode()
+    rgb: list[int] = page.evaluate(
+        """async ([src, x, y]) => {
+            const img = new Image(); img.src = src; await img.decode();
+            const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            return Array.from(g.getImageData(Math.floor(x), Math.floor(y), 1, 1).data.slice(0, 3));
+        }""",
+        [data, x, y],
+    )
+    return rgb
+
+
+def _check_highlight(page: Page, department: str, shot: Path) -> None:
+    """In the ranking chart (the first chart with dots), the row label of `department` is the
+    only bold one and has the highlight colour, exactly one dot has the highlight colour,
+    and a screenshot shows that colour at that dot."""
+    chart = page.locator("figure.chart svg", has=page.locator("g.mark-symbol.role-mark")).first
+    chart.wait_for(timeout=15_000)
+    colour = theme.HIGHLIGHT.lower()
+    labels = chart.locator("g.role-axis-label text").evaluate_all(
+        "els => els.map(e => [e.textContent, e.getAttribute('font-weight'), (e.getAttribute('fill') || '').toLowerCase()])"
+    )
+    bold = [(text, fill) for text, weight, fill in labels if weight == "bold"]
+    assert len(bold) == 1 and bold[0][0].endswith(f"({department})") and bold[0][1] == colour, labels
+    dots = chart.locator("g.mark-symbol.role-mark path")  # the dots, not the legend's symbols
+    fills = dots.evaluate_all("els => els.map(e => (e.getAttribute('fill') || '').toLowerCase())")
+    assert fills.count(colour) == 1 and len(fills) >= 20, fills
+    dot = dots.nth(fills.index(colour))
+    dot.scroll_into_view_if_needed()
+    box = dot.bounding_box()
+    assert box is not None
+    png = page.screenshot(path=str(shot), full_page=False)
+    got = _pixel(page, png, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    want = [int(theme.HIGHLIGHT[i : i + 2], 16) for i in (1, 3, 5)]
+    assert all(abs(a - b) <= 24 for a, b in zip(got, want, strict=True)), (got, want)
+
+
+@pytest.mark.slow
+def test_the_readers_department_is_highlighted(
+    tmp_path: Path, chromium: str, department_template: DemoDb
+) -> None:
+    """Issue 14: a department head (SAFP's key) sees SAFP highlighted in the ranking chart of
+    the ranking page and of the department report: bold label, its own colour, and that
+    colour on screen (a screenshot's pixel at SAFP's dot)."""
+    from playwright.sync_api import sync_playwright
+
+    db = department_template.copy(tmp_path / "egov.db")
+    run = db.runs["2023"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serve(db.url, tmp_path, EGOV_SECRET_KEY="browser-test-secret") as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{base}/reports/login?lang=en")
+            page.get_by_label("Access key").fill(db.keys["department"])
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(f"{base}/reports/?lang=en")
+            resp = page.goto(f"{base}/reports/{run}/ranking?lang=en")
+            assert resp is not None and resp.status == 200
+            _check_highlight(page, "SAFP", ARTIFACTS / "ranking-highlight-SAFP-en.png")
+            resp = page.goto(f"{base}/reports/{run}/departments/SAFP?lang=zh-Hant")
+            assert resp is not None and resp.status == 200
+            _check_highlight(page, "SAFP", ARTIFACTS / "department-report-highlight-SAFP-zh-Hant.png")
+        finally:
+            browser.close()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from egov.auth import authenticate
+from egov.db import session_scope
+from egov.errors import ServiceError
+from surveys.cases import CaseMove, transition_cases
 from tests.helpers.register import Env, make_client
 
 
@@ -137,6 +141,13 @@ def test_token_refusals(api: Env) -> None:
         "/api/v1/tokens", json={"object": "GOV_CLOUD", "transaction_ref": "X"}, headers=api.auth("department")
     )
     assert infra.status_code in (403, 404, 422)
+    # nor is an internal system (G2G document exchange: citizen_facing = false in the register)
+    internal = c.post(
+        "/api/v1/tokens",
+        json={"object": "DOC_FILE_SYSTEM", "transaction_ref": "X"},
+        headers=api.auth("department"),
+    )
+    assert internal.status_code == 422 and "not citizen-facing" in internal.json()["detail"]
 
 
 def test_batch_ratings(api: Env) -> None:
@@ -315,6 +326,38 @@ def test_appeal_removed_rating_no_longer_counts(api: Env) -> None:
     with session_scope() as s:
         rebuild_rollups(s, date(2000, 1, 1), date(2100, 1, 1))
     assert _rollup() == [0, 1, 0, 0, 0]
+
+
+def test_batch_case_moves_follow_the_same_rules(api: Env) -> None:
+    """surveys.cases.transition_cases (the demo's case handling): the moves of the state
+    machine by the right role, dated; refused as a whole otherwise (nothing moved)."""
+    a, b = _case_id(api, ref="B-1"), _case_id(api, ref="B-2")
+    day, at = date(2026, 3, 2), datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    with session_scope() as s:
+        dep, ass = authenticate(s, api.keys["department"]), authenticate(s, api.keys["assessor"])
+        other = authenticate(s, api.keys["other_department"])
+        assert dep is not None and ass is not None and other is not None
+        for who, moves, status in (
+            (ass, [CaseMove(a, "verified", day)], 403),  # departments move their cases
+            (dep, [CaseMove(a, "rectified", day)], 409),  # not from open
+            (other, [CaseMove(a, "verified", day)], 404),  # another department's case
+            (dep, [CaseMove(a, "verified", day), CaseMove(a, "rectifying", day)], 422),  # one move a case
+        ):
+            with pytest.raises(ServiceError) as exc:
+                transition_cases(s, who, moves)
+            assert exc.value.status == status
+        assert transition_cases(s, dep, [CaseMove(a, "verified", day, at), CaseMove(b, "appealed", day)]) == 2
+        assert transition_cases(s, dep, [CaseMove(a, "rectifying", day)]) == 1
+        assert transition_cases(s, dep, [CaseMove(a, "rectified", day)]) == 1
+        assert transition_cases(s, ass, [CaseMove(b, "removed", day)]) == 1
+    case = api.client.get(f"/api/v1/cases/{a}", headers=api.auth("department")).json()
+    assert case["state"] == "rectified" and case["rectified_day"] == "2026-03-02"
+    assert case["return_visit_due"] == "2026-03-03"  # one working day later
+    assert _scalar("SELECT flags FROM rating WHERE transaction_ref = 'B-2'") == "removed"
+    n = _scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'case.transition' AND target_id = :t", t=str(a)
+    )
+    assert n == 3
 
 
 def test_measures_endpoint(api: Env, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,92 @@
+"""Texts the engine and the store write in English (the coherence flags, the demo's run note
+and value sources, where a method is set), said again in the report's language. The engine keeps its English
+messages (logs, `egov` commands); the reports show these instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from egov.store import DEMO_NOTICE, DEMO_SOURCE
+from evaluation.coherence import COLLINEAR
+from reports.i18n import add, t
+
+add(
+    {
+        "flag.collinear": (
+            "「{a}」與「{b}」（同屬「{node}」）的相關係數 r = {r}（|r| > {limit}）：兩者可能量度同一事物。",
+            "«{a}» e «{b}» (em «{node}») têm correlação r = {r} (|r| > {limit}): podem medir a mesma coisa.",
+            "'{a}' and '{b}' in '{node}' correlate at r = {r} (|r| > {limit}): they may measure the same thing.",
+        ),
+        "flag.negative": (
+            "「{a}」與其所屬的「{node}」呈負相關（r = {r}）：請檢查其方向。",
+            "«{a}» tem correlação negativa com o seu agregado «{node}» (r = {r}): verifique o sentido.",
+            "'{a}' correlates negatively with its own aggregate '{node}' (r = {r}): check its direction.",
+        ),
+        "run.demo_note": (
+            "示範資料：並非澳門特別行政區政府的正式評估",
+            "Dados ilustrativos de demonstração: não é uma avaliação oficial do Governo da RAEM",
+            "Illustrative demo data: not an official evaluation of the Macao SAR Government",
+        ),
+        "run.seed": ("隨機種子 {seed}", "semente {seed}", "seed {seed}"),
+        "method.source.spec": ("運行的方法設定", "especificação da execução", "run spec"),
+        "method.source.framework": ("指標框架的 [methods]", "[methods] do quadro", "framework [methods]"),
+        "method.source.default": ("預設", "por omissão", "default"),
+        "src.synthetic": (
+            "示範資料：合成數值（隨機種子 {seed}）",
+            "Demonstração: valor sintético (semente {seed})",
+            "Demo: synthetic value (seed {seed})",
+        ),
+        "src.paper": ("示範資料：論文 {where}", "Demonstração: artigo {where}", "Demo: paper {where}"),
+        "src.rating_rollup": (
+            "市民評價匯總",
+            "Agregação das avaliações dos cidadãos",
+            "Citizen-rating roll-up",
+        ),
+    }
+)
+
+SEED = re.compile(r"\bseed=(\d+)\b")
+SYNTHETIC = re.compile(rf"^{re.escape(DEMO_SOURCE)}synthetic seed=(\d+)$")
+PAPER = re.compile(rf"^{re.escape(DEMO_SOURCE)}paper (.+?)(?::\s.*)?$", re.S)
+
+
+def flag_text(row: Mapping[Any, Any], lang: str, name: Callable[[str], str]) -> str:
+    """A coherence flag (a row of evaluation.coherence.coherence_flags: aggregate, node,
+    other, r, flag "collinear" or "negative with parent") in `lang`, the nodes by `name`."""
+    values = {
+        "a": name(str(row["node"])),
+        "b": name(str(row["other"])),
+        "node": name(str(row["aggregate"])),
+        "r": f"{float(row['r']):.3f}",
+        "limit": f"{COLLINEAR:g}",
+    }
+    return t("flag.collinear" if row["flag"] == "collinear" else "flag.negative", lang, **values)
+
+
+def run_note(note: str, lang: str) -> str:
+    """A run's stored note in `lang`: the demo notice and its seed translated; any other text
+    (an operator's own note) as written."""
+    text = note.replace(DEMO_NOTICE, t("run.demo_note", lang))
+    return SEED.sub(lambda m: t("run.seed", lang, seed=m.group(1)), text)
+
+
+def method_source(source: str, lang: str) -> str:
+    """Where a stage's method is set ("spec", "framework" or "default") in `lang`."""
+    return t(f"method.source.{source}", lang)
+
+
+def source_text(source: str | None, lang: str) -> str | None:
+    """A stored value's source (`MetricValue.source_file`) as shown in `lang`: in English
+    exactly as stored; in zh-Hant and pt the demo's markers ("demo:synthetic seed=N",
+    "demo:paper <where in the paper>: <English note>") said in `lang` (the paper's place
+    only: the English note is left to the English outputs); a file name as written."""
+    if source is None or lang == "en":
+        return source
+    if m := SYNTHETIC.match(source):
+        return t("src.synthetic", lang, seed=m.group(1))
+    if m := PAPER.match(source):
+        return t("src.paper", lang, where=m.group(1))
+    return source
