@@ -225,7 +225,7 @@ def test_priorities_and_compare_cli_print_units(demo_url: str, egov: Any) -> Non
     r = egov(["priorities", "SAFP", "--lang", "zh-Hant", "--top", "60"])
     assert r.code == 0, r.err
     assert "小時" in r.out and "%" in r.out
-    r = egov(["compare", "SAFP", "DSAT", "--top", "40"])
+    r = egov(["compare", "SAFP", "DSAT", "--top", "40", "--lang", "en"])
     assert r.code == 0, r.err
     assert "hours" in r.out and re.search(r"\d% \(\d+\.\d\)", r.out)
 
