@@ -49,14 +49,6 @@ RESIDENTS_2023 = 683.7
 # checks them against the paper, the value against the quoted numbers and the period against
 # the quoted date); README.md lists these and the figures left unused, with why.
 PUBLISHED: list[tuple[str, str, str, float, str]] = [
-    ("2023", "OPEN_DATA_PLATFORM", "app_datasets", 654, "§三(三)(3)「目前已開放654個數據集」"),
-    (
-        "2023",
-        "OPEN_DATA_PLATFORM",
-        "app_api_share",
-        round(55 / 654 * 100, 4),
-        "§四(二)「目前開放的 654 個結果中，僅有 55 個以 API 方式提供」: 55 of 654",
-    ),
     (
         "2023",
         "ONE_ACCOUNT",

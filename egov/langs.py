@@ -22,6 +22,7 @@ UNITS: dict[str, tuple[str, str, str]] = {
     "MOP per vCPU-year": (" 澳門元／vCPU·年", " MOP por vCPU-ano", " MOP per vCPU-year"),
     "per 1,000 residents": (" 每千名居民", " por 1000 residentes", " per 1,000 residents"),
     "score 1-5": (" 分（1–5）", " pontos (1–5)", " points (1–5)"),
+    "level 0-3": (" 級（0–3）", " (nível 0–3)", " (level 0–3)"),
 }
 
 

@@ -95,6 +95,29 @@ def goalposts(
     return z
 
 
+def target_band(
+    x: pd.Series,
+    *,
+    direction: int,
+    low: float,
+    high: float,
+    zero_below: float,
+    zero_above: float,
+    scale: float = 100.0,
+) -> pd.Series:
+    """Closeness to a planned band: `scale` within [low, high], falling linearly to 0 at
+    `zero_below` and at `zero_above` (and 0 beyond), in the indicator's own units.
+
+    For an indicator where both too little and too much are worse (budget execution against
+    plan): the band says what is best, so the direction is not applied.
+    """
+    y = x.astype(float)
+    below = (y - zero_below) / (low - zero_below)
+    above = (zero_above - y) / (zero_above - high)
+    z = pd.concat([below, above], axis=1).min(axis=1, skipna=False).clip(lower=0.0, upper=1.0)
+    return z * scale
+
+
 def distance_to_max(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd.Series:
     """1 - (max - x) / (max - min), times `scale`.
 
@@ -175,6 +198,17 @@ def _check_goalposts(p: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def _check_band(p: dict[str, Any]) -> list[tuple[str, str]]:
+    problems = []
+    if not p["zero_below"] < p["low"]:
+        problems.append(("low", "must be greater than zero_below"))
+    if not p["low"] <= p["high"]:
+        problems.append(("high", "must be at least low"))
+    if not p["high"] < p["zero_above"]:
+        problems.append(("zero_above", "must be greater than high"))
+    return problems
+
+
 _SCALE = Param(
     "number", 100.0, help="score of the best value (the result is multiplied by it)", check=positive
 )
@@ -223,6 +257,20 @@ NORMALISERS: dict[str, Method] = {
         doc="Fixed goalposts: (x - min)/(max - min)·scale, reversed for direction -1.",
         source="OECD/JRC Handbook (2008) §5; COINr n_goalposts; DESI 2022 methodological note",
         validate=_check_goalposts,
+    ),
+    "target_band": Method(
+        "target_band",
+        target_band,
+        {
+            "low": Param("number", required=True, help="lower end of the band that scores `scale`"),
+            "high": Param("number", required=True, help="upper end of the band that scores `scale`"),
+            "zero_below": Param("number", required=True, help="value at or below which the score is 0"),
+            "zero_above": Param("number", required=True, help="value at or above which the score is 0"),
+            "scale": _SCALE,
+        },
+        doc="scale within [low, high], linear to 0 at zero_below and zero_above; direction not applied.",
+        source="fixed goalposts (OECD/JRC Handbook (2008) §5) on each side of a planned band",
+        validate=_check_band,
     ),
     "distance_to_max": Method(
         "distance_to_max",

@@ -51,6 +51,7 @@ VECTOR_NORMALISERS = (
     "rank",
     "percentile",
     "goalposts",
+    "target_band",
     "distance_to_max",
     "distance_to_target",
     "fraction_of_max",
@@ -278,6 +279,10 @@ def normalise_rows(x: np.ndarray, spec: dict[str, Any], direction: int | np.ndar
             z = (x - spec["min"]) / span if direction > 0 else (spec["max"] - x) / span
             z = z * spec["scale"]
             return np.clip(z, 0.0, spec["scale"]) if spec["clip"] else z
+        if m == "target_band":  # evaluation.normalise.target_band; direction not applied
+            below = (x - spec["zero_below"]) / (spec["low"] - spec["zero_below"])
+            above = (spec["zero_above"] - x) / (spec["zero_above"] - spec["high"])
+            return np.clip(np.minimum(np.minimum(below, above), 1.0), 0.0, None) * spec["scale"]
         y = x * direction
         lo = np.nanmin(y, axis=1, keepdims=True)
         hi = np.nanmax(y, axis=1, keepdims=True)

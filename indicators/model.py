@@ -30,7 +30,13 @@ __all__ = [
 ]
 
 OBJECT_KINDS = ("infrastructure", "application", "management")
-SUBKINDS = {"management": ("administrative", "security")}
+# infrastructure: data_centre = a data centre or cloud computing centre (machine rooms and
+# cloud resource pools, the paper's 電腦房、雲資源池); platform = a shared data platform or
+# database; network = a government network; field_devices = cameras, traffic lights, sensors
+SUBKINDS = {
+    "infrastructure": ("data_centre", "platform", "network", "field_devices"),
+    "management": ("administrative", "security"),
+}
 SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination
 # rating-derived measures an indicator with source = "rating" may name (computed by
 # surveys.rollup.rating_measures from the daily roll-ups)

@@ -67,7 +67,7 @@ def test_comparison_commands_on_the_demo(
     assert r.code == 0, r.err
     assert "strength" in r.out and "weakness" in r.out
     gaps = pd.read_csv(tmp_path / "gaps.csv").set_index("node")
-    assert (gaps["gap_best"] >= 0).all() and gaps.loc["egov_index", "peer_group"] == "central_egov"
+    assert (gaps["gap_best"] >= 0).all() and gaps.loc["egov_index", "peer_group"] == "administration_justice"
 
     # priorities: sorted by gain, new score = score + gain, a new rank no worse
     r = egov(["priorities", "SAFP", "--top", "5", "--out", tmp_path / "prio.csv"])

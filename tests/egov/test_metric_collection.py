@@ -66,7 +66,7 @@ def fill(path: Path, out: Path, shift: float = 0.0) -> int:
 def registered(use_db: str, egov) -> str:
     r = egov(["import", "departments", REGISTER])
     assert r.code == 0, r.err
-    assert "72 objects (72 new)" in r.out
+    assert "73 objects (73 new)" in r.out
     return use_db
 
 
@@ -76,7 +76,7 @@ def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: 
     url = registered
     r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
     assert r.code == 0, r.err
-    assert "72 objects" in r.out
+    assert "73 objects" in r.out
     n = fill(tmp_path / "t.xlsx", tmp_path / "filled.xlsx")
     assert n > 800
 
@@ -87,7 +87,7 @@ def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: 
 
     r = egov(["import", "metrics", tmp_path / "filled.xlsx", "--period", "2024"])
     assert r.code == 0, r.err
-    assert f"imported filled.xlsx: {n} values for 72 objects" in r.out
+    assert f"imported filled.xlsx: {n} values for 73 objects" in r.out
     assert count(url, "metric_value") == n
     digest = hashlib.sha256((tmp_path / "filled.xlsx").read_bytes()).hexdigest()
     with get_engine(url).connect() as conn:
@@ -118,7 +118,7 @@ def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: 
         depts = conn.execute(
             text("SELECT COUNT(DISTINCT entity) FROM run_score WHERE entity_type = 'department'")
         ).scalar_one()
-    assert scored == 72 and depts == 20
+    assert scored == 73 and depts == 20
 
     # a corrected file supersedes every value and keeps the old ones in the history
     fill(tmp_path / "t.xlsx", tmp_path / "corrected.xlsx", shift=0.5)
@@ -292,7 +292,7 @@ def test_template_opens_in_libreoffice(
     assert (out / "filled.pdf").stat().st_size > 5_000
     r = egov(["import", "metrics", out / "filled.xlsx", "--period", "2024", "--dry-run"])
     assert r.code == 0, r.err
-    assert f"{n} values for 72 objects" in r.out
+    assert f"{n} values for 73 objects" in r.out
 
 
 # --- CSV, every problem at once, the register ---------------------------------------------------
@@ -403,7 +403,7 @@ def test_register_csv_and_xlsx(registered: str, egov, tmp_path: Path) -> None:
             text("SELECT name_en FROM assessed_object WHERE code='ARM_PORTAL'")
         ).scalar_one() == ("Portal (renamed)")
     r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
-    assert r.code == 0 and "75 objects" in r.out
+    assert r.code == 0 and "76 objects" in r.out
 
 
 def test_imports_need_a_register_and_a_sensible_period(use_db: str, egov, tmp_path: Path) -> None:

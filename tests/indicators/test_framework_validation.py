@@ -550,9 +550,9 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ),
     (
         "applies_to subkind of a kind without subkinds",
-        set_key(INFRA, "applies_to", '"infrastructure.cloud"'),
-        "categories.infra.applies_to",
-        "unknown subkind 'cloud' of 'infrastructure' (known: none)",
+        set_key(APP, "applies_to", '"application.mobile"'),
+        "categories.application.applies_to",
+        "unknown subkind 'mobile' of 'application' (known: none)",
     ),
     (
         "applies_to outside the parent's",

@@ -266,5 +266,5 @@ def test_login_attempts_are_rate_limited(site: Site) -> None:
 
 def test_ranking_names_peer_groups_in_the_language(site: Site) -> None:
     body = site.client.get("/reports/latest/ranking?lang=pt", headers=site.auth("department")).text
-    assert "Serviços centrais de governo electrónico e de administração" in body
-    assert "<td>central_egov</td>" not in body
+    assert "Secretaria para a Administração e Justiça" in body
+    assert "<td>administration_justice</td>" not in body
