@@ -127,32 +127,18 @@ def _transactions(apps: pd.DataFrame, n: int, start: date, end: date, period: st
     return tx.reset_index(drop=True)
 
 
-def _bodies(levels: np.ndarray, rng: Any) -> list[dict[str, Any]]:
-    """What the citizens answer with their levels (drawn for all at once): one or two reasons
-    for a bad rating, sometimes what went well with a good one, the channel and language."""
-    n = len(levels)
-    n_better = np.where(np.isin(levels, list(BAD_LEVELS)), rng.integers(1, 3, size=n), 0)
-    order = np.argsort(rng.random((n, len(DRIVERS))), axis=1)  # a random order of the drivers each
-    good = np.where((levels >= 4) & (rng.random(n) < 0.4), rng.integers(0, 5, size=n), -1)
-    channels = rng.choice(CHANNELS, size=n, p=CHANNEL_P)
-    langs = rng.choice(LANGS, size=n, p=LANG_P)
-    return [
-        {
-            "level": int(levels[i]),
-            "better": [str(d) for d in DRIVERS[order[i, : n_better[i]]]],
-            "good": [str(DRIVERS[good[i]])] if good[i] >= 0 else [],
-            "channel": str(channels[i]),
-            "language": str(langs[i]),
-        }
-        for i in range(n)
-    ]
-
-
-def _moments(days: pd.Series, hours: np.ndarray) -> list[datetime]:
-    """`moment` of every (day, hour), computed for all at once."""
-    local = pd.to_datetime(days.to_numpy()) + pd.to_timedelta(hours, unit="h")
-    at = local.tz_localize(local_zone(), ambiguous=True, nonexistent="shift_forward")
-    return list(at.tz_convert(UTC).to_pydatetime())
+def _rating(token: str, level: int, rng: Any) -> RatingCreate:
+    """What a citizen answers: a reason for a bad rating, sometimes what went well."""
+    better = list(rng.choice(DRIVERS, size=rng.integers(1, 3), replace=False)) if level in BAD_LEVELS else []
+    good = list(rng.choice(DRIVERS[:5], size=1)) if level >= 4 and rng.random() < 0.4 else []
+    return RatingCreate(
+        token=token,
+        level=level,
+        good=good,
+        better=better,
+        channel=str(rng.choice(CHANNELS, p=CHANNEL_P)),
+        language=str(rng.choice(LANGS, p=LANG_P)),
+    )
 
 
 def citizen_ratings(
@@ -169,8 +155,8 @@ def citizen_ratings(
     its case). Returns the counts of tokens and ratings."""
     code, start, end = period
     tx = _transactions(apps, n, start, end, code, rng)
-    tx["at"] = _moments(tx["day"], 9 + 8 * rng.random(len(tx)))  # in office hours
-    tokens = pd.Series("", index=tx.index)
+    tokens: list[str] = [""] * len(tx)
+    hours = 9 + 8 * rng.random(len(tx))  # in office hours
     for dep, group in tx.groupby("department", sort=True):
         for chunk in range(0, len(group), ISSUE_CHUNK):
             part = group.iloc[chunk : chunk + ISSUE_CHUNK]
@@ -181,14 +167,14 @@ def citizen_ratings(
                     TokenRequest(object=o, transaction_ref=r, citizen_id=f"demo-citizen-{c}")
                     for o, r, c in zip(part["object"], part["ref"], part["citizen"], strict=True)
                 ],
-                now=list(part["at"]),
+                now=[moment(d, h) for d, h in zip(part["day"], hours[part.index], strict=True)],
             )
-            tokens[part.index] = [t.token for t in issued]
-    rated = tx[tx["level"] > 0].assign(token=tokens)
-    rated["body"] = _bodies(rated["level"].to_numpy(), rng)
+            for i, t in zip(part.index, issued, strict=True):
+                tokens[i] = t.token
+    rated = tx[tx["level"] > 0]
     for day, group in rated.groupby("day", sort=True):
         at = moment(pd.Timestamp(str(day)).date(), 20)  # the day's ratings, sent in the evening
-        items = [RatingCreate(token=t, **b) for t, b in zip(group["token"], group["body"], strict=True)]
+        items = [_rating(tokens[int(str(i))], int(lv), rng) for i, lv in group["level"].items()]
         results = submit_ratings(session, items, verify_claims(session, items, at), now=at)
         refused = [r.error for r in results if not r.ok]
         if refused:
