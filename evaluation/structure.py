@@ -157,7 +157,9 @@ def value_at(scores: pd.Series, values: pd.Series, target: float) -> float:
     both = pd.DataFrame({"score": scores, "value": values}).dropna()
     if both.empty or np.isnan(target):
         return float("nan")
-    pairs: pd.Series = both.groupby(tie_key(both["score"]))["value"].mean()
+    # the Series grouped, not the frame: grouping a frame by a Series key makes pandas format
+    # the key for a lookup it throws away (a department report calls this hundreds of times)
+    pairs: pd.Series = both["value"].groupby(tie_key(both["score"])).mean()
     key = round(float(target), TIE_DECIMALS)
     if key in pairs.index:
         return as_float(pairs[key])

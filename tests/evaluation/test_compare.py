@@ -31,6 +31,7 @@ from evaluation.structure import (
     node_kinds,
     object_effective_weights,
     reaggregate,
+    value_at,
 )
 from indicators.framework import Framework, parse_framework
 
@@ -407,3 +408,18 @@ def test_priorities_without_a_peer_group_use_all_departments(fw: Framework) -> N
     p = priorities(result, "P", "median", framework=fw).set_index("indicator")
     # medians over all four departments: x 65, z 40 (P, Q, R, S: 20, 60, 60, 0)
     assert p.loc["x", "target"] == pytest.approx(65) and p.loc["z", "target"] == pytest.approx(40)
+
+
+def test_value_at_does_not_format_its_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """value_at reads the value at a score without printing any Series: grouping the frame by
+    a Series key made pandas format the key for a lookup it discarded, about 6 ms a call,
+    which the department reports of `egov demo` paid thousands of times."""
+    scores = pd.Series([40.0, 60.0, 60.0, 90.0, np.nan], index=list("ABCDE"))
+    values = pd.Series([4.0, 5.0, 7.0, 9.0, 1.0], index=list("ABCDE"))
+
+    def no_repr(self: pd.Series) -> str:
+        raise AssertionError("a Series was formatted")
+
+    monkeypatch.setattr(pd.Series, "__repr__", no_repr)
+    assert value_at(scores, values, 60.0) == 6.0  # the mean of the two at that score
+    assert value_at(scores, values, 75.0) == 7.5  # between 60 (6.0) and 90 (9.0)
