@@ -185,5 +185,5 @@ def test_the_framework_states_the_share_of_the_score_ratings_carry_in_the_demo(
     assert len(without) == 1
     text = macau.nodes["satisfaction"].description or ""
     assert f"{lo:.1f}–{hi:.1f} % of the overall score of a department with apps" in text, (lo, hi)
-    assert f"0 % for the {without.pop()} departments without apps" in text
+    assert f"0 % for the {without.pop()} departments without rated apps" in text, without
     assert "「重要依據」" in text and "not the main one" in text
