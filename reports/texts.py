@@ -39,6 +39,11 @@ add(
             "Demonstração: valor sintético (semente {seed})",
             "Demo: synthetic value (seed {seed})",
         ),
+        "src.cases": (
+            "示範資料：由示範個案計算（{code}，截至 {day}）",
+            "Demonstração: calculado dos casos da demonstração ({code}, em {day})",
+            "Demo: computed from the demo's cases ({code}, as of {day})",
+        ),
         "src.paper": ("示範資料：論文 {where}", "Demonstração: artigo {where}", "Demo: paper {where}"),
         "note.prefix": ("注意：{note}", "nota: {note}", "note: {note}"),
         "note.few_ratings": (
@@ -75,6 +80,7 @@ NO_DATA = re.compile(
 MORE = re.compile(r"… \(\+(\d+) more\)")
 SEED = re.compile(r"\bseed=(\d+)\b")
 SYNTHETIC = re.compile(rf"^{re.escape(DEMO_SOURCE)}synthetic seed=(\d+)$")
+CASES = re.compile(rf"^{re.escape(DEMO_SOURCE)}cases (\S+) as of (\S+)$")
 PAPER = re.compile(rf"^{re.escape(DEMO_SOURCE)}paper (.+?)(?::\s.*)?$", re.S)
 
 
@@ -112,6 +118,8 @@ def source_text(source: str | None, lang: str) -> str | None:
         return source
     if m := SYNTHETIC.match(source):
         return t("src.synthetic", lang, seed=m.group(1))
+    if m := CASES.match(source):
+        return t("src.cases", lang, code=m.group(1), day=m.group(2))
     if m := PAPER.match(source):
         return t("src.paper", lang, where=m.group(1))
     return source

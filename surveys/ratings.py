@@ -109,7 +109,7 @@ def verify_claims(
     """Verify the signatures and expiry of the tokens (no database access); `now`: the moment
     the expiry is checked against (default: the current time)."""
     secret = server_secret(session)
-    at = now.timestamp() if now is not None else None
+    at = (now if now is not None else utcnow()).timestamp()  # the service clock, as tokens are issued on it
     out: list[TokenClaims | TokenError] = []
     for item in items:
         try:

@@ -29,7 +29,7 @@ BUDGET: dict[str, dict[str, float]] = {
 }
 # objects: SAFP's applications (the department key's own), DSAT's (another department's),
 # a SAFP object that is not an application, and one that does not exist
-OBJECTS = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
+OBJECTS = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
 PATH_IDS = {"case_id": "cases", "rating_id": "held", "key_id": "spare_keys"}
 
 
@@ -60,7 +60,7 @@ def _state(client: Any, keys: dict[str, str]) -> dict[str, list[Any]]:
         for _ in range(3)
     ]
     assert len(cases) >= 4 and len(held) >= 2 and len(spare) == 3
-    safp = ["ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM"] * 20
+    safp = ["ONE_ACCOUNT", "OPEN_DATA_PLATFORM"] * 20
     dsat = ["BUS_REPORT", "MACAU_TRAVEL"] * 10
     pairs = list(zip(safp, tokens("department", safp, "pool"), strict=True))
     pairs += list(zip(dsat, tokens("other_department", dsat, "pool"), strict=True))

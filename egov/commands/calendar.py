@@ -102,9 +102,7 @@ def _status(entry: CalendarEntry, lang: str) -> str:
 
 
 @app.command("show")
-def show_cmd(
-    year: Annotated[int, typer.Argument(help="The year, e.g. 2026.")], lang: LangOpt = "zh-Hant"
-) -> None:
+def show_cmd(year: Annotated[int, typer.Argument(help="The year, e.g. 2026.")], lang: LangOpt = None) -> None:
     """The days off of a year — public holidays, compensatory rest days, closures, half-day
     exemptions — with type, source and status (built-in and added by an administrator).
 

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 PARTITION_SQL = DEPLOY / "postgresql" / "partition_rating_by_month.sql"
 CITUS_SQL = DEPLOY / "postgresql" / "citus_distribute.sql"
-SAFP = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM")
+SAFP = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM")
 DSAT = ("BUS_REPORT", "MACAU_TRAVEL")
 SECRET = "test-secret-not-for-production"
 
@@ -146,6 +146,7 @@ def test_monthly_partitions_keep_every_rating_whole(
         "OPERATOR": "pytest",
         "MIN_RATINGS": "1",
         "RATE_LIMIT_CLIENT": "100000",
+        "TOKEN_TTL_DAYS": "200",  # the story uses January tokens until May (on the service clock)
     }.items():
         monkeypatch.setenv(f"EGOV_{name}", value)
     reset_settings()

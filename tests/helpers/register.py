@@ -74,6 +74,7 @@ def fix_service_clock(monkeypatch: pytest.MonkeyPatch, clock: dict[str, Any]) ->
     import surveys.ratings
     import surveys.ratings_fast
     import surveys.review
+    import surveys.security
     import surveys.tokens
     from egov.clock import local_day
 
@@ -81,3 +82,4 @@ def fix_service_clock(monkeypatch: pytest.MonkeyPatch, clock: dict[str, Any]) ->
         if hasattr(module, "utcnow"):
             monkeypatch.setattr(module, "utcnow", lambda: clock["now"])
         monkeypatch.setattr(module, "local_day", lambda moment=None: local_day(moment or clock["now"]))
+    monkeypatch.setattr(surveys.security, "utcnow", lambda: clock["now"])  # token expiry and checks

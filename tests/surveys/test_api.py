@@ -121,7 +121,7 @@ def test_bad_tokens(api: Env) -> None:
     expired = sign_token(b"test-secret-not-for-production", TokenClaims("dead", 1, 1, 1000))
     assert api.rate(expired).status_code == 410
     # a token of another object does not open that object's widget
-    other = api.client.get(f"/widget/DOC_FILE_SYSTEM?token={tok}")
+    other = api.client.get(f"/widget/OPEN_DATA_PLATFORM?token={tok}")
     assert other.status_code == 400
 
 
@@ -364,12 +364,12 @@ def test_measures_endpoint(api: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     client = make_client(monkeypatch, min_ratings="3")
     for i, lv in enumerate((5, 4, 3, 2)):
         api.rate(api.token(ref=f"M-{i}"), lv)
-    api.rate(api.token(obj="DOC_FILE_SYSTEM", ref="M-x"), 5)
+    api.rate(api.token(obj="OPEN_DATA_PLATFORM", ref="M-x"), 5)
     m = client.get("/api/v1/measures", headers=api.auth("assessor")).json()
     one = m["ONE_ACCOUNT"]
     assert one["count"] == 4 and one["share_satisfied"] == pytest.approx(50.0)
     assert one["share_satisfied_low"] < 50 < one["share_satisfied_high"]
-    assert m["DOC_FILE_SYSTEM"]["share_satisfied"] is None  # 1 < 3 ratings: insufficient
+    assert m["OPEN_DATA_PLATFORM"]["share_satisfied"] is None  # 1 < 3 ratings: insufficient
     assert client.get("/api/v1/measures", headers=api.auth("other_department")).json() == {}
 
 

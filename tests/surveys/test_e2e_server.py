@@ -43,7 +43,7 @@ def test_end_to_end(use_db: str, tmp_path: Path, chromium: str, egov: Any) -> No
     ):
         # 1. the department's back end gets a token per completed transaction
         items = [{"object": "ONE_ACCOUNT", "transaction_ref": f"E-{i}"} for i in range(36)]
-        items += [{"object": "DOC_FILE_SYSTEM", "transaction_ref": f"D-{i}"} for i in range(30)]
+        items += [{"object": "OPEN_DATA_PLATFORM", "transaction_ref": f"D-{i}"} for i in range(30)]
         r = http.post("/api/v1/tokens/batch", json={"items": items}, headers=dep)
         assert r.status_code == 200, r.text
         toks = [t["token"] for t in r.json()["items"]]
@@ -133,4 +133,4 @@ def test_end_to_end(use_db: str, tmp_path: Path, chromium: str, egov: Any) -> No
     raw = inputs.data.pivot(index="unit", columns="indicator", values="value")
     assert raw.loc["ONE_ACCOUNT", "app_csat"] == pytest.approx(expected_csat)
     assert raw.loc["ONE_ACCOUNT", "app_mean_rating"] == pytest.approx(sum(levels_one) / len(levels_one))
-    assert raw.loc["DOC_FILE_SYSTEM", "app_bad_rate"] == pytest.approx(100 * 6 / 30)
+    assert raw.loc["OPEN_DATA_PLATFORM", "app_bad_rate"] == pytest.approx(100 * 6 / 30)

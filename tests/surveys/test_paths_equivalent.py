@@ -28,7 +28,7 @@ import pytest
 from sqlalchemy import text
 
 PATHS = ("single", "batch", "general")
-SAFP = ("ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM")
+SAFP = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM")
 DSAT = ("BUS_REPORT", "MACAU_TRAVEL")
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "staff", "other")
 COMMENTS = (

@@ -74,7 +74,7 @@ def test_incremental_rollups_equal_rebuild(api: Env, monkeypatch: pytest.MonkeyP
 
     client = make_client(monkeypatch, burst_object_max="12")
     rng = random.Random(7)
-    objs = ["ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM"]
+    objs = ["ONE_ACCOUNT", "OPEN_DATA_PLATFORM"]
     items = [{"object": rng.choice(objs), "transaction_ref": f"I-{i}"} for i in range(60)]
     toks = [
         t["token"]

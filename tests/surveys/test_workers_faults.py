@@ -206,7 +206,7 @@ def _probe(http: httpx.Client, toks: Iterator[Tok], keys: dict[str, str]) -> dic
     out = {
         "single": Req(0, "POST", f"{API}/ratings", rating_body(one), (one,)),
         "batch": Req(0, "POST", f"{API}/ratings/batch", {"items": [rating_body(a), rating_body(b)]}, (a, b)),
-        "token": Req(0, "POST", f"{API}/tokens", {"object": "G2E_PLATFORM", "transaction_ref": f"P-{one.ref}"}, headers=dep),
+        "token": Req(0, "POST", f"{API}/tokens", {"object": "OPEN_DATA_PLATFORM", "transaction_ref": f"P-{one.ref}"}, headers=dep),
         "report": Req(0, "GET", "/reports/", headers={"Authorization": f"Bearer {keys['assessor']}"}),
     }  # fmt: skip
     for req in out.values():
