@@ -15,6 +15,7 @@ from egov.imports.values import (
     check_indicator_code,
     check_status,
     check_value,
+    parse_number,
     parse_text,
     value_row,
 )
@@ -124,8 +125,9 @@ def _long_value(rec: _LongRow, cat: Catalogue, problems: Problems) -> tuple[str,
         else:
             required[name] = text
     raw_value = rec.get("value")
-    if not raw_value.strip():
+    if parse_number(raw_value) == (None, None):  # blank, or "N/A": a long line needs its value
         problems.add(rec.loc("value"), "empty required cell — value is missing")
+        raw_value = ""
     if len(required) < 2:
         return None
     obj, code = required["object"], required["indicator"]
