@@ -456,16 +456,7 @@ def test_a_run_stored_before_the_tie_tolerance_still_loads(sdb: str, tmp_path: P
         s.add(run)
         legacy = reranked(result, rank_exact, by_kind=False).long()
         changed = legacy[(legacy["rank"] != result.long()["rank"]) & legacy["rank"].notna()]
-        for kind, entity, node, rank in (
-            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
-        ):
-            s.execute(
-                text(
-                    "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
-                    "AND entity = :entity AND node = :node"
-                ),
-                {"rank": int(rank), "run": run.id, "kind": kind, "entity": entity, "node": node},
-            )
+        _store_ranks(s, run.id, changed)
     with session_scope(sdb) as s:
         stored = get_run(s, run.run_key)
         ranks = load_result(s, stored).ranks["app_wcag"]
@@ -493,19 +484,23 @@ def test_a_run_stored_with_objects_ranked_all_together_still_loads(sdb: str, tmp
         changed = before.long()
         changed = changed[(changed["rank"] != result.long()["rank"]) & changed["rank"].notna()]
         assert len(changed)
-        for kind, entity, node, rank in (
-            changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist()
-        ):
-            s.execute(
-                text(
-                    "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
-                    "AND entity = :entity AND node = :node"
-                ),
-                {"rank": int(rank), "run": run.id, "kind": kind, "entity": entity, "node": node},
-            )
+        _store_ranks(s, run.id, changed)
     with session_scope(sdb) as s:
         stored = get_run(s, run.run_key)
         load_result(s, stored)  # verifies
         check = verify_bundle(export_bundle(s, stored, tmp_path / "old.zip")[0])
         assert check.ok, check.problems
         assert any("before ranking within kind" in n for n in check.notes)
+
+
+def _store_ranks(s: Session, run_id: int | None, changed: pd.DataFrame) -> None:
+    """Write the ranks of `changed` (rows of EvaluationResult.long()) into a stored run's scores,
+    as a run stored under an earlier ranking rule holds them."""
+    for kind, entity, node, rank in changed[["entity_type", "entity", "node", "rank"]].to_numpy().tolist():
+        s.execute(
+            text(
+                "UPDATE run_score SET rank = :rank WHERE run_id = :run AND entity_type = :kind "
+                "AND entity = :entity AND node = :node"
+            ),
+            {"rank": int(rank), "run": run_id, "kind": kind, "entity": entity, "node": node},
+        )
