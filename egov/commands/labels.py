@@ -162,7 +162,8 @@ add(
         "cli.change.method_effect": ("方法的影響", "efeito do método", "method effect"),
         "cli.change.largest": ("貢獻最大的指標", "maiores contribuições", "largest contributions"),
         "cli.change.residual": ("殘差", "resíduo", "residual"),
-        "cli.change.scale": ("{scale}", "{scale}", "scale: {scale}"),  # zh, pt: "共同尺度：…", "escala comum: …"
+        # zh-Hant and pt: scale_text already begins "共同尺度：…", "escala comum: …"
+        "cli.change.scale": ("{scale}", "{scale}", "scale: {scale}"),
         "cli.change.own_scale": (
             "尺度：各運行本身的尺度",
             "escala: a de cada execução",

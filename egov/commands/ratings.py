@@ -139,7 +139,7 @@ def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int,
             f"{r.p:.3g}",
             f"{r.p_holm:.3g}",
             f"{r.cliffs_delta:+.3f}",
-            t(f"cli.size.{r.magnitude}", lang) if r.magnitude else "",
+            t(f"cli.size.{r.magnitude!s}", lang) if r.magnitude else "",
         )
     console.print(table)
 

@@ -79,7 +79,7 @@ def test_a_command_speaks_one_language(
     demo_url: str, egov, tmp_path: Path, command: str, lang: str | None
 ) -> None:
     args, english, zh, pt = CASES[command]
-    args = [*args, "--out", tmp_path / "out"] if command == "uncertainty" else list(args)
+    args = [*args, "--out", str(tmp_path / "out")] if command == "uncertainty" else list(args)
     r = egov([*args, "--lang", lang] if lang else args)
     assert r.code == 0, r.err
     assert english_left(r.out, english) == [], r.out
