@@ -163,7 +163,7 @@ def decompose_change(pair: RunPair) -> tuple[Change, list[str]]:
 class UncertaintyInputs:
     """What the Monte Carlo of `egov uncertainty` runs on."""
 
-    source: str  # "run KEY, period P" or "period P (latest framework F V)"
+    run_key: str | None  # the stored run; None: the period's stored data on the latest framework
     period: Period
     framework: Framework
     spec: EvaluationSpec | None  # None: the framework's methods
@@ -177,8 +177,8 @@ class UncertaintyInputs:
 
 def _period_or_run(
     session: Session, run: str | None, period: str | None
-) -> tuple[str, Period, Framework, EvaluationSpec | None, PeriodInputs]:
-    """(source, period, framework, spec, inputs) of a period's stored data on the latest
+) -> tuple[str | None, Period, Framework, EvaluationSpec | None, PeriodInputs]:
+    """(run key or None, period, framework, spec, inputs) of a period's stored data on the latest
     framework (`period` given), else of the stored run `run` (default: the latest run)."""
     if period:
         per = get_period(session, period)
@@ -186,11 +186,10 @@ def _period_or_run(
         inputs = period_inputs(session, fw, per)
         if inputs.data.empty:
             raise EgovError(f"period {per.code} has no metric values or ratings")
-        return f"period {per.code} (latest framework {fw.code} {fw.version})", per, fw, None, inputs
+        return None, per, fw, None, inputs
     stored = load_inputs(session, get_run(session, run))
-    source = f"run {stored.run.run_key}, period {stored.period.code}"
     inputs = PeriodInputs(stored.data, stored.units, stored.history, [])
-    return source, stored.period, stored.framework, stored.spec, inputs
+    return stored.run.run_key, stored.period, stored.framework, stored.spec, inputs
 
 
 def uncertainty_inputs(
@@ -199,7 +198,7 @@ def uncertainty_inputs(
     """The inputs of a period's stored data on the latest framework (`period` given), else of
     a stored run (`run`, default the latest), and — with `rating_draws` — `n` posterior draws
     (seeded) of the rating-derived indicators from the period's roll-ups."""
-    source, per, fw, spec, inputs = _period_or_run(session, run, period)
+    run_key, per, fw, spec, inputs = _period_or_run(session, run, period)
     draws = None
     if rating_draws and any(node.source == "rating" for node in fw.indicators):
         counts = rating_counts(session, per.start, per.end)
@@ -208,7 +207,7 @@ def uncertainty_inputs(
                 fw, posterior_draws(counts, n, seed=seed, min_ratings=get_settings().min_ratings)
             )
     return UncertaintyInputs(
-        source,
+        run_key,
         per,
         fw,
         spec,

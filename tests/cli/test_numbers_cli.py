@@ -86,7 +86,7 @@ def test_a_partial_period_gives_one_summary_note(demo_url: str, egov, tmp_path: 
     assert_one_summary(notes(r.out), " in period 2024")
     assert len(notes(r.out)) <= 3  # objects without data, the indicators, the ratings
 
-    r = egov(["uncertainty", "--n", "20", "--sensitivity-n", "0", "--out", tmp_path / "u"])
+    r = egov(["uncertainty", "--n", "20", "--sensitivity-n", "0", "--out", tmp_path / "u", "--lang", "en"])
     assert r.code == 0, r.err
     assert_one_summary(notes(r.out), "")
     # with 6 of 43 indicators no department is scored on 2 of the 3 categories the Macau
