@@ -41,7 +41,7 @@ from egov.models import (
     utcnow,
 )
 from egov.settings import get_settings
-from egov.store import get_run, operator_name, period_for_import
+from egov.store import get_run, operator_name, period_for_import, previous_run
 from surveys.cases import due_after
 
 STATES = ("collecting", "verifying", "draft", "review", "final", "published")
@@ -364,6 +364,31 @@ def run_access(session: Session, principal: Principal) -> RunAccess:
         if run_id is not None:
             states[int(run_id)] = str(state)
     return RunAccess(principal.role, principal.department_code, bool(rows), states)
+
+
+def previous_published_run(session: Session, run: EvaluationRun) -> EvaluationRun | None:
+    """The run a department's report compares a run with: `egov.store.previous_run` while the
+    database has no cycle; once it has one, the latest published run of the same framework
+    code for a period that ends before this run's period starts, so that an unpublished run
+    never shows through a report that departments read."""
+    if session.execute(select(col(AssessmentCycle.id)).limit(1)).first() is None:
+        return previous_run(session, run)
+    framework = session.get(FrameworkVersion, run.framework_id)
+    period = session.get(Period, run.period_id)
+    if framework is None or period is None:
+        return None
+    return session.exec(
+        select(EvaluationRun)
+        .join(AssessmentCycle, col(AssessmentCycle.run_id) == col(EvaluationRun.id))
+        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
+        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
+        .where(
+            col(AssessmentCycle.state) == "published",
+            col(FrameworkVersion.code) == framework.code,
+            col(Period.end) < period.start,
+        )
+        .order_by(col(Period.start).desc(), col(EvaluationRun.id).desc())
+    ).first()
 
 
 @dataclass(frozen=True)
