@@ -16,6 +16,7 @@ import typer
 from egov.commands import (
     calendar,
     compare,
+    cycle,
     db,
     demo,
     framework,
@@ -67,6 +68,7 @@ GROUPS: dict[str, typer.Typer] = {
     "ratings": ratings.ratings_app,
     "cases": ratings.cases_app,
     "calendar": calendar.app,
+    "cycle": cycle.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

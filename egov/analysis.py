@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session
 
+from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import RunInputs, load_inputs, load_result
@@ -240,6 +241,7 @@ def period_case_metrics(session: Session, period: str, by: str, store: bool) -> 
     df = case_metrics(session, p.start, p.end, by)
     stored = 0
     if store:
+        refuse_published(session, p.id)
         values = management_indicator_values(session, p.start, p.end)
         stored = add_metric_values(session, p, values, source_file=f"ratings:cases {period}")
     return df, stored

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import store_inputs
@@ -63,7 +64,9 @@ def score_period(
     spec: EvaluationSpec | None = None,
     note: str = "",
 ) -> ScoreOutcome:
-    """Evaluate a period on a stored framework and store the run."""
+    """Evaluate a period on a stored framework and store the run (refused for a published
+    period: its run is immutable, egov.cycle)."""
+    refuse_published(session, period.id)
     inputs = period_inputs(session, framework, period)
     if inputs.data.empty:
         raise EgovError(f"period {period.code} has no metric values or ratings to score")
