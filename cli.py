@@ -14,6 +14,7 @@ from collections.abc import Callable
 import typer
 
 from egov.commands import (
+    audit,
     calendar,
     compare,
     cycle,
@@ -27,6 +28,7 @@ from egov.commands import (
     scoring,
     service,
     uncertainty,
+    values,
 )
 from egov.commands.common import err
 from egov.errors import EgovError
@@ -69,6 +71,8 @@ GROUPS: dict[str, typer.Typer] = {
     "cases": ratings.cases_app,
     "calendar": calendar.app,
     "cycle": cycle.app,
+    "values": values.app,
+    "audit": audit.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -26,6 +26,7 @@ from evaluation.registry import (
     check_screening,
     check_stage,
 )
+from indicators.assessment import check_assessment
 from indicators.model import (
     CODE_RE,
     OBJECT_KINDS,
@@ -79,7 +80,7 @@ INDICATOR_KEYS = {
     "denominator",
     *INDICATOR_STAGES,
 }
-TOP_KEYS = {"framework", "index", "methods", "categories"}
+TOP_KEYS = {"framework", "index", "methods", "categories", "assessment"}
 
 
 class _Checker:
@@ -190,8 +191,11 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     trend_scale = index.get("trend_scale")
     if trend_scale is not None and trend_scale not in TREND_SCALES:
         ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
+    assessment, rule_problems = check_assessment(data.get("assessment"))
+    for path, message in rule_problems:
+        ck.add(path, message)
     about = (code, version, name, description, source)  # min_categories checked above: an int, or None
-    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories)
+    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories, assessment)
     for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
         if not fw.has_fixed_scale(node.code):
             ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')

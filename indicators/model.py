@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from evaluation.registry import DEFAULTS
+from indicators.assessment import rule_for
 
 __all__ = [
     "CODE_RE",
@@ -116,6 +117,7 @@ class Framework:
     nodes: dict[str, Node]
     trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
     min_categories: int | None = None  # [index] min_categories as written (None: not written)
+    assessment: dict[str, str] | None = None  # [assessment] as written (indicators.assessment)
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -139,6 +141,11 @@ class Framework:
         """How many categories (children of the index) an entity must be scored on to be
         ranked overall: `[index] min_categories`, else 1 (every entity with an index score)."""
         return self.min_categories if self.min_categories is not None else 1
+
+    def value_rule(self, status: str) -> str:
+        """What scoring does with a metric value of `status`: use, flag or exclude
+        (`[assessment]`, indicators.assessment)."""
+        return rule_for(self.assessment, status)
 
     def aggregates_bottom_up(self) -> list[Node]:
         """Aggregate nodes ordered so that every node comes after all of its children."""
@@ -294,6 +301,8 @@ class Framework:
         if self.methods:
             out["methods"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.methods.items()}
         out["categories"] = {c.code: aggregate(c) for c in self.categories}
+        if self.assessment is not None:  # only when written: older hashes stay as they were
+            out["assessment"] = dict(self.assessment)
         return out
 
     @property
