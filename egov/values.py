@@ -45,6 +45,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "dispute": ((*UNVERIFIED, "verified", "adjusted"), "disputed", True),
     "adjust": ((*UNVERIFIED, "disputed", "verified", "adjusted", "rejected"), "adjusted", True),
 }
+PAST = {"verify": "verified", "reject": "rejected", "dispute": "disputed", "adjust": "adjusted"}
 MAX_REASON = 2000
 
 
@@ -156,7 +157,7 @@ def review(
     refuse_published(session, value.period_id)
     frm = value.status
     if frm not in allowed:
-        raise EgovError(f"value {value.id} is {shown_status(frm)}; it cannot be {action.rstrip('e')}ed")
+        raise EgovError(f"value {value.id} is {shown_status(frm)}; it cannot be {PAST[action]}")
     if action == "adjust":
         result = _adjust(session, value, new_value, actor)
     elif compare_and_set(session, MetricValue, value.id, "status", frm, to):
@@ -357,3 +358,11 @@ def run_flags(session: Session, run_id: int | None, department: str | None = Non
         stmt = stmt.where(col(RunValueFlag.department) == department)
     rows = session.execute(stmt.order_by(col(RunValueFlag.unit), col(RunValueFlag.indicator))).all()
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
+
+
+def flag_counts(flags: pd.DataFrame) -> dict[str, int]:
+    """How many values a run's rule flagged (used) and excluded (left out)."""
+    return {
+        "flagged": int((flags["rule"] == "flag").sum()) if len(flags) else 0,
+        "excluded": int((flags["rule"] == "exclude").sum()) if len(flags) else 0,
+    }
