@@ -24,6 +24,7 @@ from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from egov.auth import audit
@@ -299,7 +300,7 @@ def scoring_values(
     with the framework's `[assessment]` rule applied: `exclude` leaves a value out, `flag`
     keeps it; and the flags (FLAG_COLUMNS), one row per value flagged or excluded."""
     rows = session.execute(
-        select(
+        sa_select(
             col(MetricValue.id),
             col(AssessedObject.code),
             col(Department.code),
@@ -329,15 +330,15 @@ def store_flags(session: Session, run_id: int, flags: pd.DataFrame) -> None:
     records = [
         {
             "run_id": run_id,
-            "value_id": int(r.value_id),
-            "unit": str(r.unit),
-            "department": str(r.department),
-            "indicator": str(r.indicator),
-            "value": None if pd.isna(r.value) else float(r.value),
-            "status": str(r.status),
-            "rule": str(r.rule),
+            "value_id": int(r["value_id"]),
+            "unit": str(r["unit"]),
+            "department": str(r["department"]),
+            "indicator": str(r["indicator"]),
+            "value": None if pd.isna(r["value"]) else float(r["value"]),
+            "status": str(r["status"]),
+            "rule": str(r["rule"]),
         }
-        for r in flags.itertuples(index=False)
+        for r in flags.to_dict("records")
     ]
     session.execute(insert(RunValueFlag), records)
 
@@ -345,7 +346,7 @@ def store_flags(session: Session, run_id: int, flags: pd.DataFrame) -> None:
 def run_flags(session: Session, run_id: int | None, department: str | None = None) -> pd.DataFrame:
     """The values a run flagged or left out under its framework's rule (FLAG_COLUMNS), by unit
     and indicator; `department`: that department's only."""
-    stmt = select(
+    stmt = sa_select(
         col(RunValueFlag.value_id),
         col(RunValueFlag.unit),
         col(RunValueFlag.department),

@@ -110,12 +110,12 @@ def _print_flags(flags: pd.DataFrame, framework: Framework, lang: str, limit: in
     table = Table(title=t("values.flags_title", lang))
     for key in ("department", "object", "indicator", "value", "unit", "status", "rule"):
         table.add_column(t(f"values.{key}", lang))
-    for f in flags.head(limit).itertuples(index=False):
-        node = framework.nodes.get(str(f.indicator))
-        shown = "" if pd.isna(f.value) else plain_number(f.value)
+    for f in flags.head(limit).to_dict("records"):
+        node = framework.nodes.get(str(f["indicator"]))
+        shown = "" if pd.isna(f["value"]) else plain_number(f["value"])
         unit = node.unit if node is not None else ""
-        status, rule = status_label(str(f.status), lang), rule_label(str(f.rule), lang)
-        table.add_row(str(f.department), str(f.unit), str(f.indicator), shown, unit, status, rule)
+        status, rule = status_label(str(f["status"]), lang), rule_label(str(f["rule"]), lang)
+        table.add_row(str(f["department"]), str(f["unit"]), str(f["indicator"]), shown, unit, status, rule)
     console.print(table)
     if len(flags) > limit:
         console.print(t("values.flags_more", lang, n=len(flags) - limit))

@@ -65,7 +65,7 @@ def submit_values(
         session, period_row, values, source_file="api", source_hash=digest, imported_by=caller.name
     )
     current = {
-        (m.object_id, m.indicator): int(m.id or 0)
+        (int(m.object_id), m.indicator): int(m.id or 0)
         for m in session.exec(
             select(MetricValue).where(
                 MetricValue.period_id == period_row.id,
@@ -75,7 +75,7 @@ def submit_values(
         ).all()
     }
     ids = dict(session.exec(select(AssessedObject.code, AssessedObject.id)).all())
-    return Submitted(period, [current[(ids[r["object"]], r["indicator"])] for r in values], digest)
+    return Submitted(period, [current[(int(ids[r["object"]] or 0), r["indicator"])] for r in values], digest)
 
 
 def _item(cat: Catalogue, i: int, item: dict[str, Any], problems: Problems) -> dict[str, Any] | None:

@@ -477,7 +477,9 @@ def test_template_damage_imports_exactly_the_valid_values_or_names_the_cells(
             if r is None:
                 continue
             value = data.draw(
-                st.sampled_from(["verified", "Submitted ", "REPORTED", None, "", "disputed", "approved", "=1+1", 3, True])
+                st.sampled_from(
+                    ["verified", "Submitted ", "REPORTED", None, "", "disputed", "approved", "=1+1", 3, True]
+                )
             )
             ws.cell(r, STATUS_COL).value = value
             obj = rows[title][r]
@@ -487,7 +489,9 @@ def test_template_damage_imports_exactly_the_valid_values_or_names_the_cells(
             if text_value in (None, "") or (
                 isinstance(text_value, str) and text_value in ("reported", "submitted")
             ):
-                statuses[(title, obj)] = "submitted"  # a department never verifies (or disputes) its own value
+                statuses[(title, obj)] = (
+                    "submitted"  # a department never verifies (or disputes) its own value
+                )
                 for (o, code), (x, _s) in list(expected.items()):
                     if o == obj and code in cols.values():
                         expected[(o, code)] = (x, statuses[(title, obj)])

@@ -155,9 +155,9 @@ def test_evidence_is_stored_once_by_hash_within_size_and_types(
         assert len(s.exec(select(Evidence)).all()) == 1
         with pytest.raises(EgovError, match="at most 1,000"):
             add_file(s, [a], b"%PDF-" + b"x" * 1000, "big.pdf", D1)
-        with pytest.raises(EgovError, match="type .exe not allowed"):
+        with pytest.raises(EgovError, match=r"type \.exe not allowed"):
             add_file(s, [a], b"MZ...", "run.exe", D1)
-        with pytest.raises(EgovError, match="not a .pdf file"):
+        with pytest.raises(EgovError, match=r"not a \.pdf file"):
             add_file(s, [a], b"<html>", "fake.pdf", D1)
         with pytest.raises(NotYours, match="not of department D1"):
             add_reference(s, [c], "https://example.org/c", D1)
