@@ -20,6 +20,7 @@ from egov.evidence import Caller, NotYours, add_file, add_reference
 from egov.imports.metrics import framework_for_import
 from egov.imports.submission import MAX_ITEMS, submit_values
 from egov.inputs import Code, FreeText
+from egov.store import find_period
 from egov.values import find_value, list_values
 from surveys.routes.common import API, BODY, KEYED, RowId, doc
 from surveys.schemas import Strict
@@ -107,6 +108,8 @@ def get_values(
     period: Annotated[str, Query(max_length=20, description="The period, e.g. 2025.")],
 ) -> list[dict[str, Any]]:
     department = principal.department_code if principal.role == "department" else None
+    if find_period(session, period) is None:
+        return []  # a period without values
     rows = list_values(session, period, department=department)
     return [
         {

@@ -4,6 +4,11 @@ the statuses, the rule for unverified and disputed values, the flagged values of
 
 from __future__ import annotations
 
+import pandas as pd
+
+from egov.values import flag_counts
+from indicators.framework import Framework
+from reports.html import esc, table
 from reports.i18n import add, t
 
 LABELS: dict[str, tuple[str, str, str]] = {
@@ -109,3 +114,41 @@ def rule_label(rule: str, lang: str) -> str:
 
 def outcome_label(outcome: str, lang: str) -> str:
     return t(f"audit.outcome.{outcome}", lang) if outcome else t("audit.pending", lang)
+
+
+def flag_rows(flags: pd.DataFrame, framework: Framework, lang: str) -> list[list[object]]:
+    """The flagged values as table rows: department, object, indicator, value, unit, status, rule."""
+    rows: list[list[object]] = []
+    for f in flags.to_dict("records"):
+        node = framework.nodes.get(str(f["indicator"]))
+        label = node.label(lang) if node is not None else str(f["indicator"])
+        value = None if pd.isna(f["value"]) else float(f["value"])
+        unit = node.unit if node is not None else ""
+        rows.append(
+            [
+                str(f["department"]),
+                str(f["unit"]),
+                f"{label} ({f['indicator']})",
+                value,
+                unit,
+                status_label(str(f["status"]), lang),
+                rule_label(str(f["rule"]), lang),
+            ]
+        )
+    return rows
+
+
+def flags_html(flags: pd.DataFrame, framework: Framework, lang: str, limit: int = 500) -> str:
+    """A report's section of the values the run's framework rule flagged or left out: the counts
+    and the first `limit` values (HTML, every text escaped)."""
+    if flags.empty:
+        return f"<p>{esc(t('values.flags_none', lang))}</p>"
+    out = f"<p>{esc(t('values.flags_count', lang, **flag_counts(flags)))}</p>"
+    headers = [
+        t(f"values.{k}", lang)
+        for k in ("department", "object", "indicator", "value", "unit", "status", "rule")
+    ]
+    out += table(headers, flag_rows(flags.head(limit), framework, lang), numeric=[3], digits=4)
+    if len(flags) > limit:
+        out += f'<p class="note">{esc(t("values.flags_more", lang, n=len(flags) - limit))}</p>'
+    return out

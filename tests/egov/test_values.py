@@ -329,3 +329,34 @@ def test_submission_is_refused_in_a_published_period(db_url: str) -> None:
         publish(s, "2025", Actor("t", "lead"), "ok")
         with pytest.raises(EgovError, match="published"):
             submit_values(s, "2025", item, D1, fw)
+
+
+# --- the flags are visible ----------------------------------------------------------------------------
+def test_runs_show_and_the_reports_list_the_flagged_values(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov: Any
+) -> None:
+    """Under `unverified = "flag"` every submitted value is scored and flagged: `egov runs show`
+    prints the count and the values; the department report shows its own department's only."""
+    from egov.store import get_run
+    from reports.department import department_report, render_department_report
+    from tests.helpers.demo import point_settings
+
+    world(db_url)
+    with session(db_url) as s:
+        for obj, ind in VALUES:
+            if obj != "A":
+                review(s, value(s, obj, ind), "verify", ASSESSOR)
+        review(s, value(s, "C", "fast"), "dispute", ASSESSOR, "unclear")
+    used = scores(db_url, "flag", "exclude")
+    assert used["flags"] == 3.0  # A's two submitted values flagged, C's disputed one left out
+    point_settings(monkeypatch, db_url, tmp_path)
+    r = egov(["runs", "show", "--lang", "en"])
+    assert r.code == 0, r.err
+    assert "2 value(s) used and flagged, 1 left out" in r.out
+    assert "Submitted (unverified)" in r.out and "Disputed" in r.out and "left out (missing)" in r.out
+    with session(db_url) as s:
+        run = get_run(s, None)
+        page = render_department_report(department_report(s, run, "D1"), "en")
+        other = render_department_report(department_report(s, run, "D2"), "en")
+    assert "Unverified or disputed values" in page and "2 value(s) used and flagged, 0 left out" in page
+    assert "0 value(s) used and flagged, 1 left out" in other
