@@ -11,10 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from egov.models import utcnow
+
+
+def _cascade(target: str, index: bool = False) -> Column[int]:
+    """A required reference to `target` whose rows go with it: a run's flags with the run, the
+    links, reviews and sample items of a metric value with the value (what `egov demo` removes
+    when it is run again)."""
+    return Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=False, index=index)
 
 
 class Evidence(SQLModel, table=True):
@@ -45,7 +52,7 @@ class EvidenceLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     evidence_id: int = Field(foreign_key="value_evidence.id")
-    value_id: int = Field(foreign_key="metric_value.id", index=True)
+    value_id: int = Field(sa_column=_cascade("metric_value.id", index=True))
 
 
 class ValueReview(SQLModel, table=True):
@@ -56,7 +63,7 @@ class ValueReview(SQLModel, table=True):
     __table_args__ = (Index("ix_value_review_value", "value_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    value_id: int = Field(foreign_key="metric_value.id")
+    value_id: int = Field(sa_column=_cascade("metric_value.id"))
     action: str = Field(max_length=10)  # verify | adjust | reject | dispute
     from_status: str = Field(max_length=20)
     to_status: str = Field(max_length=20)
@@ -91,7 +98,7 @@ class AuditItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sample_id: int = Field(foreign_key="audit_sample.id", index=True)
     position: int
-    value_id: int = Field(foreign_key="metric_value.id")
+    value_id: int = Field(sa_column=_cascade("metric_value.id"))
     outcome: str = Field(default="", max_length=16)  # "" | confirmed | corrected | not_checkable
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     recorded_by: str = Field(default="", max_length=100)
@@ -107,7 +114,7 @@ class RunValueFlag(SQLModel, table=True):
     __table_args__ = (Index("ix_run_value_flag_run", "run_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="evaluation_run.id")
+    run_id: int = Field(sa_column=_cascade("evaluation_run.id"))
     value_id: int | None = Field(default=None)
     unit: str = Field(max_length=80)
     department: str = Field(default="", max_length=50)
