@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from egov.langs import unit_name
 from egov.values import flag_counts
 from indicators.framework import Framework
 from reports.html import esc, table
@@ -123,7 +124,7 @@ def flag_rows(flags: pd.DataFrame, framework: Framework, lang: str) -> list[list
         node = framework.nodes.get(str(f["indicator"]))
         label = node.label(lang) if node is not None else str(f["indicator"])
         value = None if pd.isna(f["value"]) else float(f["value"])
-        unit = node.unit if node is not None else ""
+        unit = unit_name(node.unit, lang) if node is not None else ""
         rows.append(
             [
                 str(f["department"]),

@@ -13,6 +13,7 @@ from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_number, plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.commands.labels import t
+from egov.langs import unit_name
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
 from egov.values import flag_counts, run_flags
@@ -113,7 +114,7 @@ def _print_flags(flags: pd.DataFrame, framework: Framework, lang: str, limit: in
     for f in flags.head(limit).to_dict("records"):
         node = framework.nodes.get(str(f["indicator"]))
         shown = "" if pd.isna(f["value"]) else plain_number(f["value"])
-        unit = node.unit if node is not None else ""
+        unit = unit_name(node.unit, lang) if node is not None else ""
         status, rule = status_label(str(f["status"]), lang), rule_label(str(f["rule"]), lang)
         table.add_row(str(f["department"]), str(f["unit"]), str(f["indicator"]), shown, unit, status, rule)
     console.print(table)

@@ -18,6 +18,7 @@ from egov.cells import plain_number
 from egov.commands.common import LangOpt, check_lang, console, database
 from egov.cycle import Actor
 from egov.evidence import Caller, add_file, add_reference, evidence_of, read_file
+from egov.langs import unit_name
 from egov.values import STATUSES, find_value, list_values, review
 from reports.i18n import t
 from reports.values import status_label
@@ -168,7 +169,7 @@ def list_cmd(
             r.object,
             r.indicator,
             shown,
-            r.unit,
+            unit_name(r.unit, lang),
             status_label(r.status, lang),
             str(r.evidence),
         )
