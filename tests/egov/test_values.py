@@ -360,3 +360,35 @@ def test_runs_show_and_the_reports_list_the_flagged_values(
         other = render_department_report(department_report(s, run, "D2"), "en")
     assert "Unverified or disputed values" in page and "2 value(s) used and flagged, 0 left out" in page
     assert "0 value(s) used and flagged, 1 left out" in other
+
+
+def test_the_command_line_walks_values_evidence_and_the_sample_audit(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, egov: Any
+) -> None:
+    from tests.helpers.demo import point_settings
+
+    world(db_url)
+    point_settings(monkeypatch, db_url, tmp_path)
+    monkeypatch.setenv("EGOV_EVIDENCE_DIR", str(tmp_path / "ev"))
+    r = egov(["values", "verify", "2025", "--object", "A", "--indicator", "up", "--lang", "en"])
+    assert r.code == 1 and "--as ROLE or EGOV_ROLE" in r.err  # a decision needs the declared role
+    en = ["--as", "assessor", "--lang", "en"]
+    r = egov(["values", "verify", "2025", "--object", "A", "--indicator", "up", *en])
+    assert r.code == 0 and "Verified" in r.out, r.err
+    with session(db_url) as s:
+        b = int(value(s, "B", "up").id or 0)
+    r = egov(["values", "adjust", "--id", b, "--value", "94", "--reason", "log", *en])
+    assert r.code == 0 and "adjusted to 94" in r.out and "the original is kept" in r.out, r.err
+    (tmp_path / "log.txt").write_text("uptime 99.9\n", encoding="utf-8")
+    r = egov(["values", "evidence", "add", "--id", b, "--file", tmp_path / "log.txt", *en])
+    assert r.code == 0 and "attached to 1 value(s)" in r.out, r.err
+    r = egov(["values", "evidence", "list", "--id", b, "--lang", "en"])
+    assert r.code == 0 and "log.txt" in r.out
+    r = egov(["values", "list", "2025", "--status", "adjusted", "--lang", "en"])
+    assert r.code == 0 and "Adjusted by the assessor" in r.out and " % " in r.out, r.out
+    r = egov(["audit", "sample", "2025", "--n", "2", "--seed", "3", *en])
+    assert r.code == 0 and "2 of 4 submitted values drawn (seed 3)" in r.out, r.err
+    r = egov(["audit", "record", "1", "--outcome", "confirmed", "--note", "ok", *en])
+    assert r.code == 0, r.err
+    r = egov(["audit", "show", "2025", "--lang", "en"])
+    assert "2 drawn: 1 confirmed, 0 corrected, 0 not checkable, 1 pending; correction rate 0%" in r.out
