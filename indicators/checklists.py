@@ -30,7 +30,7 @@ __all__ = [
 
 CHECKLIST_KEYS = {"name", "applies_to", "objects", "description", "items"}
 ITEM_KEYS = {"name", "weight", "max", "description"}
-MAX_POINTS = 100  # the highest `max` a scored item may have
+MAX_POINTS = 10  # the highest `max` of a scored item (its answers fit a list in Excel's data validation)
 Problem = tuple[str, str]
 
 
