@@ -62,7 +62,7 @@ REGISTER: dict[str, Any] = {
         "D2": {"name": {"zh-Hant": "乙", "pt": "B", "en": "B"}},
     },
     "objects": {
-        "A1": {"department": "D1", "kind": "application", "name": {"en": "=HYPERLINK(\"x\")"}},
+        "A1": {"department": "D1", "kind": "application", "name": {"en": '=HYPERLINK("x")'}},
         "A2": {"department": "D1", "kind": "application", "name": {"en": "App 2"}},
         "B1": {"department": "D2", "kind": "application", "name": {"en": "App 3"}},
         "B2": {"department": "D2", "kind": "application", "name": {"en": "App 4"}},
@@ -86,7 +86,9 @@ def setup_world(url: str, folder: Path) -> Path:
     return path
 
 
-def fill(path: Path, answers: dict[tuple[str, str], Any], out: Path, **extra: dict[tuple[str, str], str]) -> None:
+def fill(
+    path: Path, answers: dict[tuple[str, str], Any], out: Path, **extra: dict[tuple[str, str], str]
+) -> None:
     """Fill the workbook's answer cells (object, item) → answer; `note`/`evidence` likewise."""
     wb = load_workbook(path)
     ws = next(w for w in wb.worksheets if w.cell(1, 1).value == "_checklist")
