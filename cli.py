@@ -15,6 +15,7 @@ import typer
 
 from egov.commands import (
     calendar,
+    checklists,
     compare,
     cycle,
     db,
@@ -69,6 +70,7 @@ GROUPS: dict[str, typer.Typer] = {
     "cases": ratings.cases_app,
     "calendar": calendar.app,
     "cycle": cycle.app,
+    "checklist": checklists.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)
