@@ -66,7 +66,7 @@ def raise_cmd(
 ) -> None:
     """Raise a department's objection to a value or a result of its draft (during the review).
 
-    Example: egov objections raise 2025 --as department --department DSAJ --object DSAJ_PORTAL
+    Example: egov objections raise 2025 --as department --department SAFP --object ONE_ACCOUNT
     --indicator app_takeup --text "the take-up excludes counter visits" --evidence https://example.org/stats
     """
     lang = check_lang(lang)
@@ -246,7 +246,7 @@ def draft_cmd(
 ) -> None:
     """A department's own draft during the review: its score and rank at every node.
 
-    Example: egov objections draft 2025 --as department --department DSAJ
+    Example: egov objections draft 2025 --as department --department SAFP
     """
     lang = check_lang(lang)
     with database() as session:

@@ -42,6 +42,7 @@ from egov.store import (
     store_framework,
 )
 from indicators.framework import builtin_path, load_framework
+from tests.helpers.cli import EgovCli
 
 REGISTER = {
     "departments": {"D1": {"name": {"en": "D1"}}, "D2": {"name": {"en": "D2"}}, "D3": {"name": {"en": "D3"}}},
@@ -249,7 +250,7 @@ def test_final_refused_while_open_and_recorded_when_moved_by_the_cycle(world: st
         assert [v.id for v in list_objections(s, Caller("lead", "lead"), "2025")] == [raised.id]
 
 
-def test_the_api_and_the_cli(world: str, monkeypatch: pytest.MonkeyPatch, egov: object) -> None:
+def test_the_api_and_the_cli(world: str, monkeypatch: pytest.MonkeyPatch, egov: EgovCli) -> None:
     from fastapi.testclient import TestClient
 
     from egov.app import create_app
