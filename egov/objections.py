@@ -216,7 +216,9 @@ def raise_objection(
         _result_target(session, row, dept, draft, node or "", aspect or "score")
     session.add(row)
     session.flush()
-    audit(session, caller.name, "objection.raise", "objection", str(row.id), f"{period} {_what(row)}")
+    audit(
+        session, caller.name, "objection.raise", "objection", str(row.id), f"{period} {_what(session, row)}"
+    )
     return _views(session, [row])[0]
 
 
@@ -287,9 +289,11 @@ def _number(value: Any) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def _what(row: Objection) -> str:
+def _what(session: Session, row: Objection) -> str:
+    """What an objection is about, for the audit trail."""
     if row.target == "value":
-        return f"value object_id={row.object_id} indicator={row.indicator}"
+        obj = session.get(AssessedObject, row.object_id) if row.object_id else None
+        return f"value {obj.code if obj else '?'} · {row.indicator}"
     return f"result node={row.node} {row.aspect}"
 
 
@@ -333,7 +337,7 @@ def answer_objection(
     state = "accepted" if accept else "rejected"
     if not compare_and_set(session, Objection, objection_id, "state", "open", state, **more):
         raise Conflict(f"objection {objection_id} was answered by someone else meanwhile")
-    detail = f"{period.code} {_what(row)} reason={text}"
+    detail = f"{period.code} {_what(session, row)} reason={text}"
     if more.get("new_value") is not None:
         detail += f" value={more['new_value']!r}"
     audit(

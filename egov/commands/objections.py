@@ -256,7 +256,7 @@ def draft_cmd(
         lang,
         department=view.department,
         period=view.period,
-        deadline=view.review_deadline,
+        deadline=view.review_deadline or "—",
     )
     table = Table(title=title)
     for key in ("node", "score", "rank"):

@@ -228,6 +228,8 @@ def test_accept_supersedes_the_value_reject_keeps_it_and_the_final_records_the_d
         assert "test:" not in repr(summary)  # no one's name in what is published
         with pytest.raises(Conflict, match="is final: objections are answered during the review"):
             answer_objection(s, no.id, ASSESSOR, True, "late", 1.0)
+        details = s.exec(select(AuditLog.detail).where(col(AuditLog.action) == "objection.accept")).all()
+        assert details == ["2025 value APP1 · app_takeup reason=counter transactions counted value=95.0"]
         actions = s.exec(select(AuditLog.action).where(col(AuditLog.action).startswith("objection."))).all()
         assert sorted(actions) == sorted(
             ["objection.raise", "objection.raise", "objection.accept", "objection.reject", "objection.record"]
@@ -298,6 +300,8 @@ def test_the_api_and_the_cli(world: str, monkeypatch: pytest.MonkeyPatch, egov: 
     raised = run(["objections", "raise", "2025", "--as", "department", "--department", "D2", "--node", "application",
                   "--aspect", "rank", "--text", "rank", "--lang", "en"])  # fmt: skip
     assert raised.code == 0 and "application ·" in raised.out, raised.err
+    draft = run(["objections", "draft", "2025", "--as", "department", "--department", "D2", "--lang", "en"])
+    assert draft.code == 0 and "egov_index" in draft.out and "points (0–100)" in draft.out, draft.err
     listed = run(["objections", "list", "2025", "--state", "open", "--as", "assessor", "--lang", "en"])
     assert "D2" in listed.out and "D1" not in listed.out
     answered = run(
