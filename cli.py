@@ -22,6 +22,7 @@ from egov.commands import (
     demo,
     framework,
     metrics,
+    objections,
     ratings,
     reports,
     runs,
@@ -71,6 +72,7 @@ GROUPS: dict[str, typer.Typer] = {
     "calendar": calendar.app,
     "cycle": cycle.app,
     "checklist": checklists.app,
+    "objections": objections.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import egov.models
 import egov.models_checklists  # registers the checklist_answer table with the kernel's
+import egov.models_objections
 from egov.errors import EgovError
 from egov.settings import get_settings
 

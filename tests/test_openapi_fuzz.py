@@ -279,6 +279,22 @@ def _json_operations(state: dict[str, Any]) -> dict[str, tuple[str, str, dict[st
             {"to": "verified", "note": "called"},
         ),
         "/api/v1/keys": ("/api/v1/keys", "admin", {"role": "department", "department": "SAFP", "label": "x"}),
+        "/api/v1/objections": (
+            "/api/v1/objections",
+            "department",
+            {
+                "period": "2025",
+                "object": "ONE_ACCOUNT",
+                "indicator": "app_takeup",
+                "text": "x",
+                "evidence": "y",
+            },
+        ),
+        "/api/v1/objections/{objection_id}/answer": (
+            "/api/v1/objections/1/answer",
+            "assessor",
+            {"decision": "accept", "reason": "ok", "value": 1.5},
+        ),
     }
 
 
@@ -344,7 +360,13 @@ def _poisoning(client: Any, template: str, url: str, headers: dict[str, str], bo
 
 
 # path and query parameters of every operation (and the report pages): a valid value each
-PARAMETER_VALUES = {"case_id": "1", "rating_id": "1", "key_id": "1", "object_code": "ONE_ACCOUNT"}
+PARAMETER_VALUES = {
+    "case_id": "1",
+    "rating_id": "1",
+    "key_id": "1",
+    "objection_id": "1",
+    "object_code": "ONE_ACCOUNT",
+}
 REPORT_PAGES = ("/reports/{run_key}/ranking", "/reports/{run_key}/departments/{department}")
 
 
