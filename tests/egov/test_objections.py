@@ -315,3 +315,22 @@ def test_the_api_and_the_cli(world: str, monkeypatch: pytest.MonkeyPatch, egov: 
     assert "已接納" in summary.out and "不予接納" in summary.out and "as scored" in summary.out
     with session_scope(world) as s:
         assert s.exec(select(EvaluationRun)).all()  # the draft is the final here: nothing rescored
+
+
+def test_egov_cycle_advance_to_final_closes_the_review_like_objections_final(
+    world: str, egov: EgovCli
+) -> None:
+    with session_scope(world) as s:
+        raised = raise_objection(
+            s, "2025", D1, "too low", object_code="APP1", indicator="app_takeup", today=OPENED
+        )
+    moved = egov(["cycle", "advance", "2025", "--to", "final", "--reason", "done", "--as", "assessor"])
+    assert moved.code == 1 and f"still open in 2025: {raised.id}" in moved.err
+    answered = egov(
+        ["objections", "answer", str(raised.id), "--reject", "--reason", "as scored", "--as", "assessor"]
+    )
+    assert answered.code == 0, answered.err
+    moved = egov(["cycle", "advance", "2025", "--to", "final", "--reason", "done", "--as", "assessor"])
+    assert moved.code == 0, moved.err
+    with session_scope(world) as s:  # stored by the move itself, not on a later reading
+        assert s.exec(select(ReviewRecord)).one().log[0]["state"] == "rejected"
