@@ -6,6 +6,7 @@ like HTML."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,19 @@ class DemoDb:
     @property
     def url(self) -> str:
         return f"sqlite:///{self.path}"
+
+    def save(self, folder: Path) -> DemoDb:
+        """Write what the build made (keys, runs, cases) beside it, for the other workers."""
+        (folder / "demo_db.json").write_text(
+            json.dumps({"keys": self.keys, "runs": self.runs, "cases": self.cases}), encoding="utf-8"
+        )
+        return self
+
+    @classmethod
+    def load(cls, folder: Path) -> DemoDb:
+        """The build another worker made in `folder` (`save`)."""
+        saved = json.loads((folder / "demo_db.json").read_text(encoding="utf-8"))
+        return cls(folder / "egov.db", saved["keys"], saved["runs"], saved["cases"])
 
     def copy(self, to: Path) -> DemoDb:
         copy_sqlite(self.path, to)
