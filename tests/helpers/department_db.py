@@ -82,7 +82,7 @@ def build(path: Path) -> DemoDb:
     return db
 
 
-def populate(db: DemoDb, url: str) -> DemoDb:
+def populate(db: DemoDb, url: str, ratings_per_period: int = 6000) -> DemoDb:
     """Load the demo, keys, cases and the renamed DSAT into the database at `url`."""
     from sqlalchemy import text
 
@@ -95,7 +95,7 @@ def populate(db: DemoDb, url: str) -> DemoDb:
     forget_secrets()
     init_db(url)
     with session_scope(url) as s:
-        demo = build_demo(s, seed=2023, ratings_per_period=6000)
+        demo = build_demo(s, seed=2023, ratings_per_period=ratings_per_period)
         db.runs = {period: outcome.run.run_key for period, outcome in demo.outcomes.items()}
         db.keys["department"], _ = create_key(s, "department", "SAFP", "SAFP head")
         db.keys["other_department"], _ = create_key(s, "department", "DSAT", "DSAT head")
