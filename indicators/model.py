@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from evaluation.registry import DEFAULTS
@@ -306,11 +307,12 @@ class Framework:
         out["categories"] = {c.code: aggregate(c) for c in self.categories}
         return out
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the canonical content: comments, key order and the way a method or a
         number is written (`"minmax"` or `{ method = "minmax" }`, `1` or `1.0`) do not change it.
-        The order of a node's children does: AHP matrices and budget allocations follow it."""
+        The order of a node's children does: AHP matrices and budget allocations follow it.
+        Computed once: a framework is not changed once parsed."""
         order = {code: list(node.children) for code, node in self.nodes.items() if node.children}
         content = {"framework": self.to_dict(), "children": order}
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
