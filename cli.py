@@ -16,12 +16,14 @@ import typer
 from egov.commands import (
     audit,
     calendar,
+    checklists,
     compare,
     cycle,
     db,
     demo,
     framework,
     metrics,
+    objections,
     ratings,
     reports,
     runs,
@@ -73,6 +75,8 @@ GROUPS: dict[str, typer.Typer] = {
     "cycle": cycle.app,
     "values": values.app,
     "audit": audit.app,
+    "checklist": checklists.app,
+    "objections": objections.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

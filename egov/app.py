@@ -34,6 +34,7 @@ from egov.db import is_unavailable
 from egov.errors import EgovError, ServiceError
 from egov.inputs import check_parameters, validation_error
 from egov.limits import GuardMiddleware
+from egov.objections_api import router as objections_router
 from egov.settings import Settings, get_settings
 from reports.web import Refusal, build_reports_router, refusal_response
 from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
@@ -80,6 +81,7 @@ def create_app() -> FastAPI:
     for module in SURVEY_ROUTERS:
         app.include_router(module.router)
     app.include_router(values_api.router)  # values with evidence (issue 16)
+    app.include_router(objections_router)  # the department review's objections (egov.objections)
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
     add_offline_docs(app)

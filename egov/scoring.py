@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from egov.checklists import checklist_values
 from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
@@ -36,13 +37,17 @@ def assemble_inputs(
 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
     """The long input table of a period: metric values of metric-source indicators (under the
     framework's rule for unverified and disputed values) plus rating-derived values (from the
-    roll-ups) of rating-source indicators; the notes, and the metric values flagged or left
+    roll-ups) of rating-source indicators, plus the values of checklist-source indicators from
+    the assessor's answers (egov.checklists); the notes, and the metric values flagged or left
     out by the rule (egov.values.FLAG_COLUMNS)."""
     metrics, flags = scoring_values(session, framework, period)
     metric_codes = {n.code for n in framework.indicators if n.source == "metric"}
     metrics = metrics[metrics["indicator"].isin(metric_codes)]
     flags = flags[flags["indicator"].isin(metric_codes)].reset_index(drop=True)
     parts = [metrics]
+    checked = checklist_values(session, framework, period)
+    if not checked.empty:
+        parts.append(checked)
     rating_nodes = [n for n in framework.indicators if n.source == "rating"]
     notes: list[str] = []
     if rating_nodes:

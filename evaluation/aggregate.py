@@ -149,6 +149,11 @@ AGGREGATORS: dict[str, Method] = {
 }
 
 
+# the aggregations that score each unit from its own children alone: re-aggregating a subset
+# of units gives them the scores they have in the whole table (Copeland compares units)
+UNIT_BY_UNIT = frozenset({"arithmetic", "geometric", "harmonic", "generalised"})
+
+
 def volume_weights(scores: pd.DataFrame, volume: pd.Series | None) -> pd.Series:
     """Each object's weight in the volume-weighted roll-up: its `volume` (a number >= 0 for
     every object of `scores`, else an error)."""

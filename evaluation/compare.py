@@ -35,7 +35,7 @@ from egov.errors import EgovError
 from evaluation.change import Change, change
 from evaluation.engine import EvaluationResult
 from evaluation.priorities import priorities
-from evaluation.rank import TIE_DECIMALS, rank_desc, tie_key
+from evaluation.rank import TIE_DECIMALS, rank_of, tie_key
 from evaluation.structure import (
     MIN_PEERS,
     NO_GROUP,
@@ -217,11 +217,13 @@ def _best_of(col: pd.Series) -> str:
 
 def _percentile(col: pd.Series, department: str) -> float:
     """(number the department scores above + half the number it ties with) / others."""
-    v = round(as_float(col[department]), TIE_DECIMALS)
-    others = tie_key(col.drop(department))
-    if others.empty:
+    values = tie_key(col.to_numpy(dtype=float))
+    at = col.index.get_loc(department)
+    others = np.delete(values, at)
+    if not len(others):
         return float("nan")
-    return (as_float((others < v).sum()) + 0.5 * as_float((others == v).sum())) / len(others)
+    v = values[at]
+    return (np.count_nonzero(others < v) + 0.5 * np.count_nonzero(others == v)) / len(others)
 
 
 def indicator_standing(
@@ -263,7 +265,7 @@ def indicator_standing(
                 "unit": framework.nodes[node].unit if framework is not None else "",
                 "score": s,
                 "value": as_float(raw.get(department, np.nan)),
-                "rank": as_float(rank_desc(col)[department]),
+                "rank": rank_of(col, department),
                 "n": len(col),
                 "median": as_float(col.median()),
                 "median_value": value_at(col, raw, as_float(col.median())),
@@ -273,7 +275,7 @@ def indicator_standing(
                 "peer_group": "" if fallback else str(peers[department]),
                 "peer_fallback": fallback,
                 "peer_n": len(group),
-                "peer_rank": as_float(rank_desc(group)[department]),
+                "peer_rank": rank_of(group, department),
                 "peer_median": as_float(group.median()),
                 "peer_median_value": value_at(group, raw, as_float(group.median())),
                 "peer_best": as_float(group.max()),
@@ -303,6 +305,7 @@ def strengths_weaknesses(
     within: Literal["all", "peers"] = "peers",
     *,
     framework: Framework | None = None,
+    standing: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The n indicators where the department does best and the n where it does worst
     relative to its comparison group (`within="peers"`, the default: its peer group, or all
@@ -321,10 +324,11 @@ def strengths_weaknesses(
     Columns: side ("strength" or "weakness"), indicator, score, value (own unit; NaN
     without `framework`), unit, median (score), median_value, vs_median, percentile, rank,
     n, best_department, best_value, peer_fallback — all within the group chosen.
+    `standing`: the department's `indicator_standing` table when the caller has it already.
     """
     if within not in ("all", "peers"):
         raise EgovError(f"within {within!r}: use all or peers")
-    table = indicator_standing(result, department, framework=framework)
+    table = indicator_standing(result, department, framework=framework) if standing is None else standing
     if within == "peers":
         table = table.assign(
             n=table["peer_n"],

@@ -86,6 +86,10 @@ class EvaluationResult:
     warnings: list[str] = field(default_factory=list)
     categories: tuple[str, ...] = ()  # the children of the index
     min_categories: int = 1  # categories an entity must be scored on to be ranked overall
+    # tables derived from the result and read many times (department values, effective
+    # weights: `evaluation.structure`), made once; a result is not changed once made, and
+    # `dataclasses.replace` starts a new one empty
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def categories_scored(self, entity: str = "unit") -> pd.Series:
         """How many categories each unit (or department) has a score on: its coverage."""

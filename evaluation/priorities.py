@@ -14,7 +14,7 @@ import pandas as pd
 
 from egov.errors import EgovError
 from evaluation.engine import EvaluationResult
-from evaluation.rank import rank_desc
+from evaluation.rank import rank_of
 from evaluation.structure import (
     as_float,
     check_department,
@@ -25,6 +25,7 @@ from evaluation.structure import (
     node_order,
     object_effective_weights,
     reaggregate,
+    unit_by_unit,
     value_at,
 )
 from indicators.framework import Framework
@@ -120,17 +121,21 @@ class _Context:
     values: pd.DataFrame  # departments × indicators, in the indicators' own units
     peers: pd.Series  # department → peer group
     mine: pd.Index  # the department's objects
+    rows: pd.Index  # the objects re-aggregated: its own when every aggregate is unit by unit
     peer_members: pd.Index  # the departments of its peer group
     base: float  # its index score
     rank: float  # its index rank
     peer_rank: float
     eff: pd.Series  # indicator → Σ ω(o, i) over its objects
+    ranked: pd.Series  # department → whether it enters the overall ranking (coverage rule)
 
     @classmethod
     def of(cls, result: EvaluationResult, framework: Framework, department: str) -> _Context:
         scores, ranks, peers = department_tables(result)
         idx = result.index_code
         mine = result.units.index[result.units["department"].astype(str) == department]
+        index = result.normalised.index
+        rows = index[index.isin(mine)] if unit_by_unit(result, framework) else index
         return cls(
             result=result,
             framework=framework,
@@ -139,6 +144,7 @@ class _Context:
             values=department_values(result, framework),
             peers=peers,
             mine=mine,
+            rows=rows,
             peer_members=peers.index[peers == peers[department]],
             base=as_float(scores.at[department, idx]),
             rank=as_float(ranks.at[department, idx]),
@@ -146,6 +152,7 @@ class _Context:
                 as_float(result.peer_ranks.at[department, idx]) if result.peer_ranks is not None else np.nan
             ),
             eff=object_effective_weights(result).loc[mine].sum(min_count=1),
+            ranked=result.ranked_overall("department"),
         )
 
 
@@ -164,17 +171,20 @@ def _gain(ctx: _Context, node: str, value: float, target: float) -> dict[str, fl
     result, department, idx = ctx.result, ctx.department, ctx.result.index_code
     delta = max(target - as_float(value), 0.0)
     if delta > 0:
-        normalised = result.normalised.copy()
+        normalised = result.normalised.loc[ctx.rows].copy()
         normalised.loc[ctx.mine, node] = normalised.loc[ctx.mine, node] + delta
-        _, dept = reaggregate(result, ctx.framework, normalised)
+        _, dept = reaggregate(result, ctx.framework, normalised, changed=node)
         assert dept is not None
-        new_index = dept[idx]
+        # the departments re-aggregated (only this one when every aggregate is unit by
+        # unit: the others' scores cannot move)
+        new_index = ctx.scores[idx].copy()
+        new_index.loc[dept.index] = dept[idx]
     else:
         new_index = ctx.scores[idx]
     new_score = as_float(new_index[department])
     # ranked as the engine ranks: only the departments the coverage rule lets into the
     # overall ranking (raising a value changes no department's coverage)
-    new_index = new_index.where(result.ranked_overall("department"))
+    new_index = new_index.where(ctx.ranked)
     return {
         "indicator": node,
         "value": as_float(value),
@@ -183,8 +193,8 @@ def _gain(ctx: _Context, node: str, value: float, target: float) -> dict[str, fl
         "gain": new_score - ctx.base,
         "first_order": as_float(ctx.eff[node]) * delta,
         "new_score": new_score,
-        "new_rank": as_float(rank_desc(new_index)[department]),
-        "new_peer_rank": as_float(rank_desc(new_index[ctx.peer_members])[department]),
+        "new_rank": rank_of(new_index, department),
+        "new_peer_rank": rank_of(new_index[ctx.peer_members], department),
         "score": ctx.base,
         "rank": ctx.rank,
         "peer_rank": ctx.peer_rank,

@@ -15,7 +15,7 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-__all__ = ["TIE_DECIMALS", "rank_desc", "rank_exact", "tie_key"]
+__all__ = ["TIE_DECIMALS", "rank_desc", "rank_exact", "rank_of", "tie_key"]
 
 TIE_DECIMALS = 9  # scores equal to 9 decimal places are tied
 
@@ -35,6 +35,16 @@ def rank_desc(scores: pd.Series) -> pd.Series:
     """Competition ranking ("1224"), highest score first, scores equal to TIE_DECIMALS
     decimals tied; NaN stays NaN."""
     return tie_key(scores.astype(float)).rank(ascending=False, method="min", na_option="keep")
+
+
+def rank_of(scores: pd.Series, unit: object) -> float:
+    """`rank_desc(scores)[unit]` without ranking every unit: 1 + the number of scores above
+    the unit's (ties by `tie_key`); NaN when its score is missing."""
+    values = tie_key(scores.to_numpy(dtype=float))
+    mine = values[scores.index.get_loc(unit)]
+    if np.isnan(mine):
+        return float("nan")
+    return float(1 + np.count_nonzero(values > mine))
 
 
 def rank_exact(scores: pd.Series) -> pd.Series:

@@ -10,12 +10,14 @@ HTTP access.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
+from evaluation.aggregate import UNIT_BY_UNIT
 from evaluation.engine import EvaluationResult
 from evaluation.rank import TIE_DECIMALS, tie_key
 from evaluation.spec import EvaluationSpec
@@ -32,6 +34,7 @@ __all__ = [
     "department_effective_weights",
     "department_tables",
     "department_values",
+    "derived",
     "node_kinds",
     "node_order",
     "object_effective_weights",
@@ -40,6 +43,7 @@ __all__ = [
     "rollup_shares",
     "source_share",
     "top_down",
+    "unit_by_unit",
     "value_at",
 ]
 
@@ -128,6 +132,14 @@ def comparison_group(peers: pd.Series, department: str, column: pd.Series) -> tu
 
 
 # --- values in the department's own units ----------------------------------------------------
+def derived(result: EvaluationResult, key: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """`make()` once per result and key (`EvaluationResult.derived`); read-only for callers."""
+    if key not in result.derived:
+        result.derived[key] = make()
+    table: pd.DataFrame = result.derived[key]
+    return table
+
+
 def department_values(result: EvaluationResult, framework: Framework) -> pd.DataFrame:
     """Departments × indicators: the department's value of each indicator in the indicator's
     own unit (after denomination; before imputation and outlier treatment, so an imputed
@@ -136,6 +148,10 @@ def department_values(result: EvaluationResult, framework: Framework) -> pd.Data
     goalposts) and the mean roll-up the score is exactly the normalised value of this value.
     Direction is respected (a `min` roll-up keeps the worst value whatever the direction).
     Only the objects with a normalised value count (screened-out objects do not)."""
+    return derived(result, f"values:{framework.content_hash}", lambda: _department_values(result, framework))
+
+
+def _department_values(result: EvaluationResult, framework: Framework) -> pd.DataFrame:
     assert result.department_scores is not None
     res = StageResolver(framework, EvaluationSpec(**result.spec))
     codes = [c for c in node_order(result) if c in framework.nodes and framework.nodes[c].is_indicator]
@@ -154,16 +170,20 @@ def value_at(scores: pd.Series, values: pd.Series, target: float) -> float:
     linear interpolation between the two departments around it (the median of an even
     number: the mean of the two middle values under a linear normalisation). NaN when no
     department has both."""
-    both = pd.DataFrame({"score": scores, "value": values}).dropna()
-    if both.empty or np.isnan(target):
+    # numpy, not a frame grouped by the rounded score: a department report calls this
+    # thousands of times, and a frame per call cost milliseconds each
+    score = scores.to_numpy(dtype=float)
+    value = values.reindex(scores.index).to_numpy(dtype=float)
+    keep = ~(np.isnan(score) | np.isnan(value))
+    if not keep.any() or np.isnan(target):
         return float("nan")
-    # the Series grouped, not the frame: grouping a frame by a Series key makes pandas format
-    # the key for a lookup it throws away (a department report calls this hundreds of times)
-    pairs: pd.Series = both["value"].groupby(tie_key(both["score"])).mean()
+    keys, where = np.unique(tie_key(score[keep]), return_inverse=True)
+    means = np.bincount(where, weights=value[keep]) / np.bincount(where)
     key = round(float(target), TIE_DECIMALS)
-    if key in pairs.index:
-        return as_float(pairs[key])
-    return float(np.interp(target, pairs.index.to_numpy(dtype=float), pairs.to_numpy(dtype=float)))
+    hit = np.searchsorted(keys, key)
+    if hit < len(keys) and keys[hit] == key:
+        return float(means[hit])
+    return float(np.interp(target, keys, means))
 
 
 # --- effective weights -------------------------------------------------------------------
@@ -226,6 +246,10 @@ def object_effective_weights(result: EvaluationResult) -> pd.DataFrame:
     category score (renormalised over the object's indicators). With arithmetic
     aggregation and a mean or volume-weighted roll-up, the department index is exactly
     Σ_o Σ_i ω(o, i) v(o, i) over its objects."""
+    return derived(result, "object_effective_weights", lambda: _object_effective_weights(result))
+
+
+def _object_effective_weights(result: EvaluationResult) -> pd.DataFrame:
     dept_eff = department_effective_weights(result)
     idx = result.index_code
     categories = [str(c) for c in result.weights[idx].index]
@@ -261,8 +285,19 @@ def source_share(result: EvaluationResult, framework: Framework, source: str = "
 
 
 # --- re-aggregation with the result's weights ------------------------------------------------
+def unit_by_unit(result: EvaluationResult, framework: Framework) -> bool:
+    """Whether every aggregate of the result scores each unit from its own children alone
+    (no Copeland), so that `reaggregate` on one department's objects gives them, and the
+    department, the scores they would have in the whole table."""
+    res = StageResolver(framework, EvaluationSpec(**result.spec))
+    return all(
+        res.aggregate(node.code, "aggregation")["method"] in UNIT_BY_UNIT
+        for node in framework.aggregates_bottom_up()
+    )
+
+
 def reaggregate(
-    result: EvaluationResult, framework: Framework, normalised: pd.DataFrame
+    result: EvaluationResult, framework: Framework, normalised: pd.DataFrame, changed: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Recompute every aggregate, the roll-up and the department index from a (changed)
     normalised table, holding the weights fixed at those of `result` (data-driven
@@ -271,6 +306,10 @@ def reaggregate(
 
     Returns (unit scores, department scores or None). On `result.normalised` it gives back
     `result.scores` and `result.department_scores` (a test checks it).
+
+    `changed`: the one indicator whose values differ from `result.normalised`; only its
+    ancestors are re-aggregated, the other aggregates are read from `result.scores` (the
+    same numbers, fewer aggregates to compute).
     """
     if framework.content_hash != result.framework_hash:
         raise EgovError(
@@ -278,7 +317,13 @@ def reaggregate(
             f"(hash {framework.content_hash[:12]} ≠ {result.framework_hash[:12]})"
         )
     res = StageResolver(framework, EvaluationSpec(**result.spec))
-    scores, _ = aggregate_tree(framework, res, normalised, weights=result.weights)
+    if changed is None:
+        scores, _ = aggregate_tree(framework, res, normalised, weights=result.weights)
+    else:
+        start = result.scores.loc[normalised.index].copy()
+        start[changed] = normalised[changed]
+        only = set(framework.ancestors(changed))
+        scores, _ = aggregate_tree(framework, res, normalised, start=start, only=only, weights=result.weights)
     if result.department_scores is None:
         return scores, None
     dept = rollup(framework, res, scores, result.units)

@@ -3,8 +3,7 @@
 The file format is documented in docs/framework-format.md. The loader never stops at the
 first problem: it collects every problem with its key path (for example
 `categories.application.dimensions.satisfaction.indicators.csat.weight: must be > 0`) and
-raises one `EgovError` holding all of them. Built-in frameworks are found by name
-(`builtin_path`, `resolve_framework`).
+raises one `EgovError` holding all of them. Built-in frameworks are found by name (`builtin_path`).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from evaluation.registry import (
     check_stage,
 )
 from indicators.assessment import check_assessment
+from indicators.checklists import check_checklist_references, read_checklists
 from indicators.model import (
     CODE_RE,
     OBJECT_KINDS,
@@ -78,9 +78,10 @@ INDICATOR_KEYS = {
     "target",
     "description",
     "denominator",
+    "checklist",
     *INDICATOR_STAGES,
 }
-TOP_KEYS = {"framework", "index", "methods", "categories", "assessment"}
+TOP_KEYS = {"framework", "index", "methods", "categories", "checklists", "assessment"}
 
 
 class _Checker:
@@ -184,6 +185,10 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     }
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
+    checklists, found = read_checklists(data.get("checklists"))
+    assessment, found_rules = check_assessment(data.get("assessment"))
+    found += found_rules + check_checklist_references(nodes_in_order, checklists)
+    ck.problems += [f"{p}: {m}" for p, m in found]
     _check_weighting_sizes(ck, nodes_in_order, methods)
     min_categories = index.get("min_categories")
     if min_categories is not None and (msg := check_category_count(min_categories, len(category_codes))):
@@ -191,11 +196,10 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     trend_scale = index.get("trend_scale")
     if trend_scale is not None and trend_scale not in TREND_SCALES:
         ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
-    assessment, rule_problems = check_assessment(data.get("assessment"))
-    for path, message in rule_problems:
-        ck.add(path, message)
     about = (code, version, name, description, source)  # min_categories checked above: an int, or None
-    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories, assessment)
+    fw = Framework(
+        *about, index_code, methods, nodes_in_order, trend_scale, min_categories, checklists, assessment
+    )
     for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
         if not fw.has_fixed_scale(node.code):
             ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')
@@ -457,6 +461,7 @@ def _indicator(
         applies_to=applies,
         target=target,
         description=description,
+        checklist=data.get("checklist"),
     )
 
 

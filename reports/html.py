@@ -8,13 +8,16 @@ a fragment (`esc`, `table`); `render_page` escapes the title and headings itself
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import itertools
 import json
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -36,7 +39,9 @@ def esc(value: object) -> str:
 @functools.lru_cache(maxsize=1)
 def javascript_bundle() -> str:
     """Vega + Vega-Lite + Vega-Embed as one script (from vl-convert-python), matching Altair's
-    Vega-Lite version."""
+    Vega-Lite version. Building it takes seconds, so it is kept in the user's cache folder
+    (`$XDG_CACHE_HOME/egov-eval`, else ~/.cache/egov-eval) under the two versions; without a
+    writable cache folder it is built each time."""
     try:
         import vl_convert as vlc
     except ImportError as exc:  # pragma: no cover - a dependency of the project
@@ -47,9 +52,24 @@ def javascript_bundle() -> str:
         version: str | None = vl_version_for_vl_convert()
     except Exception:  # pragma: no cover - older/newer Altair
         version = None
+    cached = bundle_cache() / f"vega-bundle-{getattr(vlc, '__version__', 'x')}-{version or 'default'}.js"
+    with contextlib.suppress(OSError):
+        return cached.read_text(encoding="utf-8")
     make: Any = vlc.javascript_bundle  # its stub says str; None (as Altair passes) gives the plain bundle
     bundle: str = make(None, vl_version=version) if version else make(None)
-    return bundle.replace("</script", "<\\/script")
+    bundle = bundle.replace("</script", "<\\/script")
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+        partial.write_text(bundle, encoding="utf-8")
+        partial.replace(cached)  # whole or absent: another process may read it meanwhile
+    return bundle
+
+
+def bundle_cache() -> Path:
+    """The folder of the cached chart bundle."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "egov-eval"
 
 
 def _json_for_script(obj: Any) -> str:

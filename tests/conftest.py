@@ -14,6 +14,7 @@ from tests.helpers.cli import EgovCli
 from tests.helpers.demo import DemoBuild, copy_sqlite, egov_demo, point_settings, sqlite_url_of
 from tests.helpers.department_db import DemoDb, build
 from tests.helpers.services import PG_ADMIN_URL, pg_problem, skip_or_fail
+from tests.helpers.shared import built_once
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -117,17 +118,21 @@ def use_db(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
 # --- the Macau demo, built once per session ---------------------------------------------------------
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    """`egov demo --lang en` once per session into a new SQLite database: the database (copy
-    it with `demo_url` before changing it) and the files the command wrote (read only)."""
-    return egov_demo(tmp_path_factory.mktemp("demo-en"), "--lang", "en")
+    """`egov demo --lang en` once per test run (shared by the workers) into a new SQLite
+    database: the database (copy it with `demo_url` before changing it) and the files the
+    command wrote (read only)."""
+    with built_once(tmp_path_factory, "demo-en") as (folder, done):
+        return DemoBuild(folder / "egov.db", folder / "demo") if done else egov_demo(folder, "--lang", "en")
 
 
 @pytest.fixture(scope="session")
 def demo_build_zh(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """`egov demo` without --lang (Traditional Chinese) run again on a copy of the session's
-    demo database (the demo refreshes it): its files, read only."""
-    folder = tmp_path_factory.mktemp("demo-zh")
-    return egov_demo(folder, db=copy_sqlite(demo_build.db, folder / "egov.db"))
+    demo database (the demo refreshes it): its files, read only. Once per test run."""
+    with built_once(tmp_path_factory, "demo-zh") as (folder, done):
+        if done:
+            return DemoBuild(folder / "egov.db", folder / "demo")
+        return egov_demo(folder, db=copy_sqlite(demo_build.db, folder / "egov.db"))
 
 
 @pytest.fixture
@@ -146,6 +151,7 @@ def demo_url(demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 @pytest.fixture(scope="session")
 def department_template(tmp_path_factory: pytest.TempPathFactory) -> DemoDb:
-    """The department-report world once per session (tests/helpers/department_db.py: the demo
-    with keys, bad-rating cases and DSAT renamed to HTML-like text); use `.copy(path)`."""
-    return build(tmp_path_factory.mktemp("department") / "egov.db")
+    """The department-report world once per test run (tests/helpers/department_db.py: the
+    demo with keys, bad-rating cases and DSAT renamed to HTML-like text); use `.copy(path)`."""
+    with built_once(tmp_path_factory, "department") as (folder, done):
+        return DemoDb.load(folder) if done else build(folder / "egov.db").save(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -78,6 +79,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ],
 )
 def test_static_checks_are_clean(args: list[str]) -> None:
+    if args == ["mypy"]:  # mypy's cache outside the checkout: a fresh clone checks incrementally
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        args = [*args, "--cache-dir", str(Path(base) / "egov-eval" / "mypy")]
     proc = subprocess.run(
         [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

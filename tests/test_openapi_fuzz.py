@@ -289,6 +289,22 @@ def _json_operations(state: dict[str, Any]) -> dict[str, tuple[str, str, dict[st
             "department",
             {"reference": "https://example.org/evidence", "note": "log"},
         ),
+        "/api/v1/objections": (
+            "/api/v1/objections",
+            "department",
+            {
+                "period": "2025",
+                "object": "ONE_ACCOUNT",
+                "indicator": "app_takeup",
+                "text": "x",
+                "evidence": "y",
+            },
+        ),
+        "/api/v1/objections/{objection_id}/answer": (
+            "/api/v1/objections/1/answer",
+            "assessor",
+            {"decision": "accept", "reason": "ok", "value": 1.5},
+        ),
     }
 
 
@@ -364,6 +380,7 @@ PARAMETER_VALUES = {
     "rating_id": "1",
     "key_id": "1",
     "value_id": "1",
+    "objection_id": "1",
     "object_code": "ONE_ACCOUNT",
 }
 REPORT_PAGES = ("/reports/{run_key}/ranking", "/reports/{run_key}/departments/{department}")

@@ -141,6 +141,23 @@ MATRIX: list[Row] = [
         api(200, 403, 200, 403, 403),
         {"reference": "https://example.org/evidence"},
     ),
+    # the department review's objections (egov.objections): the demo has no cycle, so a department's
+    # objection is refused as "not now" (409) and the answer to an objection that does not exist is 404
+    Row("GET", "/api/v1/objections", "/api/v1/objections", api(200, 200, 200, 403, 403)),
+    Row(
+        "POST",
+        "/api/v1/objections",
+        "/api/v1/objections",
+        api(409, 409, 403, 403, 403),
+        {"period": "2023", "object": "ONE_ACCOUNT", "indicator": "app_takeup", "text": "too low"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/objections/{objection_id}/answer",
+        "/api/v1/objections/999999/answer",
+        api(403, 403, 404, 403, 403),
+        {"decision": "reject", "reason": "as scored"},
+    ),
     Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403)),
     Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403), {"role": "assessor"}),
     Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200, 403)),

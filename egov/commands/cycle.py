@@ -24,6 +24,7 @@ from egov.cycle import (
     open_cycle,
     publish,
 )
+from egov.review import finalise
 from reports.cycle import role_label, state_label
 from reports.i18n import t
 
@@ -94,7 +95,10 @@ def advance_cmd(
     lang = check_lang(lang)
     with database() as session:
         frm = cycle_status(session, period).state
-        advance(session, period, to, Actor.of_cli(acting), reason, run)
+        if to == "final":  # closes the review: refused while an objection is open; its record stored
+            finalise(session, period, Actor.of_cli(acting), reason, run)
+        else:
+            advance(session, period, to, Actor.of_cli(acting), reason, run)
         status = cycle_status(session, period)
     _moved(status, frm, lang)
     if status.review_deadline is not None and status.state == "review":

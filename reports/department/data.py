@@ -199,9 +199,14 @@ def indicators(session: Session, result: EvaluationResult, department: str, fram
     return Section(table=table, extra={"objects": objects})
 
 
-def strengths(result: EvaluationResult, department: str, framework: Framework) -> Section:
+def strengths(
+    result: EvaluationResult, department: str, framework: Framework, standing: Section | None = None
+) -> Section:
+    """The strengths and weaknesses (`compare.strengths_weaknesses`), from the `indicators`
+    section's standing table when given."""
+    known = standing.table if standing is not None and not standing.missing else None
     try:
-        table = compare.strengths_weaknesses(result, department, n=TOP_N, framework=framework)
+        table = compare.strengths_weaknesses(result, department, n=TOP_N, framework=framework, standing=known)
     except EgovError as exc:
         return Section(missing=str(exc))
     return Section(table=table)
@@ -424,6 +429,7 @@ def department_report(
         pg = session.execute(select(PeerGroup).where(col(PeerGroup.code) == group)).scalar()
         if pg is not None:
             group_names = names_of(pg)
+    standing = indicators(session, result, department, framework)
     return DepartmentReport(
         run_key=run.run_key,
         period=period.code,
@@ -436,8 +442,8 @@ def department_report(
         peer_group_names=group_names,
         illustrative=DEMO_NOTICE in (run.note or ""),
         standing=standing_table(result, department, nodes),
-        indicators=indicators(session, result, department, framework),
-        strengths=strengths(result, department, framework),
+        indicators=standing,
+        strengths=strengths(result, department, framework, standing),
         priorities=priorities(result, department, framework),
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),

@@ -31,6 +31,7 @@ from evaluation.structure import (
     node_kinds,
     object_effective_weights,
     reaggregate,
+    unit_by_unit,
     value_at,
 )
 from indicators.framework import Framework, parse_framework
@@ -260,6 +261,33 @@ def test_priorities_gain_is_the_exact_score_difference(aggregation: str) -> None
                 assert row["gain"] > 0  # a better value never lowers the score
             if aggregation == "arithmetic":  # the linear view is exact here, missing z and all
                 assert row["first_order"] == pytest.approx(row["gain"], abs=1e-9)
+
+
+def test_priorities_gain_is_exact_with_an_aggregation_that_compares_units() -> None:
+    # Copeland scores a unit against the others: the gain cannot be computed on the
+    # department's objects alone (the fast path of unit-by-unit aggregations)
+    fw = parse_framework(framework_toml(c1_weight=2, aggregation="copeland"))
+    result = evaluate(DATA, fw, units=UNITS)
+    assert not unit_by_unit(result, fw)
+    assert unit_by_unit(
+        evaluate(DATA, parse_framework(framework_toml()), units=UNITS), parse_framework(framework_toml())
+    )
+    p = priorities(result, "P", "next", framework=fw)
+    assert (p["step"] > 0).any()
+    for _, row in p.iterrows():
+        assert row["gain"] == pytest.approx(_recomputed_gain(fw, DATA, "P", row), abs=1e-9)
+
+
+def test_reaggregating_one_changed_indicator_equals_the_whole_tree(
+    result: EvaluationResult, fw: Framework
+) -> None:
+    changed = result.normalised.copy()
+    changed["z"] = changed["z"] + 7.5
+    whole, whole_dept = reaggregate(result, fw, changed)
+    part, part_dept = reaggregate(result, fw, changed, changed="z")
+    pd.testing.assert_frame_equal(part, whole)
+    assert whole_dept is not None and part_dept is not None
+    pd.testing.assert_frame_equal(part_dept, whole_dept)
 
 
 @settings(

@@ -6,6 +6,7 @@ like HTML."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,19 @@ class DemoDb:
     @property
     def url(self) -> str:
         return f"sqlite:///{self.path}"
+
+    def save(self, folder: Path) -> DemoDb:
+        """Write what the build made (keys, runs, cases) beside it, for the other workers."""
+        (folder / "demo_db.json").write_text(
+            json.dumps({"keys": self.keys, "runs": self.runs, "cases": self.cases}), encoding="utf-8"
+        )
+        return self
+
+    @classmethod
+    def load(cls, folder: Path) -> DemoDb:
+        """The build another worker made in `folder` (`save`)."""
+        saved = json.loads((folder / "demo_db.json").read_text(encoding="utf-8"))
+        return cls(folder / "egov.db", saved["keys"], saved["runs"], saved["cases"])
 
     def copy(self, to: Path) -> DemoDb:
         copy_sqlite(self.path, to)
@@ -68,7 +82,7 @@ def build(path: Path) -> DemoDb:
     return db
 
 
-def populate(db: DemoDb, url: str) -> DemoDb:
+def populate(db: DemoDb, url: str, ratings_per_period: int = 6000) -> DemoDb:
     """Load the demo, keys, cases and the renamed DSAT into the database at `url`."""
     from sqlalchemy import text
 
@@ -81,7 +95,7 @@ def populate(db: DemoDb, url: str) -> DemoDb:
     forget_secrets()
     init_db(url)
     with session_scope(url) as s:
-        demo = build_demo(s, seed=2023, ratings_per_period=6000)
+        demo = build_demo(s, seed=2023, ratings_per_period=ratings_per_period)
         db.runs = {period: outcome.run.run_key for period, outcome in demo.outcomes.items()}
         db.keys["department"], _ = create_key(s, "department", "SAFP", "SAFP head")
         db.keys["other_department"], _ = create_key(s, "department", "DSAT", "DSAT head")

@@ -123,7 +123,9 @@ def test_pages_of_another_origin_cannot_log_in_or_out(
                             page.goto(f"{origin}{forged}")
                         assert sent.value.status == 403, (origin, forged, sent.value.status)
                         page.locator("text=came from another site").wait_for()
-                        mine = page.goto(f"{base}/reports/{run}/assessor?lang=en")
+                        # still the assessor's session: another department's page (a department
+                        # session would get 403; lighter than the assessor's report)
+                        mine = page.goto(f"{base}/reports/{run}/departments/DSAT?lang=en")
                         assert mine is not None and mine.status == 200, (origin, forged)
                 # the user's own logout still works
                 page.goto(f"{base}/reports/?lang=en")

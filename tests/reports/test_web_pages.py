@@ -230,7 +230,9 @@ def test_login_and_refusal_on_both_engines(use_db: str, tmp_path: Path) -> None:
     from egov.app import create_app
     from egov.db import get_engine
 
-    db = populate(DemoDb(tmp_path / "unused.db"), use_db)
+    db = populate(
+        DemoDb(tmp_path / "unused.db"), use_db, ratings_per_period=600
+    )  # the pages, not the numbers
     run = db.runs["2023"]
     with TestClient(create_app()) as browser:
         r = browser.post(
