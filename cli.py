@@ -14,6 +14,7 @@ from collections.abc import Callable
 import typer
 
 from egov.commands import (
+    audit,
     calendar,
     checklists,
     compare,
@@ -29,6 +30,7 @@ from egov.commands import (
     scoring,
     service,
     uncertainty,
+    values,
 )
 from egov.commands.common import err
 from egov.errors import EgovError
@@ -71,6 +73,8 @@ GROUPS: dict[str, typer.Typer] = {
     "cases": ratings.cases_app,
     "calendar": calendar.app,
     "cycle": cycle.app,
+    "values": values.app,
+    "audit": audit.app,
     "checklist": checklists.app,
     "objections": objections.app,
 }

@@ -27,7 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from egov import __version__
+from egov import __version__, values_api
 from egov.apidocs import add_offline_docs
 from egov.auth import TokenBucket
 from egov.db import is_unavailable
@@ -80,6 +80,7 @@ def create_app() -> FastAPI:
     _add_exception_handlers(app)
     for module in SURVEY_ROUTERS:
         app.include_router(module.router)
+    app.include_router(values_api.router)  # values with evidence (issue 16)
     app.include_router(objections_router)  # the department review's objections (egov.objections)
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)

@@ -129,7 +129,9 @@ class MetricValue(SQLModel, table=True):
     indicator: str = Field(max_length=80)
     period_id: int = Field(foreign_key="period.id")
     value: float | None = None
-    status: str = Field(default="reported", max_length=20)  # reported | verified | disputed
+    # submitted (a department's, unverified; "reported" in older databases) | verified | adjusted
+    # (the assessor's new value, `replaces_id` the original) | rejected | disputed (egov.values)
+    status: str = Field(default="submitted", max_length=20)
     source_file: str = Field(default="", max_length=500)
     source_hash: str = Field(default="", max_length=64)
     sheet: str = Field(default="", max_length=100)
@@ -137,6 +139,7 @@ class MetricValue(SQLModel, table=True):
     imported_by: str = Field(default="", max_length=100)
     imported_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     superseded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    replaces_id: int | None = Field(default=None)  # an adjusted value: the value it replaces
 
 
 class EvaluationRun(SQLModel, table=True):

@@ -1,9 +1,12 @@
 """`egov score`: assemble one long table (object, indicator, value) from stored metric
-values and rating roll-ups, hand it to the pure engine and store the run."""
+values and rating roll-ups, hand it to the pure engine and store the run. The metric values
+follow the framework's `[assessment]` rule for unverified and disputed values (egov.values):
+the values it leaves out are missing, and the values it flags or leaves out are stored with
+the run (`run_value_flag`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlmodel import Session, col, select
@@ -14,7 +17,8 @@ from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import store_inputs
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE, current_metrics, frame_hash, has_demo_values, store_run, units_table
+from egov.store import DEMO_NOTICE, frame_hash, has_demo_values, store_run, units_table
+from egov.values import FLAG_COLUMNS, scoring_values, store_flags
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec
 from indicators.framework import Framework
@@ -30,13 +34,16 @@ class ScoreOutcome:
 
 def assemble_inputs(
     session: Session, framework: Framework, period: Period, min_ratings: int | None = None
-) -> tuple[pd.DataFrame, list[str]]:
-    """The long input table of a period: metric values of metric-source indicators, plus
-    rating-derived values (from the roll-ups) of rating-source indicators, plus the values of
-    checklist-source indicators from the assessor's answers (egov.checklists)."""
-    metrics = current_metrics(session, period)
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """The long input table of a period: metric values of metric-source indicators (under the
+    framework's rule for unverified and disputed values) plus rating-derived values (from the
+    roll-ups) of rating-source indicators, plus the values of checklist-source indicators from
+    the assessor's answers (egov.checklists); the notes, and the metric values flagged or left
+    out by the rule (egov.values.FLAG_COLUMNS)."""
+    metrics, flags = scoring_values(session, framework, period)
     metric_codes = {n.code for n in framework.indicators if n.source == "metric"}
     metrics = metrics[metrics["indicator"].isin(metric_codes)]
+    flags = flags[flags["indicator"].isin(metric_codes)].reset_index(drop=True)
     parts = [metrics]
     checked = checklist_values(session, framework, period)
     if not checked.empty:
@@ -51,7 +58,7 @@ def assemble_inputs(
             s = measures[node.measure].dropna()
             parts.append(pd.DataFrame({"unit": s.index, "indicator": node.code, "value": s.to_numpy()}))
     data = pd.concat(parts, ignore_index=True).sort_values(["unit", "indicator"], kind="mergesort")
-    return data.reset_index(drop=True), notes
+    return data.reset_index(drop=True), notes, flags
 
 
 def earlier_periods(session: Session, period: Period) -> list[Period]:
@@ -85,6 +92,8 @@ def score_period(
         session, framework_row=framework_row, period=period, result=result, inputs_hash=inputs_hash, note=note
     )
     store_inputs(session, run, inputs.data, inputs.units, inputs.history)
+    store_flags(session, int(run.id or 0), inputs.flags)
+    notes += flag_notes(inputs.flags, period.code)
     return ScoreOutcome(run=run, result=result, notes=notes + result.notes(f" in period {period.code}"))
 
 
@@ -96,15 +105,17 @@ class PeriodInputs:
     units: pd.DataFrame  # the registered units that have data in the period
     history: list[pd.DataFrame]  # long tables of the earlier periods, oldest first
     notes: list[str]
+    # the period's metric values flagged or left out by the framework's rule (egov.values)
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
 
 
 def period_inputs(session: Session, framework: Framework, period: Period) -> PeriodInputs:
     """The long input table of a period, the registered units with data in it (a note names
     those without) and the earlier periods' tables as history; `data` is empty when the
     period has no metric values or ratings (the caller says so)."""
-    data, notes = assemble_inputs(session, framework, period)
+    data, notes, flags = assemble_inputs(session, framework, period)
     if data.empty:
-        return PeriodInputs(data, units_table(session).iloc[0:0], [], notes)
+        return PeriodInputs(data, units_table(session).iloc[0:0], [], notes, flags)
     units = units_table(session)
     with_data = units.index.isin(data["unit"].unique())
     if (~with_data).any():
@@ -113,4 +124,18 @@ def period_inputs(session: Session, framework: Framework, period: Period) -> Per
             f"{period.code} and are not scored: {', '.join(units.index[~with_data][:10])}"
         )
     history = [assemble_inputs(session, framework, p)[0] for p in earlier_periods(session, period)]
-    return PeriodInputs(data, units[with_data], history, notes)
+    return PeriodInputs(data, units[with_data], history, notes, flags)
+
+
+def flag_notes(flags: pd.DataFrame, period: str) -> list[str]:
+    """The notes of a run about the values its framework's rule flagged or left out."""
+    notes = []
+    for rule, what in (("flag", "used and flagged"), ("exclude", "left out as missing")):
+        part = flags[flags["rule"] == rule]
+        if not part.empty:
+            counts = part["status"].value_counts().sort_index()
+            by = ", ".join(f"{n} {status}" for status, n in counts.items())
+            notes.append(
+                f"{len(part)} metric value(s) of period {period} {what} under the framework's rule ({by})"
+            )
+    return notes

@@ -157,6 +157,18 @@ class Settings(BaseSettings):
             "`egov evaluate` (huge-sheet guard)."
         ),
     )
+    # --- evidence of metric values (egov.evidence, `egov values evidence`) -------------------
+    evidence_dir: str = Field(
+        default="",
+        description=(
+            "Folder where evidence files of metric values are stored by their SHA-256. Empty: the "
+            "folder `evidence` beside the SQLite database file, else in the working directory."
+        ),
+    )
+    evidence_max_bytes: int = Field(
+        default=20_000_000,
+        description="Largest evidence file (bytes) a department or the assessor may attach to a value.",
+    )
 
     @field_validator("lang")
     @classmethod

@@ -260,7 +260,7 @@ def add_metric_values(
                     "indicator": r["indicator"],
                     "period_id": period.id,
                     "value": _float_or_none(r["value"]),
-                    "status": r.get("status", "reported"),
+                    "status": r.get("status", "submitted"),
                     "source_file": source_file,
                     "source_hash": source_hash,
                     "sheet": r.get("sheet", ""),

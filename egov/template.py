@@ -52,7 +52,8 @@ INFO_CODES = ("_code", "_name", "_department")  # informational columns, not imp
 CODE_ROW, UNIT_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3, 4
 FIRST_INDICATOR_COL = 6  # A object code (hidden), B code, C name, D department, E status
 NOT_APPLICABLE = "n/a"
-STATUSES = ("reported", "verified", "disputed")
+SUBMITTED = "submitted"
+STATUSES = (SUBMITTED,)  # a department submits; only the assessor verifies (egov.values)
 LANGS = LANGUAGES
 
 GREY = PatternFill("solid", fgColor="D9D9D9")
@@ -82,14 +83,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Enter a number from {lo} to {hi} ({unit}); no text and no formulas.",
     },
     "status_prompt": {
-        "zh-Hant": "reported（已申報，預設）、verified（已核實）或 disputed（有爭議）。",
-        "pt": "reported (declarado, por omissão), verified (verificado) ou disputed (contestado).",
-        "en": "reported (the default), verified or disputed.",
+        "zh-Hant": "submitted（已提交，預設）。只有評估方可核實數值。",
+        "pt": "submitted (submetido, por omissão). Só o avaliador verifica os valores.",
+        "en": "submitted (the default). Only the assessor verifies values.",
     },
     "status_error": {
-        "zh-Hant": "請從清單選擇：reported、verified、disputed。",
-        "pt": "Escolha da lista: reported, verified, disputed.",
-        "en": "Choose from the list: reported, verified, disputed.",
+        "zh-Hant": "請從清單選擇：submitted，或留空。",
+        "pt": "Escolha da lista: submitted, ou deixe em branco.",
+        "en": "Choose from the list: submitted, or leave blank.",
     },
 }
 
@@ -102,7 +103,7 @@ INSTRUCTIONS: dict[str, list[str]] = {
         "2. Type numbers only: no formulas, no text, no units. The allowed range, unit and direction "
         "are shown in the header and when you select a cell.",
         "3. Grey cells marked n/a are indicators that do not apply to that kind of object: leave them.",
-        "4. Leave a cell blank when the value is unknown. Status: reported (default), verified or disputed.",
+        "4. Leave a cell blank when the value is unknown. Status: submitted (or blank); only the assessor verifies.",
         "5. Do not insert, delete or merge rows or columns, and do not unhide the hidden rows, column "
         "or sheet: they hold the codes that the import reads. Renaming headers or sheets is harmless.",
         "6. Return the file unchanged in format (.xlsx). The assessor imports it with "
@@ -117,8 +118,8 @@ INSTRUCTIONS: dict[str, list[str]] = {
         "2. Introduza apenas números: sem fórmulas, texto ou unidades. O intervalo permitido, a unidade e "
         "o sentido aparecem no cabeçalho e ao seleccionar a célula.",
         "3. As células cinzentas marcadas n/a são indicadores que não se aplicam a esse tipo de objecto.",
-        "4. Deixe a célula em branco se o valor for desconhecido. Estado: reported (por omissão), "
-        "verified ou disputed.",
+        "4. Deixe a célula em branco se o valor for desconhecido. Estado: submitted (ou em branco); "
+        "só o avaliador verifica os valores.",
         "5. Não insira, apague nem junte linhas ou colunas, e não mostre as linhas, coluna ou folha "
         "ocultas: contêm os códigos lidos pela importação. Mudar o nome de cabeçalhos ou folhas não "
         "tem efeito.",
@@ -132,7 +133,7 @@ INSTRUCTIONS: dict[str, list[str]] = {
         "1. 本頁之後的每個工作表對應框架中的一個類別。每一行是一個評估對象（代碼、名稱及所屬部門）；每個黃色儲存格是該對象的一個指標數值。",
         "2. 只可輸入數字：不可輸入公式、文字或單位。允許範圍、單位及方向顯示於表頭，選取儲存格時亦會提示。",
         "3. 標示 n/a 的灰色儲存格表示該指標不適用於此類對象，請勿填寫。",
-        "4. 數值未知時請留空。狀態：reported（預設）、verified 或 disputed。",
+        "4. 數值未知時請留空。狀態：submitted（或留空）；只有評估方可核實數值。",
         "5. 請勿插入、刪除或合併行列，亦勿取消隱藏已隱藏的行、列或工作表：其中載有匯入所需的代碼。更改表頭或工作表名稱不受影響。",
         "6. 請以 .xlsx 格式交回。評估方以 `egov import metrics 檔案 --period {period}` 匯入；所有問題均會列出工作表及儲存格，檔案完全正確前不會匯入任何數據。",
     ],

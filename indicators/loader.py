@@ -3,8 +3,7 @@
 The file format is documented in docs/framework-format.md. The loader never stops at the
 first problem: it collects every problem with its key path (for example
 `categories.application.dimensions.satisfaction.indicators.csat.weight: must be > 0`) and
-raises one `EgovError` holding all of them. Built-in frameworks are found by name
-(`builtin_path`, `resolve_framework`).
+raises one `EgovError` holding all of them. Built-in frameworks are found by name (`builtin_path`).
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from evaluation.registry import (
     check_screening,
     check_stage,
 )
+from indicators.assessment import check_assessment
 from indicators.checklists import check_checklist_references, read_checklists
 from indicators.model import (
     CODE_RE,
@@ -81,7 +81,7 @@ INDICATOR_KEYS = {
     "checklist",
     *INDICATOR_STAGES,
 }
-TOP_KEYS = {"framework", "index", "methods", "categories", "checklists"}
+TOP_KEYS = {"framework", "index", "methods", "categories", "checklists", "assessment"}
 
 
 class _Checker:
@@ -186,7 +186,9 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
     checklists, found = read_checklists(data.get("checklists"))
-    ck.problems += [f"{p}: {m}" for p, m in found + check_checklist_references(nodes_in_order, checklists)]
+    assessment, found_rules = check_assessment(data.get("assessment"))
+    found += found_rules + check_checklist_references(nodes_in_order, checklists)
+    ck.problems += [f"{p}: {m}" for p, m in found]
     _check_weighting_sizes(ck, nodes_in_order, methods)
     min_categories = index.get("min_categories")
     if min_categories is not None and (msg := check_category_count(min_categories, len(category_codes))):
@@ -195,7 +197,9 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     if trend_scale is not None and trend_scale not in TREND_SCALES:
         ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
     about = (code, version, name, description, source)  # min_categories checked above: an int, or None
-    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories, checklists)
+    fw = Framework(
+        *about, index_code, methods, nodes_in_order, trend_scale, min_categories, checklists, assessment
+    )
     for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
         if not fw.has_fixed_scale(node.code):
             ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from evaluation.registry import DEFAULTS
+from indicators.assessment import rule_for
 
 __all__ = [
     "CODE_RE",
@@ -123,6 +124,7 @@ class Framework:
     trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
     min_categories: int | None = None  # [index] min_categories as written (None: not written)
     checklists: dict[str, Checklist] = field(default_factory=dict)  # [checklists], in file order
+    assessment: dict[str, str] | None = None  # [assessment] as written (indicators.assessment)
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -146,6 +148,11 @@ class Framework:
         """How many categories (children of the index) an entity must be scored on to be
         ranked overall: `[index] min_categories`, else 1 (every entity with an index score)."""
         return self.min_categories if self.min_categories is not None else 1
+
+    def value_rule(self, status: str) -> str:
+        """What scoring does with a metric value of `status`: use, flag or exclude
+        (`[assessment]`, indicators.assessment)."""
+        return rule_for(self.assessment, status)
 
     def aggregates_bottom_up(self) -> list[Node]:
         """Aggregate nodes ordered so that every node comes after all of its children."""
@@ -305,6 +312,8 @@ class Framework:
         if self.checklists:  # only when written: the hashes of frameworks without them stay
             out["checklists"] = {code: c.to_dict() for code, c in self.checklists.items()}
         out["categories"] = {c.code: aggregate(c) for c in self.categories}
+        if self.assessment is not None:  # only when written: older hashes stay as they were
+            out["assessment"] = dict(self.assessment)
         return out
 
     @cached_property

@@ -68,4 +68,6 @@ def framework_to_toml(framework: Framework, header: str = "") -> str:
         _table(lines, f"checklists.{_key(code)}", checklist)
     for code, cat in data["categories"].items():
         _table(lines, f"categories.{_key(code)}", cat)
+    if "assessment" in data:
+        _table(lines, "assessment", data["assessment"])
     return "\n".join(lines).rstrip() + "\n"

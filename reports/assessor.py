@@ -31,6 +31,7 @@ from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
 from reports.i18n import coverage_text, t
 from reports.texts import flag_text, run_note
+from reports.values import flags_html
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
 
@@ -57,6 +58,7 @@ def render_html(data: AssessorData) -> str:
         sections.append((t("sec.trend", lang), _trend_html(data)))
     sections.append((t("sec.ratings", lang), _ratings_html(data)))
     sections.append((t("sec.coherence", lang), _coherence_html(data)))
+    sections.append((t("values.flags_title", lang), flags_html(data.flags, fw, lang)))
     meta = f"{t('run.id', lang)} {run.run_key} · {t('run.period', lang)} {data.period.code} · {fw.code} {fw.version}"
     return render_page(
         t("report.assessor.title", lang),

@@ -22,6 +22,7 @@ from egov.errors import EgovError
 from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import RunInputs, load_inputs, load_result
 from egov.store import DEMO_NOTICE, department_names
+from egov.values import run_flags
 from evaluation.coherence import coherence
 from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
@@ -72,6 +73,8 @@ class AssessorData:
     trend_left_out: list[str] = field(default_factory=list)  # periods run with another method
     ratings: pd.DataFrame | None = None  # label, n, share
     ratings_error: str = ""
+    # the values the framework's rule flagged or left out (egov.values.run_flags)
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def is_demo(self) -> bool:
@@ -127,6 +130,7 @@ def gather(
     _add_coherence(data)
     data.trend = _trend(session, run, fw_row, data)
     _add_ratings(session, data)
+    data.flags = run_flags(session, run.id)
     return data
 
 

@@ -31,6 +31,10 @@ BUDGET: dict[str, dict[str, float]] = {
 # a SAFP object that is not an application, and one that does not exist
 OBJECTS = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
 PATH_IDS = {"case_id": "cases", "rating_id": "held", "key_id": "spare_keys"}
+VALUES_BODY = {
+    "period": "2031",
+    "values": [{"object": "ONE_ACCOUNT", "indicator": "app_takeup", "value": 56.0}],
+}
 
 
 def _state(client: Any, keys: dict[str, str]) -> dict[str, list[Any]]:
@@ -279,6 +283,12 @@ def _json_operations(state: dict[str, Any]) -> dict[str, tuple[str, str, dict[st
             {"to": "verified", "note": "called"},
         ),
         "/api/v1/keys": ("/api/v1/keys", "admin", {"role": "department", "department": "SAFP", "label": "x"}),
+        "/api/v1/values": ("/api/v1/values", "department", VALUES_BODY),
+        "/api/v1/values/{value_id}/evidence": (
+            f"/api/v1/values/{state['values'][0]}/evidence",
+            "department",
+            {"reference": "https://example.org/evidence", "note": "log"},
+        ),
         "/api/v1/objections": (
             "/api/v1/objections",
             "department",
@@ -313,6 +323,11 @@ def _hostile_env(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, dict[str, Any]]:
     client = TestClient(create_app())
     state: dict[str, Any] = _state(client, keys)
     state["keys"] = keys
+    r = client.post(
+        "/api/v1/values", json=VALUES_BODY, headers={"Authorization": f"Bearer {keys['department']}"}
+    )
+    assert r.status_code == 200, r.text
+    state["values"] = r.json()["ids"]  # a value of SAFP's, for its evidence
     return client, state
 
 
@@ -364,6 +379,7 @@ PARAMETER_VALUES = {
     "case_id": "1",
     "rating_id": "1",
     "key_id": "1",
+    "value_id": "1",
     "objection_id": "1",
     "object_code": "ONE_ACCOUNT",
 }

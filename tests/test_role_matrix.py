@@ -80,6 +80,10 @@ def page(department: int, other_department: int, assessor: int, admin: int, lead
 
 
 TOKEN_BODY = {"object": "ONE_ACCOUNT", "transaction_ref": "{ref}"}
+VALUES_BODY = {
+    "period": "2031",
+    "values": [{"object": "ONE_ACCOUNT", "indicator": "app_takeup", "value": 56.0}],
+}
 DEPT_PAGE = "/reports/{run_key}/departments/{department}"
 MATRIX: list[Row] = [
     # --- the rating API: public ---------------------------------------------------------------
@@ -126,6 +130,17 @@ MATRIX: list[Row] = [
     ),
     Row("GET", "/api/v1/case-metrics", "/api/v1/case-metrics", api(200, 200, 200, 403, 403)),
     Row("GET", "/api/v1/audit", "/api/v1/audit", api(403, 403, 200, 200, 403)),
+    # values with evidence (issue 16.3): a department submits its own objects' values (SAFP owns
+    # ONE_ACCOUNT; DSAT's key is refused), department and assessor keys list and attach evidence
+    Row("POST", "/api/v1/values", "/api/v1/values", api(200, 403, 403, 403, 403), VALUES_BODY),
+    Row("GET", "/api/v1/values", "/api/v1/values?period=2023", api(200, 200, 200, 403, 403)),
+    Row(
+        "POST",
+        "/api/v1/values/{value_id}/evidence",
+        "/api/v1/values/{value}/evidence",
+        api(200, 403, 200, 403, 403),
+        {"reference": "https://example.org/evidence"},
+    ),
     # the department review's objections (egov.objections): the demo has no cycle, so a department's
     # objection is refused as "not now" (409) and the answer to an objection that does not exist is 404
     Row("GET", "/api/v1/objections", "/api/v1/objections", api(200, 200, 200, 403, 403)),
@@ -295,6 +310,17 @@ class World:
             s.flush()
             return int(rating.id or 0)
 
+    def value(self) -> int:
+        """A new submitted value of ONE_ACCOUNT (SAFP) / app_takeup in period 2031."""
+        from egov.db import session_scope
+        from egov.store import add_metric_values, period_for_import
+        from egov.values import find_value
+
+        with session_scope(self.url) as s:
+            row = {"object": "ONE_ACCOUNT", "indicator": "app_takeup", "value": 50.0}
+            add_metric_values(s, period_for_import(s, "2031"), [row], source_file="matrix")
+            return int(find_value(s, None, "2031", "ONE_ACCOUNT", "app_takeup").id or 0)
+
     def spare_key(self) -> int:
         from egov.auth import create_key
         from egov.db import session_scope
@@ -348,6 +374,7 @@ class World:
             "held": self.held,
             "key": self.spare_key,
             "ref": self.ref,
+            "value": self.value,
         }
         url = self.fill(row.url, ids)
         if row.form:  # the login form: the credential is the form field; no header

@@ -10,13 +10,17 @@ import typer
 from rich.table import Table
 
 from egov.bundle import export_bundle, verify_bundle
-from egov.cells import plain_pair, write_csv
+from egov.cells import plain_number, plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.commands.labels import t
+from egov.langs import unit_name
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
+from egov.values import flag_counts, run_flags
+from indicators.framework import Framework
 from reports.i18n import coverage_text, overall_rank_text
 from reports.texts import note_text
+from reports.values import rule_label, status_label
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
 
@@ -60,6 +64,7 @@ def runs_show(
         scores = run_scores(session, r, "department")
         names = department_names(session)
         framework = framework_of_run(session, r)
+        flags = run_flags(session, r.id)
     identity = t(
         "cli.run.identity",
         lang,
@@ -93,6 +98,28 @@ def runs_show(
             rank, str(row["entity"]), name, f"{row['score']:.2f}", coverage_text(n, len(cats)), peer
         )
     console.print(table)
+    _print_flags(flags, framework, lang)
+
+
+def _print_flags(flags: pd.DataFrame, framework: Framework, lang: str, limit: int = 50) -> None:
+    """The values the run's framework rule flagged or left out: the counts, then the first
+    `limit` of them."""
+    counts = flag_counts(flags)
+    console.print(t("values.flags_count", lang, **counts) if len(flags) else t("values.flags_none", lang))
+    if flags.empty:
+        return
+    table = Table(title=t("values.flags_title", lang))
+    for key in ("department", "object", "indicator", "value", "unit", "status", "rule"):
+        table.add_column(t(f"values.{key}", lang))
+    for f in flags.head(limit).to_dict("records"):
+        node = framework.nodes.get(str(f["indicator"]))
+        shown = "" if pd.isna(f["value"]) else plain_number(f["value"])
+        unit = unit_name(node.unit, lang) if node is not None else ""
+        status, rule = status_label(str(f["status"]), lang), rule_label(str(f["rule"]), lang)
+        table.add_row(str(f["department"]), str(f["unit"]), str(f["indicator"]), shown, unit, status, rule)
+    console.print(table)
+    if len(flags) > limit:
+        console.print(t("values.flags_more", lang, n=len(flags) - limit))
 
 
 def _num(v: Any, fmt: str) -> str:

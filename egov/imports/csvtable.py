@@ -20,6 +20,7 @@ from egov.imports.values import (
     value_row,
 )
 from egov.reader import Problems, SourceFile, csv_rows, formula_injection
+from egov.template import SUBMITTED
 from indicators.framework import Node
 
 _HEADER_UNIT = re.compile(r"^(.*?)\s*\[(.*)\]\s*$")
@@ -148,7 +149,7 @@ def _long_value(rec: _LongRow, cat: Catalogue, problems: Problems) -> tuple[str,
         )
         ok = False
     status = (
-        check_status(rec.get("status"), rec.loc("status"), problems) if "status" in rec.idx else "reported"
+        check_status(rec.get("status"), rec.loc("status"), problems) if "status" in rec.idx else SUBMITTED
     )
     if not ok or node is None or not raw_value.strip():
         return None
@@ -215,7 +216,7 @@ def _read_wide(
             problems.add(where0, f"duplicate row: object {obj} is also on line {seen[obj]}")
             continue
         seen[obj] = line
-        status = "reported"
+        status = SUBMITTED
         if status_col is not None:
             status = check_status(row[status_col], f"line {line}, column {status_col + 1} (status)", problems)
         for i, node in columns.items():

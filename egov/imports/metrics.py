@@ -6,7 +6,9 @@ Every import runs in three steps: (1) the file itself is checked by the hardened
 (egov.reader: size, type, zip directory, sheet extent); (2) the content is validated
 completely, collecting **every** problem with its sheet and cell, or line and column; (3) only
 when there is no problem at all are the values written, in the caller's single transaction.
-`dry_run` stops after (2).
+`dry_run` stops after (2). What a file holds is its department's submission (status
+`submitted`); it is refused in a published period and, once the period has a cycle, after the
+cycle has left `collecting` (egov.values.check_collecting).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.imports.csvtable import read_metric_csv
 from egov.imports.values import Catalogue
@@ -32,6 +33,7 @@ from egov.store import (
     operator_name,
     period_for_import,
 )
+from egov.values import check_collecting
 from indicators.framework import Framework, resolve_framework
 
 
@@ -103,7 +105,7 @@ def import_metrics(
     )
     period_row = find_period(session, period)
     if period_row is not None:
-        refuse_published(session, period_row.id)
+        check_collecting(session, period_row.id)
         report.superseded = _count_current(session, period_row.id, values)
     if dry_run:
         return report

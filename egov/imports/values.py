@@ -1,5 +1,6 @@
 """Values of a metrics file: a number or a code read from a cell or CSV field, and the checks
-every layout shares (indicator code, value against the indicator, status)."""
+every layout shares (indicator code, value against the indicator, status: a department submits,
+it never verifies)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from egov.cells import FORMULA_PREFIXES
 from egov.reader import EXCEL_ERRORS, Problems, formula_injection
-from egov.template import NOT_APPLICABLE, STATUSES
+from egov.template import NOT_APPLICABLE, STATUSES, SUBMITTED
 from indicators.framework import Framework, Node, applies
 
 # a number written as text: ASCII digits, an optional sign, decimal point and exponent
@@ -131,17 +132,24 @@ def check_indicator_code(cat: Catalogue, code: str) -> str | None:
 
 
 def check_status(raw: Any, where: str, problems: Problems) -> str:
-    """A value's status (reported when blank or wrong; a wrong one is a problem)."""
+    """A submitted value's status: `submitted` (blank, `submitted`, or `reported`, the word of
+    older templates). A department cannot mark its own value verified (or anything else): only
+    the assessor decides (egov values verify), so any other status is a problem."""
     text, problem = parse_text(raw)
     if problem:
         problems.add(where, problem)
-        return "reported"
-    if text is None:
-        return "reported"
-    if text.lower() not in STATUSES:
-        problems.add(where, f"status {text!r} is not one of {', '.join(STATUSES)}")
-        return "reported"
-    return text.lower()
+        return SUBMITTED
+    if text is None or text.lower() in (*STATUSES, "reported"):
+        return SUBMITTED
+    if text.lower() == "verified":
+        problems.add(
+            where,
+            "status 'verified': a department cannot verify its own value; only the assessor does "
+            "(egov values verify). Leave the status blank or write submitted",
+        )
+    else:
+        problems.add(where, f"status {text!r} is not one of {', '.join(STATUSES)} (or blank)")
+    return SUBMITTED
 
 
 def value_row(obj: str, code: str, value: float, status: str, sheet: str, cell: str) -> dict[str, Any]:

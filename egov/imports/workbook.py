@@ -30,6 +30,7 @@ from egov.template import (
     META_SHEET,
     OBJECT_CODE,
     STATUS_CODE,
+    SUBMITTED,
     TEMPLATE_FORMAT,
     TEMPLATE_FORMAT_VERSION,
     UNIT_ROW,
@@ -215,7 +216,7 @@ def _read_data_row(
         )
         return
     rows_seen[obj] = r
-    status = "reported"
+    status = SUBMITTED
     if status_cell is not None:
         bad = cell_problem(status_cell)
         if bad:

@@ -25,6 +25,7 @@ from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVers
 from egov.record import load_inputs, load_result
 from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, get_run
+from egov.values import FLAG_COLUMNS, run_flags
 from evaluation import compare
 from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
@@ -74,6 +75,8 @@ class DepartmentReport:
     all_names: dict[str, dict[str, str]] = field(default_factory=dict)  # every department's names
     # every department's overall rank and score (engine): index = department code
     ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rank", "score"]))
+    # the department's values the framework's rule flagged or left out (egov.values.run_flags)
+    flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.department
@@ -447,4 +450,5 @@ def department_report(
         cases=open_cases(session, dept),
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
         ranking=overall_ranking(result, framework.index_code),
+        flags=run_flags(session, run.id, department),
     )

@@ -18,6 +18,7 @@ from reports.department.labels import LABELS
 from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
+from reports.values import flags_html
 
 
 def _f(v: Any, digits: int = 1, sign: bool = False) -> str:
@@ -459,6 +460,7 @@ def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav:
         (t("dept.change", lang), _change_html(r, lang)),
         (t("dept.ratings_summary", lang), _ratings_html(r, lang)),
         (t("dept.open_cases", lang), _cases_html(r, lang)),
+        (t("values.flags_title", lang), flags_html(r.flags, r.framework, lang, limit=50)),
     ]
     title = f"{t('report.department.title', lang)}: {r.name(lang)}"
     meta = t(

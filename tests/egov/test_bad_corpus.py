@@ -85,7 +85,7 @@ CASES: dict[str, tuple[str, str, dict[str, str]]] = {
     "xlsx_duplicate_row.xlsx": (M, "cell A5: duplicate row: object SAFP_EGOV_DEPT is also on row 4", {}),
     "xlsx_empty_required.xlsx": (M, "cell A4: empty required cell — row 4 has values but no object code", {}),
     "xlsx_unit_mismatch.xlsx": (M, "cell G2: unit mismatch for infra_mttr: the template says 'minutes'", {}),
-    "xlsx_bad_status.xlsx": (M, "cell E4: status 'approved' is not one of reported, verified, disputed", {}),
+    "xlsx_bad_status.xlsx": (M, "cell E4: status 'approved' is not one of submitted (or blank)", {}),
     "xlsx_inserted_column.xlsx": (M, "a value in a column without a hidden indicator code", {}),
     # CSV contents
     "csv_long_unknown_object.csv": (M, "line 2, column 1 (object): unknown object 'NO_SUCH_OBJECT'", {}),

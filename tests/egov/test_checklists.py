@@ -74,7 +74,7 @@ def test_round_trip_into_indicator_values(use_db: str, tmp_path: Path, egov) -> 
         assert period is not None
         values = checklist_values(s, parse_framework(FRAMEWORK), period).set_index("unit")["value"]
         assert values.to_dict() == pytest.approx({"A1": 50.0, "B1": 100.0})
-        data, _notes = assemble_inputs(s, parse_framework(FRAMEWORK), period)
+        data, _notes, _flags = assemble_inputs(s, parse_framework(FRAMEWORK), period)
         assert set(data["indicator"]) == {"checked"}
         stored = s.exec(select(ChecklistAnswer).where(ChecklistAnswer.item == "found")).all()
         assert {a.answered_by.startswith("cli:") and a.role == "assessor" for a in stored} == {True}

@@ -181,9 +181,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for r in range(4, ws.max_row + 1):
             obj = str(ws.cell(r, 1).value)
             sheet.rows[r] = obj
-            status = rng.choice(["reported", "verified", None])
+            status = rng.choice(["submitted", "reported", None])  # "reported": older templates
             ws.cell(r, STATUS_COL).value = status
-            statuses[(ws.title, obj)] = status or "reported"
+            statuses[(ws.title, obj)] = "submitted"  # what a department submits is stored as submitted
             for c, code in sheet.cols.items():
                 if ws.cell(r, c).value == "n/a":
                     sheet.na.add((r, c))
@@ -193,7 +193,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 lo, hi = fw.nodes[code].valid_range or (-50.0, 1e6)
                 x = round(lo + rng.random() * (min(hi, lo + 1e6) - lo), 3)
                 ws.cell(r, c).value = x
-                values[(obj, code)] = (x, status or "reported")
+                values[(obj, code)] = (x, "submitted")
         sheets.append(sheet)
     buf = io.BytesIO()
     wb.save(buf)
@@ -477,7 +477,9 @@ def test_template_damage_imports_exactly_the_valid_values_or_names_the_cells(
             if r is None:
                 continue
             value = data.draw(
-                st.sampled_from(["verified", "Disputed ", "REPORTED", None, "", "approved", "=1+1", 3, True])
+                st.sampled_from(
+                    ["verified", "Submitted ", "REPORTED", None, "", "disputed", "approved", "=1+1", 3, True]
+                )
             )
             ws.cell(r, STATUS_COL).value = value
             obj = rows[title][r]
@@ -485,9 +487,11 @@ def test_template_damage_imports_exactly_the_valid_values_or_names_the_cells(
             bad.pop((id(ws), coord), None)
             text_value = value.strip().lower() if isinstance(value, str) else value
             if text_value in (None, "") or (
-                isinstance(text_value, str) and text_value in ("reported", "verified", "disputed")
+                isinstance(text_value, str) and text_value in ("reported", "submitted")
             ):
-                statuses[(title, obj)] = text_value or "reported"
+                statuses[(title, obj)] = (
+                    "submitted"  # a department never verifies (or disputes) its own value
+                )
                 for (o, code), (x, _s) in list(expected.items()):
                     if o == obj and code in cols.values():
                         expected[(o, code)] = (x, statuses[(title, obj)])
@@ -714,4 +718,4 @@ def test_csv_damage_imports_exactly_the_valid_values_or_names_the_lines(
 
 
 def _status_of(row: list[str], layout: str) -> str:
-    return row[-1] or "reported"
+    return "submitted"  # blank, submitted or reported: stored as submitted

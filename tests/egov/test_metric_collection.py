@@ -52,7 +52,7 @@ def fill(path: Path, out: Path, shift: float = 0.0) -> int:
                 frac = ((r * 7 + c * 3) % 11) / 10
                 cell.value = round(min(hi, lo + frac * (hi - lo) + shift), 3)
                 n += 1
-        ws.cell(4, 5).value = "verified"
+        ws.cell(4, 5).value = "submitted"
         # what assessors do to a workbook: rename sheets and headers, type over visible codes —
         # the import reads the hidden codes, so none of it matters
         ws.title = f"{ws.title[:20]} (filled)"
@@ -191,7 +191,7 @@ def test_template_workbook(
         assert ws.protection.sheet
         dvs = ws.data_validations.dataValidation
         status_dv = [dv for dv in dvs if dv.type == "list"]
-        assert len(status_dv) == 1 and "verified" in status_dv[0].formula1
+        assert len(status_dv) == 1 and status_dv[0].formula1 == '"submitted"'  # a department never verifies
         for c in range(6, ws.max_column + 1):
             code = ws.cell(1, c).value
             node = fw.nodes[code]
@@ -301,7 +301,7 @@ def test_csv_long_and_wide(registered: str, egov, tmp_path: Path) -> None:
     long = tmp_path / "long.csv"
     long.write_bytes(
         "\ufeffobject;indicator;value;status;unit\n"
-        "GOV_CLOUD;infra_uptime;99.95;verified;%\n"
+        "GOV_CLOUD;infra_uptime;99.95;submitted;%\n"
         "GOV_CLOUD;infra_mttr;1.5;;hours\n"
         "ONE_ACCOUNT;app_takeup;-0;;\n".encode()
     )
@@ -310,7 +310,7 @@ def test_csv_long_and_wide(registered: str, egov, tmp_path: Path) -> None:
     assert "3 values for 2 objects (csv-long" in r.out
     wide = tmp_path / "wide.csv"
     wide.write_text(
-        "object,status,app_takeup [%],app_services_online\nONE_ACCOUNT,disputed,67,270\nESIGN_CLOUD,,,12\n"
+        "object,status,app_takeup [%],app_services_online\nONE_ACCOUNT,reported,67,270\nESIGN_CLOUD,,,12\n"
     )
     r = egov(["import", "metrics", wide, "--period", "2023"])
     assert r.code == 0, r.err
@@ -324,11 +324,11 @@ def test_csv_long_and_wide(registered: str, egov, tmp_path: Path) -> None:
             )
         ).all()
     assert [tuple(r) for r in rows] == [
-        ("ESIGN_CLOUD", "app_services_online", 12.0, "reported", "R3C4", ""),
-        ("GOV_CLOUD", "infra_mttr", 1.5, "reported", "R3C3", ""),
-        ("GOV_CLOUD", "infra_uptime", 99.95, "verified", "R2C3", ""),
-        ("ONE_ACCOUNT", "app_services_online", 270.0, "disputed", "R2C4", ""),
-        ("ONE_ACCOUNT", "app_takeup", 67.0, "disputed", "R2C3", ""),
+        ("ESIGN_CLOUD", "app_services_online", 12.0, "submitted", "R3C4", ""),
+        ("GOV_CLOUD", "infra_mttr", 1.5, "submitted", "R3C3", ""),
+        ("GOV_CLOUD", "infra_uptime", 99.95, "submitted", "R2C3", ""),
+        ("ONE_ACCOUNT", "app_services_online", 270.0, "submitted", "R2C4", ""),  # "reported": older word
+        ("ONE_ACCOUNT", "app_takeup", 67.0, "submitted", "R2C3", ""),
     ]
 
 

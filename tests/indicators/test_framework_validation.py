@@ -1018,7 +1018,7 @@ def test_all_problems_are_reported_at_once() -> None:
     problems = info.value.problems
     assert sorted(problems) == sorted(
         [
-            "metadata: unknown key (allowed at the top level: categories, checklists, framework, index, methods)",
+            "metadata: unknown key (allowed at the top level: assessment, categories, checklists, framework, index, methods)",
             f"{P_CSAT}.weight: must be > 0",
             f"{P_MTTR}.direction: must be 1 or -1, not 'up'",
             f"{P_TAKEUP}.rationale: missing",
