@@ -135,6 +135,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Onde se lê «(todos os serviços)», menos de {n} serviços do grupo de pares têm pontuação: os números do grupo são os de todos os serviços.",
         'Where marked "(all departments)", fewer than {n} departments of the peer group have a score: the peer figures are those of all departments.',
     ),
+    "dr.interval_text": (
+        "第 {low}–{high} 名；分數 {score_low}–{score_high}",
+        "{low}.º a {high}.º; pontuação {score_low} a {score_high}",
+        "{low} to {high}; score {score_low} to {score_high}",
+    ),
     "dr.not_scored": ("此類別未評估", "categoria não avaliada", "category not assessed"),
     "state.open": ("待處理", "aberto", "open"),
     "state.verified": ("已核實", "verificado", "verified"),
