@@ -76,6 +76,9 @@ class DepartmentReport:
     # their 5–95 % intervals (INTERVAL_COLUMNS; empty when not ranked overall): index = code
     ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rank", "score"]))
     intervals_error: str = ""  # why the ranking has no intervals
+    # published figures about its objects that are not scored (egov.context): (object's
+    # names by language, the figure)
+    context: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     mc_n: int = MC_N
     mc_seed: int = MC_SEED
 
@@ -383,6 +386,17 @@ def open_cases(session: Session, department: Department) -> Section:
     )
 
 
+def context_figures(session: Session, department_id: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """The context figures (published, not scored) of the department's objects, by object code
+    and in the register's order."""
+    rows = session.execute(
+        select(AssessedObject)
+        .where(col(AssessedObject.department_id) == department_id)
+        .order_by(col(AssessedObject.code))
+    ).scalars()
+    return [(names_of(o), dict(figure)) for o in rows for figure in (o.context or [])]
+
+
 def run_intervals(
     session: Session, run: EvaluationRun, result: EvaluationResult, cache: ReportCache
 ) -> pd.DataFrame | None:
@@ -471,4 +485,5 @@ def department_report(
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
         ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
         intervals_error=cache.intervals_error or "",
+        context=context_figures(session, int(dept.id or 0)),
     )

@@ -472,6 +472,29 @@ def _cases_html(r: DepartmentReport, lang: str) -> str:
     return "".join(out) + _note(t("dr.cases_note", lang))
 
 
+def _context_html(r: DepartmentReport, lang: str) -> str:
+    """Published figures about the department's objects that are not scored (the register's
+    context figures): what, value with its unit, period and source with the quotation."""
+    headers = [
+        t("dr.context_object", lang),
+        t("dr.context_figure", lang),
+        t("col.value", lang),
+        t("col.period", lang),
+        t("dr.source", lang),
+    ]
+    rows = [
+        [
+            names.get(lang) or names.get("en", ""),
+            (figure.get("name") or {}).get(lang) or (figure.get("name") or {}).get("en", ""),
+            value_text(figure.get("value"), str(figure.get("unit", "")), lang),
+            str(figure.get("period", "")),
+            t("dr.context_source", lang, section=figure.get("paper", ""), quote=figure.get("quote", "")),
+        ]
+        for names, figure in r.context
+    ]
+    return _note(t("dr.context_note", lang)) + html_table(headers, rows, numeric=(2,))
+
+
 def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav: str = "") -> str:
     """The report as one self-contained HTML page (every stored text escaped). `nav` is an
     HTML fragment (already escaped) shown first, e.g. the web pages' links."""
@@ -486,6 +509,8 @@ def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav:
         (t("dept.ratings_summary", lang), _ratings_html(r, lang)),
         (t("dept.open_cases", lang), _cases_html(r, lang)),
     ]
+    if r.context:
+        sections.append((t("dr.context", lang), _context_html(r, lang)))
     title = f"{t('report.department.title', lang)}: {r.name(lang)}"
     meta = t(
         "dr.run_meta",
