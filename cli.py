@@ -15,7 +15,9 @@ import typer
 
 from egov.commands import (
     calendar,
+    checklists,
     compare,
+    cycle,
     db,
     demo,
     framework,
@@ -67,6 +69,8 @@ GROUPS: dict[str, typer.Typer] = {
     "ratings": ratings.ratings_app,
     "cases": ratings.cases_app,
     "calendar": calendar.app,
+    "cycle": cycle.app,
+    "checklist": checklists.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

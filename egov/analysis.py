@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlmodel import Session
 
+from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import RunInputs, load_inputs, load_result
@@ -163,7 +164,7 @@ def decompose_change(pair: RunPair) -> tuple[Change, list[str]]:
 class UncertaintyInputs:
     """What the Monte Carlo of `egov uncertainty` runs on."""
 
-    source: str  # "run KEY, period P" or "period P (latest framework F V)"
+    run_key: str | None  # the stored run; None: the period's stored data on the latest framework
     period: Period
     framework: Framework
     spec: EvaluationSpec | None  # None: the framework's methods
@@ -177,8 +178,8 @@ class UncertaintyInputs:
 
 def _period_or_run(
     session: Session, run: str | None, period: str | None
-) -> tuple[str, Period, Framework, EvaluationSpec | None, PeriodInputs]:
-    """(source, period, framework, spec, inputs) of a period's stored data on the latest
+) -> tuple[str | None, Period, Framework, EvaluationSpec | None, PeriodInputs]:
+    """(run key or None, period, framework, spec, inputs) of a period's stored data on the latest
     framework (`period` given), else of the stored run `run` (default: the latest run)."""
     if period:
         per = get_period(session, period)
@@ -186,11 +187,10 @@ def _period_or_run(
         inputs = period_inputs(session, fw, per)
         if inputs.data.empty:
             raise EgovError(f"period {per.code} has no metric values or ratings")
-        return f"period {per.code} (latest framework {fw.code} {fw.version})", per, fw, None, inputs
+        return None, per, fw, None, inputs
     stored = load_inputs(session, get_run(session, run))
-    source = f"run {stored.run.run_key}, period {stored.period.code}"
     inputs = PeriodInputs(stored.data, stored.units, stored.history, [])
-    return source, stored.period, stored.framework, stored.spec, inputs
+    return stored.run.run_key, stored.period, stored.framework, stored.spec, inputs
 
 
 def uncertainty_inputs(
@@ -199,7 +199,7 @@ def uncertainty_inputs(
     """The inputs of a period's stored data on the latest framework (`period` given), else of
     a stored run (`run`, default the latest), and — with `rating_draws` — `n` posterior draws
     (seeded) of the rating-derived indicators from the period's roll-ups."""
-    source, per, fw, spec, inputs = _period_or_run(session, run, period)
+    run_key, per, fw, spec, inputs = _period_or_run(session, run, period)
     draws = None
     if rating_draws and any(node.source == "rating" for node in fw.indicators):
         counts = rating_counts(session, per.start, per.end)
@@ -208,7 +208,7 @@ def uncertainty_inputs(
                 fw, posterior_draws(counts, n, seed=seed, min_ratings=get_settings().min_ratings)
             )
     return UncertaintyInputs(
-        source,
+        run_key,
         per,
         fw,
         spec,
@@ -241,6 +241,7 @@ def period_case_metrics(session: Session, period: str, by: str, store: bool) -> 
     df = case_metrics(session, p.start, p.end, by)
     stored = 0
     if store:
+        refuse_published(session, p.id)
         values = management_indicator_values(session, p.start, p.end)
         stored = add_metric_values(session, p, values, source_file=f"ratings:cases {period}")
     return df, stored

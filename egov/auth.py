@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 from egov.errors import EgovError
 from egov.models import ApiKey, AuditLog, Department, compare_and_set, utcnow
 
-ROLES = ("department", "assessor", "admin")
+ROLES = ("department", "assessor", "lead", "admin")
 KEY_PREFIX = "egk_"
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 import egov.models
+import egov.models_checklists  # registers the checklist_answer table with the kernel's
 from egov.errors import EgovError
 from egov.settings import get_settings
 

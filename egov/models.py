@@ -4,7 +4,7 @@ Frameworks are versioned and content-hashed; departments own assessed objects of
 metric values carry their provenance and are superseded, never overwritten; evaluation
 runs are immutable once stored and hold every score and rank they produced.
 Citizen ratings and their daily roll-ups, rating tokens and bad-rating cases, API keys,
-the server secret, the audit log and report sessions are here too: every table is part of
+the server secret, the audit log, report sessions and the assessment cycles are here too: every table is part of
 the kernel, so `egov db init` creates them all and no feature package owns another's rows.
 A stored state (a held rating, a case, a key) changes only through `compare_and_set`.
 """
@@ -292,7 +292,7 @@ class ApiKey(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
-    role: str = Field(max_length=12)  # department | assessor | admin
+    role: str = Field(max_length=12)  # department | assessor | lead | admin
     department_id: int | None = Field(default=None, foreign_key="department.id")
     label: str = Field(default="", max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
@@ -374,6 +374,45 @@ class ReportSession(SQLModel, table=True):
     key_id: int = Field(foreign_key="api_key.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+# --- the assessment cycle (issue 16) ---------------------------------------------------------
+class AssessmentCycle(SQLModel, table=True):
+    """The assessment cycle of a period (egov.cycle): its state, the run it names (the draft,
+    then the final and published run) and the department review window. Its state changes
+    only through `compare_and_set`; every change appends a `CycleEvent`."""
+
+    __tablename__ = "assessment_cycle"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: int = Field(foreign_key="period.id", unique=True)
+    # collecting | verifying | draft | review | final | published
+    state: str = Field(default="collecting", max_length=12)
+    run_id: int | None = Field(default=None, foreign_key="evaluation_run.id")  # the current run
+    draft_run_id: int | None = Field(default=None, foreign_key="evaluation_run.id")
+    review_days: int = Field(default=10)  # Macau working days of the department review
+    review_opened: date | None = None
+    review_deadline: date | None = None
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    opened_by: str = Field(default="", max_length=100)
+
+
+class CycleEvent(SQLModel, table=True):
+    """One transition of a cycle, appended, never changed or deleted: who (key or operator and
+    role), when, from which state to which, the run it names and why."""
+
+    __tablename__ = "cycle_event"
+    __table_args__ = (Index("ix_cycle_event_cycle", "cycle_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="assessment_cycle.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    actor: str = Field(max_length=100)
+    role: str = Field(max_length=12)
+    from_state: str = Field(default="", max_length=12)  # "" when the cycle is opened
+    to_state: str = Field(max_length=12)
+    run_id: int | None = Field(default=None)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class CalendarDay(SQLModel, table=True):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from egov.checklists import checklist_values
+from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
 from egov.record import store_inputs
@@ -29,12 +31,16 @@ class ScoreOutcome:
 def assemble_inputs(
     session: Session, framework: Framework, period: Period, min_ratings: int | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The long input table of a period: metric values of metric-source indicators plus
-    rating-derived values (from the roll-ups) of rating-source indicators."""
+    """The long input table of a period: metric values of metric-source indicators, plus
+    rating-derived values (from the roll-ups) of rating-source indicators, plus the values of
+    checklist-source indicators from the assessor's answers (egov.checklists)."""
     metrics = current_metrics(session, period)
     metric_codes = {n.code for n in framework.indicators if n.source == "metric"}
     metrics = metrics[metrics["indicator"].isin(metric_codes)]
     parts = [metrics]
+    checked = checklist_values(session, framework, period)
+    if not checked.empty:
+        parts.append(checked)
     rating_nodes = [n for n in framework.indicators if n.source == "rating"]
     notes: list[str] = []
     if rating_nodes:
@@ -63,7 +69,9 @@ def score_period(
     spec: EvaluationSpec | None = None,
     note: str = "",
 ) -> ScoreOutcome:
-    """Evaluate a period on a stored framework and store the run."""
+    """Evaluate a period on a stored framework and store the run (refused for a published
+    period: its run is immutable, egov.cycle)."""
+    refuse_published(session, period.id)
     inputs = period_inputs(session, framework, period)
     if inputs.data.empty:
         raise EgovError(f"period {period.code} has no metric values or ratings to score")

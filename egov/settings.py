@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         default="",
         description="Name recorded as the importer / runner of stored data; default: the OS user.",
     )
+    role: str = Field(
+        default="",
+        description=(
+            "The role the command line acts in for the assessment cycle (`egov cycle`): lead or "
+            "assessor; a command's --as overrides it. Empty: --as is required."
+        ),
+    )
     lang: str = Field(
         default=DEFAULT_LANGUAGE,
         description=(

@@ -159,6 +159,8 @@ class UncertaintyResult:
     confidence: float
     settings: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    # per entity: categories_scored, categories_total, ranked_overall (the coverage rule)
+    coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def prob_tie(self) -> pd.DataFrame:
@@ -277,6 +279,20 @@ def monte_carlo(
         confidence=confidence,
         settings=settings,
         warnings=notes,
+        coverage=_coverage(nominal, "department" if by_department else "unit").reindex(entities),
+    )
+
+
+def _coverage(nominal: EvaluationResult, entity: str) -> pd.DataFrame:
+    """Per entity: the categories it is scored on, of how many, and whether that enters it in
+    the overall ranking (`EvaluationResult.ranked_overall`)."""
+    scored = nominal.categories_scored(entity)
+    return pd.DataFrame(
+        {
+            "categories_scored": scored,
+            "categories_total": len(nominal.categories),
+            "ranked_overall": nominal.ranked_overall(entity),
+        }
     )
 
 

@@ -26,6 +26,7 @@ from evaluation.registry import (
     check_screening,
     check_stage,
 )
+from indicators.checklists import check_checklist_references, read_checklists
 from indicators.model import (
     CODE_RE,
     OBJECT_KINDS,
@@ -77,9 +78,10 @@ INDICATOR_KEYS = {
     "target",
     "description",
     "denominator",
+    "checklist",
     *INDICATOR_STAGES,
 }
-TOP_KEYS = {"framework", "index", "methods", "categories"}
+TOP_KEYS = {"framework", "index", "methods", "categories", "checklists"}
 
 
 class _Checker:
@@ -183,6 +185,8 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     }
     nodes_in_order.update(nodes)
     _check_references(ck, nodes_in_order)
+    checklists, found = read_checklists(data.get("checklists"))
+    ck.problems += [f"{p}: {m}" for p, m in found + check_checklist_references(nodes_in_order, checklists)]
     _check_weighting_sizes(ck, nodes_in_order, methods)
     min_categories = index.get("min_categories")
     if min_categories is not None and (msg := check_category_count(min_categories, len(category_codes))):
@@ -191,7 +195,7 @@ def build_framework(data: dict[str, Any], origin: str = "<framework>") -> Framew
     if trend_scale is not None and trend_scale not in TREND_SCALES:
         ck.add("index.trend_scale", f"must be one of: {', '.join(TREND_SCALES)}")
     about = (code, version, name, description, source)  # min_categories checked above: an int, or None
-    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories)
+    fw = Framework(*about, index_code, methods, nodes_in_order, trend_scale, min_categories, checklists)
     for node in fw.indicators if trend_scale == "goalposts" and not ck.problems else []:
         if not fw.has_fixed_scale(node.code):
             ck.add(f"{node.path}.normalisation", 'index.trend_scale = "goalposts" needs fixed goalposts here')
@@ -453,6 +457,7 @@ def _indicator(
         applies_to=applies,
         target=target,
         description=description,
+        checklist=data.get("checklist"),
     )
 
 

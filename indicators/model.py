@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,10 +23,13 @@ __all__ = [
     "SOURCES",
     "SUBKINDS",
     "TREND_SCALES",
+    "Checklist",
+    "ChecklistItem",
     "Framework",
     "Node",
     "NodeKind",
     "applies",
+    "checklist_share",
     "kind_within",
 ]
 
@@ -37,7 +41,7 @@ SUBKINDS = {
     "infrastructure": ("data_centre", "platform", "network", "field_devices"),
     "management": ("administrative", "security"),
 }
-SOURCES = ("metric", "rating")  # "derived" (computed from others) arrives with denomination
+SOURCES = ("metric", "rating", "checklist")  # "derived" (computed from others) arrives with denomination
 # rating-derived measures an indicator with source = "rating" may name (computed by
 # surveys.rollup.rating_measures from the daily roll-ups)
 RATING_MEASURES = (
@@ -93,6 +97,7 @@ class Node:
     valid_range: tuple[float, float] | None = None
     rationale: str = ""
     target: float | None = None
+    checklist: str | None = None  # source = "checklist": the code of its [checklists] table
 
     @property
     def is_indicator(self) -> bool:
@@ -116,6 +121,7 @@ class Framework:
     nodes: dict[str, Node]
     trend_scale: str | None = None  # [index] trend_scale as written; None: "pooled"
     min_categories: int | None = None  # [index] min_categories as written (None: not written)
+    checklists: dict[str, Checklist] = field(default_factory=dict)  # [checklists], in file order
 
     # --- structure -----------------------------------------------------------------
     @property
@@ -286,6 +292,8 @@ class Framework:
                 out["range"] = list(node.valid_range)
             if node.target is not None:
                 out["target"] = node.target
+            if node.checklist is not None:
+                out["checklist"] = node.checklist
             out.update(own(node))
             out["rationale"] = node.rationale
             return out
@@ -293,6 +301,8 @@ class Framework:
         out: dict[str, Any] = {"framework": meta, "index": index_table}
         if self.methods:
             out["methods"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.methods.items()}
+        if self.checklists:  # only when written: the hashes of frameworks without them stay
+            out["checklists"] = {code: c.to_dict() for code, c in self.checklists.items()}
         out["categories"] = {c.code: aggregate(c) for c in self.categories}
         return out
 
@@ -305,6 +315,78 @@ class Framework:
         content = {"framework": self.to_dict(), "children": order}
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One check: yes/no (`max` None: yes = 1 point of 1) or scored (0..`max` points)."""
+
+    code: str
+    name: dict[str, str]
+    weight: float = 1.0
+    max: int | None = None
+    description: str = ""
+
+    @property
+    def points(self) -> int:
+        """The most points an answer can give (1 for a yes/no item)."""
+        return self.max or 1
+
+    def label(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name.get("en") or self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": dict(self.name), "weight": self.weight}
+        if self.max is not None:
+            out["max"] = self.max
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A checklist: what it applies to and its items in file order."""
+
+    code: str
+    name: dict[str, str]
+    applies_to: str
+    items: tuple[ChecklistItem, ...]
+    objects: tuple[str, ...] = ()  # empty: every object of its kind
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        return self.name.get(lang) or self.name.get("en") or self.code
+
+    def item(self, code: str) -> ChecklistItem | None:
+        return next((i for i in self.items if i.code == code), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": dict(self.name), "applies_to": self.applies_to}
+        if self.objects:
+            out["objects"] = list(self.objects)
+        if self.description:
+            out["description"] = self.description
+        out["items"] = {i.code: i.to_dict() for i in self.items}
+        return out
+
+
+def checklist_share(checklist: Checklist, answers: Mapping[str, float | None]) -> float | None:
+    """The value of a checklist for one object, in % (0-100): the weighted share of points,
+
+        100 × Σ w_i · a_i / max_i  /  Σ w_i
+
+    over the items checked (`answers`: item code → points, a yes = 1 and a no = 0; None = not
+    applicable). Items not applicable and items not checked (absent) are left out of both sums,
+    so they neither help nor hurt; None when no item counts."""
+    num = den = 0.0
+    for item in checklist.items:
+        points = answers.get(item.code)
+        if points is None:
+            continue
+        num += item.weight * float(points) / item.points
+        den += item.weight
+    return 100.0 * num / den if den > 0 else None
 
 
 def kind_within(value: str, parent: str) -> bool:

@@ -45,7 +45,7 @@ def _table(lines: list[str], header: str, data: dict[str, Any]) -> None:
     lines.append(f"[{header}]")
     nested: list[tuple[str, dict[str, Any]]] = []
     for key, value in data.items():
-        if key in ("dimensions", "indicators") and isinstance(value, dict):
+        if key in ("dimensions", "indicators", "items") and isinstance(value, dict):
             nested.extend((f"{header}.{key}.{_key(k)}", v) for k, v in value.items())
         else:
             lines.append(f"{_key(key)} = {_value(value)}")
@@ -64,6 +64,8 @@ def framework_to_toml(framework: Framework, header: str = "") -> str:
     _table(lines, "index", data["index"])
     if "methods" in data:
         _table(lines, "methods", data["methods"])
+    for code, checklist in data.get("checklists", {}).items():
+        _table(lines, f"checklists.{_key(code)}", checklist)
     for code, cat in data["categories"].items():
         _table(lines, f"categories.{_key(code)}", cat)
     return "\n".join(lines).rstrip() + "\n"

@@ -38,6 +38,7 @@ from reports.assessor_data import (
     trend_scale_row,
     weight_rows,
 )
+from reports.checklists import checklist_source
 from reports.i18n import coverage_text, t, unit_label
 from reports.texts import run_note, source_text
 
@@ -298,7 +299,7 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
             source = (
                 source_text(p["source_file"], lang)
                 if p is not None
-                else (t("src.rating_rollup", lang) if rated else None)
+                else (t("src.rating_rollup", lang) if rated else node and checklist_source(fw, node, lang))
             )
             rows.append(
                 [

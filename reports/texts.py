@@ -60,6 +60,19 @@ add(
         "note.more": ("…（另 {n} 個）", "… (+{n})", "… (+{n} more)"),
         "note.of": ("／{total}", " de {total}", " of {total}"),
         "note.in_period": ("（評估期 {period}）", " no período {period}", " in period {period}"),
+        "scale.fixed": (
+            "共同尺度：全部 {n} 個指標按固定上下限標準化",
+            "escala comum: limites fixos para todos os {n} indicadores",
+            "common scale: fixed goalposts for all {n} indicators",
+        ),
+        "scale.pooled": (
+            "共同尺度：{fixed} 個指標按固定上下限標準化，{pooled} 個指標按所比較 {periods} 期合併數值的"
+            "最小值和最大值（min-max）標準化",
+            "escala comum: limites fixos para {fixed} indicador(es), min-max sobre os valores conjuntos "
+            "dos {periods} períodos comparados para {pooled}",
+            "common scale: fixed goalposts for {fixed} indicator(s), min-max over the pooled values of "
+            "the {periods} periods compared for {pooled}",
+        ),
         "src.rating_rollup": (
             "市民評價匯總",
             "Agregação das avaliações dos cidadãos",
@@ -78,6 +91,11 @@ NO_DATA = re.compile(
     re.S,
 )
 MORE = re.compile(r"… \(\+(\d+) more\)")
+SCALE_FIXED = re.compile(r"^common scale: fixed goalposts for all (\d+) indicators?$")
+SCALE_POOLED = re.compile(
+    r"^common scale: fixed goalposts for (\d+) indicators?, min-max over the pooled values of the (\d+) "
+    r"periods compared for (\d+)$"
+)
 SEED = re.compile(r"\bseed=(\d+)\b")
 SYNTHETIC = re.compile(rf"^{re.escape(DEMO_SOURCE)}synthetic seed=(\d+)$")
 CASES = re.compile(rf"^{re.escape(DEMO_SOURCE)}cases (\S+) as of (\S+)$")
@@ -102,6 +120,16 @@ def run_note(note: str, lang: str) -> str:
     (an operator's own note) as written."""
     text = note.replace(DEMO_NOTICE, t("run.demo_note", lang))
     return SEED.sub(lambda m: t("run.seed", lang, seed=m.group(1)), text)
+
+
+def scale_text(scale: str, lang: str) -> str:
+    """The common scale of a comparison between runs (evaluation.trend.CommonScale.describe) in
+    `lang`; in English, or a text not recognised, as written."""
+    if lang != "en" and (m := SCALE_FIXED.match(scale)):
+        return t("scale.fixed", lang, n=m.group(1))
+    if lang != "en" and (m := SCALE_POOLED.match(scale)):
+        return t("scale.pooled", lang, fixed=m.group(1), periods=m.group(2), pooled=m.group(3))
+    return scale
 
 
 def method_source(source: str, lang: str) -> str:

@@ -284,7 +284,7 @@ class CasePublic(BaseModel):
 
 
 class KeyCreate(Strict):
-    role: Literal["department", "assessor", "admin"]
+    role: Literal["department", "assessor", "lead", "admin"]
     department: Code | None = Field(default=None, max_length=50)
     label: FreeText = Field(default="", max_length=100)
 

@@ -4,8 +4,11 @@ pages with their login and logout) for every way of calling it, as one table.
 The columns (`WHO`): no credentials; a citizen's genuine rating token sent as a key; HTTP
 Basic credentials; a revoked key; the report session cookie of the department key (the
 browser's way in: the /reports/ pages accept it, the API does not); and the keys of a
-department (SAFP), another department (DSAT), an assessor and an admin. Each row names its
-route, so `test_every_route_has_a_row` fails when an endpoint ships without its row.
+department (SAFP), another department (DSAT), an assessor, an admin and a lead (the government
+body of the assessment cycle: no rating API route but /me; the report pages as the assessor,
+since the demo has no assessment cycle — who reads which run of a cycle is tested in
+tests/egov/test_cycle.py). Each row names its route, so `test_every_route_has_a_row` fails when
+an endpoint ships without its row.
 
 The database is the Macau demo (two periods, two runs, bad-rating cases; DSAT renamed to text
 that looks like HTML), on SQLite and on PostgreSQL. A cell that changes something (a rating,
@@ -39,9 +42,10 @@ WHO = (
     "other_department",
     "assessor",
     "admin",
+    "lead",
 )
 NO_KEY = ("none", "citizen", "basic", "revoked")  # no valid key anywhere
-KEYS = ("department", "other_department", "assessor", "admin")
+KEYS = ("department", "other_department", "assessor", "admin", "lead")
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,15 @@ def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(WHO, status)
 
 
-def api(department: int, other_department: int, assessor: int, admin: int) -> dict[str, int]:
+def api(department: int, other_department: int, assessor: int, admin: int, lead: int) -> dict[str, int]:
     """An API route needing a key: no key (and the report cookie, which the API ignores) is 401."""
-    keyed = dict(zip(KEYS, (department, other_department, assessor, admin), strict=True))
+    keyed = dict(zip(KEYS, (department, other_department, assessor, admin, lead), strict=True))
     return {**dict.fromkeys((*NO_KEY, "session"), 401), **keyed}
 
 
-def page(department: int, other_department: int, assessor: int, admin: int) -> dict[str, int]:
+def page(department: int, other_department: int, assessor: int, admin: int, lead: int) -> dict[str, int]:
     """A report page: no key is 401; the session cookie is the department key's way in."""
-    keyed = dict(zip(KEYS, (department, other_department, assessor, admin), strict=True))
+    keyed = dict(zip(KEYS, (department, other_department, assessor, admin, lead), strict=True))
     return {**dict.fromkeys(NO_KEY, 401), "session": department, **keyed}
 
 
@@ -91,40 +95,40 @@ MATRIX: list[Row] = [
         {"items": [{"token": "{token}", "level": 5}]},
     ),
     # --- the rating API: keys -----------------------------------------------------------------
-    Row("GET", "/api/v1/me", "/api/v1/me", api(200, 200, 200, 200)),
-    Row("POST", "/api/v1/tokens", "/api/v1/tokens", api(200, 403, 403, 403), TOKEN_BODY),
+    Row("GET", "/api/v1/me", "/api/v1/me", api(200, 200, 200, 200, 200)),
+    Row("POST", "/api/v1/tokens", "/api/v1/tokens", api(200, 403, 403, 403, 403), TOKEN_BODY),
     Row(
         "POST",
         "/api/v1/tokens/batch",
         "/api/v1/tokens/batch",
-        api(200, 403, 403, 403),
+        api(200, 403, 403, 403, 403),
         {"items": [TOKEN_BODY]},
     ),
-    Row("GET", "/api/v1/ratings/held", "/api/v1/ratings/held", api(403, 403, 200, 403)),
+    Row("GET", "/api/v1/ratings/held", "/api/v1/ratings/held", api(403, 403, 200, 403, 403)),
     Row(
         "POST",
         "/api/v1/ratings/{rating_id}/review",
         "/api/v1/ratings/{held}/review",
-        api(403, 403, 200, 403),
+        api(403, 403, 200, 403, 403),
         {"decision": "accept"},
     ),
-    Row("GET", "/api/v1/ratings/export", "/api/v1/ratings/export", api(403, 403, 200, 403)),
-    Row("GET", "/api/v1/measures", "/api/v1/measures", api(200, 200, 200, 403)),
-    Row("GET", "/api/v1/cases", "/api/v1/cases", api(200, 200, 200, 403)),
+    Row("GET", "/api/v1/ratings/export", "/api/v1/ratings/export", api(403, 403, 200, 403, 403)),
+    Row("GET", "/api/v1/measures", "/api/v1/measures", api(200, 200, 200, 403, 403)),
+    Row("GET", "/api/v1/cases", "/api/v1/cases", api(200, 200, 200, 403, 403)),
     # {case} is an open case of SAFP: another department's case is not disclosed (404)
-    Row("GET", "/api/v1/cases/{case_id}", "/api/v1/cases/{case}", api(200, 404, 200, 403)),
+    Row("GET", "/api/v1/cases/{case_id}", "/api/v1/cases/{case}", api(200, 404, 200, 403, 403)),
     Row(
         "POST",
         "/api/v1/cases/{case_id}/transition",
         "/api/v1/cases/{case}/transition",
-        api(200, 404, 403, 403),
+        api(200, 404, 403, 403, 403),
         {"to": "verified"},
     ),
-    Row("GET", "/api/v1/case-metrics", "/api/v1/case-metrics", api(200, 200, 200, 403)),
-    Row("GET", "/api/v1/audit", "/api/v1/audit", api(403, 403, 200, 200)),
-    Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200)),
-    Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200), {"role": "assessor"}),
-    Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200)),
+    Row("GET", "/api/v1/case-metrics", "/api/v1/case-metrics", api(200, 200, 200, 403, 403)),
+    Row("GET", "/api/v1/audit", "/api/v1/audit", api(403, 403, 200, 200, 403)),
+    Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403)),
+    Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403), {"role": "assessor"}),
+    Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200, 403)),
     # --- the report pages ---------------------------------------------------------------------
     Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),
     Row(
@@ -136,26 +140,26 @@ MATRIX: list[Row] = [
         page="login_post",
     ),
     Row("POST", "/reports/logout", "/reports/logout?lang=en", everyone(303), page="logout"),
-    Row("GET", "/reports/", "/reports/?lang=en", page(200, 200, 200, 200), page="index"),
+    Row("GET", "/reports/", "/reports/?lang=en", page(200, 200, 200, 200, 200), page="index"),
     Row(
         "GET",
         "/reports/{run_key}/ranking",
         "/reports/{run}/ranking?lang=en",
-        page(200, 200, 200, 200),
+        page(200, 200, 200, 200, 200),
         page="ranking",
     ),
     Row(
         "GET",
         "/reports/{run_key}/ranking",
         "/reports/nosuchrun/ranking?lang=en",
-        page(404, 404, 404, 404),
+        page(404, 404, 404, 404, 404),
         page="refused",
     ),
     Row(
         "GET",
         "/reports/{run_key}/assessor",
         "/reports/{run}/assessor?lang=en",
-        page(403, 403, 200, 200),
+        page(403, 403, 200, 200, 200),
         page="assessor",
     ),
     # the department report of every run ("latest" too): SAFP's key reads SAFP's only
@@ -163,17 +167,17 @@ MATRIX: list[Row] = [
         Row("GET", DEPT_PAGE, f"/reports/{run}/departments/{dept}?lang=en", statuses, page="department")
         for run in ("{run}", "{run2022}", "latest")
         for dept, statuses in (
-            ("SAFP", page(200, 403, 200, 200)),
-            ("DSAT", page(403, 200, 200, 200)),
+            ("SAFP", page(200, 403, 200, 200, 200)),
+            ("DSAT", page(403, 200, 200, 200, 200)),
             # an unknown department: refused to department keys before anything is looked up
-            ("NOPE", page(403, 403, 404, 404)),
+            ("NOPE", page(403, 403, 404, 404, 404)),
         )
     ),
     Row(
         "GET",
         DEPT_PAGE,
         "/reports/nosuchrun/departments/SAFP?lang=en",
-        page(404, 403, 404, 404),
+        page(404, 403, 404, 404, 404),
         page="refused",
     ),
 ]
@@ -437,6 +441,7 @@ def _populate(engine: str, url: str, tmp: Path, template: DemoDb) -> DemoDb:
 
     db = DemoDb(tmp / "unused.db", keys=setup_register(url))
     with session_scope(url) as s:
+        db.keys["lead"], _ = create_key(s, "lead", label="SAFP as lead")
         db.keys["revoked"], row = create_key(s, "department", "SAFP", "revoked")
         row.revoked_at = row.created_at
         s.add(row)

@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from egov.commands.common import LangOpt, check_lang, console, database, parse_date
+from egov.commands.labels import t
 from egov.errors import EgovError
-from reports.i18n import add, t
 from surveys.calendar import TYPES, CalendarEntry
 from surveys.calendar_days import (
     NewDay,
@@ -27,47 +27,6 @@ from surveys.calendar_days import (
 
 app = typer.Typer(help="The working-day calendar of case deadlines.", no_args_is_help=True)
 
-add(
-    {
-        "cal.title": (
-            "{year}年工作日曆（非工作日）",
-            "Calendário de {year}: dias sem serviço",
-            "Calendar {year}: days off",
-        ),
-        "cal.date": ("日期", "Data", "Date"),
-        "cal.weekday": ("星期", "Dia da semana", "Weekday"),
-        "cal.type": ("類別", "Tipo", "Type"),
-        "cal.name": ("名稱", "Nome", "Name"),
-        "cal.source": ("來源", "Fonte", "Source"),
-        "cal.status": ("狀態", "Estado", "Status"),
-        "cal.type.public_holiday": ("公眾假期", "Feriado", "Public holiday"),
-        "cal.type.compensatory_day": ("補假", "Dia de descanso compensatório", "Compensatory rest day"),
-        "cal.type.half_day": (
-            "豁免上班半天（計作工作日）",
-            "Dispensa de meio dia (conta como dia útil)",
-            "Half-day exemption (counts as a working day)",
-        ),
-        "cal.type.closure": ("停止辦公", "Encerramento dos serviços", "Closure of the services"),
-        "cal.status.published": ("已公佈", "Publicado", "Published"),
-        "cal.status.provisional": (
-            "暫定（尚未公佈）",
-            "Provisório (por publicar)",
-            "Provisional (not yet published)",
-        ),
-        "cal.status.unconfirmed": ("未確認", "Não confirmado", "Unconfirmed"),
-        "cal.status.added": ("由管理員加入：{who}", "Acrescentado por {who}", "Added by {who}"),
-        "cal.working_days": (
-            "{year}年工作日：{n} 日（星期一至五，非假期）",
-            "Dias úteis em {year}: {n} dias (segunda a sexta, sem feriados)",
-            "Working days in {year}: {n} days (Monday to Friday, not days off)",
-        ),
-        "cal.not_covered": (
-            "日曆未涵蓋{year}年：期限只計週末",
-            "O calendário não abrange {year}: os prazos só contam fins de semana",
-            "The calendar does not cover {year}: deadlines count weekends only",
-        ),
-    }
-)
 WEEKDAYS = {
     "zh-Hant": ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"),
     "pt": (
@@ -141,42 +100,51 @@ def add_cmd(
     ],
     name: Annotated[str, typer.Option("--name", help="Name of the day, e.g. 'Typhoon signal 8'.")] = "",
     by: ByOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Add a day off (e.g. a closure for typhoon signal 8) without a release; it moves the
     deadlines of cases opened from now on (stored deadlines are not recomputed).
 
     Example: egov calendar add 2026-09-15 --type closure --name "Typhoon signal 8" --source "SMG notice"
     """
+    lang = check_lang(lang)
     when = parse_date(day, "DATE")
     code = parse_kind(kind)
     if code is None:
         raise EgovError(kind_problem(kind))
     with database() as session:
         add_day(session, NewDay(when, code, name.strip(), source.strip()), _actor(by))
-    console.print(f"added {when} ({code}) to the calendar", markup=False)
+    console.print(t("cal.added", lang, day=when, code=code, type=t(f"cal.type.{code}", lang)), markup=False)
 
 
 @app.command("remove")
-def remove_cmd(day: Annotated[str, typer.Argument(help="The date, YYYY-MM-DD.")], by: ByOpt = None) -> None:
+def remove_cmd(
+    day: Annotated[str, typer.Argument(help="The date, YYYY-MM-DD.")], by: ByOpt = None, lang: LangOpt = None
+) -> None:
     """Remove a day an administrator added (built-in days cannot be removed).
 
     Example: egov calendar remove 2026-09-15
     """
+    lang = check_lang(lang)
     when = parse_date(day, "DATE")
     with database() as session:
         gone = remove_day(session, when, _actor(by))
-    console.print(f"removed {gone.day} ({gone.kind}) from the calendar", markup=False)
+    kind_text = t(f"cal.type.{gone.kind}", lang)
+    console.print(t("cal.removed", lang, day=gone.day, code=gone.kind, type=kind_text), markup=False)
 
 
 @app.command("import")
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file: date,type[,name][,source].")], by: ByOpt = None
+    file: Annotated[Path, typer.Argument(help="CSV file: date,type[,name][,source].")],
+    by: ByOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Import a year's table of days off from CSV (columns date,type,name,source): all or
     nothing, every problem with its line and column; days already listed are left alone.
 
     Example: egov calendar import holidays-2027.csv
     """
+    lang = check_lang(lang)
     with database() as session:
         result = import_days(session, file, _actor(by))
-    console.print(f"added {result.added} day(s); {result.unchanged} already listed", markup=False)
+    console.print(t("cal.imported", lang, added=result.added, unchanged=result.unchanged), markup=False)

@@ -18,56 +18,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from egov.commands.labels import t
 from egov.db import init_db, session_scope
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.settings import get_settings
-from reports.i18n import add, coverage_text, overall_rank_text, t
-
-add(
-    {
-        "cli.coverage": ("已評類別", "Categorias avaliadas", "Categories assessed"),
-        "cli.rank_in_group": ("{group} 第 {rank} 名", "{rank}.º em {group}", "{rank} in {group}"),
-        "cli.ranking_title": (
-            "部門排名，評估期 {period}（運行 {run}）",
-            "Classificação dos serviços, período {period} (execução {run})",
-            "Department ranking, period {period} (run {run})",
-        ),
-        "cli.illustrative": ("示範資料", "dados ilustrativos", "illustrative"),
-        "cli.demo_counts": (
-            "資料庫 {url}：{departments} 個部門、{objects} 個評估對象、{metric_values} 個指標數值、{ratings} 個市民評價",
-            "Base de dados {url}: {departments} serviços, {objects} objectos, {metric_values} valores de "
-            "indicadores, {ratings} avaliações de cidadãos",
-            "database {url}: {departments} departments, {objects} objects, {metric_values} metric values, "
-            "{ratings} citizen ratings",
-        ),
-        "cli.wrote": (
-            "已寫入 {n} 個檔案至 {out}",
-            "{n} ficheiros escritos em {out}",
-            "wrote {n} files to {out}",
-        ),
-        "cli.overall": ("總排名", "Classificação geral", "Overall"),
-        "level.category": ("類別", "categoria", "category"),
-        "level.dimension": ("維度", "dimensão", "dimension"),
-        "level.indicator": ("指標", "indicador", "indicator"),
-        "cli.rank_every": (
-            "每個{level}的分數（排名），然後總排名",
-            "cada {level}: pontuação (posição), depois a classificação geral",
-            "every {level}, score (rank), then overall",
-        ),
-        "cli.rank_every_peer": (
-            "每個{level}的分數（組內排名），然後總排名",
-            "cada {level}: pontuação (posição no grupo), depois a classificação geral",
-            "every {level}, score (peer rank), then overall",
-        ),
-        "cli.rank_title": ("排名，運行 {run}", "Classificação, execução {run}", "Ranking, run {run}"),
-        "cli.rank_title_group": (
-            "排名，運行 {run}，同類組別 {group}",
-            "Classificação, execução {run}, grupo de pares {group}",
-            "Ranking, run {run}, peer group {group}",
-        ),
-    }
-)
+from reports.i18n import coverage_text, overall_rank_text
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)

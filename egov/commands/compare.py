@@ -13,6 +13,7 @@ from rich.table import Table
 from egov.analysis import RunPair, decompose_change, load_run_pair, load_stored_run
 from egov.cells import write_csv
 from egov.commands.common import LangOpt, OutCsvOpt, RunOpt, check_lang, console, database, err
+from egov.commands.labels import t as label
 from egov.errors import EgovError
 from egov.models import EvaluationRun
 from evaluation.compare import (
@@ -27,8 +28,7 @@ from evaluation.compare import (
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
 from reports.i18n import coverage_text, overall_rank_text, value_text
-from reports.i18n import t as label
-from reports.texts import note_text
+from reports.texts import note_text, scale_text
 
 
 def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
@@ -51,11 +51,17 @@ def _rank(v: Any) -> str:
     return "—" if v is None or pd.isna(v) else str(int(v))
 
 
-def _write_csv(table: pd.DataFrame, out: Path | None) -> None:
+def _write_csv(table: pd.DataFrame, out: Path | None, lang: str) -> None:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_csv(table, out, index=False)
-        console.print(f"wrote {out}")
+        console.print(label("cli.wrote_file", lang, out=out), markup=False)
+
+
+def _columns(table: Table, lang: str, *keys: str) -> None:
+    """Columns headed by the labels `cli.col.KEY` (or any label key with a dot), folded."""
+    for key in keys:
+        table.add_column(label(key if "." in key else f"cli.col.{key}", lang), overflow="fold")
 
 
 def rank_cmd(
@@ -94,7 +100,7 @@ def rank_cmd(
                 f"unknown peer group '{peer_group}' (peer groups of this run: {', '.join(groups)})"
             )
         table, overall = (f[f["peer_group"] == peer_group] for f in (table, overall))
-    _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out)
+    _write_csv(pd.concat([table, overall], ignore_index=True) if default else table, out, lang)
     title = (
         label("cli.rank_title_group", lang, run=r.run_key, group=peer_group)
         if peer_group
@@ -181,10 +187,12 @@ def compare_cmd(
     lang = check_lang(lang)
     r, result, fw, names = _load(run)
     h2h = head_to_head(result, department_a, department_b, framework=fw)
-    _write_csv(h2h, out)
+    _write_csv(h2h, out, lang)
     a, b = department_a, department_b
-    t = Table(title=f"{a} ({_name(names, lang, a)}) vs {b} ({_name(names, lang, b)}), run {r.run_key}")
-    for c in ("node", "name", f"{a} score (rank)", f"{b} score (rank)", f"{a} − {b}"):
+    name_a, name_b = _name(names, lang, a), _name(names, lang, b)
+    t = Table(title=label("cli.h2h.title", lang, a=a, name_a=name_a, b=b, name_b=name_b, run=r.run_key))
+    _columns(t, lang, "node", "name")
+    for c in (label("cli.h2h.score_rank", lang, d=a), label("cli.h2h.score_rank", lang, d=b), f"{a} − {b}"):
         t.add_column(c, overflow="fold")
     aggregates = h2h[(h2h["kind"] != "indicator") & (h2h["score_a"].notna() | h2h["score_b"].notna())]
     for row in aggregates.itertuples():
@@ -199,11 +207,13 @@ def compare_cmd(
     console.print(t)
     ind = h2h[(h2h["kind"] == "indicator") & h2h["difference"].notna()]
     ind = ind.reindex(ind["difference"].abs().sort_values(ascending=False, kind="mergesort").index).head(top)
-    t = Table(
-        title="Indicators on which they differ most (value in the indicator's unit, score 0-100; "
-        f"{len(ind)} shown)"
-    )
-    for c in ("indicator", "name", f"{a} value (score)", f"{b} value (score)", f"{a} − {b} (score)"):
+    t = Table(title=label("cli.h2h.indicators", lang, n=len(ind)))
+    _columns(t, lang, "indicator", "name")
+    for c in (
+        label("cli.h2h.value_score", lang, d=a),
+        label("cli.h2h.value_score", lang, d=b),
+        label("cli.h2h.difference_score", lang, a=a, b=b),
+    ):
         t.add_column(c, overflow="fold")
     for row in ind.itertuples():
         unit = str(row.unit)
@@ -234,23 +244,15 @@ def gaps_cmd(
     r, result, fw, names = _load(run)
     table = gaps(result, department)
     sw = strengths_weaknesses(result, department, n=n, framework=fw)
-    _write_csv(table, out)
+    _write_csv(table, out, lang)
     group = table["peer_group"].iloc[0]
-    t = Table(title=f"Gaps of {department} ({_name(names, lang, department)}), run {r.run_key}")
-    for c in (
-        "node",
-        "name",
-        "score",
-        "rank",
-        "best",
-        "median",
-        "to best",
-        "to median",
-        "peer best",
-        "peer median",
-        "learn from",
-    ):
-        t.add_column(c, overflow="fold")
+    t = Table(
+        title=label(
+            "cli.gaps.title", lang, dept=department, name=_name(names, lang, department), run=r.run_key
+        )
+    )
+    _columns(t, lang, "node", "name", "score", "rank", "cli.gaps.best", "median", "cli.gaps.to_best")
+    _columns(t, lang, "cli.gaps.to_median", "cli.gaps.peer_best", "peer_median", "learn_from")
     for row in table[table["kind"] != "indicator"].itertuples():
         t.add_row(
             str(row.node),
@@ -267,26 +269,30 @@ def gaps_cmd(
         )
     console.print(t)
     console.print(
-        f"peer group: {group or '(all departments)'}; 'to median' > 0 means below the median; "
-        "peer best/median: the peer group, or all departments where fewer than 3 of it have a score"
+        label("cli.gaps.note", lang, group=group or label("cli.all_departments", lang)), markup=False
     )
-    t = Table(
-        title="Strengths (above the peer median) and weaknesses (below it): value in the indicator's "
-        "unit, score 0-100, percentile in the peer group (1 = the best)"
-    )
-    for c in ("", "indicator", "name", "value", "score", "peer median", "percentile", "rank", "learn from"):
-        t.add_column(c, overflow="fold")
+    _print_strengths(sw, fw, lang)
+
+
+def _print_strengths(sw: pd.DataFrame, fw: Framework, lang: str) -> None:
+    """`egov gaps`: the strengths and weaknesses table."""
+    t = Table(title=label("cli.sw.title", lang))
+    t.add_column("", overflow="fold")
+    _columns(t, lang, "indicator", "name", "value", "score", "peer_median", "cli.sw.percentile", "rank")
+    _columns(t, lang, "learn_from")
+    everyone = " " + label("cli.all_departments", lang)
     for row in sw.itertuples():
         unit = str(row.unit)
         t.add_row(
-            str(row.side),
+            label(f"cli.sw.{row.side}", lang),
             str(row.indicator),
             fw.nodes[str(row.indicator)].label(lang),
             value_text(row.value, unit, lang),
             _num(row.score, ".1f"),
             f"{value_text(row.median_value, unit, lang)} ({_num(row.median, '.1f')})",
             f"{row.percentile:.2f}",
-            f"{_rank(row.rank)} of {row.n}" + (" (all departments)" if row.peer_fallback else ""),
+            label("cli.sw.rank_of", lang, rank=_rank(row.rank), n=row.n)
+            + (everyone if row.peer_fallback else ""),
             f"{row.best_department} ({value_text(row.best_value, unit, lang)})",
         )
     console.print(t)
@@ -318,23 +324,36 @@ def priorities_cmd(
         raise EgovError(f"--step {step!r}: use median or next")
     r, result, fw, names = _load(run)
     table = priorities(result, department, step, framework=fw)  # type: ignore[arg-type]
-    _write_csv(table, out)
+    _write_csv(table, out, lang)
     first = table.iloc[0] if len(table) else None
     if first is not None:
-        console.print(
-            f"{department} ({_name(names, lang, department)}), run {r.run_key}: score "
-            f"{first['score']:.2f}, rank {_rank(first['rank'])}, peer rank {_rank(first['peer_rank'])}"
+        head = label(
+            "cli.prio.head",
+            lang,
+            dept=department,
+            name=_name(names, lang, department),
+            run=r.run_key,
+            score=f"{first['score']:.2f}",
+            rank=_rank(first["rank"]),
+            peer_rank=_rank(first["peer_rank"]),
         )
+        console.print(head, markup=False)
     shown = table[table["step"] > 0].head(top) if len(table) else table
     if shown.empty:
-        console.print(f"no step to take: {department} is at or above the {step} value on every indicator")
+        target = label(f"cli.prio.nothing.{step}", lang)
+        console.print(label("cli.prio.nothing", lang, dept=department, target=target), markup=False)
         return
-    target = "peer median" if step == "median" else "next above"
-    t = Table(title=f"Improvement priorities ({target}; values in the indicator's unit, score 0-100)")
-    for c in ("indicator", "name", "value (score)", f"{target} (score)", "step", "gain", "new score"):
-        t.add_column(c, overflow="fold")
-    for c in ("new rank", "new peer rank"):
-        t.add_column(c, overflow="fold")
+    _print_priorities(shown, fw, step, lang)
+
+
+def _print_priorities(shown: pd.DataFrame, fw: Framework, step: str, lang: str) -> None:
+    """`egov priorities`: the table of the steps to take, best gain first."""
+    target = label(f"cli.prio.target.{step}", lang)
+    t = Table(title=label("cli.prio.title", lang, target=target))
+    _columns(t, lang, "indicator", "name", "cli.prio.value_score")
+    t.add_column(label("cli.prio.target_score", lang, target=target), overflow="fold")
+    _columns(t, lang, "cli.prio.step", "cli.prio.gain", "cli.prio.new_score", "cli.prio.new_rank")
+    _columns(t, lang, "cli.prio.new_peer_rank")
     for row in shown.itertuples():
         unit = str(row.unit)
         t.add_row(
@@ -351,24 +370,25 @@ def priorities_cmd(
         )
     console.print(t)
     if shown["peer_fallback"].any():
-        console.print(
-            "* fewer than 3 departments of the peer group have a value: the target is all departments'"
-        )
+        console.print(label("cli.prio.fallback", lang), markup=False)
 
 
 def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
     prev_in, cur_in = pair.previous_inputs, pair.current_inputs
-    title = (
-        f"Change from run {pair.from_run.run_key} (period {prev_in.period.code}) to run "
-        f"{pair.to_run.run_key} (period {cur_in.period.code})"
-        + ("; the method changed" if ch.method_changed else "")
-    )
+    title = label(
+        "cli.change.title",
+        lang,
+        a=pair.from_run.run_key,
+        pa=prev_in.period.code,
+        b=pair.to_run.run_key,
+        pb=cur_in.period.code,
+    ) + (label("cli.change.method_changed", lang) if ch.method_changed else "")
     split = "data_effect" in ch.summary.columns
     t = Table(title=title)
-    columns = ["rank", "department", "name", "score before", "score now", "change", "rank change"]
-    columns += ["data effect", "method effect"] if split else []
-    for c in (*columns, "largest contributions", "residual"):
-        t.add_column(c, overflow="fold")
+    columns = ["rank", "department", "name", "cli.change.score_before", "cli.change.score_now"]
+    columns += ["cli.change.change", "cli.change.rank_change"]
+    columns += ["cli.change.data_effect", "cli.change.method_effect"] if split else []
+    _columns(t, lang, *columns, "cli.change.largest", "cli.change.residual")
     contrib = ch.contributions
     for row in ch.summary.itertuples():
         mine = contrib[contrib["department"] == row.department]
@@ -387,7 +407,8 @@ def _print_change(ch: Change, pair: RunPair, lang: str) -> None:
             cells += [_num(row.data_effect, "+.2f"), _num(row.method_effect, "+.2f")]
         t.add_row(*cells, parts, _num(row.residual, "+.3f"))
     console.print(t)
-    console.print(f"scale: {ch.scale}" if ch.scale else "scale: each run's own")
+    scale = label("cli.change.scale", lang, scale=scale_text(ch.scale, lang)) if ch.scale else None
+    console.print(scale or label("cli.change.own_scale", lang), markup=False)
 
 
 def _check_department(ch: Change, department: str | None) -> None:
@@ -402,24 +423,16 @@ def _print_contributions(ch: Change, pair: RunPair, department: str, top: int, l
     contrib = ch.contributions
     mine = contrib[contrib["department"] == department]
     mine = mine.reindex(mine["contribution"].abs().sort_values(ascending=False, kind="mergesort").index)
-    t = Table(title=f"{department}: per-indicator contributions (normalised values × effective weights)")
-    for c in (
-        "indicator",
-        "name",
-        "value before",
-        "value now",
-        "value effect",
-        "weight effect",
-        "contribution",
-    ):
-        t.add_column(c, overflow="fold")
+    t = Table(title=label("cli.contrib.title", lang, dept=department))
+    _columns(t, lang, "indicator", "name", "cli.contrib.value_before", "cli.contrib.value_now")
+    _columns(t, lang, "cli.contrib.value_effect", "cli.contrib.weight_effect", "cli.contrib.contribution")
     for row in mine.head(top).itertuples():
-        label = pair.current_inputs.framework.nodes.get(
+        node = pair.current_inputs.framework.nodes.get(
             str(row.indicator)
         ) or pair.previous_inputs.framework.nodes.get(str(row.indicator))
         t.add_row(
             str(row.indicator),
-            label.label(lang) if label else "",
+            node.label(lang) if node else "",
             _num(row.value_previous, ".1f"),
             _num(row.value_current, ".1f"),
             _num(row.value_effect, "+.3f"),
@@ -461,10 +474,10 @@ def change_cmd(
         ch, swap_notes = decompose_change(pair)
     _check_department(ch, department)
     for note in swap_notes:
-        console.print(f"note: {note}")
-    _write_csv(ch.summary, out)
+        console.print(note_text(note, lang), markup=False)
+    _write_csv(ch.summary, out, lang)
     if out is not None:
-        _write_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"))
+        _write_csv(ch.contributions, out.with_name(out.stem + "_contributions.csv"), lang)
     for note in ch.notes:
         console.print(note_text(note, lang), markup=False)
     _print_change(ch, pair, lang)

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from egov.commands.common import LangOpt, check_lang, console, out_option
+from egov.commands.labels import t
 from egov.errors import EgovError
 from indicators.framework import load_framework, resolve_framework
 from indicators.importer import import_table
 from indicators.writer import framework_to_toml
+from reports.i18n import unit_label
 
 app = typer.Typer(help="Check, show and import indicator frameworks.", no_args_is_help=True)
 
@@ -43,17 +45,17 @@ def framework_show(
     fw = resolve_framework(file)
     eff = fw.effective_weights()
     table = Table(title=f"{fw.name.get(lang, fw.code)} ({fw.code} {fw.version})", show_lines=False)
-    for col_name in (
-        "node",
-        "name",
-        "weight",
-        "share of parent",
-        "effective weight",
-        "direction",
-        "unit",
-        "method",
+    for key in (
+        "col.node",
+        "col.name",
+        "fw.weight",
+        "fw.share",
+        "fw.effective",
+        "fw.direction",
+        "fw.unit",
+        "fw.method",
     ):
-        table.add_column(col_name, overflow="fold")
+        table.add_column(t(f"cli.{key}", lang), overflow="fold")
     depth = {fw.index_code: 0}
 
     def add(code: str) -> None:
@@ -68,7 +70,7 @@ def framework_show(
             f"{parent_share:.3f}",
             f"{eff[code]:.4f}",
             (f"{node.direction:+d}" if node.is_indicator else ""),
-            node.unit,
+            _unit(node.unit, lang),
             method,
         )
         for child in node.children:
@@ -77,10 +79,13 @@ def framework_show(
 
     add(fw.index_code)
     console.print(table)
-    console.print(
-        f"{len(fw.indicators)} indicators; effective weights of the indicators sum to "
-        f"{sum(eff[n.code] for n in fw.indicators):.6f}"
-    )
+    total = sum(eff[n.code] for n in fw.indicators)
+    console.print(t("cli.fw.sum", lang, n=len(fw.indicators), total=f"{total:.6f}"))
+
+
+def _unit(unit: str, lang: str) -> str:
+    """An indicator's unit in `lang` ("小時", "horas"); a plain count named, not left blank."""
+    return unit_label(unit, lang) or (t("cli.fw.count", lang) if unit == "count" else unit)
 
 
 ColumnOpt = Annotated[

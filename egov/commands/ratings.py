@@ -14,7 +14,8 @@ from rich.table import Table
 
 from egov.analysis import compare_period_ratings, period_case_metrics
 from egov.cells import write_csv
-from egov.commands.common import console, database, out_option, parse_date
+from egov.commands.common import LangOpt, check_lang, console, database, out_option, parse_date
+from egov.commands.labels import t
 from egov.errors import EgovError
 from surveys.privacy import export_csv, purge_ratings
 from surveys.rollup import rebuild_rollups
@@ -115,14 +116,16 @@ def cases_metrics(
         console.print(f"stored {stored} management indicator value(s)")
 
 
-def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int) -> None:
+def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int, lang: str) -> None:
     pairs = cmp.pairs.sort_values(["p_holm", "p"], kind="mergesort")
     significant = pairs[pairs["p_holm"] < alpha]
+    test = "Dunn" if pairwise == "dunn" else "Mann–Whitney"
     table = Table(
-        title=f"Pairs ({'Dunn' if pairwise == 'dunn' else 'Mann–Whitney'}, Holm): "
-        f"{len(significant)} of {len(pairs)} differ at {alpha:g}"
+        title=t("cli.ratings.pairs", lang, test=test, k=len(significant), n=len(pairs), alpha=f"{alpha:g}")
     )
-    for c in ("a", "b", "n a", "n b", "mean a", "mean b", "z", "p", "p (Holm)", "Cliff's δ", "size"):
+    heads = ["a", "b", t("cli.ratings.n", lang, x="a"), t("cli.ratings.n", lang, x="b")]
+    heads += [t("cli.ratings.mean", lang, x="a"), t("cli.ratings.mean", lang, x="b"), "z", "p", "p (Holm)"]
+    for c in (*heads, "Cliff's δ", t("cli.ratings.size", lang)):
         table.add_column(c)
     for r in pairs.head(limit).itertuples():
         table.add_row(
@@ -136,19 +139,19 @@ def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int)
             f"{r.p:.3g}",
             f"{r.p_holm:.3g}",
             f"{r.cliffs_delta:+.3f}",
-            str(r.magnitude),
+            t(f"cli.size.{r.magnitude!s}", lang) if r.magnitude else "",
         )
     console.print(table)
 
 
-def _write_comparison(cmp: RatingComparison, by: str, period: str | None, out: Path) -> None:
+def _write_comparison(cmp: RatingComparison, by: str, period: str | None, out: Path, lang: str) -> None:
     assert cmp.kruskal is not None
     out.mkdir(parents=True, exist_ok=True)
     write_csv(cmp.counts, out / "counts.csv", float_format="%.17g")
     kruskal = pd.DataFrame([asdict(cmp.kruskal) | {"by": by, "period": period or ""}])
     write_csv(kruskal, out / "kruskal.csv", index=False, float_format="%.17g")
     write_csv(cmp.pairs, out / "pairwise.csv", index=False, float_format="%.17g")
-    console.print(f"wrote {out}/counts.csv, kruskal.csv, pairwise.csv")
+    console.print(t("cli.wrote_file", lang, out=f"{out}/counts.csv, kruskal.csv, pairwise.csv"), markup=False)
 
 
 @ratings_app.command("compare")
@@ -168,6 +171,7 @@ def ratings_compare(
     alpha: Annotated[float, typer.Option(help="Significance level for the Holm-adjusted p-values.")] = 0.05,
     limit: Annotated[int, typer.Option(help="Pairs shown on screen (the files hold all).")] = 20,
     out: Annotated[Path | None, out_option("Folder for counts.csv, kruskal.csv and pairwise.csv.")] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Do rating distributions differ? Kruskal–Wallis across departments or apps, then
     every pair (Dunn or Mann–Whitney, Holm-corrected) with Cliff's delta, from the daily
@@ -175,28 +179,31 @@ def ratings_compare(
 
     Example: egov ratings compare --period 2023 --by object --out rating-stats/
     """
+    lang = check_lang(lang)
     if not 0 < alpha < 1:
         raise EgovError(f"--alpha {alpha}: use a level between 0 and 1, e.g. 0.05")
     with database() as session:
         cmp = compare_period_ratings(session, period, by, pairwise, min_ratings)
-    where = f"period {period}" if period else "all ratings"
+    where = t("cli.ratings.period", lang, period=period) if period else t("cli.ratings.all", lang)
     if cmp.excluded:
-        console.print(
-            f"note: {len(cmp.excluded)} {by}(s) with fewer than {min_ratings} ratings left out: "
-            + ", ".join(cmp.excluded[:10])
-            + (" …" if len(cmp.excluded) > 10 else "")
+        items = ", ".join(cmp.excluded[:10]) + (" …" if len(cmp.excluded) > 10 else "")
+        left_out = t(
+            "cli.ratings.left_out",
+            lang,
+            n=len(cmp.excluded),
+            by=t(f"cli.by.{by}", lang),
+            min=min_ratings,
+            items=items,
         )
-    kw = cmp.kruskal
+        console.print(left_out, markup=False)
+    kw, groups = cmp.kruskal, t(f"cli.by.{by}.plural", lang)
     if kw is None:
-        console.print(
-            f"{where}: fewer than two {by}s with at least {min_ratings} ratings; nothing to compare"
-        )
+        console.print(t("cli.ratings.too_few", lang, where=where, min=min_ratings, by=groups), markup=False)
         return
-    console.print(
-        f"Kruskal–Wallis across {kw.groups} {by}s ({kw.n} ratings, {where}): H = {kw.h:.3f}, "
-        f"df = {kw.df}, p = {kw.p:.3g}, ε² = {kw.epsilon2:.4f}"
-        + (" — the distributions differ" if kw.p < alpha else " — no evidence that they differ")
-    )
-    _print_pairs(cmp, pairwise, alpha, limit)
+    values = {"h": f"{kw.h:.3f}", "df": kw.df, "p": f"{kw.p:.3g}", "e2": f"{kw.epsilon2:.4f}"}
+    line = t("cli.ratings.kruskal", lang, groups=kw.groups, by=groups, n=kw.n, where=where, **values)
+    verdict = t("cli.ratings.differ" if kw.p < alpha else "cli.ratings.same", lang)
+    console.print(line + verdict, markup=False)
+    _print_pairs(cmp, pairwise, alpha, limit, lang)
     if out is not None:
-        _write_comparison(cmp, by, period, out)
+        _write_comparison(cmp, by, period, out, lang)

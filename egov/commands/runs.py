@@ -12,9 +12,11 @@ from rich.table import Table
 from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.labels import t
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
 from reports.i18n import coverage_text, overall_rank_text
+from reports.texts import note_text
 
 app = typer.Typer(help="List, show, compare, export and verify stored evaluation runs.", no_args_is_help=True)
 
@@ -58,27 +60,34 @@ def runs_show(
         scores = run_scores(session, r, "department")
         names = department_names(session)
         framework = framework_of_run(session, r)
-    console.print(
-        f"run {r.run_key}: created {r.created_at:%Y-%m-%d %H:%M:%S} by {r.created_by}; "
-        f"inputs {r.inputs_hash[:12]}, results {r.results_hash[:12]}, software {r.software_version}"
+    identity = t(
+        "cli.run.identity",
+        lang,
+        run=r.run_key,
+        at=f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+        by=r.created_by,
+        inputs=r.inputs_hash[:12],
+        results=r.results_hash[:12],
+        software=r.software_version,
     )
+    console.print(identity, markup=False)
     if r.note:
-        console.print(f"note: {r.note}")
+        console.print(note_text(r.note, lang), markup=False)
     if scores.empty:
-        console.print("no department scores in this run")
+        console.print(t("cli.run.no_scores", lang))
         return
     top = scores[scores["node"] == framework.index_code].sort_values(
         "rank", na_position="last", kind="mergesort"
     )
     cats = list(framework.index.children)
     covered = scores[scores["node"].isin(cats)].groupby("entity")["score"].count()
-    table = Table(title="Overall department ranking")
-    for c in ("rank", "department", "name", "score", "coverage", "peer rank"):
-        table.add_column(c)
+    table = Table(title=t("cli.run.ranking", lang))
+    for key in ("rank", "department", "name", "score", "coverage", "peer_rank"):
+        table.add_column(t(f"cli.col.{key}", lang))
     for row in top.to_dict("records"):
         peer = "" if pd.isna(row["peer_rank"]) else str(int(row["peer_rank"]))
         n = int(covered.get(row["entity"], 0))
-        rank = overall_rank_text(row["rank"], n, len(cats), "en")
+        rank = overall_rank_text(row["rank"], n, len(cats), lang)
         name = str(names[lang].get(row["entity"], ""))
         table.add_row(
             rank, str(row["entity"]), name, f"{row['score']:.2f}", coverage_text(n, len(cats)), peer

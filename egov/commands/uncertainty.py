@@ -14,9 +14,12 @@ from rich.table import Table
 from egov.analysis import UncertaintyInputs, uncertainty_inputs
 from egov.cells import write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, err, out_option, run_option
+from egov.commands.labels import t
 from egov.errors import EgovError
 from egov.store import DEMO_NOTICE
 from evaluation.uncertainty import UncertaintyResult, monte_carlo, parse_alternatives
+from reports.i18n import overall_rank_text
+from reports.texts import note_text, run_note
 
 PeriodOpt = Annotated[
     str | None,
@@ -81,42 +84,46 @@ def _monte_carlo(inputs: UncertaintyInputs, **settings: Any) -> UncertaintyResul
 
 
 def _print_ranks(res: UncertaintyResult, names: pd.DataFrame, confidence: float, lang: str) -> None:
-    table = Table(title=f"Rank uncertainty per {res.entity_type} (tiers at {confidence:.0%} confidence)")
-    for c in (
-        "rank",
-        res.entity_type,
-        "name",
-        "score",
-        "median rank",
-        "5–95 % interval",
-        "mean shift",
-        "tier",
-    ):
-        table.add_column(c)
+    entity = t(f"cli.col.{res.entity_type}", lang)
+    table = Table(title=t("cli.unc.title", lang, entity=entity, confidence=f"{confidence:.0%}"))
+    table.add_column(t("cli.col.rank", lang))
+    table.add_column(entity)
+    for key in ("col.name", "col.score", "unc.median_rank", "unc.interval", "unc.mean_shift", "unc.tier"):
+        table.add_column(t(f"cli.{key}", lang))
     label_col = lang if lang in names.columns else "en"
-    for entity, r in res.table().iterrows():
-        name = str(names[label_col].get(entity, "")) if res.entity_type == "department" else ""
+    for entity_code, r in res.table().iterrows():
+        name = str(names[label_col].get(entity_code, "")) if res.entity_type == "department" else ""
         table.add_row(
             "—" if pd.isna(r["nominal_rank"]) else f"{int(r['nominal_rank'])}",
-            str(entity),
+            str(entity_code),
             name,
             "—" if pd.isna(r["nominal_score"]) else f"{r['nominal_score']:.1f}",
             "—" if pd.isna(r["median_rank"]) else f"{r['median_rank']:.0f}",
-            "—" if pd.isna(r["rank_p05"]) else f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}",
+            _interval(res, entity_code, r, lang),
             "—" if pd.isna(r["mean_shift"]) else f"{r['mean_shift']:.2f}",
             "—" if pd.isna(r["tier"]) else f"{int(r['tier'])}",
         )
     console.print(table)
 
 
-def _print_sensitivity(res: UncertaintyResult, top: int) -> None:
+def _interval(res: UncertaintyResult, entity: object, r: pd.Series, lang: str) -> str:
+    """The 5–95 % rank interval; for a unit the coverage rule leaves out of the overall ranking,
+    why it has none ("not ranked overall: scored on 1 of 3 categories"), as `egov rank` says."""
+    if not pd.isna(r["rank_p05"]):
+        return f"{r['rank_p05']:.0f}–{r['rank_p95']:.0f}"
+    cov = res.coverage
+    if entity in cov.index and not cov.at[entity, "ranked_overall"]:
+        scored, total = cov.at[entity, "categories_scored"], cov.at[entity, "categories_total"]
+        return overall_rank_text(None, scored, total, lang)
+    return "—"
+
+
+def _print_sensitivity(res: UncertaintyResult, top: int, lang: str) -> None:
     if res.sensitivity.empty:
         return
-    sens = Table(
-        title=f"Sensitivity of the ranks (Saltelli/Jansen, base sample {res.settings['sensitivity_n']})"
-    )
-    for c in ("input", "first order", "total order", "total order (score)"):
-        sens.add_column(c)
+    sens = Table(title=t("cli.unc.sensitivity", lang, n=res.settings["sensitivity_n"]))
+    for key in ("input", "first_order", "total_order", "total_order_score"):
+        sens.add_column(t(f"cli.unc.{key}", lang))
     for factor, r in res.sensitivity.head(top).iterrows():
         sens.add_row(
             str(factor), f"{r['first_order']:.3f}", f"{r['total_order']:.3f}", f"{r['total_order_score']:.3f}"
@@ -124,7 +131,34 @@ def _print_sensitivity(res: UncertaintyResult, top: int) -> None:
     console.print(sens)
 
 
-def _write_files(res: UncertaintyResult, out: Path) -> None:
+def _print_settings(inputs: UncertaintyInputs, res: UncertaintyResult, lang: str) -> None:
+    """What was simulated: the run or period, replications, seed and the alternatives."""
+    if inputs.demo:
+        notice = DEMO_NOTICE if lang == "en" else run_note(DEMO_NOTICE, lang)
+        console.print(f"[bold yellow]{notice}[/]")
+    per, fw = inputs.period.code, inputs.framework
+    source = (
+        t("cli.unc.source_run", lang, run=inputs.run_key, period=per)
+        if inputs.run_key
+        else t("cli.unc.source_period", lang, period=per, framework=fw.code, version=fw.version)
+    )
+    s, framework = res.settings, t("cli.unc.as_framework", lang)
+    text = t(
+        "cli.unc.settings",
+        lang,
+        source=source,
+        n=s["n"],
+        seed=s["seed"],
+        noise=f"{s['weight_noise']:.0%}",
+        normalisations=", ".join(s["normalisations"]) or framework,
+        aggregations=", ".join(s["aggregations"]) or framework,
+        imputations=", ".join(s["imputations"]) or framework,
+        draws=s["rating_draws"] or t("cli.unc.no_draws", lang),
+    )
+    console.print(text, markup=False)
+
+
+def _write_files(res: UncertaintyResult, out: Path, lang: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "uncertainty_summary.csv": res.table(),
@@ -141,7 +175,7 @@ def _write_files(res: UncertaintyResult, out: Path) -> None:
             index=fname not in ("uncertainty_sensitivity_by_entity.csv",),
             ranks=frame.columns if fname == "uncertainty_ranks.csv" else None,
         )
-    console.print(f"wrote {len(files)} files to {out}/")
+    console.print(t("cli.wrote", lang, n=len(files), out=f"{out}/"), markup=False)
 
 
 def uncertainty_cmd(
@@ -190,17 +224,9 @@ def uncertainty_cmd(
         sensitivity_n=sensitivity_n,
         **alternatives,
     )
-    if inputs.demo:
-        console.print(f"[bold yellow]{DEMO_NOTICE}[/]")
-    s = res.settings
-    console.print(
-        f"{inputs.source}: {s['n']} replications (seed {s['seed']}), weights ±{s['weight_noise']:.0%}; "
-        f"normalisation: {', '.join(s['normalisations']) or 'as in the framework'}; aggregation: "
-        f"{', '.join(s['aggregations']) or 'as in the framework'}; imputation: "
-        f"{', '.join(s['imputations']) or 'as in the framework'}; rating draws: {s['rating_draws'] or 'none'}"
-    )
+    _print_settings(inputs, res, lang)
     _print_ranks(res, inputs.names, confidence, lang)
-    _print_sensitivity(res, top)
+    _print_sensitivity(res, top, lang)
     for note in res.warnings:
-        console.print(f"note: {note}")
-    _write_files(res, out)
+        console.print(note_text(note, lang), markup=False)
+    _write_files(res, out, lang)

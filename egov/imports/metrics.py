@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.imports.csvtable import read_metric_csv
 from egov.imports.values import Catalogue
@@ -102,6 +103,7 @@ def import_metrics(
     )
     period_row = find_period(session, period)
     if period_row is not None:
+        refuse_published(session, period_row.id)
         report.superseded = _count_current(session, period_row.id, values)
     if dry_run:
         return report

@@ -19,11 +19,12 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from egov.cycle import previous_published_run
 from egov.errors import EgovError
 from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import load_inputs, load_result
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE, get_run, previous_run
+from egov.store import DEMO_NOTICE, get_run
 from evaluation import compare
 from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
@@ -238,9 +239,10 @@ def swapped_result(
 
 
 def _previous_run(session: Session, run: EvaluationRun, cache: ReportCache) -> tuple[str, str] | None:
-    """(run key, period code) of the previous run of the same framework, looked up once."""
+    """(run key, period code) of the previous run of the same framework, looked up once: a
+    published one once the database has assessment cycles (egov.cycle.previous_published_run)."""
     if not cache.previous_looked_up:
-        found = previous_run(session, run)
+        found = previous_published_run(session, run)
         found_period = session.get(Period, found.period_id) if found is not None else None
         cache.previous_run = (found.run_key, found_period.code if found_period else "") if found else None
         cache.previous_looked_up = True

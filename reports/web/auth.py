@@ -24,8 +24,10 @@ from egov.models import ReportSession, utcnow
 
 COOKIE = "egov_reports"
 SESSION_HOURS = 8
-READER_ROLES = ("department", "assessor", "admin")
-ALL_ROLES = ("assessor", "admin")  # the roles that see every department and the assessor's report
+READER_ROLES = ("department", "assessor", "lead", "admin")
+# the roles that see every department and the assessor's report (of the runs they may read:
+# egov.cycle.RunAccess)
+ALL_ROLES = ("assessor", "lead", "admin")
 
 
 class Refusal(Exception):

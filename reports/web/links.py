@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import reports.cycle
 import reports.web.labels  # noqa: F401  (registers the pages' labels)
 from egov.auth import Principal
 from reports.html import esc
@@ -29,27 +30,28 @@ def department_url(run_key: str, department: str, lang: str) -> str:
     return f"{PREFIX}/{quote(run_key)}/departments/{quote(department, safe='')}{q(lang)}"
 
 
-def run_links(principal: Principal, run_key: str, lang: str) -> list[str]:
-    """Links to the pages of a run the key may see: the ranking; its own department's
-    report (department keys); the assessor's report (assessor and admin keys)."""
+def run_links(principal: Principal, run_key: str, lang: str, whole: bool = True) -> list[str]:
+    """Links to the pages of a run the key may see: the ranking (when it may read the `whole`
+    run: not a department key's draft in review); its own department's report (department
+    keys); the assessor's report (assessor, lead and admin keys)."""
     base = f"{PREFIX}/{quote(run_key)}"
-    links = [f'<a href="{base}/ranking{q(lang)}">{esc(t("web.ranking", lang))}</a>']
+    links = [f'<a href="{base}/ranking{q(lang)}">{esc(t("web.ranking", lang))}</a>'] if whole else []
     if principal.role == "department" and principal.department_code:
         links.append(
             f'<a href="{department_url(run_key, principal.department_code, lang)}">'
             f"{esc(t('web.department_report', lang))}</a>"
         )
-    if principal.role in ALL_ROLES:
+    if principal.role in ALL_ROLES and whole:
         links.append(f'<a href="{base}/assessor{q(lang)}">{esc(t("web.assessor_report", lang))}</a>')
     return links
 
 
-def nav(principal: Principal, lang: str, run_key: str | None = None) -> str:
-    """Links for the signed-in key (those of a run when given), language switches and the
-    logout button (escaped)."""
+def nav(principal: Principal, lang: str, run_key: str | None = None, whole: bool = True) -> str:
+    """Links for the signed-in key (those of a run when given, `whole` as in `run_links`),
+    language switches and the logout button (escaped)."""
     links = [f'<a href="{PREFIX}/{q(lang)}">{esc(t("web.runs", lang))}</a>']
     if run_key is not None:
-        links += run_links(principal, run_key, lang)
+        links += run_links(principal, run_key, lang, whole)
     role = t(f"web.role.{principal.role}", lang) if f"web.role.{principal.role}" in TABLE else principal.role
     who = role + (f" · {principal.department_code}" if principal.department_code else "")
     langs = " ".join(

@@ -15,14 +15,16 @@ from sqlmodel import Session, col
 
 from egov.auth import Principal
 from egov.clock import as_utc
+from egov.cycle import listed_runs, readable_run, run_access
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
-from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE, get_run
+from egov.store import DEMO_NOTICE
 from evaluation.engine import EvaluationResult
 from indicators.framework import parse_framework
 from reports.charts import ranking_chart
+from reports.cycle import run_label, state_label
 from reports.html import chart_html, esc, render_page
 from reports.i18n import coverage_text, overall_rank_text, t
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED
@@ -93,10 +95,12 @@ def login_page(lang: str, message: str = "", status: int = 200) -> HTMLResponse:
     return page(t("web.title", lang), [(t("web.login", lang), form)], lang, status=status)
 
 
-def run_of(session: Session, key: str) -> EvaluationRun:
-    """The run of a run key or `latest`; a 404 refusal when there is none."""
+def run_of(session: Session, key: str, principal: Principal, department: str | None = None) -> EvaluationRun:
+    """The run of a run key or `latest` (the newest the key may read) if the key may read it
+    (the whole run, or `department`'s report: egov.cycle.RunAccess); a 404 refusal otherwise,
+    so that a run the key may not read is not disclosed."""
     try:
-        return get_run(session, None if key == "latest" else key)
+        return readable_run(session, run_access(session, principal), key, department)
     except EgovError as exc:
         raise Refusal(404, "web.not_found") from exc
 
@@ -108,26 +112,27 @@ def banner(run: EvaluationRun, lang: str) -> dict[str, Any]:
 
 # --- the list of runs -----------------------------------------------------------------------------
 def index_page(session: Session, principal: Principal, lang: str) -> HTMLResponse:
-    """The latest runs (200 at most) with the links to their pages the key may see."""
-    rows = session.execute(
-        select(EvaluationRun, col(Period.code), col(FrameworkVersion.code), col(FrameworkVersion.version))
-        .join(Period, col(Period.id) == col(EvaluationRun.period_id))
-        .join(FrameworkVersion, col(FrameworkVersion.id) == col(EvaluationRun.framework_id))
-        .order_by(col(EvaluationRun.id).desc())
-        .limit(200)
-    ).all()
+    """The latest runs the key may see (200 at most), each with its short label (period ·
+    state in its cycle) and the links to the pages the key may see."""
+    access = run_access(session, principal)
     items = []
-    for run, period, fw_code, fw_version in rows:
+    for listed in listed_runs(session, access):
+        run = listed.run
         demo = f" ({esc(t('web.illustrative', lang))})" if DEMO_NOTICE in (run.note or "") else ""
+        links = run_links(principal, run.run_key, lang, whole=access.may_read(run.id))
         items.append(
-            f"<tr><td>{esc(run.run_key)}</td><td>{esc(period)}</td><td>{esc(fw_code)} {esc(fw_version)}</td>"
+            f"<tr><td>{esc(run_label(listed.period, listed.state, lang))}</td>"
+            f"<td>{esc(state_label(listed.state, lang))}</td><td>{esc(run.run_key)}</td>"
+            f"<td>{esc(listed.period)}</td><td>{esc(listed.framework)} {esc(listed.framework_version)}</td>"
             f"<td>{esc(as_utc(run.created_at).strftime('%Y-%m-%d %H:%M'))} UTC{demo}</td>"
-            f"<td>{' · '.join(run_links(principal, run.run_key, lang))}</td></tr>"
+            f"<td>{' · '.join(links)}</td></tr>"
         )
     if items:
         head = "".join(
             f'<th scope="col">{esc(h)}</th>'
             for h in (
+                t("web.run_label", lang),
+                t("cycle.state", lang),
                 t("run.id", lang),
                 t("run.period", lang),
                 t("method.framework", lang),

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from egov.auth import TokenBucket, authenticate
+from egov.cycle import run_access
 from egov.deps import SessionDep, get_session
 from reports.assessor import render_html
 from reports.assessor_data import gather
@@ -148,7 +149,7 @@ def index(request: Request, session: SessionDep) -> Response:
 def ranking(request: Request, run_key: str, session: SessionDep) -> Response:
     lang = lang_of(request)
     principal = who(request, session)
-    run = run_of(session, run_key)
+    run = run_of(session, run_key, principal)
     result, cache = run_result(session, run)
     intervals = run_intervals(session, run, result, cache)  # once per run, shared with the reports
     return page(*ranking_page(session, run, result, principal, lang, intervals), lang, **banner(run, lang))
@@ -161,13 +162,14 @@ def department(request: Request, run_key: str, department: str, session: Session
     principal = who(request, session)
     if principal.role == "department" and principal.department_code != department:
         raise Refusal(403, "web.forbidden")
-    run = run_of(session, run_key)
+    run = run_of(session, run_key, principal, department)
     result, cache = run_result(session, run)
     if result.department_scores is None or department not in result.department_scores.index:
         raise Refusal(404, "web.not_found")
     report = department_report(session, run, department, result, cache)
     cache.forget_measures()  # ratings keep arriving: measured afresh on every page
-    html = render_department_report(report, lang, nav=nav(principal, lang, run.run_key))
+    whole = run_access(session, principal).may_read(run.id)
+    html = render_department_report(report, lang, nav=nav(principal, lang, run.run_key, whole))
     return HTMLResponse(html, headers=HEADERS)
 
 
@@ -176,7 +178,7 @@ def department(request: Request, run_key: str, department: str, session: Session
 def assessor(request: Request, run_key: str, session: SessionDep) -> Response:
     lang = lang_of(request)
     principal = who(request, session, ALL_ROLES)
-    run = run_of(session, run_key)
+    run = run_of(session, run_key, principal)
     html = render_html(gather(session, run, lang))
     html = html.replace("<main>", f"<main>{nav(principal, lang, run.run_key)}", 1)
     return HTMLResponse(html, headers=HEADERS)

@@ -46,7 +46,7 @@ def test_the_demo_writes_ranks_as_integers(demo_build: DemoBuild) -> None:
 
 
 def import_partial_period(url: str, folder: Path, egov) -> None:
-    """Period 2024 with values of 6 of the 52 indicators only (those of 2023)."""
+    """Period 2024 with values of 6 of the 53 indicators only (those of 2023)."""
     with get_engine(url).connect() as conn:
         rows = conn.execute(
             text(
@@ -72,8 +72,8 @@ def notes(out: str) -> list[str]:
 def assert_one_summary(lines: list[str], where: str) -> None:
     summary = [n for n in lines if "indicators have no data" in n]
     assert len(summary) == 1, lines
-    assert summary[0].startswith(f"note: 46 of 52 indicators have no data{where} and are left out")
-    assert "infra_uptime" in summary[0] and "(+36 more)" in summary[0]
+    assert summary[0].startswith(f"note: 47 of 53 indicators have no data{where} and are left out")
+    assert "infra_uptime" in summary[0] and "(+37 more)" in summary[0]
     assert not [n for n in lines if "no data column" in n or "no values for any unit" in n]
     assert len(lines) == len(set(lines))
 
@@ -86,7 +86,7 @@ def test_a_partial_period_gives_one_summary_note(demo_url: str, egov, tmp_path: 
     assert_one_summary(notes(r.out), " in period 2024")
     assert len(notes(r.out)) <= 3  # objects without data, the indicators, the ratings
 
-    r = egov(["uncertainty", "--n", "20", "--sensitivity-n", "0", "--out", tmp_path / "u"])
+    r = egov(["uncertainty", "--n", "20", "--sensitivity-n", "0", "--out", tmp_path / "u", "--lang", "en"])
     assert r.code == 0, r.err
     assert_one_summary(notes(r.out), "")
     # with 6 of 43 indicators no department is scored on 2 of the 3 categories the Macau

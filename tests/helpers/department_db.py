@@ -1,5 +1,5 @@
 """A demo database for the department-report, web and role-matrix tests (built once per
-session by the fixture `department_template` and copied per use): the Macau demo (two periods, two runs), one key per role, two bad-rating
+session by the fixture `department_template` and copied per use): the Macau demo (two periods, two runs), one key per role (lead too), two bad-rating
 cases of SAFP (one open, one closed) and one of DSAT, and DSAT renamed to text that looks
 like HTML."""
 
@@ -87,6 +87,7 @@ def populate(db: DemoDb, url: str) -> DemoDb:
         db.keys["other_department"], _ = create_key(s, "department", "DSAT", "DSAT head")
         db.keys["assessor"], _ = create_key(s, "assessor")
         db.keys["admin"], _ = create_key(s, "admin")
+        db.keys["lead"], _ = create_key(s, "lead", label="SAFP as lead")
         revoked, row = create_key(s, "department", "SAFP", "revoked")
         row.revoked_at = row.created_at
         s.add(row)

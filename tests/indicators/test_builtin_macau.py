@@ -159,6 +159,8 @@ def test_rating_indicators_have_measures_and_metrics_do_not(macau: Framework) ->
     for ind in macau.indicators:
         if ind.source == "rating":
             assert ind.measure, ind.code
+        elif ind.source == "checklist":  # the assessor's service checks (issue 16)
+            assert ind.checklist in macau.checklists and ind.measure is None, ind.code
         else:
             assert ind.source == "metric" and ind.measure is None, ind.code
 

@@ -123,8 +123,9 @@ def test_show_macau_in_chinese(egov) -> None:
     assert result.code == 0, result.err
     for name in ("基礎設施", "應用服務", "管理機構", "電子政務績效指數"):
         assert name in result.out
-    assert "effective weight" in result.out
-    assert "Infrastructure " not in result.out
+    assert "有效權重" in result.out and "佔上層比例" in result.out
+    assert "effective weight" not in result.out and "Infrastructure " not in result.out
+    assert "各指標的有效權重合計 1.000000" in result.out
 
 
 def test_show_by_file_path(egov) -> None:

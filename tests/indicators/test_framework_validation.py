@@ -450,7 +450,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "unknown source",
         set_key(MTTR, "source", '"survey"'),
         f"{P_MTTR}.source",
-        "unknown source 'survey' (known: metric, rating)",
+        "unknown source 'survey' (known: metric, rating, checklist)",
     ),
     (
         "rating source without measure",
@@ -796,7 +796,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "aggregation on an indicator",
         after(MTTR, 'aggregation = "geometric"'),
         f"{P_MTTR}.aggregation",
-        "unknown key (allowed: applies_to, denomination, denominator, description, direction, imputation, "
+        "unknown key (allowed: applies_to, checklist, denomination, denominator, description, direction, imputation, "
         "measure, name, normalisation, range, rationale, source, target, treatment, unit, weight)",
     ),
     ("weighting on an indicator", after(MTTR, 'weighting = "equal"'), f"{P_MTTR}.weighting", "unknown key"),
@@ -1018,7 +1018,7 @@ def test_all_problems_are_reported_at_once() -> None:
     problems = info.value.problems
     assert sorted(problems) == sorted(
         [
-            "metadata: unknown key (allowed at the top level: categories, framework, index, methods)",
+            "metadata: unknown key (allowed at the top level: categories, checklists, framework, index, methods)",
             f"{P_CSAT}.weight: must be > 0",
             f"{P_MTTR}.direction: must be 1 or -1, not 'up'",
             f"{P_TAKEUP}.rationale: missing",

@@ -164,7 +164,7 @@ def test_calendar_import_is_all_or_nothing_with_line_and_column(
         "date,type,name,source\n2026-09-15,closure,Typhoon signal 8,SMG\n2026-04-06,compensatory_day,,gov.mo\n",
         encoding="utf-8",
     )
-    r = egov(["calendar", "import", good])
+    r = egov(["calendar", "import", good, "--lang", "en"])
     assert r.code == 0 and "added 1 day(s); 1 already listed" in r.out, r.err
     assert _count_added() == 1
 

@@ -232,7 +232,7 @@ def test_level_counts_are_sql_sums(db_url: str) -> None:
 
 def test_cli_ratings_compare(use_db: str, egov, tmp_path: Path) -> None:
     _load(use_db)
-    r = egov(["ratings", "compare", "--period", "2023", "--out", tmp_path / "st"])
+    r = egov(["ratings", "compare", "--period", "2023", "--out", tmp_path / "st", "--lang", "en"])
     assert r.code == 0, r.err
     assert "D3" in r.out and "left out" in r.out  # 4 ratings < 30
     assert "Kruskal–Wallis across 2 departments" in r.out and "the distributions differ" in r.out
@@ -242,7 +242,20 @@ def test_cli_ratings_compare(use_db: str, egov, tmp_path: Path) -> None:
     pairs = pd.read_csv(tmp_path / "st" / "pairwise.csv")
     assert cast(pd.Series, pairs.loc[0, ["a", "b"]]).tolist() == ["D1", "D2"]
     assert cast(float, pairs.loc[0, "cliffs_delta"]) > 0.5
-    r = egov(["ratings", "compare", "--by", "object", "--pairwise", "mannwhitney", "--min-ratings", "1"])
+    r = egov(
+        [
+            "ratings",
+            "compare",
+            "--by",
+            "object",
+            "--pairwise",
+            "mannwhitney",
+            "--min-ratings",
+            "1",
+            "--lang",
+            "en",
+        ]
+    )
     assert r.code == 0 and "Kruskal–Wallis across 4 objects" in r.out, r.err
     r = egov(["ratings", "compare", "--by", "app"])
     assert r.code == 1 and "--by 'app'" in r.err
