@@ -17,6 +17,7 @@ UNITS: dict[str, tuple[str, str, str]] = {
     "hours": (" 小時", " horas", " hours"),
     "days": (" 天", " dias", " days"),
     "count": (" 個", "", ""),
+    "data sets": (" 個數據集", " conjuntos de dados", " data sets"),
     "count per year": (" 次／年", " por ano", " per year"),
     "MOP per transaction": (" 澳門元／宗", " MOP por transacção", " MOP per transaction"),
     "MOP per vCPU-year": (" 澳門元／vCPU·年", " MOP por vCPU-ano", " MOP per vCPU-year"),

@@ -104,6 +104,10 @@ class AssessedObject(SQLModel, table=True):
     # an application service citizens use (and rate); false for internal systems (G2G, G2E,
     # analytics), which get no rating tokens
     citizen_facing: bool = Field(default=True)
+    # published figures about the object that are not scored ("context figures" of the
+    # register: value, unit, name, quote, paper section, period), shown in its department's
+    # report; None when the register gives none
+    context: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Period(SQLModel, table=True):

@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from egov import __version__
+from egov.context import context_figures, context_problems
 from egov.errors import EgovError
 from egov.models import (
     ApiKey,
@@ -120,6 +121,7 @@ def load_register(session: Session, register: dict[str, Any], origin: str = "reg
             problems.append(f"objects.{code}.kind: must be one of {', '.join(OBJECT_KINDS)}")
         elif sub is not None and sub not in SUBKINDS.get(kind, ()):
             problems.append(f"objects.{code}.subkind: '{sub}' is not a subkind of {kind}")
+        problems += [f"objects.{code}.{where}: {what}" for where, what in context_problems(o.get("context"))]
     if problems:
         raise EgovError(f"{origin}: invalid register", problems)
 
@@ -166,6 +168,7 @@ def load_register(session: Session, register: dict[str, Any], origin: str = "reg
         orow.subkind = o.get("subkind")
         orow.note = str(o.get("paper", ""))[:300]
         orow.citizen_facing = bool(o.get("citizen_facing", True))
+        orow.context = context_figures(o.get("context"))
         for k, v in names(o).items():
             setattr(orow, k, v)
         session.add(orow)

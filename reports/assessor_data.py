@@ -26,14 +26,12 @@ from egov.values import run_flags
 from evaluation.coherence import coherence
 from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
-from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
 from reports.i18n import check_lang, overall_rank_text, t
+from reports.intervals import MC_N, MC_SEED, ranking_intervals
 from reports.texts import method_source
 from surveys.rollup import rating_measures
 
-MC_N = 200
-MC_SEED = 1
 STAGE_ORDER = (
     "denomination",
     "imputation",
@@ -135,27 +133,15 @@ def gather(
 
 
 def _add_uncertainty(data: AssessorData) -> None:
+    """The rank intervals (`reports.intervals`: the same as the department reports' and the
+    ranking page's for the default --mc and --seed)."""
     if data.mc_n <= 0:
         data.uncertainty_error = "--mc 0"
         return
-    inp = data.inputs
-    level = "department" if data.result.department_scores is not None else "unit"
     try:
-        mc = monte_carlo(
-            inp.data,
-            inp.framework,
-            inp.spec,
-            inp.units,
-            n=data.mc_n,
-            seed=data.mc_seed,
-            sensitivity_n=0,
-            history=inp.history,
-            level=level,
-        )
+        data.uncertainty = ranking_intervals(data.inputs, data.result, n=data.mc_n, seed=data.mc_seed)
     except EgovError as exc:
         data.uncertainty_error = str(exc)
-        return
-    data.uncertainty = mc.summary
 
 
 def _add_coherence(data: AssessorData) -> None:

@@ -90,21 +90,27 @@ def ranking_chart(
         scale=alt.Scale(domain=domain, range=[theme.HIGHLIGHT, theme.ACCENT][-len(domain) :]),
         legend=alt.Legend(orient="top") if highlight else None,
     )
-    base = alt.Chart(df)
-    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
-        x=alt.X("score:Q", title=score_t, scale=x_scale), y=y, color=color, tooltip=tooltip
-    )
     height = max(120, 22 * n)
     if not has_interval:
-        return dots.properties(title=_title(title_key, lang), height=height, width=520)
-    bars = base.mark_rule(strokeWidth=3, opacity=0.45).encode(
-        x=alt.X("score_p05:Q", scale=x_scale, title=score_t),
-        x2="score_p95:Q",
-        y=y,
-        color=color,
-        tooltip=tooltip,
+        dots = alt.Chart(df).mark_point(filled=True, size=80, opacity=1)
+        return dots.encode(
+            x=alt.X("score:Q", title=score_t, scale=x_scale), y=y, color=color, tooltip=tooltip
+        ).properties(title=_title(title_key, lang), height=height, width=520)
+    # the data once, on the layer (not on each mark: altair would compare the two copies)
+    dots = alt.Chart().mark_point(filled=True, size=80, opacity=1)
+    dots = dots.encode(x=alt.X("score:Q", title=score_t, scale=x_scale), y=y, color=color, tooltip=tooltip)
+    bars = (
+        alt.Chart()
+        .mark_rule(strokeWidth=3, opacity=0.45)
+        .encode(
+            x=alt.X("score_p05:Q", scale=x_scale, title=score_t),
+            x2="score_p95:Q",
+            y=y,
+            color=color,
+            tooltip=tooltip,
+        )
     )
-    return alt.layer(bars, dots).properties(
+    return alt.layer(bars, dots, data=df).properties(
         title=_title(title_key, lang, t("chart.ranking.subtitle", lang)), height=height, width=520
     )
 

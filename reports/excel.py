@@ -136,9 +136,7 @@ def write_table(
 
 def _summary(wb: Workbook, data: AssessorData, ranking: pd.DataFrame, used: set[str]) -> None:
     lang, fw = data.lang, data.framework
-    ws = wb.active
-    assert ws is not None
-    ws.title = sheet_title(t("xl.summary", lang), used)
+    ws = wb.create_sheet(sheet_title(t("xl.summary", lang), used))
     # the category league tables first, then the coverage and the overall rank (or why
     # there is none: the coverage rule)
     headers = [t("col.department", lang), t("col.department_code", lang)]
@@ -405,9 +403,14 @@ def write_workbook(data: AssessorData, path: Path, session: Session | None = Non
     ranking = ranking_frame(data)
     prov = _provenance_or_empty(session, data)
     wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)  # every sheet is created in order below
     used: set[str] = set()
-    _summary(wb, data, ranking, used)
+    # the category league tables first, then the summary with the overall ranking (issue 14:
+    # "the category league tables come first in every report", as the paper's order implies)
     _categories(wb, data, ranking, used)
+    _summary(wb, data, ranking, used)
     _data_sheet(wb, data, prov, used)
     _weights_sheet(wb, data, used)
     _methodology(wb, data, used)

@@ -98,7 +98,9 @@ def chart_html(chart: alt.TopLevelMixin, *, description: str = "") -> str:
     """An HTML fragment that renders `chart` as SVG once the page's bundle is loaded
     (render_page inlines it when a fragment holds a chart)."""
     theme.use()
-    spec = _clean(chart.to_dict())
+    # not validated again here: every chart function's spec is validated by its tests
+    # (`to_dict()`), and validation (jsonschema) was most of the cost of a page's charts
+    spec = _clean(chart.to_dict(validate=False))
     div_id = f"egov-chart-{next(_ids)}"
     options = {"renderer": "svg", "actions": False}
     label = esc(description or spec.get("description") or _title_text(spec))

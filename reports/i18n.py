@@ -48,6 +48,16 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "not ranked overall: scored on {n} of {total} categories",
     ),
     "rank.coverage": ("覆蓋類別", "Categorias avaliadas", "Categories scored"),
+    "rank.interval": (
+        "排名區間（第5至第95百分位）",
+        "Intervalo de posições (percentis 5 a 95)",
+        "Rank interval (5th to 95th percentile)",
+    ),
+    "rank.interval_note": (
+        "以蒙地卡羅模擬（{n} 次，隨機種子 {seed}，與評估機構報告相同）估計：點為分數，橫線為模擬分數的第5至第95百分位；未納入整體排名的部門沒有排名，亦沒有區間。",
+        "Por simulação de Monte Carlo ({n} réplicas, semente {seed}, as do relatório do avaliador): o ponto é a pontuação, a barra vai do percentil 5 ao 95 da pontuação simulada; um serviço fora da classificação geral não tem posição nem intervalo.",
+        "From a Monte Carlo simulation ({n} replications, seed {seed}, as in the assessor's report): the dot is the score, the bar runs from the 5th to the 95th percentile of the simulated score; a department not ranked overall has no rank and no interval.",
+    ),
     "report.no_data": ("沒有資料", "Sem dados", "No data"),
     "report.none": ("無", "Nenhum", "None"),
     "report.yes": ("是", "Sim", "Yes"),

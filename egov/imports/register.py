@@ -31,7 +31,7 @@ from egov.reader import (
     open_workbook,
     read_source,
 )
-from egov.store import load_register
+from egov.store import context_problems, load_register
 from indicators.framework import OBJECT_KINDS, SUBKINDS
 
 REGISTER_TYPES = {"peer_group": "peer_groups", "department": "departments", "object": "objects"}
@@ -52,7 +52,7 @@ _NAME_COLUMNS = {"name_zh-hant": "zh-Hant", "name_zh": "zh-Hant", "name_pt": "pt
 _TABLE_KEYS = {
     "peer_groups": {"name"},
     "departments": {"name", "peer_group"},
-    "objects": {"name", "department", "kind", "subkind", "paper", "note", "citizen_facing"},
+    "objects": {"name", "department", "kind", "subkind", "paper", "note", "citizen_facing", "context"},
 }
 FREE_TEXT_KEYS = {"note", "paper"}  # may span lines; names and codes are one line
 _CODE_LIMITS = {"peer_groups": 50, "departments": 50, "objects": 80}
@@ -381,6 +381,8 @@ def _check_object(
             at("objects", code, "citizen_facing"),
             f"citizen_facing {facing!r} must be true or false (yes/no, 1/0 in a table)",
         )
+    for where, what in context_problems(o.get("context")):
+        problems.add(f"{at('objects', code, 'context').removesuffix('.context')}.{where}", what)
     kind, sub = o.get("kind"), o.get("subkind")
     if kind is None:
         problems.add(

@@ -11,6 +11,7 @@ from reports.department.data import (
     ReportCache,
     Section,
     department_report,
+    run_intervals,
     standing_table,
 )
 from reports.department.files import safe_filename, write_department_report, write_department_reports
@@ -22,6 +23,7 @@ __all__ = [
     "Section",
     "department_report",
     "render_department_report",
+    "run_intervals",
     "safe_filename",
     "standing_table",
     "write_department_report",

@@ -30,6 +30,7 @@ from evaluation import compare
 from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
 from indicators.framework import Framework, parse_framework
+from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
 from surveys.questions import questions
 from surveys.rollup import rating_measures
@@ -73,10 +74,17 @@ class DepartmentReport:
     ratings: Section
     cases: Section
     all_names: dict[str, dict[str, str]] = field(default_factory=dict)  # every department's names
-    # every department's overall rank and score (engine): index = department code
+    # every department's overall rank and score (engine) and, when the Monte Carlo ran,
+    # their 5–95 % intervals (INTERVAL_COLUMNS; empty when not ranked overall): index = code
     ranking: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["rank", "score"]))
     # the department's values the framework's rule flagged or left out (egov.values.run_flags)
     flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLAG_COLUMNS))
+    intervals_error: str = ""  # why the ranking has no intervals
+    # published figures about its objects that are not scored (egov.context): (object's
+    # names by language, the figure)
+    context: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    mc_n: int = MC_N
+    mc_seed: int = MC_SEED
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.department
@@ -104,8 +112,9 @@ class DepartmentReport:
 class ReportCache:
     """What the department reports of one run share, kept across its departments: the
     parsed framework, the previous run (looked up once), its result, the change between
-    the two runs (and the two runs on one scale) and the rating measures of the period (`forget_measures` when ratings may
-    have arrived since)."""
+    the two runs (and the two runs on one scale), the ranking's Monte Carlo intervals (run
+    once, `reports.intervals`: the assessor's report shows the same) and the rating measures
+    of the period (`forget_measures` when ratings may have arrived since)."""
 
     framework: Framework | None = None
     previous_looked_up: bool = False
@@ -114,6 +123,8 @@ class ReportCache:
     change: Change | None = None
     scaled: tuple[EvaluationResult, EvaluationResult] | None = None  # the two runs on one scale
     measures: pd.DataFrame | None = None
+    intervals: pd.DataFrame | None = None  # per department: score_p05, score_p95, rank_p05, rank_p95
+    intervals_error: str | None = None  # None: not computed yet; "": computed
 
     def forget_measures(self) -> None:
         self.measures = None
@@ -385,13 +396,47 @@ def open_cases(session: Session, department: Department) -> Section:
     )
 
 
-def overall_ranking(result: EvaluationResult, index_code: str) -> pd.DataFrame:
-    """Every department's overall rank and score (the engine's), index = department code."""
+def context_figures(session: Session, department_id: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """The context figures (published, not scored) of the department's objects, by object code
+    and in the register's order."""
+    rows = session.execute(
+        select(AssessedObject)
+        .where(col(AssessedObject.department_id) == department_id)
+        .order_by(col(AssessedObject.code))
+    ).scalars()
+    return [(names_of(o), dict(figure)) for o in rows for figure in (o.context or [])]
+
+
+def run_intervals(
+    session: Session, run: EvaluationRun, result: EvaluationResult, cache: ReportCache
+) -> pd.DataFrame | None:
+    """The run's ranking intervals (`reports.intervals.ranking_intervals`), computed once per
+    cache: the department reports of a run and its ranking page share them. None when the
+    simulation cannot run (`cache.intervals_error` says why)."""
+    if cache.intervals_error is None:
+        try:
+            cache.intervals = ranking_intervals(load_inputs(session, run), result)
+            cache.intervals_error = ""
+        except EgovError as exc:
+            cache.intervals, cache.intervals_error = None, str(exc)
+    return cache.intervals
+
+
+def overall_ranking(
+    result: EvaluationResult, index_code: str, intervals: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every department's overall rank and score (the engine's) with the intervals of
+    `intervals` when given, index = department code."""
     if result.department_scores is None or result.department_ranks is None:
         return pd.DataFrame(columns=["rank", "score"])
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"rank": result.department_ranks[index_code], "score": result.department_scores[index_code]}
     ).rename(index=str)
+    if intervals is not None:
+        for column in INTERVAL_COLUMNS:
+            if column in intervals.columns:
+                out[column] = intervals[column].reindex(out.index)
+    return out
 
 
 def department_report(
@@ -451,4 +496,7 @@ def department_report(
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
         ranking=overall_ranking(result, framework.index_code),
         flags=run_flags(session, run.id, department),
+        ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
+        intervals_error=cache.intervals_error or "",
+        context=context_figures(session, int(dept.id or 0)),
     )

@@ -19,6 +19,7 @@ from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
 from reports.values import flags_html
+from reports.intervals import INTERVAL_COLUMNS
 
 
 def _f(v: Any, digits: int = 1, sign: bool = False) -> str:
@@ -74,6 +75,9 @@ def _summary_html(r: DepartmentReport, lang: str) -> str:
         (t("dr.overall", lang), f"{overall} · {t('col.score', lang)} {_f(row['score'])}"),
         (t("rank.coverage", lang), coverage_text(covered, len(cats))),
     ]
+    interval = _own_interval(r, lang)
+    if interval:
+        facts.append((t("rank.interval", lang), interval))
     if r.peer_group:
         facts.append((t("dr.within_peers", lang), _rank_of(row["peer_rank"], row["peer_n"], lang)))
     sw = r.strengths.table
@@ -100,6 +104,24 @@ def _summary_html(r: DepartmentReport, lang: str) -> str:
         )
     body = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
     return f'<dl class="facts">{body}</dl>'
+
+
+def _own_interval(r: DepartmentReport, lang: str) -> str:
+    """The department's own Monte Carlo rank and score interval ("" without one: not ranked
+    overall, or no simulation)."""
+    if r.department not in r.ranking.index or "rank_p05" not in r.ranking.columns:
+        return ""
+    x = r.ranking.loc[r.department]
+    if math.isnan(num(x["rank_p05"])) or math.isnan(num(x.get("score_p05"))):
+        return ""
+    return t(
+        "dr.interval_text",
+        lang,
+        low=_i(x["rank_p05"]),
+        high=_i(x["rank_p95"]),
+        score_low=_f(x["score_p05"]),
+        score_high=_f(x["score_p95"]),
+    )
 
 
 def _standing_html(r: DepartmentReport, lang: str) -> str:
@@ -203,17 +225,21 @@ def _standing_chart(r: DepartmentReport, lang: str) -> str:
 
 
 def _ranking_chart(r: DepartmentReport, lang: str) -> str:
-    """Every department's overall score in rank order, the reader's own highlighted."""
+    """Every department's overall score in rank order with its Monte Carlo interval (the
+    assessor's report's), the reader's own highlighted; departments not ranked overall are
+    left out, as in the assessor's report."""
     if r.ranking.empty:
         return ""
     frame = pd.DataFrame(
         {
             "label": [r.department_names(str(code), lang) for code in r.ranking.index],
-            "rank": r.ranking["rank"].to_numpy(),
-            "score": r.ranking["score"].to_numpy(),
+            **{c: r.ranking[c].to_numpy() for c in ("rank", "score", *INTERVAL_COLUMNS) if c in r.ranking},
         }
     )
-    return chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
+    chart = chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
+    if "score_p05" in r.ranking.columns:
+        return chart + _note(t("rank.interval_note", lang, n=r.mc_n, seed=r.mc_seed))
+    return chart + f"<h3>{html.escape(t('sec.uncertainty', lang))}</h3>" + _missing(lang, r.intervals_error)
 
 
 def _strengths_html(r: DepartmentReport, lang: str) -> str:
@@ -447,6 +473,29 @@ def _cases_html(r: DepartmentReport, lang: str) -> str:
     return "".join(out) + _note(t("dr.cases_note", lang))
 
 
+def _context_html(r: DepartmentReport, lang: str) -> str:
+    """Published figures about the department's objects that are not scored (the register's
+    context figures): what, value with its unit, period and source with the quotation."""
+    headers = [
+        t("dr.context_object", lang),
+        t("dr.context_figure", lang),
+        t("col.value", lang),
+        t("col.period", lang),
+        t("dr.source", lang),
+    ]
+    rows = [
+        [
+            names.get(lang) or names.get("en", ""),
+            (figure.get("name") or {}).get(lang) or (figure.get("name") or {}).get("en", ""),
+            value_text(figure.get("value"), str(figure.get("unit", "")), lang),
+            str(figure.get("period", "")),
+            t("dr.context_source", lang, section=figure.get("paper", ""), quote=figure.get("quote", "")),
+        ]
+        for names, figure in r.context
+    ]
+    return _note(t("dr.context_note", lang)) + html_table(headers, rows, numeric=(2,))
+
+
 def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav: str = "") -> str:
     """The report as one self-contained HTML page (every stored text escaped). `nav` is an
     HTML fragment (already escaped) shown first, e.g. the web pages' links."""
@@ -462,6 +511,8 @@ def render_department_report(r: DepartmentReport, lang: str = "zh-Hant", *, nav:
         (t("dept.open_cases", lang), _cases_html(r, lang)),
         (t("values.flags_title", lang), flags_html(r.flags, r.framework, lang, limit=50)),
     ]
+    if r.context:
+        sections.append((t("dr.context", lang), _context_html(r, lang)))
     title = f"{t('report.department.title', lang)}: {r.name(lang)}"
     meta = t(
         "dr.run_meta",

@@ -27,6 +27,7 @@ from reports.charts import ranking_chart
 from reports.cycle import run_label, state_label
 from reports.html import chart_html, esc, render_page
 from reports.i18n import coverage_text, overall_rank_text, t
+from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED
 from reports.web.auth import ALL_ROLES, Refusal
 from reports.web.links import department_url, login_url, nav, run_links
 
@@ -185,10 +186,16 @@ def _node_labels(session: Session, run: EvaluationRun, lang: str, codes: list[st
 
 
 def ranking_page(
-    session: Session, run: EvaluationRun, result: EvaluationResult, principal: Principal, lang: str
+    session: Session,
+    run: EvaluationRun,
+    result: EvaluationResult,
+    principal: Principal,
+    lang: str,
+    intervals: pd.DataFrame | None = None,
 ) -> tuple[str, list[tuple[str, str]]]:
     """Title and sections of the department ranking of a run (engine ranks, names escaped;
-    department keys get a link to their own report only)."""
+    department keys get a link to their own report only), with the Monte Carlo intervals
+    of `intervals` (`reports.intervals`, the assessor's report's) when given."""
     scores, ranks = result.department_scores, result.department_ranks
     if scores is None or ranks is None:
         raise Refusal(404, "web.not_found")
@@ -203,11 +210,13 @@ def ranking_page(
     # the category league tables first, then the coverage and the overall rank
     head = [t("col.department", lang), *category_labels, t("rank.coverage", lang), t("col.rank", lang)]
     head += [t("col.score", lang), t("col.peer_group", lang), t("col.peer_rank", lang)]
+    if intervals is not None:
+        head.append(t("rank.interval", lang))
     table = (
         '<div class="table-wrap"><table><thead><tr>'
         + "".join(f'<th scope="col">{esc(h)}</th>' for h in head)
         + "</tr></thead><tbody>"
-        + "".join(_ranking_rows(session, run, result, principal, lang, order, categories, names))
+        + "".join(_ranking_rows(session, run, result, principal, lang, order, categories, names, intervals))
         + "</tbody></table></div>"
     )
     frame = pd.DataFrame(
@@ -215,11 +224,15 @@ def ranking_page(
             "label": [f"{names.get(d, d)} ({d})" for d in order],
             "rank": [_num(ranks, d, idx) for d in order],
             "score": [_num(scores, d, idx) for d in order],
+            **{c: [_num(intervals, d, c) for d in order] for c in INTERVAL_COLUMNS if intervals is not None},
         }
     )
     own = principal.department_code if principal.role not in ALL_ROLES else None
     reader = f"{names.get(own, own)} ({own})" if own else None
     chart = chart_html(ranking_chart(frame, lang, highlight=reader))
+    if intervals is not None:
+        mc = t("rank.interval_note", lang, n=MC_N, seed=MC_SEED)
+        chart += f'<p class="note">{esc(mc)}</p>'
     title = f"{t('web.ranking', lang)} · {run.run_key}"
     return title, [(t("web.ranking", lang), nav(principal, lang, run.run_key) + chart + table)]
 
@@ -233,9 +246,10 @@ def _ranking_rows(
     order: list[str],
     categories: list[str],
     names: dict[str, str],
+    intervals: pd.DataFrame | None,
 ) -> list[str]:
     """One table row per department in rank order; the name links to the department's report
-    for the keys that may read it."""
+    for the keys that may read it; the rank interval when `intervals` are given."""
     scores, ranks, idx = result.department_scores, result.department_ranks, result.index_code
     peers = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
     group_names = _group_names(session, lang)
@@ -259,5 +273,8 @@ def _ranking_rows(
             esc(group_names.get(str(peers.get(d)), peers.get(d) or "")),
             _shown(_num(result.peer_ranks, d, idx) if result.peer_ranks is not None else math.nan),
         ]
+        if intervals is not None:
+            low, high = _num(intervals, d, "rank_p05"), _num(intervals, d, "rank_p95")
+            cells.append("–" if math.isnan(low) else f"{_shown(low)}–{_shown(high)}")
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return rows

@@ -21,7 +21,7 @@ from egov.cycle import run_access
 from egov.deps import SessionDep, get_session
 from reports.assessor import render_html
 from reports.assessor_data import gather
-from reports.department import department_report, render_department_report
+from reports.department import department_report, render_department_report, run_intervals
 from reports.i18n import t
 from reports.web.auth import (
     ALL_ROLES,
@@ -150,8 +150,9 @@ def ranking(request: Request, run_key: str, session: SessionDep) -> Response:
     lang = lang_of(request)
     principal = who(request, session)
     run = run_of(session, run_key, principal)
-    result, _cache = run_result(session, run)
-    return page(*ranking_page(session, run, result, principal, lang), lang, **banner(run, lang))
+    result, cache = run_result(session, run)
+    intervals = run_intervals(session, run, result, cache)  # once per run, shared with the reports
+    return page(*ranking_page(session, run, result, principal, lang, intervals), lang, **banner(run, lang))
 
 
 @router.get("/{run_key}/departments/{department}", response_class=HTMLResponse)

@@ -14,9 +14,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import text
+from sqlmodel import select
 
-from egov.db import get_engine
+from egov.db import get_engine, session_scope
 from egov.langs import unit_name
+from egov.models import AssessedObject
 from reports.i18n import t
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -464,3 +466,31 @@ def test_register_marks_internal_systems_not_citizen_facing(registered: str, ego
         and "citizen_facing 'maybe' must be true or false" in r.err
         and "line 2, column 6" in r.err
     )
+
+
+def test_register_stores_context_figures_and_refuses_bad_ones(registered: str, egov, tmp_path: Path) -> None:
+    """`[[objects.CODE.context]]`: published figures about an object that are not scored,
+    stored with it (the built-in register's open-data platform has the paper's 654 and 55);
+    a figure without a number, with an unknown unit or without its quotation is a problem
+    at its key path, and nothing is written."""
+    with session_scope(registered) as s:
+        platform = s.exec(select(AssessedObject).where(AssessedObject.code == "OPEN_DATA_PLATFORM")).one()
+        assert [(f["value"], f["unit"], f["paper"]) for f in platform.context or []] == [
+            (654.0, "data sets", "§三(三)(3)"),
+            (55.0, "data sets", "§四(二)"),
+        ]
+        assert s.exec(select(AssessedObject).where(AssessedObject.code == "GOV_CLOUD")).one().context is None
+    bad = tmp_path / "register.toml"
+    bad.write_text(
+        '[objects.OPEN_DATA_PLATFORM]\nname = { en = "Open data" }\ndepartment = "SAFP"\nkind = "application"\n'
+        '[[objects.OPEN_DATA_PLATFORM.context]]\nname = { en = "Data sets" }\nvalue = "many"\n'
+        'unit = "parsecs"\nperiod = "2023"\npaper = "§1"\n',
+        encoding="utf-8",
+    )
+    r = egov(["import", "departments", bad])
+    assert r.code == 1
+    for problem in ("context[0].value", "context[0].unit", "context[0].quote"):
+        assert f"objects.OPEN_DATA_PLATFORM.{problem}" in r.err, (problem, r.err)
+    with session_scope(registered) as s:
+        platform = s.exec(select(AssessedObject).where(AssessedObject.code == "OPEN_DATA_PLATFORM")).one()
+        assert len(platform.context or []) == 2

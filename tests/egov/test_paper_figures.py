@@ -14,11 +14,12 @@ import pytest
 from sqlmodel import col, select
 
 from egov.db import session_scope
-from egov.demo import PERIODS, PUBLISHED
+from egov.demo import PERIODS, PUBLISHED, load_toml
 from egov.models import EvaluationRun
 from egov.record import load_result
 from evaluation.structure import source_share
 from indicators.framework import Framework, builtin_path, load_framework
+from reports.i18n import value_text
 from tests.helpers.demo import DemoBuild
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +188,52 @@ def test_the_framework_states_the_share_of_the_score_ratings_carry_in_the_demo(
     assert f"{lo:.1f}–{hi:.1f} % of the overall score of a department with apps" in text, (lo, hi)
     assert f"0 % for the {without.pop()} departments without rated apps" in text, without
     assert "「重要依據」" in text and "not the main one" in text
+
+
+def context_figures() -> list[tuple[str, dict[str, object]]]:
+    """(object code, figure) of every context figure of the demo's register."""
+    objects = load_toml("macau_register.toml")["objects"]
+    return [(code, f) for code, o in objects.items() for f in o.get("context", [])]
+
+
+def test_every_context_figure_is_the_papers_words_and_dated(paper: str) -> None:
+    """The register's context figures (published, not scored): each quotation verbatim in the
+    paper, its value a number the quotation gives, its period the one the quotation names
+    (目前: the paper's own year)."""
+    figures = context_figures()
+    assert {(o, f["value"]) for o, f in figures} == {("OPEN_DATA_PLATFORM", 654), ("OPEN_DATA_PLATFORM", 55)}
+    written = max(int(y) for y in re.findall(r"(\d{4})\s*年\s*\d+\s*月\s*\d+\s*日讀取", paper))
+    for obj, f in figures:
+        quote = str(f["quote"])
+        assert quote in paper, f"{obj}: not the paper's words: {quote!r}"
+        assert float(f["value"]) in numbers(quote), (obj, f["value"], quote)  # type: ignore[arg-type]
+        assert "目前" in quote and f["period"] == str(written), (obj, f["period"])
+        section = str(f["paper"])
+        assert re.fullmatch(r"§[一二三四五六七八九十]+(\([一二三四五六七八九十]+\))*(\(\d+\))?", section), (
+            section
+        )
+    assert not [p for p in PUBLISHED if p[1] == "OPEN_DATA_PLATFORM"], "context figures are not scored"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+def test_safps_report_shows_the_open_data_figures_as_context(
+    lang: str, demo_build: DemoBuild, demo_build_zh: DemoBuild
+) -> None:
+    from reports.i18n import t
+
+    build = demo_build if lang == "en" else demo_build_zh
+    page = (build.out / "department-SAFP.html").read_text(encoding="utf-8")
+    assert t("dr.context", lang) in page
+    context = page.split(t("dr.context", lang), 1)[1]
+    assert value_text(654, "data sets", lang) in context and value_text(55, "data sets", lang) in context
+    assert {"en": "654 data sets", "zh-Hant": "654 個數據集"}[lang] in context
+    for _obj, f in context_figures():
+        assert str(f["quote"]) in context and str(f["paper"]) in context
+    other = (build.out / "department-DSAT.html").read_text(encoding="utf-8")
+    assert t("dr.context", lang) not in other  # its objects have no context figures
+
+
+def test_the_readme_says_the_open_data_totals_are_context_in_safps_report() -> None:
+    rows = readme_rows("Figures of the paper the demo does not use, and why")
+    row = next(r for r in rows if "654 open data sets" in r[0])
+    assert "context" in row[1] and "SAFP" in row[1] and "not scored" in row[1]

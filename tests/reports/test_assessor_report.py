@@ -134,7 +134,8 @@ def test_other_languages(built: Built, in_db: None, tmp_path: Path, lang: str) -
         assert t(key, lang) in page, key
     assert t("report.not_available", lang) in page  # --mc 0: no rank intervals, said so
     wb = openpyxl.load_workbook(tmp_path / f"assessor-report-{built.run_key}-{lang}.xlsx")
-    assert wb.sheetnames[0] == t("xl.summary", lang)
+    assert wb.sheetnames[3] == t("xl.summary", lang)  # after the three category sheets
+    assert wb.active is not None and wb.active.title == wb.sheetnames[0]
 
 
 def test_unknown_run_and_language_are_clear_errors(
@@ -155,12 +156,16 @@ def test_workbook_cell_by_cell(built: Built, in_db: None) -> None:
         scores = run_scores(s, run, "department")
     index = scores[scores["level"] == scores["level"].max()].set_index("entity")
     wb = openpyxl.load_workbook(built.xlsx)
-    assert wb.sheetnames[0] == "Summary" and wb.sheetnames[-3:] == [
+    # the category league tables first, then the summary (issue 14), data, weights, methodology
+    assert wb.sheetnames == [
+        "Infrastructure",
+        "Application services",
+        "Management bodies",
+        "Summary",
         "Indicator data",
         "Weights",
         "Methodology",
     ]
-    assert len(wb.sheetnames) == 7  # summary, a sheet per category (3), data, weights, methodology
     ws = wb["Summary"]
     header = [c.value for c in ws[1]]
     # the category league tables first, then the coverage and the overall rank (issue 14)
