@@ -31,10 +31,10 @@ from reports.i18n import coverage_text, overall_rank_text, value_text
 from reports.texts import note_text, scale_text
 
 
-def _load(key: str | None) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
+def _load(key: str | None, lang: str) -> tuple[EvaluationRun, EvaluationResult, Framework, pd.DataFrame]:
     """A stored run recomputed (and checked against its results hash), its framework and the
     department names: (run, result, framework, names)."""
-    with database() as session, err.status("recomputing the run from its stored inputs…"):
+    with database() as session, err.status(label("cli.status.recompute", lang)):
         stored = load_stored_run(session, key)
     return stored.run, stored.result, stored.framework, stored.names
 
@@ -87,7 +87,7 @@ def rank_cmd(
     lang = check_lang(lang)
     if level is not None and level not in ("category", "dimension", "indicator"):
         raise EgovError(f"--level {level!r}: use category, dimension or indicator")
-    r, result, fw, names = _load(run)
+    r, result, fw, names = _load(run, lang)
     kinds = node_kinds(result)
     default = node is None and level is None  # the category league tables, then overall
     level = level or (None if node else "category")
@@ -185,7 +185,7 @@ def compare_cmd(
     Example: egov compare SAFP DSAT --top 8
     """
     lang = check_lang(lang)
-    r, result, fw, names = _load(run)
+    r, result, fw, names = _load(run, lang)
     h2h = head_to_head(result, department_a, department_b, framework=fw)
     _write_csv(h2h, out, lang)
     a, b = department_a, department_b
@@ -241,7 +241,7 @@ def gaps_cmd(
     Example: egov gaps SAFP --n 3 --out safp-gaps.csv
     """
     lang = check_lang(lang)
-    r, result, fw, names = _load(run)
+    r, result, fw, names = _load(run, lang)
     table = gaps(result, department)
     sw = strengths_weaknesses(result, department, n=n, framework=fw)
     _write_csv(table, out, lang)
@@ -322,7 +322,7 @@ def priorities_cmd(
     lang = check_lang(lang)
     if step not in ("median", "next"):
         raise EgovError(f"--step {step!r}: use median or next")
-    r, result, fw, names = _load(run)
+    r, result, fw, names = _load(run, lang)
     table = priorities(result, department, step, framework=fw)  # type: ignore[arg-type]
     _write_csv(table, out, lang)
     first = table.iloc[0] if len(table) else None
@@ -468,9 +468,9 @@ def change_cmd(
     Example: egov change --department SAFP --out change.csv
     """
     lang = check_lang(lang)
-    with database() as session, err.status("recomputing both runs from their stored inputs…"):
+    with database() as session, err.status(label("cli.status.recompute_both", lang)):
         pair = load_run_pair(session, start, end)
-    with err.status("decomposing the change…"):
+    with err.status(label("cli.status.decompose", lang)):
         ch, swap_notes = decompose_change(pair)
     _check_department(ch, department)
     for note in swap_notes:

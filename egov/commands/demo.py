@@ -9,18 +9,27 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from egov.commands.common import check_lang, console, database, err, lang_option, out_option, print_ranking
+from egov.commands.common import (
+    LangOpt,
+    check_lang,
+    console,
+    database,
+    err,
+    lang_option,
+    out_option,
+    print_ranking,
+)
+from egov.commands.labels import t
+from egov.commands.labels_ops import counted
 from egov.db import describe_url, session_scope
 from egov.demo import NOTICE, build_demo, forget_outputs, ranking_table, record_outputs, write_outputs
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.store import department_names, get_run
-from egov.synth import NOTICE as SYNTH_NOTICE
 from egov.synth import SCALES, synthesise
 from indicators.framework import resolve_framework
 from reports.assessor import write_reports
 from reports.department import write_department_reports
-from reports.i18n import t
 from reports.texts import note_text
 
 
@@ -38,7 +47,7 @@ def demo_cmd(
     """
     lang = check_lang(lang)
     settings = get_settings()
-    with database() as session, err.status("loading the Macau demo and scoring it…"):
+    with database() as session, err.status(t("cli.demo.loading", lang)):
         demo = build_demo(
             session, seed=settings.demo_seed, ratings_per_period=settings.demo_ratings_per_period
         )
@@ -63,9 +72,9 @@ def demo_cmd(
     written = write_outputs(out, latest, ranking)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
     # one department report per department
-    with session_scope() as session, err.status("writing the assessor's report…"):
+    with session_scope() as session, err.status(t("cli.demo.assessor", lang)):
         written += write_reports(session, get_run(session, latest.run.run_key), out, lang)
-    with session_scope() as session, err.status("writing one report per department…"):
+    with session_scope() as session, err.status(t("cli.demo.departments", lang)):
         written += write_department_reports(session, get_run(session, latest.run.run_key), out, lang)
     record_outputs(out, written)
     console.print(t("cli.wrote", lang, n=len(written), out=f"{out}/"), markup=False)
@@ -81,6 +90,7 @@ def synth_cmd(
         int | None,
         typer.Option("--ratings", help="Number of ratings instead of the scale's (e.g. small for tests)."),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Generate a synthetic scale for benchmarks: departments, peer groups, objects, metric
     values of the Macau framework for period SYN2025, rating offers and ratings (loaded in
@@ -89,20 +99,21 @@ def synth_cmd(
 
     Example: egov synth --scale city --seed 1 && egov score --period SYN2025
     """
+    lang = check_lang(lang)
     if scale not in SCALES:
-        raise EgovError(f"--scale {scale!r}: use one of {', '.join(SCALES)}")
+        raise EgovError(t("cli.synth.bad_scale", lang, scale=scale, scales=", ".join(SCALES)))
     total = SCALES[scale].ratings if ratings is None else ratings
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with (
         database() as session,
         Progress(*columns, console=err, disable=not err.is_terminal) as bar,
     ):
-        task = bar.add_task("ratings", total=total)
+        task = bar.add_task(t("cli.synth.ratings", lang), total=total)
         out = synthesise(session, scale, seed=seed, ratings=ratings, progress=lambda n: bar.advance(task, n))
-    console.print(f"[bold yellow]{SYNTH_NOTICE}[/]")
-    console.print(
-        f"database {describe_url()}: scale {scale}, seed {seed}, period {out.period}: "
-        + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in out.counts.items())
-    )
-    console.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in out.seconds.items()))
-    console.print(f"next: egov score --period {out.period}")
+    console.print(f"[bold yellow]{t('cli.synth.notice', lang)}[/]")
+    counts = ", ".join(counted(k, f"{v:,}", lang) for k, v in out.counts.items())
+    where = {"url": describe_url(), "scale": scale, "seed": seed, "period": out.period}
+    console.print(t("cli.synth.counts", lang, counts=counts, **where), markup=False)
+    times = ", ".join(f"{k} {v:.1f}" for k, v in out.seconds.items())
+    console.print(t("cli.synth.seconds", lang, times=times), markup=False)
+    console.print(t("cli.synth.next", lang, command=f"egov score --period {out.period}"), markup=False)

@@ -15,21 +15,31 @@ from indicators.framework import load_framework, resolve_framework
 from indicators.importer import import_table
 from indicators.writer import framework_to_toml
 from reports.i18n import unit_label
+from reports.texts import note_text
 
 app = typer.Typer(help="Check, show and import indicator frameworks.", no_args_is_help=True)
 
 
 @app.command("check")
-def framework_check(file: Annotated[Path, typer.Argument(help="Framework TOML file.")]) -> None:
+def framework_check(
+    file: Annotated[Path, typer.Argument(help="Framework TOML file.")], lang: LangOpt = None
+) -> None:
     """Validate a framework file and report every problem with its key path.
 
     Example: egov framework check indicators/frameworks/macau.toml
     """
+    lang = check_lang(lang)
     fw = load_framework(file)
-    console.print(
-        f"{file}: valid — framework {fw.code} {fw.version}, {len(fw.categories)} categories, "
-        f"{len(fw.indicators)} indicators, hash {fw.content_hash[:12]}"
+    values = {"code": fw.code, "version": fw.version, "hash": fw.content_hash[:12]}
+    said = t(
+        "cli.fw.valid",
+        lang,
+        file=file,
+        categories=len(fw.categories),
+        indicators=len(fw.indicators),
+        **values,
     )
+    console.print(said, markup=False)
 
 
 @app.command("show")
@@ -156,6 +166,7 @@ def framework_import(
     index_code: IndexCodeOpt = None,
     structure: StructureOpt = None,
     clip: ClipOpt = True,
+    lang: LangOpt = None,
 ) -> None:
     """Turn an indicator table (code, parent, level, direction, weight, unit, target, min,
     max, …) into a framework file.
@@ -165,6 +176,7 @@ def framework_import(
     --column code=Indicator --column source= --code-first-word --parents-from-code
     --structure examples/desi2022/structure.csv --no-clip --out desi.toml
     """
+    lang = check_lang(lang)
     report = import_table(
         table,
         code=code,
@@ -182,9 +194,14 @@ def framework_import(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(note_text(note, lang), markup=False)
     fw = report.framework
-    console.print(
-        f"wrote {out}: {len(fw.categories)} categories, {len(fw.indicators)} indicators, "
-        f"hash {fw.content_hash[:12]}"
+    said = t(
+        "cli.fw.imported",
+        lang,
+        out=out,
+        categories=len(fw.categories),
+        indicators=len(fw.indicators),
+        hash=fw.content_hash[:12],
     )
+    console.print(said, markup=False)

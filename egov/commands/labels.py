@@ -1,10 +1,12 @@
 """Every title, column header and fixed sentence the `egov` commands print, in Traditional
 Chinese, Portuguese and English (one table for the command line, added once to reports.i18n).
 The English texts are the commands' English output as it was; `t` is reports.i18n's, re-exported
-so that a command module that prints these labels imports the module that adds them."""
+so that a command module that prints these labels imports the module that adds them; the
+operational commands' labels are in labels_ops.py, added when this module is imported."""
 
 from __future__ import annotations
 
+from egov.commands import labels_ops  # noqa: F401  (adds the operational commands' labels)
 from reports.i18n import add, t
 
 __all__ = ["t"]

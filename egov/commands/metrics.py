@@ -11,9 +11,12 @@ import typer
 from rich.table import Table
 
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.labels import t
+from egov.commands.labels_ops import counted
 from egov.imports import framework_for_import, import_metrics, import_register
 from egov.store import check_period_code, metric_history, operator_name
 from egov.template import build_template, template_objects, write_template
+from reports.texts import note_text
 
 import_app = typer.Typer(
     help="Validated, all-or-nothing imports: metric values and the register.", no_args_is_help=True
@@ -47,10 +50,8 @@ def template_cmd(
     wb = build_template(fw, objects, period, lang, operator_name())
     write_template(wb, out)
     sheets = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"][1:]
-    console.print(
-        f"wrote {out}: framework {fw.code} {fw.version}, period {period}, {len(objects)} objects, "
-        f"sheets: {', '.join(sheets)}"
-    )
+    values = {"code": fw.code, "version": fw.version, "period": period, "objects": len(objects)}
+    console.print(t("cli.template.wrote", lang, out=out, sheets=", ".join(sheets), **values), markup=False)
 
 
 @import_app.command("metrics")
@@ -62,29 +63,31 @@ def import_metrics_cmd(
         typer.Option(help="Framework file or built-in name (default: the latest stored one, else macau)."),
     ] = None,
     dry_run: DryRunOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Import metric values after validating the whole file; any problem → nothing is written.
 
     A re-import supersedes the current values and keeps them in the history.
     Example: egov import metrics metrics-2024.xlsx --period 2024 --dry-run
     """
+    lang = check_lang(lang)
     with database() as session:
         fw = framework_for_import(session, framework)
         report = import_metrics(session, file, period, fw, dry_run=dry_run)
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(note_text(note, lang), markup=False)
     n_obj = len({v["object"] for v in report.values})
-    what = f"{len(report.values)} values for {n_obj} objects ({report.layout}, sha256 {report.sha256[:12]})"
-    if report.dry_run:
-        console.print(
-            f"dry run: {report.file} is valid — {what} would be imported into period {report.period}, "
-            f"superseding {report.superseded} current values; nothing was written"
-        )
-    else:
-        console.print(
-            f"imported {report.file}: {what} into period {report.period}; "
-            f"{report.superseded} earlier values superseded (kept in the history)"
-        )
+    what = t(
+        "cli.import.what",
+        lang,
+        n=len(report.values),
+        objects=n_obj,
+        layout=report.layout,
+        sha=report.sha256[:12],
+    )
+    said = {"file": report.file, "what": what, "period": report.period, "superseded": report.superseded}
+    key = "cli.import.dry_metrics" if report.dry_run else "cli.import.metrics"
+    console.print(t(key, lang, **said), markup=False)
 
 
 @import_app.command("departments")
@@ -93,6 +96,7 @@ def import_departments_cmd(
         Path, typer.Argument(help="Register: TOML (like macau_register.toml), or a CSV/XLSX table.")
     ],
     dry_run: DryRunOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Import the register of peer groups, departments and assessed objects (kind, subkind)
     after validating the whole file; any problem → nothing is written.
@@ -101,13 +105,15 @@ def import_departments_cmd(
     peer_group, department, kind, subkind, note.
     Example: egov import departments register.csv
     """
+    lang = check_lang(lang)
     with database() as session:
         report = import_register(session, file, dry_run=dry_run)
-    parts = ", ".join(f"{n} {k.replace('_', ' ')} ({report.new[k]} new)" for k, n in report.counts.items())
-    if report.dry_run:
-        console.print(f"dry run: {report.file} is valid — {parts}; nothing was written")
-    else:
-        console.print(f"imported {report.file}: {parts}")
+    parts = ", ".join(
+        t("cli.import.part", lang, counted=counted(k, n, lang), new=report.new[k])
+        for k, n in report.counts.items()
+    )
+    key = "cli.import.dry_register" if report.dry_run else "cli.import.register"
+    console.print(t(key, lang, file=report.file, parts=parts), markup=False)
 
 
 @metrics_app.command("history")
@@ -115,34 +121,32 @@ def metrics_history_cmd(
     obj: Annotated[str, typer.Argument(metavar="OBJECT", help="Assessed object code, e.g. ONE_ACCOUNT.")],
     indicator: Annotated[str, typer.Argument(help="Indicator code, e.g. app_takeup.")],
     period: Annotated[str | None, typer.Option("--period", help="Only this period.")] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Every value ever stored for an object's indicator — current and superseded — with its
     provenance (file, SHA-256, sheet, cell, importer, time).
 
     Example: egov metrics history ONE_ACCOUNT app_takeup --period 2023
     """
+    lang = check_lang(lang)
     with database() as session:
         rows = metric_history(session, obj, indicator, period)
     if rows.empty:
-        console.print(
-            f"no values stored for {obj} / {indicator}" + (f" in period {period}" if period else "")
-        )
+        where = t("cli.history.in_period", lang, period=period) if period else ""
+        console.print(t("cli.history.none", lang, obj=obj, indicator=indicator, where=where), markup=False)
         return
-    table = Table(title=f"History of {obj} / {indicator}")
-    for c in (
-        "period",
-        "value",
-        "status",
-        "state",
-        "file",
-        "sha256",
-        "sheet!cell",
-        "imported by",
-        "imported at",
-    ):
+    table = Table(title=t("cli.history.title", lang, obj=obj, indicator=indicator))
+    heads = [t("cli.runs.col.period", lang), t("cli.col.value", lang)]
+    heads += [t(f"cli.history.col.{c}", lang) for c in ("status", "state", "file")]
+    heads += ["sha256", *(t(f"cli.history.col.{c}", lang) for c in ("cell", "imported_by", "imported_at"))]
+    for c in heads:
         table.add_column(c, overflow="fold")
     for rec in rows.to_dict("records"):
-        state = "current" if rec["current"] else f"superseded {rec['superseded_at']:%Y-%m-%d %H:%M:%S}"
+        state = (
+            t("cli.history.current", lang)
+            if rec["current"]
+            else t("cli.history.superseded", lang, at=f"{rec['superseded_at']:%Y-%m-%d %H:%M:%S}")
+        )
         where = f"{rec['sheet']}!{rec['cell']}" if rec["sheet"] else str(rec["cell"])
         value = rec["value"]
         table.add_row(

@@ -36,19 +36,26 @@ def ratings_purge(
             help="Anonymise ratings of days before this date (default: today − EGOV_RATING_RETENTION_DAYS)."
         ),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Anonymise old raw ratings (comment, pseudonym, IP, transaction reference) and delete
     their tokens; the daily roll-ups do not change.
 
     Example: egov ratings purge --before 2024-01-01
     """
+    lang = check_lang(lang)
     with database() as session:
         cutoff = parse_date(before, "--before") if before else None
         counts = purge_ratings(session, cutoff)
-    console.print(
-        f"anonymised {counts['anonymised']} rating(s), deleted {counts['tokens_deleted']} token(s)"
-        f" (before {cutoff or 'the retention limit'}; today {date.today()})"
+    done = t(
+        "cli.purge.done",
+        lang,
+        n=counts["anonymised"],
+        tokens=counts["tokens_deleted"],
+        before=cutoff or t("cli.purge.limit", lang),
+        today=date.today(),
     )
+    console.print(done, markup=False)
 
 
 @ratings_app.command("export")
@@ -56,28 +63,31 @@ def ratings_export(
     out: Annotated[Path, out_option("CSV file to write.")],
     start: FromOpt,
     end: ToOpt,
+    lang: LangOpt = None,
 ) -> None:
     """Export ratings as CSV with comments scrubbed of ID-card numbers, phones and e-mails
     (no pseudonym, IP or transaction reference).
 
     Example: egov ratings export --from 2026-01-01 --to 2026-03-31 --out ratings.csv
     """
+    lang = check_lang(lang)
     with database() as session, out.open("w", encoding="utf-8", newline="") as fh:
         for chunk in export_csv(session, parse_date(start, "--from"), parse_date(end, "--to")):
             fh.write(chunk)
-    console.print(f"wrote {out}")
+    console.print(t("cli.wrote_file", lang, out=out), markup=False)
 
 
 @ratings_app.command("rollup")
-def ratings_rollup(start: FromOpt, end: ToOpt) -> None:
+def ratings_rollup(start: FromOpt, end: ToOpt, lang: LangOpt = None) -> None:
     """Rebuild the daily roll-ups of days [from, to] from the counted ratings (they are
     otherwise kept up to date incrementally by the API).
 
     Example: egov ratings rollup --from 2026-01-01 --to 2026-12-31
     """
+    lang = check_lang(lang)
     with database() as session:
         n = rebuild_rollups(session, parse_date(start, "--from"), parse_date(end, "--to"))
-    console.print(f"rebuilt {n} roll-up row(s)")
+    console.print(t("cli.rollup.done", lang, n=n), markup=False)
 
 
 @cases_app.command("metrics")
@@ -91,15 +101,19 @@ def cases_metrics(
             "department's administrative management objects."
         ),
     ] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Bad-rating case metrics of a period: rectified on time, return-visit rate, appeals.
 
     Example: egov cases metrics --period 2026 --store
     """
+    lang = check_lang(lang)
     with database() as session:
         df, stored = period_case_metrics(session, period, by, store)
-    table = Table(title=f"Bad-rating cases opened in period {period}, by {by}")
-    for c in (by, "cases", "rectified on time %", "return visits %", "appeals", "upheld", "removed"):
+    by_t = t(f"cli.by.{by}", lang)
+    table = Table(title=t("cli.cases.title", lang, period=period, by=by_t))
+    columns = ("cases", "on_time", "return_visits", "appeals", "upheld", "removed")
+    for c in (by_t, *(t(f"cli.cases.col.{c}", lang) for c in columns)):
         table.add_column(c)
     for unit, r in df.iterrows():
         table.add_row(
@@ -113,7 +127,7 @@ def cases_metrics(
         )
     console.print(table)
     if store:
-        console.print(f"stored {stored} management indicator value(s)")
+        console.print(t("cli.cases.stored", lang, n=stored), markup=False)
 
 
 def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int, lang: str) -> None:

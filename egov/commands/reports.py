@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from egov.commands.common import check_lang, console, database, err, lang_option, out_option
+from egov.commands.labels import t
 from egov.store import get_run
 from reports.assessor import write_reports
 from reports.department import write_department_report, write_department_reports
@@ -48,7 +49,7 @@ def report_cmd(
     Example: egov report latest --department SAFP --out reports/
     """
     lang = check_lang(lang)
-    with database() as session, err.status("writing the report…"):
+    with database() as session, err.status(t("cli.report.writing", lang)):
         found = get_run(session, None if run == "latest" else run)
         if department == "all":
             paths = write_department_reports(session, found, out, lang)
@@ -57,4 +58,4 @@ def report_cmd(
         else:
             paths = write_reports(session, found, out, lang, mc_n=mc, seed=seed)
     for p in paths:
-        console.print(f"wrote {p}")
+        console.print(t("cli.wrote_file", lang, out=p), markup=False)

@@ -13,6 +13,7 @@ from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_number, plain_pair, write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option
 from egov.commands.labels import t
+from egov.commands.labels_ops import identity_field
 from egov.langs import unit_name
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores
@@ -26,16 +27,17 @@ app = typer.Typer(help="List, show, compare, export and verify stored evaluation
 
 
 @app.command("list")
-def runs_list() -> None:
+def runs_list(lang: LangOpt = None) -> None:
     """List stored evaluation runs, newest first.
 
-    Example: egov runs list
+    Example: egov runs list --lang pt
     """
+    lang = check_lang(lang)
     with database() as session:
         rows = list_runs(session)
-    table = Table(title="Evaluation runs")
+    table = Table(title=t("cli.runs.title", lang))
     for c in ("run", "period", "framework", "created", "by", "inputs", "results"):
-        table.add_column(c)
+        table.add_column(t(f"cli.runs.col.{c}", lang))
     for run, fcode, fver, pcode in rows:
         table.add_row(
             run.run_key,
@@ -126,56 +128,64 @@ def _num(v: Any, fmt: str) -> str:
     return "—" if v is None or pd.isna(v) else format(v, fmt)
 
 
-def _print_identity_and_spec(d: RunDiff, run_a: str, run_b: str, limit: int) -> None:
-    table = Table(title="Identity")
-    for c in ("field", run_a, run_b, ""):
+def _print_identity_and_spec(d: RunDiff, run_a: str, run_b: str, limit: int, lang: str) -> None:
+    table = Table(title=t("cli.diff.identity", lang))
+    for c in (t("cli.diff.field", lang), run_a, run_b, ""):
         table.add_column(c, overflow="fold")
+    differs = t("cli.diff.differs", lang)
     for r in d.identity.itertuples():
-        table.add_row(str(r.field), str(r.a), str(r.b), "differs" if r.differs else "")
+        table.add_row(identity_field(str(r.field), lang), str(r.a), str(r.b), differs if r.differs else "")
     console.print(table)
     if d.framework_text:
-        console.print(f"framework files differ ({len(d.framework_text)} diff lines):")
+        console.print(t("cli.diff.framework_files", lang, n=len(d.framework_text)), markup=False)
         for line in d.framework_text[: limit * 2]:
             console.print(line, markup=False, highlight=False)
     if d.spec.empty:
-        console.print("spec: the same")
+        console.print(t("cli.diff.spec_same", lang))
     else:
-        table = Table(title="Spec (key by key)")
-        for c in ("key", run_a, run_b):
+        table = Table(title=t("cli.diff.spec_title", lang))
+        for c in (t("cli.diff.key", lang), run_a, run_b):
             table.add_column(c, overflow="fold")
         for r in d.spec.itertuples():
             table.add_row(str(r.key), "—" if r.a is None else str(r.a), "—" if r.b is None else str(r.b))
         console.print(table)
 
 
-def _print_inputs(d: RunDiff, run_a: str, run_b: str, limit: int) -> None:
+def _print_inputs(d: RunDiff, run_a: str, run_b: str, limit: int, lang: str) -> None:
     if d.inputs.empty:
-        console.print("inputs: the same values")
+        console.print(t("cli.diff.inputs_same", lang))
         return
     counts = d.inputs["change"].value_counts().to_dict()
-    table = Table(
-        title="Inputs of the scored period: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-    )
-    for c in ("unit", "department", "indicator", "change", run_a, run_b):
+    parts = ", ".join(t(f"cli.diff.count.{k}", lang, n=n) for k, n in sorted(counts.items()))
+    table = Table(title=t("cli.diff.inputs_title", lang, counts=parts))
+    for c in (
+        *(t(f"cli.col.{k}", lang) for k in ("unit", "department", "indicator")),
+        t("cli.diff.change", lang),
+    ):
+        table.add_column(c, overflow="fold")
+    for c in (run_a, run_b):
         table.add_column(c, overflow="fold")
     for r in d.inputs.head(limit).itertuples():
         table.add_row(
             str(r.unit),
             str(r.department or ""),
             str(r.indicator),
-            str(r.change),
+            t(f"cli.diff.change.{r.change}", lang),
             *plain_pair(r.a, r.b),
         )
     console.print(table)
 
 
-def _print_results(d: RunDiff, limit: int) -> None:
+def _print_results(d: RunDiff, limit: int, lang: str) -> None:
     if d.results.empty:
-        console.print("results: every department score and rank is the same")
+        console.print(t("cli.diff.results_same", lang))
         return
     top = d.results[d.results["level"] == d.results["level"].max()]
-    table = Table(title=f"Department results that differ: {len(d.results)} (department, node); overall:")
-    for c in ("department", "node", "score a", "score b", "change", "rank a", "rank b", "rank change"):
+    table = Table(title=t("cli.diff.results_title", lang, n=len(d.results)))
+    heads = [t("cli.col.department", lang), t("cli.col.node", lang)]
+    heads += [t("cli.diff.score_x", lang, x=x) for x in "ab"] + [t("cli.change.change", lang)]
+    heads += [t("cli.diff.rank_x", lang, x=x) for x in "ab"] + [t("cli.change.rank_change", lang)]
+    for c in heads:
         table.add_column(c)
     for r in top.head(limit).itertuples():
         table.add_row(
@@ -191,14 +201,14 @@ def _print_results(d: RunDiff, limit: int) -> None:
     console.print(table)
 
 
-def _write_diff(d: RunDiff, out: Path) -> None:
+def _write_diff(d: RunDiff, out: Path, lang: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_csv(d.identity, out / "identity.csv", index=False)
     write_csv(d.spec, out / "spec.csv", index=False)
     write_csv(d.inputs, out / "inputs.csv", index=False, float_format="%.17g")
     write_csv(d.results, out / "results.csv", index=False, float_format="%.17g")
     (out / "framework.diff").write_text("\n".join(d.framework_text) + "\n", encoding="utf-8")
-    console.print(f"wrote {out}/")
+    console.print(t("cli.wrote_file", lang, out=f"{out}/"), markup=False)
 
 
 @app.command("diff")
@@ -210,6 +220,7 @@ def runs_diff(
         out_option("Folder for identity.csv, spec.csv, inputs.csv, results.csv, framework.diff."),
     ] = None,
     limit: Annotated[int, typer.Option(help="Rows shown per table on screen (the files hold all).")] = 30,
+    lang: LangOpt = None,
 ) -> None:
     """What differs between two stored runs: framework (code, version, hash and the file line
     by line), the method spec key by key, input values (added, removed, changed, with unit
@@ -217,26 +228,28 @@ def runs_diff(
 
     Example: egov runs diff 3f2a9c1b7d4e 8c0d5e6f7a1b --out diff/
     """
+    lang = check_lang(lang)
     with database() as session:
         d = diff_runs(session, get_run(session, run_a), get_run(session, run_b))
     changed = d.identity[d.identity["differs"]]
-    console.print(f"run {d.a.run_key} → run {d.b.run_key}")
+    console.print(t("cli.diff.head", lang, a=d.a.run_key, b=d.b.run_key), markup=False)
     for note in d.notes:
-        console.print(f"note: {note}")
-    _print_identity_and_spec(d, run_a, run_b, limit)
-    _print_inputs(d, run_a, run_b, limit)
-    _print_results(d, limit)
+        console.print(note_text(note, lang), markup=False)
+    _print_identity_and_spec(d, run_a, run_b, limit, lang)
+    _print_inputs(d, run_a, run_b, limit, lang)
+    _print_results(d, limit, lang)
     if out is not None:
-        _write_diff(d, out)
+        _write_diff(d, out, lang)
     if not changed["field"].isin(["created at", "created by"]).all() or not d.results.empty:
         return
-    console.print("same framework, spec, inputs and results: the runs differ only in when and by whom")
+    console.print(t("cli.diff.only_when", lang))
 
 
 @app.command("export")
 def runs_export(
     run: Annotated[str, typer.Argument(help="Run key (see `egov runs list`).")],
     out: Annotated[Path, out_option("Bundle to write: a new folder, or a file ending in .zip.")],
+    lang: LangOpt = None,
 ) -> None:
     """Write a self-contained bundle of a run: manifest.json (identity, spec, hashes, the
     SHA-256 of every file), framework.toml, the inputs, the results and a README on how
@@ -244,10 +257,11 @@ def runs_export(
 
     Example: egov runs export 3f2a9c1b7d4e --out run-3f2a9c1b7d4e.zip
     """
+    lang = check_lang(lang)
     with database() as session:
         path, digest = export_bundle(session, get_run(session, run), out)
-    console.print(f"wrote bundle {path}")
-    console.print(f"manifest.json SHA-256 (publish it with the report): {digest}")
+    console.print(t("cli.export.wrote", lang, path=path), markup=False)
+    console.print(t("cli.export.digest", lang, digest=digest), markup=False)
 
 
 @app.command("verify")
@@ -257,28 +271,36 @@ def runs_verify(
         str | None,
         typer.Option(help="The published SHA-256 of manifest.json; the bundle must carry exactly it."),
     ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Recompute a bundle from its files alone (no database): check every file's SHA-256,
     the framework's content hash and the inputs hash, re-evaluate, and compare the results
-    hash and every score and rank. Prints VERIFIED, or what differs (exit code 1).
+    hash and every score and rank. Prints VERIFIED (in the chosen language), or what differs
+    (exit code 1).
 
     Example: egov runs verify run-3f2a9c1b7d4e.zip --digest 9c1b…
     """
+    lang = check_lang(lang)
     check = verify_bundle(bundle, digest)
     m = check.manifest
     fw = m.get("framework") or {}
-    console.print(
-        f"bundle {bundle}: run {m.get('run_key')}, period {(m.get('period') or {}).get('code')}, "
-        f"framework {fw.get('code')} {fw.get('version')}, made by {m.get('created_by')} at "
-        f"{m.get('created_at')} with egov-eval {m.get('software_version')}"
-    )
-    console.print(f"manifest.json SHA-256: {check.digest}")
+    identity = {
+        "run": m.get("run_key"),
+        "period": (m.get("period") or {}).get("code"),
+        "framework": fw.get("code"),
+        "version": fw.get("version"),
+        "by": m.get("created_by"),
+        "at": m.get("created_at"),
+        "software": m.get("software_version"),
+    }
+    console.print(t("cli.verify.bundle", lang, bundle=bundle, **identity), markup=False)
+    console.print(t("cli.verify.digest", lang, digest=check.digest), markup=False)
     for note in check.notes:
-        console.print(f"note: {note}")
+        console.print(note_text(note, lang), markup=False)
     if check.ok:
-        console.print(f"VERIFIED: results hash {check.recomputed_results_hash} recomputed from the bundle")
+        console.print(t("cli.verify.ok", lang, hash=check.recomputed_results_hash), markup=False)
         return
-    console.print(f"NOT VERIFIED: {len(check.problems)} difference(s)")
+    console.print(t("cli.verify.failed", lang, n=len(check.problems)), markup=False)
     for p in check.problems:
         console.print(f"  {p}", markup=False, highlight=False)
     raise typer.Exit(1)

@@ -10,12 +10,12 @@ import typer
 
 from egov.analysis import score_stored_period
 from egov.commands.common import LangOpt, check_lang, console, database, out_option, print_ranking
+from egov.commands.labels import t
 from egov.demo import ranking_table
 from egov.files import evaluate_files, write_results
 from egov.store import DEMO_NOTICE
 from evaluation.spec import load_spec
 from indicators.framework import resolve_framework
-from reports.i18n import t
 from reports.texts import note_text
 
 SpecOpt = Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")]
@@ -61,6 +61,7 @@ def evaluate_cmd(
     period: PeriodOnlyOpt = None,
     match_first_word: MatchFirstWordOpt = False,
     last_row: LastRowOpt = None,
+    lang: LangOpt = None,
 ) -> None:
     """Score and rank units from files, with no database.
 
@@ -71,6 +72,7 @@ def evaluate_cmd(
     variance, collinearity and negative-correlation flags) and warnings.txt.
     Example: egov evaluate asem.toml ASEM_iData.csv --out results/ --spec spec.toml
     """
+    lang = check_lang(lang)
     fw = resolve_framework(framework)
     evaluation = evaluate_files(
         fw,
@@ -85,24 +87,23 @@ def evaluate_cmd(
         last_row=last_row,
     )
     for note in evaluation.notes:
-        console.print(f"note: {note}")
+        console.print(note_text(note, lang), markup=False)
     write_results(evaluation, out)
     for label, result in evaluation.results.items():
-        prefix = f"period {label}: " if label is not None else ""
+        prefix = t("cli.eval.period", lang, period=label) if label is not None else ""
         for w in result.warnings:
-            console.print(f"warning: {prefix}{w}")
+            console.print(t("cli.eval.warning", lang, text=f"{prefix}{w}"), markup=False)
         top = result.table().head(10)
         scored = int(result.scores[fw.index_code].notna().sum())
-        of = f" of {len(result.scores)}" if scored < len(result.scores) else ""
-        console.print(
-            f"{prefix}scored {scored}{of} units on {len(fw.indicators)} indicators; top {len(top)}:"
-        )
+        of = t("cli.eval.of", lang, total=len(result.scores)) if scored < len(result.scores) else ""
+        said = {"prefix": prefix, "scored": scored, "of": of, "n": len(fw.indicators), "top": len(top)}
+        console.print(t("cli.eval.scored", lang, **said), markup=False)
         for unit, row in top.iterrows():
             if pd.isna(row["Rank"]) or pd.isna(row[fw.index_code]):
-                console.print(f"  {'—':>3}  {unit}  not scored")
+                console.print(f"  {'—':>3}  {unit}  {t('cli.eval.not_scored', lang)}", markup=False)
             else:
-                console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}")
-    console.print(f"results written to {out}/")
+                console.print(f"  {int(row['Rank']):>3}  {unit}  {row[fw.index_code]:.3f}", markup=False)
+    console.print(t("cli.eval.written", lang, out=out), markup=False)
 
 
 def score_cmd(

@@ -9,7 +9,8 @@ import uvicorn
 from rich.table import Table
 
 from egov.auth import create_key, revoke_key
-from egov.commands.common import console, database
+from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.labels import t
 from egov.db import dispose_engines, init_db
 from egov.errors import EgovError
 from egov.store import list_keys
@@ -24,19 +25,19 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (rate limits are per worker).")] = 1,
+    lang: LangOpt = None,
 ) -> None:
     """Serve the rating API, the widget, the OpenAPI docs (/docs) and the report pages
     (/reports/, login with a department, assessor or admin key) with uvicorn.
 
     Example: egov serve --host 0.0.0.0 --port 8000 --workers 4
     """
+    lang = check_lang(lang)
     if workers < 1:
-        raise EgovError("--workers must be at least 1")
+        raise EgovError(t("cli.serve.workers", lang))
     init_db()
     dispose_engines()  # no pooled connection may cross into the workers
-    console.print(
-        f"serving the rating API on http://{host}:{port} (docs: /docs, reports: /reports/), {workers} worker(s)"
-    )
+    console.print(t("cli.serve.start", lang, host=host, port=port, workers=workers), markup=False)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -55,28 +56,32 @@ def keys_create(
         str | None, typer.Option("--department", help="Department code (department keys only).")
     ] = None,
     label: Annotated[str, typer.Option(help="A note saying what the key is for.")] = "",
+    lang: LangOpt = None,
 ) -> None:
     """Create an API key and print it once (only its hash is stored).
 
     Example: egov keys create --role department --department SAFP --label "SAFP back end"
     """
+    lang = check_lang(lang)
     with database() as session:
         key, row = create_key(session, role, department, label)
-    console.print(f"key {row.id} ({role}{' ' + department if department else ''}); shown once, store it now:")
+    who = f"{role} {department}" if department else role
+    console.print(t("cli.keys.created", lang, id=row.id, who=who), markup=False)
     typer.echo(key)
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(lang: LangOpt = None) -> None:
     """List API keys: id, prefix, role, department, created, revoked (never the keys).
 
     Example: egov keys list
     """
+    lang = check_lang(lang)
     with database() as session:
         rows = list_keys(session)
-    table = Table(title="API keys")
+    table = Table(title=t("cli.keys.title", lang))
     for c in ("id", "prefix", "role", "department", "label", "created", "revoked"):
-        table.add_column(c)
+        table.add_column(t("cli.col.department" if c == "department" else f"cli.keys.col.{c}", lang))
     for key, dept in rows:
         table.add_row(
             str(key.id),
@@ -91,11 +96,15 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[int, typer.Argument(help="Id of the key (see `egov keys list`).")]) -> None:
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="Id of the key (see `egov keys list`).")],
+    lang: LangOpt = None,
+) -> None:
     """Revoke an API key; it stops working at once.
 
     Example: egov keys revoke 3
     """
+    lang = check_lang(lang)
     with database() as session:
         revoke_key(session, key_id)
-    console.print(f"key {key_id} revoked")
+    console.print(t("cli.keys.revoked", lang, id=key_id), markup=False)

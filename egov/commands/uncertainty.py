@@ -56,12 +56,12 @@ SensitivityNOpt = Annotated[
 ]
 
 
-def _monte_carlo(inputs: UncertaintyInputs, **settings: Any) -> UncertaintyResult:
-    """The Monte Carlo over `inputs`, with a progress bar on stderr."""
+def _monte_carlo(inputs: UncertaintyInputs, lang: str, **settings: Any) -> UncertaintyResult:
+    """The Monte Carlo over `inputs`, with a progress bar on stderr (its words in `lang`)."""
     with Progress(
         TextColumn("Monte Carlo"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} model runs"),
+        TextColumn("{task.completed}/{task.total} " + t("cli.unc.model_runs", lang)),
         TimeRemainingColumn(),
         console=err,
         transient=True,
@@ -217,6 +217,7 @@ def uncertainty_cmd(
         inputs = uncertainty_inputs(session, run, period, n=n, seed=seed, rating_draws=ratings)
     res = _monte_carlo(
         inputs,
+        lang,
         n=n,
         seed=seed,
         weight_noise=weight_noise,

@@ -494,7 +494,6 @@ def department_report(
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
         all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
-        ranking=overall_ranking(result, framework.index_code),
         flags=run_flags(session, run.id, department),
         ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
         intervals_error=cache.intervals_error or "",

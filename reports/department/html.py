@@ -18,8 +18,8 @@ from reports.department.labels import LABELS
 from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
-from reports.values import flags_html
 from reports.intervals import INTERVAL_COLUMNS
+from reports.values import flags_html
 
 
 def _f(v: Any, digits: int = 1, sign: bool = False) -> str:

@@ -152,7 +152,7 @@ def test_a_unit_without_a_score_is_printed_as_not_scored(egov, files, tmp_path: 
     fw, _ = files
     data = tmp_path / "d.csv"
     data.write_text("unit,x,y,z\nu1,10,5,25\nu2,20,1,60\nu3,,,\n", encoding="utf-8")
-    r = egov(["evaluate", fw, data, "--out", tmp_path / "o"])
+    r = egov(["evaluate", fw, data, "--out", tmp_path / "o", "--lang", "en"])
     assert r.code == 0, r.out + r.err
     assert "scored 2 of 3 units" in r.out
     line = next(x for x in r.out.splitlines() if "u3" in x)

@@ -116,7 +116,7 @@ def test_change_checks_the_department_before_any_output(demo_url: str, egov) -> 
 def test_an_unknown_indicator_in_the_history_exits_1(demo_url: str, egov) -> None:
     r = egov(["metrics", "history", "ONE_ACCOUNT", "nope"])
     assert r.code == 1 and "unknown indicator 'nope'" in r.err and r.out == ""
-    r = egov(["metrics", "history", "ONE_ACCOUNT", "app_takeup"])
+    r = egov(["metrics", "history", "ONE_ACCOUNT", "app_takeup", "--lang", "en"])
     assert r.code == 0 and "History of ONE_ACCOUNT / app_takeup" in r.out
 
 

@@ -88,7 +88,7 @@ def pillars_framework(asem: Path, tmp_path: Path, egov) -> Path:
     table = tmp_path / "asem_pillars.csv"
     meta.to_csv(table, index=False)
     path = tmp_path / "asem_pillars.toml"
-    imported = egov(["framework", "import", table, "--out", path])
+    imported = egov(["framework", "import", table, "--out", path, "--lang", "en"])
     assert imported.code == 0, imported.err + imported.out
     assert "8 categories, 49 indicators" in imported.out
     return path

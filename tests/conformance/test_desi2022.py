@@ -136,6 +136,8 @@ def test_framework_from_the_metadata_table(reference_dir: Path, tmp_path: Path, 
             "--no-clip",
             "--out",
             out,
+            "--lang",
+            "en",
         ]
     )
     assert done.code == 0, done.err + done.out

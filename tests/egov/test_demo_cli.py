@@ -67,7 +67,7 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     assert shown.code == 0 and "行政公職局" in shown.out
 
     # db init on an existing database is a no-op
-    again = egov(["db", "init"])
+    again = egov(["db", "init", "--lang", "en"])
     assert again.code == 0 and "schema up to date" in again.out
 
 

@@ -66,7 +66,7 @@ def fill(path: Path, out: Path, shift: float = 0.0) -> int:
 
 @pytest.fixture
 def registered(use_db: str, egov) -> str:
-    r = egov(["import", "departments", REGISTER])
+    r = egov(["import", "departments", REGISTER, "--lang", "en"])
     assert r.code == 0, r.err
     assert "73 objects (73 new)" in r.out
     return use_db
@@ -76,18 +76,20 @@ def registered(use_db: str, egov) -> str:
 @pytest.mark.slow
 def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: Path) -> None:
     url = registered
-    r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
+    r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx", "--lang", "en"])
     assert r.code == 0, r.err
     assert "73 objects" in r.out
     n = fill(tmp_path / "t.xlsx", tmp_path / "filled.xlsx")
     assert n > 800
 
-    dry = egov(["import", "metrics", tmp_path / "filled.xlsx", "--period", "2024", "--dry-run"])
+    dry = egov(
+        ["import", "metrics", tmp_path / "filled.xlsx", "--period", "2024", "--dry-run", "--lang", "en"]
+    )
     assert dry.code == 0, dry.err
     assert f"dry run: filled.xlsx is valid — {n} values" in dry.out
     assert count(url, "metric_value") == 0 and count(url, "period") == 0
 
-    r = egov(["import", "metrics", tmp_path / "filled.xlsx", "--period", "2024"])
+    r = egov(["import", "metrics", tmp_path / "filled.xlsx", "--period", "2024", "--lang", "en"])
     assert r.code == 0, r.err
     assert f"imported filled.xlsx: {n} values for 73 objects" in r.out
     assert count(url, "metric_value") == n
@@ -124,12 +126,12 @@ def test_round_trip_template_fill_import_score(registered: str, egov, tmp_path: 
 
     # a corrected file supersedes every value and keeps the old ones in the history
     fill(tmp_path / "t.xlsx", tmp_path / "corrected.xlsx", shift=0.5)
-    r = egov(["import", "metrics", tmp_path / "corrected.xlsx", "--period", "2024"])
+    r = egov(["import", "metrics", tmp_path / "corrected.xlsx", "--period", "2024", "--lang", "en"])
     assert r.code == 0, r.err
     assert f"{n} earlier values superseded" in r.out
     assert count(url, "metric_value") == 2 * n
     assert count(url, "metric_value", "WHERE superseded_at IS NULL") == n
-    h = egov(["metrics", "history", "GOV_CLOUD", "infra_uptime", "--period", "2024"])
+    h = egov(["metrics", "history", "GOV_CLOUD", "infra_uptime", "--period", "2024", "--lang", "en"])
     assert h.code == 0, h.err
     assert "filled.xlsx" in h.out and "corrected.xlsx" in h.out
     assert digest[:12] in h.out and "superseded" in h.out and "current" in h.out and "pytest" in h.out
@@ -292,7 +294,7 @@ def test_template_opens_in_libreoffice(
         )
         assert proc.returncode == 0, proc.stderr
     assert (out / "filled.pdf").stat().st_size > 5_000
-    r = egov(["import", "metrics", out / "filled.xlsx", "--period", "2024", "--dry-run"])
+    r = egov(["import", "metrics", out / "filled.xlsx", "--period", "2024", "--dry-run", "--lang", "en"])
     assert r.code == 0, r.err
     assert f"{n} values for 73 objects" in r.out
 
@@ -307,14 +309,14 @@ def test_csv_long_and_wide(registered: str, egov, tmp_path: Path) -> None:
         "GOV_CLOUD;infra_mttr;1.5;;hours\n"
         "ONE_ACCOUNT;app_takeup;-0;;\n".encode()
     )
-    r = egov(["import", "metrics", long, "--period", "2023"])
+    r = egov(["import", "metrics", long, "--period", "2023", "--lang", "en"])
     assert r.code == 0, r.err
     assert "3 values for 2 objects (csv-long" in r.out
     wide = tmp_path / "wide.csv"
     wide.write_text(
         "object,status,app_takeup [%],app_services_online\nONE_ACCOUNT,reported,67,270\nESIGN_CLOUD,,,12\n"
     )
-    r = egov(["import", "metrics", wide, "--period", "2023"])
+    r = egov(["import", "metrics", wide, "--period", "2023", "--lang", "en"])
     assert r.code == 0, r.err
     assert "3 values for 2 objects (csv-wide" in r.out and "1 earlier values superseded" in r.out
     with get_engine(url).connect() as conn:
@@ -383,9 +385,9 @@ def test_register_csv_and_xlsx(registered: str, egov, tmp_path: Path) -> None:
         "object,ARM_PORTAL,網站,Portal,Portal,,ARM,application,\n"
         "object,ARM_SEC,資安,Segurança,Security,,ARM,management,security\n"
     )
-    r = egov(["import", "departments", csv, "--dry-run"])
+    r = egov(["import", "departments", csv, "--dry-run", "--lang", "en"])
     assert r.code == 0 and "dry run" in r.out and count(url, "assessed_object") == before
-    r = egov(["import", "departments", csv])
+    r = egov(["import", "departments", csv, "--lang", "en"])
     assert r.code == 0, r.err
     assert "1 peer groups (1 new), 1 departments (1 new), 2 objects (2 new)" in r.out
     assert count(url, "assessed_object") == before + 2
@@ -397,14 +399,14 @@ def test_register_csv_and_xlsx(registered: str, egov, tmp_path: Path) -> None:
     ws.append(["object", "ARM_PORTAL", "Portal (renamed)", "ARM", "application"])
     ws.append(["object", "ARM_DATA", "Data centre", "ARM", "infrastructure"])
     wb.save(tmp_path / "register.xlsx")
-    r = egov(["import", "departments", tmp_path / "register.xlsx"])
+    r = egov(["import", "departments", tmp_path / "register.xlsx", "--lang", "en"])
     assert r.code == 0, r.err
     assert "2 objects (1 new)" in r.out
     with get_engine(url).connect() as conn:
         assert conn.execute(
             text("SELECT name_en FROM assessed_object WHERE code='ARM_PORTAL'")
         ).scalar_one() == ("Portal (renamed)")
-    r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx"])
+    r = egov(["template", "--period", "2024", "--out", tmp_path / "t.xlsx", "--lang", "en"])
     assert r.code == 0 and "76 objects" in r.out
 
 

@@ -374,10 +374,10 @@ def test_cli_runs_diff_export_verify(sdb: str, egov, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     assert "methods.weighting.method" in r.out and "equal" in r.out
     assert (tmp_path / "diff" / "results.csv").exists()
-    r = egov(["runs", "export", a, "--out", tmp_path / "a.zip"])
+    r = egov(["runs", "export", a, "--out", tmp_path / "a.zip", "--lang", "en"])
     assert r.code == 0, r.err
     digest = r.out.split("report): ")[1].split()[0]
-    r = egov(["runs", "verify", tmp_path / "a.zip", "--digest", digest])
+    r = egov(["runs", "verify", tmp_path / "a.zip", "--digest", digest, "--lang", "en"])
     assert r.code == 0 and "VERIFIED" in r.out, r.out + r.err
     r = egov(["runs", "export", a, "--out", tmp_path / "a.zip"])
     assert r.code == 1 and "exists" in r.err
@@ -386,7 +386,7 @@ def test_cli_runs_diff_export_verify(sdb: str, egov, tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "t.zip", "w") as zf:
         for k, v in files.items():
             zf.writestr(k, v)
-    r = egov(["runs", "verify", tmp_path / "t.zip"])
+    r = egov(["runs", "verify", tmp_path / "t.zip", "--lang", "en"])
     assert r.code == 1 and "NOT VERIFIED" in r.out and "inputs/data.csv: SHA-256" in r.out
 
 

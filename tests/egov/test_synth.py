@@ -19,7 +19,7 @@ def _scalar(sql: str) -> int:
 
 def test_synth_city_counts_rollups_and_score(use_db, egov, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(synth, "CHUNK", 1_000)  # several chunks: one transaction each
-    res = egov(["synth", "--scale", "city", "--seed", "7", "--ratings", "3500"])
+    res = egov(["synth", "--scale", "city", "--seed", "7", "--ratings", "3500", "--lang", "en"])
     assert res.code == 0, res.err
     assert "3,500 ratings" in res.out and "SYNTHETIC DATA" in res.out
     assert _scalar("SELECT COUNT(*) FROM department WHERE code LIKE 'SYN-%'") == 40
@@ -83,7 +83,7 @@ def test_synth_nation_refuses_sqlite(sqlite_url, monkeypatch: pytest.MonkeyPatch
 
 
 def test_synth_unknown_scale(egov) -> None:
-    res = egov(["synth", "--scale", "planet", "--seed", "1"])
+    res = egov(["synth", "--scale", "planet", "--seed", "1", "--lang", "en"])
     assert res.code == 1 and "use one of city, province, nation" in res.err
 
 

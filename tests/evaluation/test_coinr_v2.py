@@ -55,7 +55,7 @@ def test_cli_reproduces_coinr_v2(reference_dir: Path, tmp_path: Path, egov) -> N
     framework = tmp_path / "asem.toml"
     out = tmp_path / "out"
 
-    imported = egov(["framework", "import", asem / "ASEM_iMeta.csv", "--out", framework])
+    imported = egov(["framework", "import", asem / "ASEM_iMeta.csv", "--out", framework, "--lang", "en"])
     assert imported.code == 0, imported.err + imported.out
     assert "49 indicators" in imported.out
 

@@ -32,7 +32,7 @@ def assert_no_traceback(result) -> None:
 
 # --- check --------------------------------------------------------------------------------
 def test_check_builtin_file(egov) -> None:
-    result = egov(["framework", "check", MACAU_FILE])
+    result = egov(["framework", "check", MACAU_FILE, "--lang", "en"])
     assert result.code == 0, result.err
     assert "valid" in result.out
     fw = load_framework(MACAU_FILE)
@@ -159,7 +159,9 @@ def test_import_writes_a_valid_framework(egov, tmp_path: Path) -> None:
     table = tmp_path / "coinr.csv"
     table.write_text(COINR_TABLE, encoding="utf-8")
     out = tmp_path / "out" / "fw.toml"
-    result = egov(["framework", "import", table, "--out", out, "--code", "test-fw", "--version", "7"])
+    result = egov(
+        ["framework", "import", table, "--out", out, "--code", "test-fw", "--version", "7", "--lang", "en"]
+    )
     assert result.code == 0, result.err
     assert f"wrote {out}" in result.out
     assert "2 categories, 3 indicators" in result.out
@@ -168,7 +170,7 @@ def test_import_writes_a_valid_framework(egov, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Imported from coinr.csv")
 
-    check = egov(["framework", "check", out])
+    check = egov(["framework", "check", out, "--lang", "en"])
     assert check.code == 0, check.err
     assert "valid" in check.out
     assert "framework test-fw 7" in check.out
@@ -224,10 +226,10 @@ def test_import_asem_then_check(egov, tmp_path: Path, reference_dir: Path) -> No
     if not table.is_file():
         pytest.skip(f"{table} is absent")
     out = tmp_path / "asem.toml"
-    result = egov(["framework", "import", table, "--out", out])
+    result = egov(["framework", "import", table, "--out", out, "--lang", "en"])
     assert result.code == 0, result.err
     assert "2 categories, 49 indicators" in result.out
-    check = egov(["framework", "check", out])
+    check = egov(["framework", "check", out, "--lang", "en"])
     assert check.code == 0, check.err
     assert "valid" in check.out
 
@@ -271,7 +273,7 @@ rationale = "§2"
 def test_check_and_show_a_framework_in_the_new_format(egov, tmp_path: Path) -> None:
     path = tmp_path / "small.toml"
     path.write_text(SMALL, encoding="utf-8")
-    check = egov(["framework", "check", path])
+    check = egov(["framework", "check", path, "--lang", "en"])
     assert check.code == 0, check.err
     assert "framework small 1, 1 categories, 2 indicators" in check.out
     show = egov(["framework", "show", path])

@@ -196,7 +196,21 @@ def test_cli_import_with_mapping(tmp_path: Path, egov) -> None:
     out = tmp_path / "fw.toml"
     table, structure = write(tmp_path, LIST, "list.csv"), write(tmp_path, STRUCTURE, "s.csv")
     args = ["--column", "code=Indicator", "--column", "source=", "--code-first-word", "--parents-from-code"]
-    done = egov(["framework", "import", table, *args, "--structure", structure, "--no-clip", "--out", out])
+    done = egov(
+        [
+            "framework",
+            "import",
+            table,
+            *args,
+            "--structure",
+            structure,
+            "--no-clip",
+            "--out",
+            out,
+            "--lang",
+            "en",
+        ]
+    )
     assert done.code == 0, done.err + done.out
     assert "2 categories, 4 indicators" in done.out
     assert "clip = false" in out.read_text(encoding="utf-8")

@@ -59,9 +59,9 @@ def test_ratings_and_cases_cli(api: Env, egov: Any, tmp_path: Path) -> None:
     cid = cases[0]["id"]
     for to in ("verified", "rectifying", "rectified", "return_visit_done"):
         api.client.post(f"/api/v1/cases/{cid}/transition", json={"to": to}, headers=api.auth("department"))
-    r = egov(["cases", "metrics", "--period", "P", "--store"])
+    r = egov(["cases", "metrics", "--period", "P", "--store", "--lang", "en"])
     assert r.code == 0, r.err
     assert "SAFP" in r.out and "100.0" in r.out and "stored 2" in r.out
     assert egov(["cases", "metrics", "--period", "P", "--by", "object"]).code == 0
-    purged = egov(["ratings", "purge", "--before", "2100-01-01"])
+    purged = egov(["ratings", "purge", "--before", "2100-01-01", "--lang", "en"])
     assert purged.code == 0 and "anonymised 2" in purged.out
