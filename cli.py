@@ -21,6 +21,7 @@ from egov.commands import (
     demo,
     framework,
     metrics,
+    publish,
     ratings,
     reports,
     runs,
@@ -69,6 +70,7 @@ GROUPS: dict[str, typer.Typer] = {
     "cases": ratings.cases_app,
     "calendar": calendar.app,
     "cycle": cycle.app,
+    "publish": publish.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

@@ -134,24 +134,31 @@ def _add_uncertainty(data: AssessorData) -> None:
     if data.mc_n <= 0:
         data.uncertainty_error = "--mc 0"
         return
-    inp = data.inputs
     level = "department" if data.result.department_scores is not None else "unit"
+    data.uncertainty, data.uncertainty_error = rank_intervals(data.inputs, level, data.mc_n, data.mc_seed)
+
+
+def rank_intervals(
+    inputs: RunInputs, level: str = "department", n: int = MC_N, seed: int = MC_SEED
+) -> tuple[pd.DataFrame | None, str]:
+    """The seeded Monte Carlo of a run's stored inputs (`evaluation.uncertainty.monte_carlo`,
+    no sensitivity analysis): (the summary per department — rank_p05, rank_p95, median_rank,
+    tier, … — or None, and why not). Shared by the assessor's report and the public site."""
     try:
         mc = monte_carlo(
-            inp.data,
-            inp.framework,
-            inp.spec,
-            inp.units,
-            n=data.mc_n,
-            seed=data.mc_seed,
+            inputs.data,
+            inputs.framework,
+            inputs.spec,
+            inputs.units,
+            n=n,
+            seed=seed,
             sensitivity_n=0,
-            history=inp.history,
+            history=inputs.history,
             level=level,
         )
     except EgovError as exc:
-        data.uncertainty_error = str(exc)
-        return
-    data.uncertainty = mc.summary
+        return None, str(exc)
+    return mc.summary, ""
 
 
 def _add_coherence(data: AssessorData) -> None:
