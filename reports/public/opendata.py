@@ -37,7 +37,7 @@ from egov.bundle import bundle_files
 from egov.cells import write_csv
 from egov.errors import EgovError
 from egov.models import AssessedObject, MetricValue
-from reports.public.data import PublicRun, names_by_language, objection_summary, public_run
+from reports.public.data import PublicRun, file_safe, names_by_language, objection_summary, public_run
 from reports.public.labels import COLUMNS
 
 BUNDLE_DIR = "bundle"
@@ -299,7 +299,9 @@ def package_zip(session: Session, period: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, content in package_files(session, period).items():
-            info = zipfile.ZipInfo(f"egov-open-data-{pr.period}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(
+                f"egov-open-data-{file_safe(pr.period)}/{name}", date_time=(1980, 1, 1, 0, 0, 0)
+            )
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             zf.writestr(info, content)

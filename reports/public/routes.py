@@ -18,6 +18,7 @@ from egov.langs import LANGUAGES
 from reports.department.data import indicators, standing_table
 from reports.public.data import (
     NotPublished,
+    file_safe,
     names_by_language,
     objection_summary,
     public_run,
@@ -128,7 +129,7 @@ def open_data(request: Request, period: str, session: SessionDep) -> Response:
         data = package_zip(session, period)
     except NotPublished:
         return not_found(request)
-    name = f"egov-open-data-{period}.zip"
+    name = f"egov-open-data-{file_safe(period)}.zip"
     return cached(
         request,
         data,

@@ -192,6 +192,7 @@ def test_the_public_site_serves_the_published_run_and_nothing_else(world: dict[s
         assert english.status_code == 200 and '<html lang="en"' in english.text
         assert "not ranked overall: scored on 1 of 3 categories" in english.text
         assert "按類別排名" not in english.text
+        assert "No objection was raised during the department review." in english.text  # the hook: empty
         for path in ("methodology", "departments/SAFP", f"departments/{EVIL}"):
             other = c.get(f"/public/2025/{path}")
             assert other.status_code == 200, (path, other.text[:300])
@@ -260,6 +261,8 @@ def test_the_open_data_package(sqlite_world: dict[str, Any], egov: EgovCli, tmp_
     values = list(csv.DictReader((out / "indicator-values.csv").open(encoding="utf-8")))
     assert {v["status"] for v in values} == {"reported"} and all(v["unit"] for v in values)
     assert manifest["results_hash"] == world_run_hash(sqlite_world)
+    objections_header = "period,department,subject,outcome,answer\n"
+    assert (out / "objections.csv").read_text(encoding="utf-8") == objections_header  # no objection table yet
     # the bundle verifies
     verified = egov(["runs", "verify", out / "bundle"])
     assert verified.code == 0, verified.out + verified.err
@@ -294,3 +297,55 @@ def test_formula_text_is_neutralised_in_the_package(sqlite_world: dict[str, Any]
     assert b"'=HYPERLINK(1)" in files["departments.csv"]
     assert b'"=HYPERLINK(1)"' in files["departments.json"]  # JSON keeps the text as it is
     assert b"'=HYPERLINK" not in files["bundle/results/scores.csv"]
+
+
+def test_the_public_site_is_rate_limited_per_client(
+    sqlite_world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/public is one of the rate-limited paths (per client address, egov.limits), like the API."""
+    from tests.helpers.register import make_client
+
+    with make_client(monkeypatch, rate_limit_client="3") as c:
+        codes = [c.get("/public/").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[-1] == 429, codes
+
+
+@pytest.mark.slow
+def test_a_public_page_in_a_browser(sqlite_world: dict[str, Any], chromium: str) -> None:
+    """Headless Chromium reads the published period's page (served by the app through a routed
+    origin, with its real headers): headings by role, both languages marked, a table with
+    header cells, no console error (the CSP allows the page as it is), no outside request."""
+    from playwright.sync_api import Route, sync_playwright
+
+    from tests.helpers.servers import CHROMIUM_ARGS
+
+    base = "http://public.test"
+    with _client() as c, sync_playwright() as p:
+
+        def answer(route: Route) -> None:
+            r = c.get(route.request.url.removeprefix(base))
+            route.fulfill(status=r.status_code, headers=dict(r.headers), body=r.content)
+
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            outside: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+            page.route(f"{base}/**", answer)
+            shown = page.goto(f"{base}/public/2025/")
+            assert shown is not None and shown.status == 200
+            assert page.get_by_role("heading", level=1).count() == 1
+            assert page.get_by_role("heading", name="Classificação geral").count() == 1
+            assert (
+                page.locator('[lang="pt"]').count() > 10 and page.locator("html[lang=zh-Hant]").count() == 1
+            )
+            assert page.get_by_role("columnheader").count() > 5 and page.get_by_role("rowheader").count() > 5
+            assert page.locator("script").count() == 0
+            page.get_by_role("link", name="Metodologia").first.click()
+            page.wait_for_url(f"{base}/public/2025/methodology")
+            assert page.get_by_role("heading", name="Regras").count() == 1
+            assert errors == [] and outside == [], (errors, outside)
+        finally:
+            browser.close()
