@@ -220,6 +220,13 @@ def test_the_public_site_serves_the_published_run_and_nothing_else(world: dict[s
                 refused.headers["cache-control"] == "no-store" and world["runs"]["2024"] not in refused.text
             )
         assert c.get("/public/2025/", headers={"Authorization": "Bearer nonsense"}).status_code == 200
+        # the open-data package as a zip, cached (its files: test_the_open_data_package)
+        z = c.get("/public/2025/open-data.zip")
+        assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
+        assert "etag" in z.headers and "max-age=86400" in z.headers["cache-control"]
+        names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+        assert "egov-open-data-2025/bundle/manifest.json" in names
+        assert "egov-open-data-2025/manifest.json" in names
         # 2024 in draft, review and final: 404, the same page as an unknown period; published: 200
         unknown = c.get("/public/2023/")
         for state in ("draft", "review", "final"):
@@ -267,14 +274,6 @@ def test_the_open_data_package(sqlite_world: dict[str, Any], egov: EgovCli, tmp_
     verified = egov(["runs", "verify", out / "bundle"])
     assert verified.code == 0, verified.out + verified.err
     assert "VERIFIED" in verified.out
-    # the same package as a zip over HTTP, cached
-    with _client() as c:
-        z = c.get("/public/2025/open-data.zip")
-        assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
-        assert "etag" in z.headers and "max-age=86400" in z.headers["cache-control"]
-        names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
-        assert "egov-open-data-2025/bundle/manifest.json" in names
-        assert "egov-open-data-2025/manifest.json" in names
 
 
 def world_run_hash(world: dict[str, Any]) -> str:
