@@ -24,6 +24,7 @@ from egov.commands import (
     framework,
     metrics,
     objections,
+    publish,
     ratings,
     reports,
     runs,
@@ -77,6 +78,7 @@ GROUPS: dict[str, typer.Typer] = {
     "audit": audit.app,
     "checklist": checklists.app,
     "objections": objections.app,
+    "publish": publish.app,
 }
 for _name, _command in COMMANDS.items():
     app.command(_name)(_command)

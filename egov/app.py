@@ -2,7 +2,7 @@
 runs it with uvicorn (factory "egov.app:create_app").
 
 Public: the questions, rating submission (authorised by the single-use token) and the
-widget. Everything else needs an API key (`Authorization: Bearer egk_…`) of the right role:
+widget, and the public site of published results (/public/). Everything else needs an API key (`Authorization: Bearer egk_…`) of the right role:
 department keys issue tokens and handle their own cases; assessor keys read everything,
 review held ratings and decide appeals; admin keys manage keys. The report pages (/reports/)
 log in with the same keys.
@@ -36,6 +36,7 @@ from egov.inputs import check_parameters, validation_error
 from egov.limits import GuardMiddleware
 from egov.objections_api import router as objections_router
 from egov.settings import Settings, get_settings
+from reports.public import build_public_router
 from reports.web import Refusal, build_reports_router, refusal_response
 from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
 from surveys.routes.common import API
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
     app.include_router(objections_router)  # the department review's objections (egov.objections)
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
+    app.include_router(build_public_router())  # the public site of published runs (/public/)
     add_offline_docs(app)
     _add_middleware(app, settings)
     return app
@@ -121,7 +123,7 @@ async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
 
 def _unavailable(request: Request) -> Response:
     headers = {"Retry-After": "5"}
-    if request.url.path.startswith("/reports"):
+    if request.url.path.startswith(("/reports", "/public")):
         return HTMLResponse(UNAVAILABLE_PAGE, status_code=503, headers=headers)
     return JSONResponse({"detail": UNAVAILABLE}, status_code=503, headers=headers)
 
@@ -140,7 +142,7 @@ async def _egov_error(request: Request, exc: EgovError) -> Response:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """CORS only for EGOV_ALLOWED_ORIGINS; outermost, the size and per-client rate limits
-    (the rate limit on the API and the widget)."""
+    (the rate limit on the API, the widget and the public site)."""
     origins = [o.strip() for o in settings.allowed_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(
@@ -155,5 +157,5 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_body=settings.max_body_bytes,
         max_batch_body=settings.max_batch_body_bytes,
         client_rate=settings.rate_limit_client,
-        rate_limited=(API, "/widget"),
+        rate_limited=(API, "/widget", "/public"),
     )

@@ -161,6 +161,13 @@ MATRIX: list[Row] = [
     Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403)),
     Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403), {"role": "assessor"}),
     Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200, 403)),
+    # --- the public site: no key needed, none used; nothing is published in these worlds, so every
+    # period is a 404 for every caller (tests/reports/test_public.py serves a published one)
+    Row("GET", "/public/", "/public/?lang=en", everyone(200)),
+    Row("GET", "/public/{period}/", "/public/2023/", everyone(404)),
+    Row("GET", "/public/{period}/methodology", "/public/2023/methodology", everyone(404)),
+    Row("GET", "/public/{period}/departments/{code}", "/public/2023/departments/SAFP", everyone(404)),
+    Row("GET", "/public/{period}/open-data.zip", "/public/2023/open-data.zip", everyone(404)),
     # --- the report pages ---------------------------------------------------------------------
     Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),
     Row(
@@ -502,6 +509,13 @@ def test_role_matrix(request: pytest.FixtureRequest, worlds: Worlds, engine: str
     assert r.status_code == expected, f"{who} {row.method} {row.url}: {r.status_code} {r.text[:300]}"
     if row.route.startswith("/reports"):
         _check_report_answer(world, row, who, r)
+    elif row.route.startswith("/public"):
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert (
+            r.headers["cache-control"] == "no-store"
+            if r.status_code == 404
+            else "public" in r.headers["cache-control"]
+        )
     elif r.status_code in (401, 403):
         assert isinstance(r.json()["detail"], str)
         if r.status_code == 401:
