@@ -21,12 +21,13 @@ from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import inspect
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from egov.cycle import Event, all_cycles, find_cycle, history
 from egov.errors import EgovError
-from egov.models import EvaluationRun, FrameworkVersion
+from egov.models import AssessmentCycle, EvaluationRun, FrameworkVersion, Period
 from egov.record import RunInputs, load_inputs, load_result
+from egov.review import review_summary
 from egov.store import DEMO_NOTICE, department_names
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
@@ -204,15 +205,26 @@ def names_by_language(session: Session) -> dict[str, dict[str, str]]:
 
 def objection_summary(session: Session, run: EvaluationRun) -> list[ObjectionRow]:
     """The objection log of a published run as the public sees it (department, subject,
-    outcome, answer; never who objected or answered), department by department.
-
-    A hook for issue 16 point 5: the objections are kept by another part of the cycle, in
-    the table `OBJECTION_TABLE`. Until that table exists (or while it holds no row for this
-    run) the summary is an empty list, and the pages say that no objection was raised. When
-    the objections' library lands, this function reads its answered objections of `run`
-    (the draft's and the final run's) through it and maps them to `ObjectionRow`."""
+    outcome, answer; never who objected or answered, nor the department's own text), from the
+    review record of the run's cycle (`egov.review.review_summary`); empty when no objection
+    was raised."""
     if not inspect(session.get_bind()).has_table(OBJECTION_TABLE):
         return []
-    # the table exists: its library (issue 16 point 5) lists the answered objections of `run`
-    # here; until that part is merged there is nothing this function knows how to read
-    return []
+    cycle = session.exec(
+        select(AssessmentCycle).where(
+            col(AssessmentCycle.run_id) == run.id, col(AssessmentCycle.state) == "published"
+        )
+    ).first()
+    period = session.get(Period, cycle.period_id) if cycle is not None else None
+    if period is None:
+        return []
+    summary = review_summary(session, period.code)
+    return [
+        ObjectionRow(
+            department=item.department,
+            subject=item.what,
+            outcome=item.state,
+            answer=item.reason,
+        )
+        for item in summary.items
+    ]

@@ -287,7 +287,7 @@ def test_overlapping_periods_change_and_report_choose_the_same_previous_run(db: 
     runs = {"2022": db.runs["2022"], "2023": db.runs["2023"], "2023Q4": quarter_run}
 
     def change_from(run_key: str) -> str | None:
-        out = egov(["change", "--to", run_key])
+        out = egov(["change", "--to", run_key, "--lang", "en"])
         found = re.search(r"Change from run (\S+)", " ".join(out.out.split()))
         return found.group(1) if found else None
 
