@@ -12,7 +12,7 @@ import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from egov.deps import DepartmentKey, ReaderKey, SessionDep
 from egov.errors import EgovError, ServiceError
@@ -37,6 +37,20 @@ class ValueIn(Strict):
 
 
 class Submission(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "period": "2025",
+                    "values": [{"object": "ONE_ACCOUNT", "indicator": "app_takeup", "value": 56.4}],
+                }
+            ]
+        },
+    )
+
     period: Code = Field(max_length=20, description="The period, e.g. 2025 or 2025Q4.")
     values: list[ValueIn] = Field(min_length=1, max_length=MAX_ITEMS)
 
@@ -47,6 +61,15 @@ class FileIn(Strict):
 
 
 class EvidenceIn(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [{"reference": "https://www.gov.mo/zh-hant/", "note": "annual statistics"}]
+        },
+    )
+
     reference: FreeText | None = Field(
         default=None, max_length=2000, description="A URL or a document reference."
     )

@@ -30,7 +30,7 @@ from reports.assessor_data import (
 from reports.excel import write_workbook
 from reports.html import chart_html, esc, not_available, render_page, table
 from reports.i18n import coverage_text, t
-from reports.texts import flag_text, run_note
+from reports.texts import flag_text, note_body, run_note
 from reports.values import flags_html
 
 __all__ = ["AssessorData", "gather", "render_html", "report_basename", "write_reports"]
@@ -114,7 +114,7 @@ def _methodology_html(data: AssessorData) -> str:
         )
     body += f"<h3>{esc(t('method.warnings', lang))}</h3>"
     body += (
-        "<ul>" + "".join(f"<li>{esc(w)}</li>" for w in r.notes()) + "</ul>"
+        "<ul>" + "".join(f"<li>{esc(note_body(w, lang))}</li>" for w in r.notes()) + "</ul>"
         if r.notes()
         else f"<p>{esc(t('report.none', lang))}</p>"
     )

@@ -40,7 +40,7 @@ from reports.assessor_data import (
 )
 from reports.checklists import checklist_source
 from reports.i18n import coverage_text, t, unit_label
-from reports.texts import run_note, source_text
+from reports.texts import note_body, run_note, source_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True)
@@ -381,7 +381,7 @@ def _methodology(wb: Workbook, data: AssessorData, used: set[str]) -> None:
             [t("sec.uncertainty", lang)],
             [t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed)],
         ]
-    rows += [[], [t("method.warnings", lang)], *[[w] for w in r.notes()]]
+    rows += [[], [t("method.warnings", lang)], *[[note_body(w, lang)] for w in r.notes()]]
     if data.is_demo:
         rows = [[t("report.demo_banner", lang)], [], *rows]
     write_table(

@@ -11,6 +11,7 @@ from typing import Any
 
 from egov.store import DEMO_NOTICE, DEMO_SOURCE
 from evaluation.coherence import COLLINEAR
+from evaluation.trend import NOT_COMPARABLE
 from reports.i18n import add, t
 
 add(
@@ -60,6 +61,12 @@ add(
         "note.more": ("…（另 {n} 個）", "… (+{n})", "… (+{n} more)"),
         "note.of": ("／{total}", " de {total}", " of {total}"),
         "note.in_period": ("（評估期 {period}）", " no período {period}", " in period {period}"),
+        "scale.not_comparable": (
+            "不可比較：兩次評估使用不同方法（指標框架或設定），分數不在同一尺度上，差異並非績效變化",
+            "não comparável: as duas avaliações usam métodos diferentes (quadro ou especificação), "
+            "por isso as pontuações estão em escalas diferentes e a diferença não é uma mudança de desempenho",
+            NOT_COMPARABLE,
+        ),
         "scale.fixed": (
             "共同尺度：全部 {n} 個指標按固定上下限標準化",
             "escala comum: limites fixos para todos os {n} indicadores",
@@ -129,6 +136,8 @@ def scale_text(scale: str, lang: str) -> str:
         return t("scale.fixed", lang, n=m.group(1))
     if lang != "en" and (m := SCALE_POOLED.match(scale)):
         return t("scale.pooled", lang, fixed=m.group(1), periods=m.group(2), pooled=m.group(3))
+    if scale == NOT_COMPARABLE:
+        return t("scale.not_comparable", lang)
     return scale
 
 
@@ -157,6 +166,11 @@ def note_text(note: str, lang: str) -> str:
     """An engine or scoring note as printed after a command ("note: …") in `lang`: the notes of
     insufficient ratings and of indicators without data said in `lang`, codes kept; any other
     note as written."""
+    return t("note.prefix", lang, note=note_body(note, lang))
+
+
+def note_body(note: str, lang: str) -> str:
+    """`note_text` without the "note:" prefix (a warning listed in a report)."""
     if lang != "en" and (m := FEW_RATINGS.match(note)):
         note = t("note.few_ratings", lang, n=m.group(1), min=m.group(2), objects=m.group(3))
     elif lang != "en" and (m := NO_DATA.match(note)):
@@ -166,4 +180,4 @@ def note_text(note: str, lang: str) -> str:
         note = t("note.no_data", lang, n=m.group(1), of=of, where=where, codes=codes)
     else:
         note = run_note(note, lang)
-    return t("note.prefix", lang, note=note)
+    return note

@@ -277,3 +277,16 @@ def test_report_pages_default_to_egov_lang(monkeypatch: pytest.MonkeyPatch) -> N
     finally:
         monkeypatch.delenv("EGOV_LANG")
         reset_settings()
+
+
+def test_not_comparable_and_report_warnings_are_said_in_the_language() -> None:
+    from evaluation.trend import NOT_COMPARABLE
+    from reports.texts import note_body, scale_text
+
+    assert scale_text(NOT_COMPARABLE, "en") == NOT_COMPARABLE
+    assert scale_text(NOT_COMPARABLE, "zh-Hant").startswith("不可比較")
+    assert "não comparável" in scale_text(NOT_COMPARABLE, "pt")
+    one = "1 of 53 indicators has no data and is left out of every aggregate: app_service_check"
+    assert note_body(one, "en") == one
+    zh = note_body(one, "zh-Hant")
+    assert "app_service_check" in zh and "left out" not in zh and not zh.startswith("注意")

@@ -266,12 +266,12 @@ def test_the_open_data_package(sqlite_world: dict[str, Any], egov: EgovCli, tmp_
     evil = [d for d in departments if d["department"] == EVIL]
     assert evil and evil[0]["department_name_zh"] == EVIL_NAME  # starts with "<": no formula
     values = list(csv.DictReader((out / "indicator-values.csv").open(encoding="utf-8")))
-    assert {v["status"] for v in values} == {"reported"} and all(v["unit"] for v in values)
+    assert {v["status"] for v in values} == {"submitted"} and all(v["unit"] for v in values)
     assert manifest["results_hash"] == world_run_hash(sqlite_world)
     objections_header = "period,department,subject,outcome,answer\n"
     assert (out / "objections.csv").read_text(encoding="utf-8") == objections_header  # no objection table yet
     # the bundle verifies
-    verified = egov(["runs", "verify", out / "bundle"])
+    verified = egov(["runs", "verify", out / "bundle", "--lang", "en"])
     assert verified.code == 0, verified.out + verified.err
     assert "VERIFIED" in verified.out
 

@@ -61,7 +61,7 @@ def test_change_trend_and_department_change_share_the_common_scale(
     # the demo's per-period scores are not already on the common scale (else nothing is tested)
     assert not np.allclose(scaled0.to_numpy(), prev.department_scores[idx].to_numpy())
 
-    r = egov(["change", "--out", tmp_path / "change.csv"])
+    r = egov(["change", "--out", tmp_path / "change.csv", "--lang", "en"])
     assert r.code == 0, r.err
     out = " ".join(r.out.split())
     assert "scale: common scale: fixed goalposts for" in out and "pooled values of the 2 periods" in out
@@ -110,7 +110,7 @@ def test_a_change_across_framework_versions_is_labelled_not_comparable(
     tail = tail.replace("weight = 1\n", "weight = 3\n", 1)
     (tmp_path / "macau-v2.toml").write_text(head + "[categories.management]\n" + tail, encoding="utf-8")
     assert egov(["score", "--period", "2023", "--framework", tmp_path / "macau-v2.toml"]).code == 0
-    r = egov(["change"])
+    r = egov(["change", "--lang", "en"])
     assert r.code == 0, r.err
     assert "scale: not comparable" in " ".join(r.out.split())
     key = _runs()[-1][0]

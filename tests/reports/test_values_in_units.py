@@ -174,7 +174,7 @@ def test_strengths_above_and_weaknesses_below_the_peer_median_never_both(stored:
 @pytest.mark.slow
 def test_gaps_cli_lists_no_indicator_as_both(demo_url: str, egov: Any) -> None:
     for dept in ("SAFP", "DSAMA"):
-        r = egov(["gaps", dept, "--n", "40"])
+        r = egov(["gaps", dept, "--n", "40", "--lang", "en"])
         assert r.code == 0, r.err
         sides: dict[str, set[str]] = {"strength": set(), "weakness": set()}
         for line in r.out.splitlines():
