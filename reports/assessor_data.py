@@ -26,7 +26,6 @@ from egov.values import run_flags
 from evaluation.coherence import coherence
 from evaluation.compare import CommonScale, common_scale, same_method
 from evaluation.engine import EvaluationResult
-from evaluation.uncertainty import monte_carlo
 from indicators.framework import Framework
 from reports.i18n import check_lang, overall_rank_text, t
 from reports.intervals import MC_N, MC_SEED, ranking_intervals
@@ -143,29 +142,6 @@ def _add_uncertainty(data: AssessorData) -> None:
         data.uncertainty = ranking_intervals(data.inputs, data.result, n=data.mc_n, seed=data.mc_seed)
     except EgovError as exc:
         data.uncertainty_error = str(exc)
-
-
-def rank_intervals(
-    inputs: RunInputs, level: str = "department", n: int = MC_N, seed: int = MC_SEED
-) -> tuple[pd.DataFrame | None, str]:
-    """The seeded Monte Carlo of a run's stored inputs (`evaluation.uncertainty.monte_carlo`,
-    no sensitivity analysis): (the summary per department — rank_p05, rank_p95, median_rank,
-    tier, … — or None, and why not). Shared by the assessor's report and the public site."""
-    try:
-        mc = monte_carlo(
-            inputs.data,
-            inputs.framework,
-            inputs.spec,
-            inputs.units,
-            n=n,
-            seed=seed,
-            sensitivity_n=0,
-            history=inputs.history,
-            level=level,
-        )
-    except EgovError as exc:
-        return None, str(exc)
-    return mc.summary, ""
 
 
 def _add_coherence(data: AssessorData) -> None:

@@ -5,10 +5,9 @@
 whose cycle is in any other state, so that callers answer the same 404 for all of them and
 never reveal that an unpublished period exists. `public_run` computes what the pages show of a
 published run once per process (the recomputed result, verified against its results hash, and
-the seeded Monte Carlo rank intervals of the assessor's report, `reports.assessor_data.
-rank_intervals`) and keeps it: a published run never changes, so the cache is never stale.
-`objection_summary` is the hook for the objection log (issue 16 point 5): empty until the
-objections' table exists and holds rows.
+the seeded Monte Carlo rank intervals of the assessor's report, `reports.intervals.
+ranking_intervals`) and keeps it: a published run never changes, so the cache is never stale.
+`objection_summary` reads the objection log from the review record of the run's cycle.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from egov.review import review_summary
 from egov.store import DEMO_NOTICE, department_names
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
-from reports.assessor_data import MC_N, MC_SEED, rank_intervals
+from reports.intervals import MC_N, MC_SEED, ranking_intervals
 
 MAX_CACHED_RUNS = 8
 # the table the objections of a department review are kept in (issue 16 point 5); until it
@@ -166,8 +165,12 @@ def _compute(session: Session, run: EvaluationRun, period: str) -> PublicRun:
     fw_row = session.get(FrameworkVersion, run.framework_id)
     if fw_row is None:  # pragma: no cover - load_inputs checked it
         raise EgovError(f"run {run.run_key}: its framework is missing")
-    level = "department" if result.department_scores is not None else "unit"
-    summary, error = rank_intervals(inputs, level, MC_N, MC_SEED)
+    summary: pd.DataFrame | None = None
+    error = ""
+    try:  # the same intervals as the assessor's report and the department reports
+        summary = ranking_intervals(inputs, result)
+    except EgovError as exc:
+        error = str(exc)
     cycle = find_cycle(session, period)
     session.expunge(run)  # kept across requests: detached from this session
     return PublicRun(

@@ -334,3 +334,22 @@ def test_egov_cycle_advance_to_final_closes_the_review_like_objections_final(
     assert moved.code == 0, moved.err
     with session_scope(world) as s:  # stored by the move itself, not on a later reading
         assert s.exec(select(ReviewRecord)).one().log[0]["state"] == "rejected"
+
+
+def test_the_public_site_summarises_the_objections_of_a_published_run(world: str) -> None:
+    from egov.cycle import publish
+    from egov.models import EvaluationRun as Run
+    from reports.public.data import objection_summary
+
+    with session_scope(world) as s:
+        raised = raise_objection(
+            s, "2025", D1, "too low", object_code="APP1", indicator="app_takeup", today=OPENED
+        )
+        answer_objection(s, raised.id, ASSESSOR, False, "as scored")
+        finalise(s, "2025", ACTOR, "closed")
+        publish(s, "2025", Actor("test:lead", "lead"), "approved")
+    with session_scope(world) as s:
+        run = s.exec(select(Run)).one()
+        rows = objection_summary(s, run)
+        assert [(r.department, r.outcome, r.answer) for r in rows] == [("D1", "rejected", "as scored")]
+        assert "too low" not in repr(rows)  # not the department's own text
