@@ -15,7 +15,6 @@ sheet and cell and raises nothing itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -24,12 +23,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from egov import __version__
 from egov.cells import control_problem, write_text
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.reader import Problems, cell_problem, cell_where
-from egov.template import BOX, GREY, HEADER, INPUT, META_SHEET, TemplateObject
+from egov.template import BOX, GREY, HEADER, INPUT, META_SHEET, TemplateObject, write_meta
 from indicators.framework import Checklist, ChecklistItem, Framework
 
 BOOK_FORMAT = "egov-checklist-template"
@@ -244,13 +242,8 @@ def _meta(ws: Worksheet, framework: Framework, period: str, lang: str, operator:
         ("period", period),
         ("lang", lang),
         ("data_sheet", sheet),
-        ("generated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("generated_by", operator),
-        ("software_version", __version__),
     ]
-    for r, (key, value) in enumerate(pairs, start=1):
-        ws.cell(r, 1, key)
-        write_text(ws.cell(r, 2), str(value))
+    write_meta(ws, pairs, operator)
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 

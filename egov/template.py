@@ -345,6 +345,21 @@ def _instructions(
     ws.column_dimensions["A"].width = 110
 
 
+def write_meta(ws: Worksheet, pairs: list[tuple[str, Any]], operator: str) -> list[tuple[str, Any]]:
+    """The `_meta` sheet's key/value rows of a workbook this project writes: `pairs`, then when,
+    by whom and by which version it was generated (values formula-safe); the rows written."""
+    pairs = [
+        *pairs,
+        ("generated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("generated_by", operator),
+        ("software_version", __version__),
+    ]
+    for r, (key, value) in enumerate(pairs, start=1):
+        ws.cell(r, 1, key)
+        write_text(ws.cell(r, 2), str(value))
+    return pairs
+
+
 def _meta(
     ws: Worksheet,
     framework: Framework,
@@ -363,13 +378,8 @@ def _meta(
         ("period", period),
         ("lang", lang),
         ("instructions_sheet", instructions_title),
-        ("generated_at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("generated_by", operator),
-        ("software_version", __version__),
     ]
-    for r, (key, value) in enumerate(pairs, start=1):
-        ws.cell(r, 1, key)
-        write_text(ws.cell(r, 2), str(value))
+    pairs = write_meta(ws, pairs, operator)
     r = len(pairs) + 2
     for c, h in enumerate(("indicator", "category", "unit", "min", "max", "direction"), start=1):
         ws.cell(r, c, h)
