@@ -28,7 +28,7 @@ def serve_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Serve the rating API, the widget, the OpenAPI docs (/docs) and the report pages
-    (/reports/, login with a department, assessor or admin key) with uvicorn.
+    (/reports/, login with a department, assessor, lead or admin key) with uvicorn.
 
     Example: egov serve --host 0.0.0.0 --port 8000 --workers 4
     """
@@ -51,7 +51,7 @@ def serve_cmd(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option("--role", help="department, assessor or admin.")],
+    role: Annotated[str, typer.Option("--role", help="department, assessor, lead or admin.")],
     department: Annotated[
         str | None, typer.Option("--department", help="Department code (department keys only).")
     ] = None,
