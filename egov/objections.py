@@ -5,9 +5,10 @@ passed, a department raises objections to its own draft: to a value (one of its 
 metric indicator) or to a result (its score or rank at a node of the draft run), with a text and
 evidence (a reference text or URL; `evidence_ref` names a stored evidence file when there is
 one). The assessor answers each one while the review lasts: `accepted` — for a value, with the
-new value, stored through the metric-value supersede of egov.store (the old value kept in the
-history, the new one's source `objection:ID`), so a new run scores it — or `rejected`, always
-with a reason. A department sees only its own objections and only its own draft; every raise
+new value, recorded as the assessor's adjustment of the current value (egov.values: status
+`adjusted`, the original kept and named, a `value_review` row whose reason names the objection;
+a value the department had not given is stored `verified` with the source `objection:ID`), so
+a new run scores it — or `rejected`, always with a reason. A department sees only its own objections and only its own draft; every raise
 and answer goes to the audit trail (`objection.raise`, `objection.accept`, `objection.reject`).
 
 When the cycle reaches its final run (`finalise`, or `egov cycle advance --to final`, recorded
@@ -44,6 +45,7 @@ from egov.models import (
 from egov.models_objections import Objection
 from egov.settings import get_settings
 from egov.store import add_metric_values, framework_of_run, operator_name
+from egov.values import review as review_value
 
 TARGETS = ("value", "result")
 ASPECTS = ("score", "rank")
@@ -331,7 +333,7 @@ def answer_objection(
     text = _text(reason, "reason of the answer (--reason)", MAX_TEXT)
     more: dict[str, Any] = {"answer_reason": text, "answered_by": caller.name[:100], "answered_at": utcnow()}
     if accept:
-        more.update(_accepted_value(session, row, period, caller, value, object_code, indicator))
+        more.update(_accepted_value(session, row, period, caller, text, value, object_code, indicator))
     elif value is not None:
         raise EgovError("a rejected objection changes no value: no --value with --reject")
     state = "accepted" if accept else "rejected"
@@ -357,11 +359,15 @@ def _accepted_value(
     row: Objection,
     period: Period,
     caller: Caller,
+    reason: str,
     value: float | None,
     object_code: str | None,
     indicator: str | None,
 ) -> dict[str, Any]:
-    """The new value of an accepted objection, stored through the metric-value supersede."""
+    """The new value of an accepted objection: the assessor's adjustment of the current value
+    (`egov.values.review`: status `adjusted`, the original kept and named by `replaces_id`, a
+    `value_review` row whose reason names the objection), or, where the department gave no
+    value, a new `verified` value whose source names the objection."""
     if row.target == "value":
         if value is None:
             raise EgovError("an accepted objection to a value gives the new value (--value V)")
@@ -385,21 +391,41 @@ def _accepted_value(
         raise EgovError(f"{value:g} is outside the valid range of {code} ({valid[0]:g} to {valid[1]:g})")
     obj = session.get(AssessedObject, object_id)
     assert obj is not None
-    add_metric_values(
-        session,
-        period,
-        [{"object": obj.code, "indicator": code, "value": value, "status": "verified", "sheet": "objection"}],
-        source_file=f"{SOURCE}{row.id}",
-        imported_by=caller.name,
-    )
-    new_id = session.execute(
-        select(col(MetricValue.id)).where(
+    current = session.exec(
+        select(MetricValue).where(
             col(MetricValue.period_id) == period.id,
             col(MetricValue.object_id) == object_id,
             col(MetricValue.indicator) == code,
             col(MetricValue.superseded_at).is_(None),
         )
-    ).scalar()
+    ).first()
+    if current is not None:  # the assessor's adjustment, as `egov values adjust` records it
+        why = f"objection {row.id} accepted: {reason}"
+        new_id = review_value(session, current, "adjust", Actor(caller.name, "assessor"), why, value).id
+    else:  # a value the department had not given
+        add_metric_values(
+            session,
+            period,
+            [
+                {
+                    "object": obj.code,
+                    "indicator": code,
+                    "value": value,
+                    "status": "verified",
+                    "sheet": "objection",
+                }
+            ],
+            source_file=f"{SOURCE}{row.id}",
+            imported_by=caller.name,
+        )
+        new_id = session.execute(
+            select(col(MetricValue.id)).where(
+                col(MetricValue.period_id) == period.id,
+                col(MetricValue.object_id) == object_id,
+                col(MetricValue.indicator) == code,
+                col(MetricValue.superseded_at).is_(None),
+            )
+        ).scalar()
     return {
         "new_value": value,
         "value_object_id": object_id,

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from egov.cycle import Actor, advance, open_cycle
 from egov.db import init_db, session_scope
 from egov.errors import EgovError
-from egov.models import AuditLog, EvaluationRun
+from egov.models import AssessedObject, AuditLog, EvaluationRun, MetricValue
 from egov.models_objections import ReviewRecord
 from egov.objections import (
     Caller,
@@ -41,6 +41,7 @@ from egov.store import (
     period_for_import,
     store_framework,
 )
+from egov.values import reviews_of
 from indicators.framework import builtin_path, load_framework
 from tests.helpers.cli import EgovCli
 
@@ -103,6 +104,20 @@ def world(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
 def _value(s: Session, code: str = "APP1", indicator: str = "app_takeup") -> float:
     history = metric_history(s, code, indicator, "2025")
     return float(history[history["current"]]["value"].iloc[0])
+
+
+def _current_id(s: Session, code: str, indicator: str) -> int:
+    row = s.exec(
+        select(MetricValue)
+        .join(AssessedObject, col(AssessedObject.id) == col(MetricValue.object_id))
+        .where(
+            col(AssessedObject.code) == code,
+            col(MetricValue.indicator) == indicator,
+            col(MetricValue.superseded_at).is_(None),
+        )
+    ).one()
+    assert row.id is not None
+    return row.id
 
 
 def test_raise_only_in_review_and_on_or_before_the_deadline(db_url: str) -> None:
@@ -190,6 +205,7 @@ def test_accept_supersedes_the_value_reject_keeps_it_and_the_final_records_the_d
             evidence="https://x.test/a",
             today=OPENED,
         )
+        original = _current_id(s, "APP1", "app_takeup")
         with pytest.raises(EgovError, match="gives the new value"):
             answer_objection(s, up.id, ASSESSOR, True, "yes")
         with pytest.raises(EgovError, match="outside the valid range"):
@@ -203,7 +219,14 @@ def test_accept_supersedes_the_value_reject_keeps_it_and_the_final_records_the_d
             answer_objection(s, up.id, ASSESSOR, False, "again")
         history = metric_history(s, "APP1", "app_takeup", "2025")
         assert list(history["value"]) == [40.0, 95.0]  # the original kept, superseded
-        assert list(history["source_file"]) == ["collected.xlsx", f"objection:{up.id}"]
+        assert list(history["source_file"]) == ["collected.xlsx", f"adjusted:{original}"]
+        adjusted = s.exec(
+            select(MetricValue).where(col(MetricValue.id) == _current_id(s, "APP1", "app_takeup"))
+        ).one()
+        assert (adjusted.status, adjusted.replaces_id) == ("adjusted", original)
+        assert [(r.action, r.to_status, r.new_value_id, r.reason) for r in reviews_of(s, original)] == [
+            ("adjust", "adjusted", adjusted.id, f"objection {up.id} accepted: counter transactions counted")
+        ]
         assert _value(s, "APP1", "app_wcag") == 90.0  # rejected: unchanged
         with pytest.raises(Conflict, match="review is recorded with the final run"):
             record_review(s, "2025")
