@@ -1,6 +1,6 @@
 """The assessor's workbook of a run (openpyxl): the summary ranking, one sheet per category,
-the indicator data with provenance and imputation/treatment flags, the weights and the
-methodology.
+the indicator data with provenance, status and imputation/treatment flags, the values the
+framework's rule flagged or left out (unverified, disputed), the weights and the methodology.
 
 Every sheet has a frozen header row and number formats; scores carry a colour scale. Text
 that a spreadsheet could run as a formula (= + - @ …) is written as text with the quote
@@ -29,6 +29,7 @@ from sqlmodel import Session, col
 from egov.cells import excel_text, write_text
 from egov.db import session_scope
 from egov.models import AssessedObject, MetricValue
+from egov.values import flag_counts
 from reports.assessor_data import (
     AssessorData,
     coverage_rows,
@@ -41,6 +42,7 @@ from reports.assessor_data import (
 from reports.checklists import checklist_source
 from reports.i18n import coverage_text, t, unit_label
 from reports.texts import note_body, run_note, source_text
+from reports.values import flag_rows, status_label
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_FONT = Font(bold=True)
@@ -318,7 +320,7 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
                     yes if imputed.at[unit, ind] else no,
                     yes if treated.at[unit, ind] else no,
                     flags.at[unit, ind] if unit in flags.index and ind in flags.columns else None,
-                    None if p is None else p["status"],
+                    None if p is None else status_label(str(p["status"]), lang),
                     source,
                     None if p is None else p["source_hash"],
                     None if p is None else p["sheet"],
@@ -329,6 +331,23 @@ def _data_sheet(wb: Workbook, data: AssessorData, prov: pd.DataFrame, used: set[
             )
     formats = {6: VALUE_FORMAT, 8: VALUE_FORMAT, 9: SCORE_FORMAT, 19: DATE_FORMAT}
     write_table(ws, headers, rows, formats=formats, score_columns=[9], widths={1: 36, 4: 36, 14: 30, 19: 18})
+
+
+def _flags_sheet(wb: Workbook, data: AssessorData, used: set[str]) -> None:
+    """The values the run's framework rule flagged (scored, marked) or left out (issue 16: the
+    unverified and disputed values are visible in every report), with the counts on top."""
+    lang = data.lang
+    ws = wb.create_sheet(sheet_title(t("values.flags_sheet", lang), used))
+    headers = [
+        t(f"values.{k}", lang)
+        for k in ("department", "object", "indicator", "value", "unit", "status", "rule")
+    ]
+    if data.flags.empty:
+        write_table(ws, [t("values.flags_none", lang)], [], widths={0: 60})
+        return
+    rows = flag_rows(data.flags, data.framework, lang)
+    write_table(ws, headers, rows, formats={3: VALUE_FORMAT}, widths={1: 16, 2: 40, 6: 30})
+    _put(ws, len(rows) + 3, 1, t("values.flags_count", lang, **flag_counts(data.flags)))
 
 
 def _weights_sheet(wb: Workbook, data: AssessorData, used: set[str]) -> None:
@@ -412,6 +431,7 @@ def write_workbook(data: AssessorData, path: Path, session: Session | None = Non
     _categories(wb, data, ranking, used)
     _summary(wb, data, ranking, used)
     _data_sheet(wb, data, prov, used)
+    _flags_sheet(wb, data, used)
     _weights_sheet(wb, data, used)
     _methodology(wb, data, used)
     wb.properties.title = t("report.assessor.title", data.lang)

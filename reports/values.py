@@ -60,6 +60,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Valores não verificados ou contestados (regra do quadro)",
         "Unverified or disputed values (the framework's rule)",
     ),
+    "values.flags_sheet": (
+        "未核實或有爭議的數值",
+        "Não verificados ou contestados",
+        "Unverified or disputed",
+    ),
     "values.flags_count": (
         "{flagged} 個數值採用並標示，{excluded} 個不採用",
         "{flagged} valor(es) usados e assinalados, {excluded} excluídos",

@@ -11,6 +11,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlmodel import Session, col, select
 
@@ -360,6 +361,19 @@ def test_runs_show_and_the_reports_list_the_flagged_values(
         other = render_department_report(department_report(s, run, "D2"), "en")
     assert "Unverified or disputed values" in page and "2 value(s) used and flagged, 0 left out" in page
     assert "0 value(s) used and flagged, 1 left out" in other
+    # the assessor's workbook lists them too, each with its unit, status and what the rule did
+    r = egov(["report", "latest", "--out", tmp_path / "rep", "--lang", "en", "--mc", "0"])
+    assert r.code == 0, r.err
+    book = openpyxl.load_workbook(next((tmp_path / "rep").glob("*.xlsx")))
+    sheet = book["Unverified or disputed"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Department", "Object", "Indicator", "Value", "Unit", "Status", "Rule"]
+    assert sorted(r[1] for r in rows[1:4]) == ["A", "A", "C"]
+    assert {r[5] for r in rows[1:4]} == {"Submitted (unverified)", "Disputed"}
+    assert rows[-1][0] == "2 value(s) used and flagged, 1 left out"
+    data = book["Indicator data"]
+    status = [c.value for c in data[1]].index("Status")
+    assert {row[status].value for row in data.iter_rows(min_row=2)} >= {"Verified", "Disputed"}
 
 
 def test_the_command_line_walks_values_evidence_and_the_sample_audit(

@@ -156,13 +156,15 @@ def test_workbook_cell_by_cell(built: Built, in_db: None) -> None:
         scores = run_scores(s, run, "department")
     index = scores[scores["level"] == scores["level"].max()].set_index("entity")
     wb = openpyxl.load_workbook(built.xlsx)
-    # the category league tables first, then the summary (issue 14), data, weights, methodology
+    # the category league tables first, then the summary (issue 14), data, the values the
+    # framework's rule flagged (issue 16), weights, methodology
     assert wb.sheetnames == [
         "Infrastructure",
         "Application services",
         "Management bodies",
         "Summary",
         "Indicator data",
+        "Unverified or disputed",
         "Weights",
         "Methodology",
     ]
