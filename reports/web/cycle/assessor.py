@@ -78,14 +78,17 @@ def verify_body(
     head += [t("values.indicator", lang), t("values.value", lang), t("values.status", lang)]
     head += [t("values.evidence", lang), t("cyc.decision", lang)]
     actions = [(a, t(f"cyc.action.{a}", lang)) for a in ACTIONS]
+    # the row's inputs have hidden labels; a placeholder shows what each one takes
+    hint_value = f'{A_NUMBER} placeholder="{esc(t("cyc.new_value", lang))}"'
+    hint_reason = f'{A_SHORT_REASON} placeholder="{esc(t("cyc.reason", lang))}"'
     cells = []
     for r in shown:
         form = (
             f'<form class="inline" method="post" action="{esc(page_url(period, "verify", lang))}">'
             f'<input type="hidden" name="value_id" value="{r.id}">'
             f"{select_html('action', t('cyc.decision', lang), actions, id_=f'act-{r.id}', hidden_label=True)}"
-            f"{field('value', t('cyc.new_value', lang), id_=f'val-{r.id}', hidden_label=True, extra=A_NUMBER)}"
-            f"{field('reason', t('cyc.reason', lang), id_=f'why-{r.id}', hidden_label=True, extra=A_SHORT_REASON)}"
+            f"{field('value', t('cyc.new_value', lang), id_=f'val-{r.id}', hidden_label=True, extra=hint_value)}"
+            f"{field('reason', t('cyc.reason', lang), id_=f'why-{r.id}', hidden_label=True, extra=hint_reason)}"
             f'<button type="submit" aria-label="{esc(t("cyc.apply", lang))} {r.id}">{esc(t("cyc.apply", lang))}</button></form>'
         )
         cells.append(

@@ -35,7 +35,7 @@ CYCLE = f"{PREFIX}/cycle"
 A_NUMBER = ' inputmode="decimal" size="8" maxlength="40"'
 A_SHORT_REASON = ' size="20" maxlength="2000"'
 A_REASON = ' size="40" maxlength="4000" required'
-A_FILE = ' accept=".pdf,.png,.jpg,.jpeg,.xlsx,.docx,.csv,.txt" aria-describedby="evidence-help"'
+A_FILE = ' accept=".pdf,.png,.jpg,.jpeg,.xlsx,.docx,.csv,.txt"'
 A_REFERENCE = ' maxlength="2000" size="50"'
 A_NOTE = ' maxlength="500" size="50"'
 A_VALUE = ' inputmode="decimal" required maxlength="40"'

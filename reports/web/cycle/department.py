@@ -108,13 +108,17 @@ def values_body(
     return "".join(parts)
 
 
-def _evidence_fields(lang: str) -> str:
+def _evidence_fields(lang: str, form: str) -> str:
+    """The evidence inputs of a form (ids prefixed by `form`: two forms share the page), in a
+    fieldset with its legend."""
     mb = f"{get_settings().evidence_max_bytes / 1_000_000:g}"
+    described = f'{A_FILE} aria-describedby="{form}-help"'
     return (
-        f'<p class="note" id="evidence-help">{esc(t("cyc.evidence_help", lang, mb=mb))}</p>'
-        f"<p>{field('file', t('cyc.file', lang), 'file', extra=A_FILE)}</p>"
-        f"<p>{field('reference', t('cyc.reference', lang), extra=A_REFERENCE)}</p>"
-        f"<p>{field('note', t('cyc.note', lang), extra=A_NOTE)}</p>"
+        f"<fieldset><legend>{esc(t('cyc.evidence_legend', lang))}</legend>"
+        f'<p class="note" id="{form}-help">{esc(t("cyc.evidence_help", lang, mb=mb))}</p>'
+        f"<p>{field('file', t('cyc.file', lang), 'file', id_=f'{form}-file', extra=described)}</p>"
+        f"<p>{field('reference', t('cyc.reference', lang), id_=f'{form}-reference', extra=A_REFERENCE)}</p>"
+        f"<p>{field('note', t('cyc.note', lang), id_=f'{form}-note', extra=A_NOTE)}</p></fieldset>"
     )
 
 
@@ -130,7 +134,7 @@ def _submit_form(
         f"<p>{select_html('object', t('values.object', lang), own_objects(session, principal, lang), blank=t('cyc.pick', lang))}</p>"
         f"<p>{select_html('indicator', t('values.indicator', lang), metric_indicators(session, lang), blank=t('cyc.pick', lang))}</p>"
         f"<p>{field('value', t('values.value', lang), extra=A_VALUE)}</p>"
-        f"{_evidence_fields(lang)}"
+        f"{_evidence_fields(lang, 'submit')}"
         f'<p><button type="submit">{esc(t("cyc.submit", lang))}</button></p></form>'
     )
 
@@ -140,7 +144,7 @@ def _evidence_form(period: str, values: list[tuple[str, str]], lang: str) -> str
         f"<h3>{esc(t('cyc.evidence_title', lang))}</h3>"
         f'<form class="stack" method="post" enctype="multipart/form-data" action="{esc(page_url(period, "evidence", lang))}">'
         f"<p>{select_html('value_id', t('cyc.value', lang), values, id_='evidence-value')}</p>"
-        f"{_evidence_fields(lang)}"
+        f"{_evidence_fields(lang, 'evidence')}"
         f'<p><button type="submit">{esc(t("cyc.add_evidence", lang))}</button></p></form>'
     )
 

@@ -39,6 +39,7 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Ficheiros PDF, PNG, JPG, XLSX, DOCX, CSV ou TXT, até {mb} MB; ou um URL / referência de documento.",
         "Files: PDF, PNG, JPG, XLSX, DOCX, CSV or TXT, at most {mb} MB; or a URL / document reference.",
     ),
+    "cyc.evidence_legend": ("佐證", "Prova", "Evidence"),
     "cyc.file": ("檔案", "Ficheiro", "File"),
     "cyc.reference": (
         "參考（網址或文件編號）",
@@ -46,7 +47,7 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Reference (URL or document)",
     ),
     "cyc.add_evidence": ("加入佐證", "Juntar prova", "Add evidence"),
-    "cyc.value": ("數值", "Valor", "Value"),
+    "cyc.value": ("佐證所屬的數值", "Valor a que a prova respeita", "The value the evidence is for"),
     "cyc.pick": ("請選擇", "escolha", "choose"),
     "cyc.all": ("全部", "todos", "all"),
     "cyc.filter": ("篩選", "Filtrar", "Filter"),
