@@ -55,6 +55,7 @@ def site(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     monkeypatch.setenv("EGOV_DATABASE_URL", db_url)
     monkeypatch.setenv("EGOV_SECRET_KEY", "test-secret")
     monkeypatch.setenv("EGOV_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    monkeypatch.setenv("EGOV_EVIDENCE_MAX_BYTES", "200000")
     monkeypatch.chdir(tmp_path)
     reset_settings()
     keys = build_world(db_url)
@@ -298,6 +299,27 @@ def test_objections_raised_and_answered(site: Site) -> None:
     assert next(v for v in site.values("D1") if v.indicator == "app_takeup").value == 55.0
     mine = site.get(f"{BASE}/review?lang=zh-Hant", "d1").text
     assert "已接納" in mine and "不予接納" in mine
+
+
+def test_an_evidence_file_past_the_body_limit_within_the_evidence_limit(site: Site) -> None:
+    """The service's body limit (64 KB) does not apply to evidence uploads: they have the
+    evidence limit (EGOV_EVIDENCE_MAX_BYTES, 200 000 here; past it a 400 from the check, far
+    past it a 413 before the form is read)."""
+    value = str(_id(site, "APP1", "app_takeup"))
+    ok = site.post(
+        f"{BASE}/evidence?lang=en", "d1", {"value_id": value}, files={"file": ("log.txt", b"x" * 100_000)}
+    )
+    assert ok.status_code == 303, ok.text[:300]
+    big = site.post(
+        f"{BASE}/evidence?lang=en", "d1", {"value_id": value}, files={"file": ("log.txt", b"x" * 250_000)}
+    )
+    assert big.status_code == 400 and "at most 200,000" in big.text
+    huge = site.post(
+        f"{BASE}/evidence?lang=en", "d1", {"value_id": value}, files={"file": ("log.txt", b"x" * 400_000)}
+    )
+    assert huge.status_code == 413
+    # the body limit still holds elsewhere
+    assert site.post(f"{BASE}/review?lang=en", "d1", {"text": "x" * 70_000}).status_code == 413
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from egov.imports.metrics import framework_for_import
 from egov.imports.submission import submit_values
 from egov.models import AssessedObject, AssessmentCycle, MetricValue
 from egov.objections import Caller as ObjectionCaller
-from egov.objections import list_objections, raise_objection
+from egov.objections import ObjectionView, list_objections, raise_objection
 from egov.review import draft_view
 from egov.settings import get_settings
 from egov.store import framework_of_run, get_run
@@ -208,6 +208,7 @@ def review_body(
 ) -> str:
     caller = ObjectionCaller.of_key(principal)
     parts = [SR_STYLE, state_line(cycle, lang)]
+    nodes: list[tuple[str, str]] = []  # the draft's nodes with a result of the department
     try:
         view = draft_view(session, period, caller)
     except EgovError:
@@ -224,6 +225,7 @@ def review_body(
             node = framework.nodes.get(r.node)
             label = f"{node.label(lang)} ({r.node})" if node is not None else r.node
             rows.append((esc(label), f"{r.score:.1f}", "–" if r.rank is None else str(r.rank)))
+            nodes.append((r.node, label))
         parts.append(table(head, rows, t("cyc.draft_title", lang)))
         units = {n.code: n.unit for n in framework.indicators}
         head = [t("values.object", lang), t("values.indicator", lang), t("values.value", lang)]
@@ -233,11 +235,11 @@ def review_body(
         objections_table(list_objections(session, caller, period), lang, t("cyc.my_objections", lang))
     )
     if cycle.state == "review" and (cycle.review_deadline is None or local_day() <= cycle.review_deadline):
-        parts.append(_raise_form(session, principal, period, view.results if view else [], lang))
+        parts.append(_raise_form(session, principal, period, nodes, lang))
     return "".join(parts)
 
 
-def objections_table(views: list, lang: str, caption: str, answer: bool = False) -> str:  # type: ignore[type-arg]
+def objections_table(views: list[ObjectionView], lang: str, caption: str) -> str:
     """The objections (id, department, what, draft value, text, evidence, state, answer)."""
     if not views:
         return f"<h3>{esc(caption)}</h3><p>{esc(t('objection.none', lang))}</p>"
@@ -261,9 +263,10 @@ def objections_table(views: list, lang: str, caption: str, answer: bool = False)
     return table(head, rows, caption)
 
 
-def _raise_form(session: Session, principal: Principal, period: str, results: list, lang: str) -> str:  # type: ignore[type-arg]
+def _raise_form(
+    session: Session, principal: Principal, period: str, nodes: list[tuple[str, str]], lang: str
+) -> str:
     targets = [("value", t("cyc.target.value", lang)), ("result", t("cyc.target.result", lang))]
-    nodes = [(r.node, r.node) for r in results]
     aspects = [("score", t("objection.aspect.score", lang)), ("rank", t("objection.aspect.rank", lang))]
     pick = t("cyc.pick", lang)
     return (
