@@ -334,3 +334,22 @@ def test_messages_in_three_languages(site: Site, lang: str, text: str) -> None:
         "role="
         not in site.get(f"{BASE}/values?lang={lang}&done=<b>", "d1").text.split("<h3>")[0].split("</nav>")[-1]
     )
+
+
+def test_cycle_moves_by_their_owner(site: Site) -> None:
+    move = f"{BASE}/move?lang=en"
+    assert site.post(move, "d1", {"to": "verifying", "reason": "x"}).status_code == 403
+    r = site.post(move, "lead", {"to": "verifying", "reason": "x"})
+    assert r.status_code == 403 and "the assessor&#x27;s to do" in r.text
+    assert site.post(move, "assessor", {"to": "verifying", "reason": ""}).status_code == 400
+    r = site.post(move, "assessor", {"to": "verifying", "reason": "values in"})
+    assert r.status_code == 303 and r.headers["location"] == "/reports/cycle/?lang=en&done=moved"
+    page = site.get(r.headers["location"], "assessor").text
+    assert "The cycle was moved." in page and "Move to Draft" in page and 'id="run-2025"' in page
+    assert site.post(move, "assessor", {"to": "draft", "reason": "x"}).status_code == 400  # no run
+    assert (
+        site.post(
+            "/reports/cycle/2019/move?lang=en", "assessor", {"to": "verifying", "reason": "x"}
+        ).status_code
+        == 404
+    )
