@@ -147,11 +147,19 @@ def test_a_cycle_end_to_end(
                 "assessor",
             )
 
-            # the department reads its draft, objects; another department's draft is refused
+            # the department reads its draft, objects; another department's draft is refused,
+            # and so is the whole unpublished run (its ranking, the assessor's report)
             d1.goto(f"{base}/reports/cycle/{PERIOD}/review?lang=en")
             assert d1.get_by_role("link", name="Department report of the draft").count() == 1
             refused = d1.goto(f"{base}/reports/{draft}/departments/D2?lang=en")
             assert refused is not None and refused.status == 403
+            for path in (f"{draft}/ranking", f"{draft}/assessor", "latest/ranking"):
+                other = d1.goto(f"{base}/reports/{path}?lang=en")
+                assert other is not None and other.status in (403, 404), path
+            own = d1.goto(f"{base}/reports/{draft}/departments/D1?lang=en")
+            assert own is not None and own.status == 200
+            # nothing of an unpublished period is public
+            assert httpx.get(f"{base}/public/{PERIOD}/?lang=en", timeout=60).status_code == 404
             d1.goto(f"{base}/reports/cycle/{PERIOD}/review?lang=en")
             d1.get_by_label("Object to").select_option("value")
             d1.get_by_label("Object", exact=True).select_option("APP1")
@@ -192,9 +200,13 @@ def test_a_cycle_end_to_end(
 
             public = httpx.get(f"{base}/public/{PERIOD}/?lang=en", timeout=60)
             assert public.status_code == 200 and final in public.text and "First bureau" in public.text
+            assert "the new version passes" in httpx.get(f"{base}/public/{PERIOD}/?lang=en", timeout=60).text
             anonymous = browser.new_page()
             anonymous.goto(f"{base}/public/{PERIOD}/?lang=en")
             shot(anonymous, "public", engine)
         finally:
             browser.close()
+    # the open-data package of the published run verifies
+    egov("publish", "package", PERIOD, "--out", str(tmp_path / "open-data"), "--lang", "en")
+    egov("runs", "verify", str(tmp_path / "open-data" / "bundle"), "--lang", "en")
     reset_settings()
