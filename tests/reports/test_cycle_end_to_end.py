@@ -154,8 +154,8 @@ def test_a_cycle_end_to_end(
             refused = d1.goto(f"{base}/reports/{draft}/departments/D2?lang=en")
             assert refused is not None and refused.status == 403
             for path in (f"{draft}/ranking", f"{draft}/assessor", "latest/ranking"):
-                other = d1.goto(f"{base}/reports/{path}?lang=en")
-                assert other is not None and other.status in (403, 404), path
+                whole = d1.goto(f"{base}/reports/{path}?lang=en")
+                assert whole is not None and whole.status in (403, 404), path
             own = d1.goto(f"{base}/reports/{draft}/departments/D1?lang=en")
             assert own is not None and own.status == 200
             # nothing of an unpublished period is public
