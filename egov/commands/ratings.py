@@ -263,9 +263,8 @@ def ratings_reasons(
     table = Table(title=t("questions.reasons.title", lang, where=_where(period, department, lang)))
     for key in ("category", "ratings", "share"):
         table.add_column(t(f"questions.reasons.{key}", lang))
-    for code, r in df.iterrows():
-        share = "—" if pd.isna(r["share"]) else f"{r['share']:.1f}"
-        table.add_row(category_name(str(code), lang), str(int(r["ratings"])), share)
+    for code, n, share in zip(df.index, df["ratings"].tolist(), df["share"].tolist(), strict=True):
+        table.add_row(category_name(str(code), lang), str(n), f"{share:.1f}" if total else "—")
     console.print(table)
     console.print(t("questions.reasons.total", lang, n=total), markup=False)
 
@@ -293,16 +292,16 @@ def ratings_drivers(
     table = Table(title=t("questions.drivers.title", lang, where=_where(period, None, lang)))
     for key in ("set", "item", "unit", "n", "mean", "agree", "interval"):
         table.add_column(t(f"questions.drivers.{key}", lang))
-    for r in df.itertuples():
-        few = pd.isna(r.mean)
+    for r in df.to_dict("records"):
+        few = bool(pd.isna(r["mean"]))
         table.add_row(
-            f"{r.question_set} {r.set_version}",
-            item_name(str(r.question_set), str(r.set_version), str(r.item), lang),
-            str(r.unit) or t("questions.drivers.all", lang),
-            str(r.n),
-            "—" if few else f"{r.mean:.2f}",
-            "—" if few else f"{r.agree_share:.1f}",
-            "—" if few else f"{r.agree_low:.1f}–{r.agree_high:.1f}",
+            f"{r['question_set']} {r['set_version']}",
+            item_name(str(r["question_set"]), str(r["set_version"]), str(r["item"]), lang),
+            str(r["unit"]) or t("questions.drivers.all", lang),
+            str(r["n"]),
+            "—" if few else f"{r['mean']:.2f}",
+            "—" if few else f"{r['agree_share']:.1f}",
+            "—" if few else f"{r['agree_low']:.1f}–{r['agree_high']:.1f}",
         )
     console.print(table)
     console.print(t("questions.drivers.few", lang, min=get_settings().min_ratings), markup=False)

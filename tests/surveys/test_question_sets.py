@@ -142,6 +142,7 @@ def test_answers_are_stored_with_the_rating_and_checked_against_the_set(api: Env
         ({"answers": {"trust": 4}}, ["body", "answers"], "answers need a question_set"),
     ]
     for i, (extra, loc, words) in enumerate(cases):
+        assert isinstance(extra, dict)
         r = api.rate(api.token(ref=f"B-{i}"), 4, **extra)
         assert r.status_code == 422, (extra, r.text)
         detail = r.json()["detail"]
@@ -248,7 +249,7 @@ def test_driver_scores_known_answer(api: Env, egov: Any) -> None:
     assert row["agree_low"] == pytest.approx(23.0725, abs=1e-3) and row["agree_high"] == pytest.approx(
         88.2379, abs=1e-3
     )
-    low = few.set_index("item").loc["trust"]
+    low = few.set_index("item").loc["trust"].to_dict()
     assert (
         low["unit"] == "ONE_ACCOUNT"
         and low["n"] == 5
