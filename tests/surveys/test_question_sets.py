@@ -260,3 +260,49 @@ def test_driver_scores_known_answer(api: Env, egov: Any) -> None:
     assert out.code == 0, out.err
     assert "SAFP" in out.out and "fewer than 30 answers" in out.out  # the default minimum: no mean shown
     assert egov(["ratings", "drivers", "--by", "bureau"]).code == 1
+
+
+@pytest.mark.slow
+def test_in_a_browser_the_counter_asks_the_a11_items(use_db: str, tmp_path: Path, chromium: str) -> None:
+    """In headless Chromium, in English, at a counter configured for `omb_a11`: submitting without
+    the required trust item says so and sends nothing; with it answered (by its radio group's
+    name, the legend), the rating is accepted and its answers are stored."""
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from egov.db import dispose_engines, session_scope
+    from tests.helpers.register import setup_register
+    from tests.helpers.servers import CHROMIUM_ARGS, serve
+
+    keys = setup_register(use_db)
+    dispose_engines()
+    config = tmp_path / "channels.toml"
+    config.write_text(COUNTER_SET, encoding="utf-8")
+    dep = {"Authorization": f"Bearer {keys['department']}"}
+    with (
+        serve(use_db, tmp_path, EGOV_QUESTION_CHANNELS_FILE=str(config)) as base,
+        httpx.Client(base_url=base, timeout=30) as http,
+    ):
+        r = http.post("/api/v1/tokens", json={"object": "ONE_ACCOUNT", "transaction_ref": "W-1"}, headers=dep)
+        assert r.status_code == 200, r.text
+        tok = r.json()["token"]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/widget/ONE_ACCOUNT?token={tok}&lang=en&channel=counter")
+                page.get_by_label("Satisfied", exact=True).check()
+                page.get_by_role("button", name="Submit rating").click()
+                status = page.get_by_role("status")
+                assert status.inner_text() == "Please answer every required question."
+                trust = page.get_by_role("radiogroup", name=re.compile("^I trust Public Administration"))
+                trust.get_by_label("Agree", exact=True).check()
+                ease = page.get_by_role("radiogroup", name="It was easy to complete what I needed to do.")
+                ease.get_by_label("Strongly disagree", exact=True).check()
+                page.get_by_role("button", name="Submit rating").click()
+                status.filter(has_text="Thank you").wait_for(timeout=10_000)
+            finally:
+                browser.close()
+    with session_scope(use_db) as s:
+        rows = s.execute(text("SELECT item, value FROM rating_answer ORDER BY item")).all()
+    assert [tuple(x) for x in rows] == [("ease", 1), ("trust", 4)]
