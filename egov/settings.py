@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         description="Working-day calendar TOML (public holidays, compensatory days; the form of "
         "surveys/data/macau_holidays.toml) for case deadlines; empty: the built-in Macau one.",
     )
+    question_channels_file: str = Field(
+        default="",
+        description="Which question set each rating channel shows (TOML: `default` and `[channels]`, the form "
+        "of surveys/data/question_channels.toml); empty: the built-in one (the overall rating everywhere).",
+    )
     max_import_bytes: int = Field(
         default=20_000_000,
         description=(

@@ -26,6 +26,7 @@ from egov.clock import local_day
 from egov.errors import ServiceError
 from egov.models import Rating, RatingToken, compare_and_set, utcnow
 from egov.settings import get_settings
+from surveys.answers import insert_answers, replace_answers, set_version
 from surveys.calendar import CalendarEntry, added_days, working_days_after
 from surveys.cases import case_after_amendment
 from surveys.questions import questions
@@ -63,6 +64,8 @@ def body_hash(item: RatingCreate) -> str:
     better = ", ".join(['"' + d + '"' for d in sorted(item.better)])
     good = ", ".join(['"' + d + '"' for d in sorted(item.good)])
     version = item.question_version or str(questions()["version"])
+    if item.question_set is not None or item.answers:  # with a question set: its fields too
+        return _set_body_hash(item, version)
     text = (
         f'{{"better": [{better}], "channel": "{item.channel}", "comment": {_dumps(item.comment)}, '
         f'"good": [{good}], "language": "{item.language}", "level": {int(item.level)}, '
@@ -72,6 +75,16 @@ def body_hash(item: RatingCreate) -> str:
 
 
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _set_body_hash(item: RatingCreate, version: str) -> str:
+    """body_hash of a rating with a question set: the same definition with `question_set`, its
+    version (the current one when not sent) and `answers` (by item) among the keys."""
+    said = item.model_dump(exclude={"token", "follow_up", "website"})
+    said |= {"good": sorted(item.good), "better": sorted(item.better), "question_version": version}
+    said["question_set_version"] = set_version(item)
+    text = json.dumps(said, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def encode_drivers(item: RatingCreate) -> str:
@@ -372,6 +385,9 @@ def _insert_ratings(
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     cur.executemany(_positional(INSERT_RATING_SQL, mark), rows)
+    insert_answers(
+        session, [(c.item, c.token.object_id, c.token.transaction_ref) for c in real if c.item.answers]
+    )
     deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
     bad = [c for c in real if not c.flags and c.item.level in BAD_LEVELS]
     flagged = [c for c in real if c.flags]
@@ -458,6 +474,8 @@ def _amend(
         amended_at=now,
     ):
         raise ServiceError(409, "the rating was reviewed or removed meanwhile; send the follow-up again")
+    if rating.id is not None:
+        replace_answers(session, rating.id, item)
     if not flags and old != item.level:
         delta = [0] * 5
         delta[old - 1] -= 1

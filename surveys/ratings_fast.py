@@ -74,7 +74,7 @@ def submit_one_fast(
     ADDED_DAYS_SQL) for its deadline. Same rules and effects as `submit_ratings([item])`; the caller commits.
     Returns None, having changed nothing, for anything else (a replay, a follow-up, an
     unknown or foreign token, a token of a revoked issuer, the honeypot, another question
-    version): the caller rolls
+    version, a question set's answers): the caller rolls
     back and takes the general path, which says why."""
     version = str(questions()["version"])
     if (
@@ -82,6 +82,7 @@ def submit_one_fast(
         or item.follow_up
         or item.website
         or item.question_version not in (None, version)
+        or item.question_set is not None  # answers to a question set: the general path stores them
     ):
         return None
     settings = get_settings()

@@ -13,11 +13,14 @@ from pydantic import (
     ModelWrapValidatorHandler,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from egov.inputs import Code, FreeText, safe_text
 from egov.langs import Language
+from surveys.question_sets import answer_problems
 
 Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
 Channel = Literal["app", "web", "kiosk", "counter"]
@@ -37,6 +40,10 @@ OPEN_CASE_STATES = tuple(s for s in CASE_STATES if s not in ("closed", "removed"
 MAX_BATCH = 500
 BAD_LEVELS = (1, 2)  # bad ratings (差評): they need a reason and open a follow-up case
 MAX_ID = 2**31 - 1  # the largest row id every id column holds (PostgreSQL INTEGER, the narrowest)
+
+MAX_ANSWERS = 20  # items a question set may have answered in one rating
+ItemCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]  # a question set's item code
+Likert = Annotated[int, Field(strict=True, ge=1, le=5)]  # 5 (best) … 1, a JSON integer
 
 EXAMPLE_TOKEN = "v1.eyJqIjoiOWYxYyIsIm8iOjcsImsiOjIsImUiOjE3OTk5OTk5OTl9.Zm9vYmFyYmF6"
 
@@ -140,6 +147,24 @@ class RatingCreate(Strict):
     question_version: Code | None = Field(
         default=None, max_length=20, description="Version of the question texts shown (default: current)."
     )
+    question_set: Code | None = Field(
+        default=None,
+        max_length=40,
+        description="The question set whose items `answers` answers (GET /api/v1/questions); none: the "
+        "overall rating only.",
+    )
+    question_set_version: Code | None = Field(
+        default=None,
+        max_length=20,
+        description="Version of the question set shown (default: its current one).",
+    )
+    answers: dict[ItemCode, Likert] = Field(
+        default_factory=dict,
+        max_length=MAX_ANSWERS,
+        validate_default=True,  # a set's required items are checked when no answer is sent too
+        description="Answers to the question set's 5-point Likert items, item code → 1 … 5 (JSON integers); "
+        "every required item of the set must be answered, an item it does not have is refused.",
+    )
     follow_up: bool = Field(
         default=False, description="True for the one follow-up that amends an earlier rating with this token."
     )
@@ -161,6 +186,34 @@ class RatingCreate(Strict):
             ]
         },
     )
+
+    @field_validator("question_set")
+    @classmethod
+    def _known_set(cls, value: str | None) -> str | None:
+        found = [m for f, m in answer_problems(value, None, {}) if f == "question_set"]
+        if found:
+            raise ValueError("; ".join(found))
+        return value
+
+    @field_validator("question_set_version")
+    @classmethod
+    def _known_version(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "question_set" in info.data:  # else the set itself was refused
+            code = info.data["question_set"]
+            found = [m for f, m in answer_problems(code, value, {}) if f == "question_set_version"]
+            if found:
+                raise ValueError("; ".join(found))
+        return value
+
+    @field_validator("answers")
+    @classmethod
+    def _known_items(cls, value: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        if "question_set" in info.data and "question_set_version" in info.data:
+            code, version = info.data["question_set"], info.data["question_set_version"]
+            found = [f"{f}: {m}" for f, m in answer_problems(code, version, value) if f.startswith("answers")]
+            if found:
+                raise ValueError("; ".join(found))
+        return value
 
     @model_validator(mode="after")
     def _reason_for_bad(self) -> RatingCreate:

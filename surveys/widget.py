@@ -26,6 +26,7 @@ from egov.langs import LANGUAGES
 from egov.models import AssessedObject, Department, RatingToken
 from egov.settings import get_settings
 from surveys.notice import notice_html
+from surveys.question_sets import QuestionSet, scale_labels, set_for_channel
 from surveys.questions import questions
 from surveys.schemas import Problem, ValidationProblem
 from surveys.security import TokenError, server_secret, verify_token
@@ -64,6 +65,13 @@ CHROME = {
         "en": "Too many attempts. Please try again later.",
     },
     "receipt": {"zh-Hant": "評價收據編號", "pt": "N.º do recibo da avaliação", "en": "Rating receipt"},
+    "answer_required": {
+        "zh-Hant": "請回答所有必答問題。",
+        "pt": "Responda a todas as perguntas obrigatórias.",
+        "en": "Please answer every required question.",
+    },
+    "required": {"zh-Hant": "（必答）", "pt": "(obrigatória)", "en": "(required)"},
+    "this_department": {"zh-Hant": "本部門", "pt": "este serviço", "en": "this department"},
 }
 # the message the widget's script shows for a refusal of the rating API, by status: in the
 # page's language only (the API's own detail is English and is never shown to the citizen)
@@ -125,9 +133,18 @@ SCRIPT = r"""
     if(Number(level) <= 2 && better.length === 0){
       reasonMsg.textContent = cfg.reasonRequired; form.querySelector('input[name="better"]').focus(); return;
     }
+    var answers = {}, missing = null;
+    cfg.items.forEach(function(it){
+      var v = checked('a_' + it.code)[0];
+      if(v){ answers[it.code] = Number(v); } else if(it.required && !missing){ missing = it.code; }
+    });
+    if(missing){
+      status.textContent = cfg.answerRequired; form.querySelector('input[name="a_' + missing + '"]').focus(); return;
+    }
     var body = {token: cfg.token, level: Number(level), good: checked('good'), better: better,
       comment: form.comment.value, channel: cfg.channel, language: cfg.lang,
       question_version: cfg.version, website: form.website.value};
+    if(cfg.set){ body.question_set = cfg.set; body.question_set_version = cfg.setVersion; body.answers = answers; }
     var button = form.querySelector('button'); button.disabled = true;
     fetch(cfg.api, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
       .then(function(r){ return r.json().then(function(j){ return {ok: r.ok, status: r.status, j: j}; }, function(){ return {ok: false, status: r.status, j: null}; }); })
@@ -151,12 +168,46 @@ SCRIPT = r"""
 """
 
 
+def render_items(qs: QuestionSet, lang: str, department: str) -> str:
+    """The Likert items of a question set: one radio group per item, its text as the legend
+    (`{department}`: the rated service's department), the set's scale 5 … 1 as labelled radios."""
+    if not qs.items:
+        return ""
+    labels = scale_labels(qs.scale)
+    who = department or CHROME["this_department"].get(lang, "")
+    groups = []
+    for item in qs.items:
+        text = (item.texts.get(lang) or item.texts["en"]).replace("{department}", who)
+        mark = f" {_t(CHROME['required'], lang)}" if item.required else ""
+        radios = "".join(
+            f'<label><input type="radio" name="a_{html.escape(item.code)}" value="{k}"'
+            f"{' required' if item.required else ''}> {_t(labels[str(k)], lang)}</label>"
+            for k in (5, 4, 3, 2, 1)
+        )
+        groups.append(
+            f'<fieldset class="levels likert" role="radiogroup" aria-required="{str(item.required).lower()}" '
+            f'aria-labelledby="item-{html.escape(item.code)}"><legend id="item-{html.escape(item.code)}">'
+            f"{html.escape(text)}{mark}</legend>{radios}</fieldset>"
+        )
+    return f'<section aria-labelledby="set-title"><h2 id="set-title">{_t(qs.title, lang)}</h2>{"".join(groups)}</section>'
+
+
 def render_widget(
-    obj_code: str, obj_name: str, token: str, lang: str, channel: str, nonce: str, notice: str = ""
+    obj_code: str,
+    obj_name: str,
+    token: str,
+    lang: str,
+    channel: str,
+    nonce: str,
+    notice: str = "",
+    department: str = "",
 ) -> str:
-    """The widget's page: the question, the levels, the drivers, the comment, the personal-data
-    collection notice (`notice`, surveys.notice) and the script that sends the rating."""
+    """The widget's page: the question, the levels, the drivers, the Likert items of the question
+    set the channel shows (surveys.question_sets; `department`: the department's name in their
+    texts), the comment, the personal-data collection notice (`notice`, surveys.notice) and the
+    script that sends the rating."""
     q = questions()
+    qs = set_for_channel(channel)
     p = q["prompts"]
     levels = "".join(
         f'<label><input type="radio" name="level" value="{k}" required> {_t(q["levels"][str(k)], lang)}</label>'
@@ -184,6 +235,7 @@ def render_widget(
         f'<fieldset class="drivers" aria-describedby="reason-help reason-msg"><legend>{_t(p["better"], lang)}</legend>'
         f'<p id="reason-help">{_t(p["reason_required"], lang)}</p>{drivers("better")}'
         '<p id="reason-msg" class="err" role="alert"></p></fieldset>'
+        f"{render_items(qs, lang, department)}"
         f'<label for="comment">{_t(p["comment"], lang)}</label>'
         '<textarea id="comment" name="comment" rows="4" maxlength="1000"></textarea>'
         '<div class="hp" aria-hidden="true"><label for="website">Website</label>'
@@ -203,6 +255,10 @@ def render_widget(
         "reasonRequired": p["reason_required"].get(lang, ""),
         "levelRequired": CHROME["level_required"].get(lang, ""),
         "receiptLabel": CHROME["receipt"].get(lang, ""),
+        "answerRequired": CHROME["answer_required"].get(lang, ""),
+        "set": qs.code if qs.items else None,  # the overall rating alone sends no set (the fast path)
+        "setVersion": qs.version,
+        "items": [{"code": i.code, "required": i.required} for i in qs.items],
         "refusals": {str(code): CHROME[key].get(lang, "") for code, key in REFUSAL_TEXT.items()},
     }
     data = (
@@ -264,11 +320,15 @@ def _token_state(session: Session, row: Any, token: str) -> TokenState:
     return TokenState("", 200)
 
 
+def _department_name(session: Session, department_id: int, lang: str) -> str:
+    dept = session.get(Department, department_id)
+    return (getattr(dept, NAME_COLUMN[lang]) or dept.name_en or dept.code) if dept is not None else ""
+
+
 def _notice(session: Session, department_id: int, lang: str) -> str:
     """The personal-data collection notice for a rating of an object of `department_id`."""
-    dept = session.get(Department, department_id)
-    name = (getattr(dept, NAME_COLUMN[lang]) or dept.name_en or dept.code) if dept is not None else ""
     settings = get_settings()
+    name = _department_name(session, department_id, lang)
     return notice_html(lang, name, settings.rating_retention_days, settings.store_ip)
 
 
@@ -347,8 +407,9 @@ def build_widget_router() -> APIRouter:
             )
         name = getattr(row, NAME_COLUMN[lang]) or row.name_en or object_code
         notice = _notice(session, row.department_id, lang)
+        dept = _department_name(session, row.department_id, lang)
         return HTMLResponse(
-            render_widget(object_code, name, token, lang, channel, nonce, notice), headers=headers
+            render_widget(object_code, name, token, lang, channel, nonce, notice, dept), headers=headers
         )
 
     return r

@@ -17,6 +17,10 @@ from egov.cells import write_csv
 from egov.commands.common import LangOpt, check_lang, console, database, out_option, parse_date
 from egov.commands.labels import t
 from egov.errors import EgovError
+from egov.settings import get_settings
+from egov.store import get_period
+from reports.questions import category_name, item_name
+from surveys.answers import driver_scores, reason_counts
 from surveys.privacy import export_csv, purge_ratings
 from surveys.rollup import rebuild_rollups
 from surveys.stats import RatingComparison
@@ -221,3 +225,83 @@ def ratings_compare(
     _print_pairs(cmp, pairwise, alpha, limit, lang)
     if out is not None:
         _write_comparison(cmp, by, period, out, lang)
+
+
+PeriodOpt = Annotated[
+    str | None, typer.Option("--period", help="Period code (its days); default: every rating.")
+]
+
+
+def _days(period: str | None) -> tuple[date, date]:
+    if not period:
+        return date(1, 1, 1), date(9999, 12, 31)
+    with database() as session:
+        p = get_period(session, period)
+    return p.start, p.end
+
+
+def _where(period: str | None, department: str | None, lang: str) -> str:
+    where = t("questions.where.period", lang, period=period) if period else t("questions.where.all", lang)
+    return where + (t("questions.where.department", lang, department=department) if department else "")
+
+
+@ratings_app.command("reasons")
+def ratings_reasons(
+    period: PeriodOpt = None,
+    department: Annotated[str | None, typer.Option(help="Only this department's objects (its code).")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """Count counted bad ratings (levels 1–2) by the SAFP complaint category of their reasons
+    (人員服務 … 其他, SAFP's published categories; the mapping is the `overall` question set's).
+
+    Example: egov ratings reasons --period 2026 --department SAFP
+    """
+    lang = check_lang(lang)
+    start, end = _days(period)
+    with database() as session:
+        df, total = reason_counts(session, start, end, department)
+    table = Table(title=t("questions.reasons.title", lang, where=_where(period, department, lang)))
+    for key in ("category", "ratings", "share"):
+        table.add_column(t(f"questions.reasons.{key}", lang))
+    for code, n, share in zip(df.index, df["ratings"].tolist(), df["share"].tolist(), strict=True):
+        table.add_row(category_name(str(code), lang), str(n), f"{share:.1f}" if total else "—")
+    console.print(table)
+    console.print(t("questions.reasons.total", lang, n=total), markup=False)
+
+
+@ratings_app.command("drivers")
+def ratings_drivers(
+    period: PeriodOpt = None,
+    by: Annotated[str, typer.Option(help="department, object or all.")] = "department",
+    lang: LangOpt = None,
+) -> None:
+    """Driver scores of the question sets' 5-point items: per item and department (or object)
+    the answers, the mean and the share agreeing or satisfied (4–5, the top-2 box of OMB
+    Circular A-11 reporting) with its Wilson 95 % interval; below EGOV_MIN_RATINGS answers no
+    mean or share.
+
+    Example: egov ratings drivers --period 2026 --by department
+    """
+    lang = check_lang(lang)
+    start, end = _days(period)
+    with database() as session:
+        df = driver_scores(session, start, end, by)
+    if df.empty:
+        console.print(t("questions.drivers.none", lang), markup=False)
+        return
+    table = Table(title=t("questions.drivers.title", lang, where=_where(period, None, lang)))
+    for key in ("set", "item", "unit", "n", "mean", "agree", "interval"):
+        table.add_column(t(f"questions.drivers.{key}", lang))
+    for r in df.to_dict("records"):
+        few = bool(pd.isna(r["mean"]))
+        table.add_row(
+            f"{r['question_set']} {r['set_version']}",
+            item_name(str(r["question_set"]), str(r["set_version"]), str(r["item"]), lang),
+            str(r["unit"]) or t("questions.drivers.all", lang),
+            str(r["n"]),
+            "—" if few else f"{r['mean']:.2f}",
+            "—" if few else f"{r['agree_share']:.1f}",
+            "—" if few else f"{r['agree_low']:.1f}–{r['agree_high']:.1f}",
+        )
+    console.print(table)
+    console.print(t("questions.drivers.few", lang, min=get_settings().min_ratings), markup=False)
