@@ -34,7 +34,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "services.col.interval": ("95% 區間（%）", "Intervalo de 95 % (%)", "95 % interval (%)"),
     "services.yes": ("是", "sim", "yes"),
     "services.no": ("否", "não", "no"),
-    "services.own_objects": ("所屬部門自己的平台", "os objectos do próprio serviço", "the owner's own objects"),
+    "services.own_objects": (
+        "所屬部門自己的平台",
+        "os objectos do próprio serviço",
+        "the owner's own objects",
+    ),
     "services.insufficient": (
         "不足 {min} 個評價",
         "menos de {min} avaliações",
@@ -101,14 +105,18 @@ def service_name(row: Any, lang: str, prefix: str = "name") -> str:
     first name it has."""
     order = {"zh-Hant": "zh", "pt": "pt", "en": "en"}
     first = str(row.get(f"{prefix}_{order[lang]}") or "")
-    return first or next((str(row[f"{prefix}_{k}"]) for k in ("zh", "pt", "en") if row.get(f"{prefix}_{k}")), "")
+    return first or next(
+        (str(row[f"{prefix}_{k}"]) for k in ("zh", "pt", "en") if row.get(f"{prefix}_{k}")), ""
+    )
 
 
 def channel_names(channels: str | list[str], lang: str) -> str:
     """Channel codes ("app,web" or a list) named in `lang`."""
     codes = channels.split(",") if isinstance(channels, str) else channels
-    return "、".join(t(f"services.channel.{c}", lang) for c in codes if c) if lang == "zh-Hant" else ", ".join(
-        t(f"services.channel.{c}", lang) for c in codes if c
+    return (
+        "、".join(t(f"services.channel.{c}", lang) for c in codes if c)
+        if lang == "zh-Hant"
+        else ", ".join(t(f"services.channel.{c}", lang) for c in codes if c)
     )
 
 

@@ -88,7 +88,13 @@ def add_to_service_rollups(session: Session, deltas: Mapping[ServiceKey, list[in
     service-item roll-ups, in the caller's transaction; every path that changes `rating_daily`
     for a rating naming a service item calls it with the same change."""
     rows = [
-        {"service_id": s, "object_id": o, "channel": c, "day": d, **{f"n{k + 1}": int(v[k]) for k in range(5)}}
+        {
+            "service_id": s,
+            "object_id": o,
+            "channel": c,
+            "day": d,
+            **{f"n{k + 1}": int(v[k]) for k in range(5)},
+        }
         for (s, o, c, d), v in sorted(deltas.items())
         if any(v)
     ]

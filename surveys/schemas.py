@@ -107,7 +107,11 @@ class TokenRequest(Strict):
         json_schema_extra={
             "examples": [
                 {"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000123"},
-                {"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000124", "service": "DSF_VEHICLE_TAX"},
+                {
+                    "object": "ONE_ACCOUNT",
+                    "transaction_ref": "SAFP-2026-000124",
+                    "service": "DSF_VEHICLE_TAX",
+                },
             ]
         },
     )

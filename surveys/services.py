@@ -89,7 +89,9 @@ def check_offered(
         raise ServiceError(422, f"{field}: service item '{code}' is not active; it gets no new rating tokens")
     offered = object_id in service.objects if service.objects else object_dept == service.department_id
     if not offered:
-        raise ServiceError(422, f"{field}: service item '{code}' is not offered through object '{object_code}'")
+        raise ServiceError(
+            422, f"{field}: service item '{code}' is not offered through object '{object_code}'"
+        )
 
 
 def catalogue(session: Session, department: str | None = None, code: str | None = None) -> pd.DataFrame:

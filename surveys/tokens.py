@@ -23,7 +23,6 @@ from egov.models import AssessedObject, RatingToken, utcnow
 from egov.settings import get_settings
 from surveys.rollup import add_offers
 from surveys.schemas import TokenRequest
-from surveys.services import Offered, check_offered, offered_services, service_codes
 from surveys.security import (
     TokenClaims,
     new_token_id,
@@ -32,6 +31,7 @@ from surveys.security import (
     sign_token,
     token_expiry,
 )
+from surveys.services import Offered, check_offered, offered_services, service_codes
 
 TxKey = tuple[int, str]  # (object id, transaction reference): one token each
 
@@ -222,7 +222,9 @@ def _new_token(
         "service_id": service.id if service else None,
     }
     token = sign_token(secret, TokenClaims(tid, object_id, principal.key_id, exp_ts))
-    return IssuedToken(token, request.object, request.transaction_ref, exp, service.code if service else None), row
+    return IssuedToken(
+        token, request.object, request.transaction_ref, exp, service.code if service else None
+    ), row
 
 
 def insert_new_tokens(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -101,7 +101,10 @@ def ratings_services(
         str | None, typer.Option("--department", help="Only the service items this department owns.")
     ] = None,
     by: Annotated[
-        str, typer.Option(help="service (a row per item), department (per owner) or channel (item × object × channel).")
+        str,
+        typer.Option(
+            help="service (a row per item), department (per owner) or channel (item × object × channel)."
+        ),
     ] = "service",
     out: Annotated[Path | None, out_option("Also write the table to this CSV file.")] = None,
     lang: LangOpt = None,

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from egov.commands.common import LangOpt, check_lang, console, database
-from egov.errors import EgovError
 from egov.commands.labels import t
+from egov.errors import EgovError
 from reports.services import channel_names, service_name
 from surveys.services import catalogue
 
@@ -77,7 +77,9 @@ def services_show(
     table.add_column("", overflow="fold")
     for k, language in (("zh", "zh-Hant"), ("pt", "pt"), ("en", "en")):
         table.add_row(f"{t('services.col.service', lang)} ({language})", str(r[f"name_{k}"]))
-    table.add_row(t("services.col.department", lang), f"{r['department']} {service_name(r, lang, 'department')}")
+    table.add_row(
+        t("services.col.department", lang), f"{r['department']} {service_name(r, lang, 'department')}"
+    )
     table.add_row(t("services.col.channels", lang), channel_names(r["channels"], lang))
     table.add_row(t("services.col.objects", lang), ", ".join(r["objects"]) or t("services.own_objects", lang))
     table.add_row(t("services.col.active", lang), _yes(r["active"], lang))

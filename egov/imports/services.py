@@ -80,7 +80,9 @@ def import_services(session: Session, path: Path, *, dry_run: bool = False) -> S
     problems.raise_if_any(src.name)
     if not items:
         raise EgovError(f"{src.name}: no service items found; nothing was imported")
-    stored = {s.code: s for s in session.exec(select(ServiceItem).where(col(ServiceItem.code).in_(list(items))))}
+    stored = {
+        s.code: s for s in session.exec(select(ServiceItem).where(col(ServiceItem.code).in_(list(items))))
+    }
     links = _links(session, [int(s.id or 0) for s in stored.values()])
     changed = [c for c, s in stored.items() if _state(s, links.get(int(s.id or 0), ())) != _wanted(items[c])]
     report = ServiceImport(src.name, src.sha256, len(items), len(items) - len(stored), len(changed), dry_run)
@@ -130,7 +132,9 @@ def _from_table(table: Table, problems: Problems) -> tuple[dict[str, dict[str, A
         if h.startswith(FORMULA_PREFIXES):
             problems.add(table.header_where[i], formula_injection(h))
         elif h.lower() not in known:
-            problems.add(table.header_where[i], f"unknown column {h!r}; expected {', '.join(SERVICE_COLUMNS)}")
+            problems.add(
+                table.header_where[i], f"unknown column {h!r}; expected {', '.join(SERVICE_COLUMNS)}"
+            )
         elif h.lower() in cols:
             problems.add(table.header_where[i], f"duplicate column {h!r}")
         else:
@@ -220,7 +224,9 @@ def _validate(
             problems.add(at("department"), f"unknown department {dept!r} (import the register first)")
         channels = _codes(e.get("channels"), "channels", at, problems)
         if not channels and e.get("channels") is None:
-            problems.add(at("channels"), f"empty required cell — channels are missing ({', '.join(CHANNELS)})")
+            problems.add(
+                at("channels"), f"empty required cell — channels are missing ({', '.join(CHANNELS)})"
+            )
         for c in channels:
             if c not in CHANNELS:
                 problems.add(at("channels"), f"channel {c!r} is not one of {', '.join(CHANNELS)}")
@@ -269,7 +275,9 @@ def _codes(value: Any, key: str, at: Any, problems: Problems) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def _objects(codes: list[str], objs: dict[str, AssessedObject], at: Any, problems: Problems) -> tuple[int, ...]:
+def _objects(
+    codes: list[str], objs: dict[str, AssessedObject], at: Any, problems: Problems
+) -> tuple[int, ...]:
     """The ids of the objects a service item is offered through: citizen-facing applications."""
     ids: list[int] = []
     for c in codes:
@@ -277,7 +285,9 @@ def _objects(codes: list[str], objs: dict[str, AssessedObject], at: Any, problem
         if o is None:
             problems.add(at("objects"), f"unknown object {c!r} (import the register first)")
         elif o.kind != "application" or not o.citizen_facing:
-            problems.add(at("objects"), f"object {c!r} is not a citizen-facing application; only those are rated")
+            problems.add(
+                at("objects"), f"object {c!r} is not a citizen-facing application; only those are rated"
+            )
         else:
             ids.append(int(o.id or 0))
     return tuple(sorted(ids))

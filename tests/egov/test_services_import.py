@@ -60,24 +60,32 @@ def test_reimport_edits_in_place(world: str, tmp_path: Path) -> None:
     from egov.db import session_scope
 
     f = tmp_path / "s.csv"
-    f.write_text(HEADER + "DSF_X,車輛稅,,Vehicle tax,DSF,app;web,ONE_ACCOUNT VEHICLE_TAX_ONLINE,yes,\n", "utf-8")
+    f.write_text(
+        HEADER + "DSF_X,車輛稅,,Vehicle tax,DSF,app;web,ONE_ACCOUNT VEHICLE_TAX_ONLINE,yes,\n", "utf-8"
+    )
     _import(f)
     with session_scope() as s:
         first = s.execute(text("SELECT id FROM service_item WHERE code = 'DSF_X'")).scalar()
-    f.write_text(HEADER + "DSF_X,車輛稅,,Vehicle circulation tax,DSF,web,VEHICLE_TAX_ONLINE,no,moved\n", "utf-8")
+    f.write_text(
+        HEADER + "DSF_X,車輛稅,,Vehicle circulation tax,DSF,web,VEHICLE_TAX_ONLINE,no,moved\n", "utf-8"
+    )
     report = _import(f)
     assert (report.count, report.new, report.changed) == (1, 0, 1)  # type: ignore[attr-defined]
     with session_scope() as s:
         row = s.execute(
             text("SELECT id, name_en, channels, active, note FROM service_item WHERE code = 'DSF_X'")
         ).one()
-        objs = s.execute(
-            text(
-                "SELECT o.code FROM service_object so JOIN assessed_object o ON o.id = so.object_id "
-                "WHERE so.service_id = :i"
-            ),
-            {"i": first},
-        ).scalars().all()
+        objs = (
+            s.execute(
+                text(
+                    "SELECT o.code FROM service_object so JOIN assessed_object o ON o.id = so.object_id "
+                    "WHERE so.service_id = :i"
+                ),
+                {"i": first},
+            )
+            .scalars()
+            .all()
+        )
     assert tuple(row) == (first, "Vehicle circulation tax", "web", False, "moved")
     assert objs == ["VEHICLE_TAX_ONLINE"]
 
@@ -100,11 +108,17 @@ def test_csv_problems_are_named_and_nothing_is_written(world: str, tmp_path: Pat
         _import(f)
     problems = "\n".join(e.value.problems)
     assert "line 3, column 5 (department): unknown department 'NOPE'" in problems
-    assert "line 4, column 6 (channels): channel 'fax' is not one of app, web, counter, kiosk, hotline" in problems
+    assert (
+        "line 4, column 6 (channels): channel 'fax' is not one of app, web, counter, kiosk, hotline"
+        in problems
+    )
     assert "line 5, column 7 (objects): object 'GOV_CLOUD' is not a citizen-facing application" in problems
     assert "line 5, column 7 (objects): unknown object 'NOPE_OBJ'" in problems
     assert "line 6, column 8 (active): active 'maybe' must be true or false" in problems
-    assert "line 7, column 1 (code): duplicate service item 'OK_ONE' (also at line 2, column 1 (code))" in problems
+    assert (
+        "line 7, column 1 (code): duplicate service item 'OK_ONE' (also at line 2, column 1 (code))"
+        in problems
+    )
     assert "line 8, column 2 (name_zh-Hant): empty required cell" in problems
     assert "line 9, column 2 (name_zh-Hant)" in problems and "formula" in problems
     assert str(e.value).startswith("bad.csv: ")
@@ -136,5 +150,7 @@ def test_toml_and_xlsx_problems_are_named(world: str, tmp_path: Path) -> None:
     wb.save(book)
     with pytest.raises(EgovError) as e:
         _import(book)
-    assert any(p.startswith("sheet 'services' cell F3: channel 'pigeon'") for p in e.value.problems), e.value.problems
+    assert any(p.startswith("sheet 'services' cell F3: channel 'pigeon'") for p in e.value.problems), (
+        e.value.problems
+    )
     assert _count() == 0

@@ -35,7 +35,10 @@ DSAT = ("BUS_REPORT", "MACAU_TRAVEL")
 # services done inside SAFP's One Account, a DSAT service in DSAT's app; the others name none
 SERVICES = {
     "ONE_ACCOUNT": ("DSF_VEHICLE_TAX", "DSI_ID_CARD_APPOINTMENT", "DSF_VEHICLE_TAX", None),
-    "OPEN_DATA_PLATFORM": (None, "SAFP_ONE_ACCOUNT_REGISTRATION"),  # an item offered through its owner's objects
+    "OPEN_DATA_PLATFORM": (
+        None,
+        "SAFP_ONE_ACCOUNT_REGISTRATION",
+    ),  # an item offered through its owner's objects
     "MACAU_TRAVEL": (None, "DSAT_VEHICLE_INSPECTION"),
 }
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "staff", "other")
@@ -201,7 +204,9 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     tokens: dict[Tx, str] = {}
     for role in ("department", "other_department"):
         mine = [(o, x, c) for r, o, x, c in txs if r == role]
-        items = [{"object": o, "transaction_ref": x, "citizen_id": c, **_service(o, x)} for o, x, c in mine[:-3]]
+        items = [
+            {"object": o, "transaction_ref": x, "citizen_id": c, **_service(o, x)} for o, x, c in mine[:-3]
+        ]
         r = client.post("/api/v1/tokens/batch", json={"items": items}, headers=auth(role))
         assert r.status_code == 200, r.text
         tokens.update({(t["object"], t["transaction_ref"]): t["token"] for t in r.json()["items"]})
@@ -408,7 +413,9 @@ def test_single_batch_and_general_paths_store_the_same(
     assert Counter(r[4] for r in single["rating_token"])["discarded"] == 1
     # ratings naming service items, counted (and amended) on every path
     named = Counter(r[15] for r in single["rating"] if not r[9])
-    assert named["DSF_VEHICLE_TAX"] >= 3 and named["DSAT_VEHICLE_INSPECTION"] >= 1 and named[None] >= 10, named
+    assert named["DSF_VEHICLE_TAX"] >= 3 and named["DSAT_VEHICLE_INSPECTION"] >= 1 and named[None] >= 10, (
+        named
+    )
     assert sum(1 for r in single["rating"] if r[15] and r[14] is not None) >= 2  # amended
     assert len({r[2] for r in single["rating_service_daily"]}) >= 3  # several channels
     actions = Counter(k[1] for k in single["audit_log"].elements())
