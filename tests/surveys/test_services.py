@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tests.helpers.cli import EgovCli
 from tests.helpers.register import Env, setup_services
 
 YEAR = (date(2000, 1, 1), date(2100, 12, 31))
@@ -177,3 +178,59 @@ def test_service_rollup_incremental_equals_rebuild(svc: Env, monkeypatch: pytest
         rebuild_rollups(s, *YEAR)
     assert _rows(SERVICE_DAILY) == incremental
     reset_settings()
+
+
+def test_department_report_shows_the_services_it_owns(svc: Env) -> None:
+    """DSF's report lists its service rated inside One Account (SAFP's object), by object and
+    channel; SAFP's report does not count it among its services."""
+    from sqlmodel import select
+
+    from egov.clock import local_day
+    from egov.db import session_scope
+    from egov.models import Department, Period
+    from reports.department.data import ReportCache, ratings
+    from reports.department.html import services_html
+
+    tok = svc.token("ONE_ACCOUNT", "D-1", service="DSF_VEHICLE_TAX")
+    assert svc.rate(tok, 4, channel="web").status_code == 200
+    today = local_day()
+    with session_scope() as s:
+        period = Period(code="P", start=date(today.year, 1, 1), end=date(today.year, 12, 31))
+        s.add(period)
+        s.flush()
+        html = {}
+        for code in ("DSF", "SAFP"):
+            dept = s.exec(select(Department).where(Department.code == code)).one()
+            sec = ratings(s, period, int(dept.id or 0), ReportCache())
+            html[code] = services_html(sec.extra, "en")
+    assert "DSF_VEHICLE_TAX Payment of the vehicle circulation tax" in html["DSF"]
+    assert "<td>ONE_ACCOUNT</td>" in html["DSF"] and "web site" in html["DSF"]
+    assert "fewer than" in html["DSF"]  # one rating: no share shown
+    assert "No ratings named a service item of this department" in html["SAFP"]
+
+
+def test_ratings_services_command(svc: Env, egov: EgovCli, tmp_path: Path) -> None:
+    from egov.clock import local_day
+    from egov.db import session_scope
+    from egov.models import Period
+
+    for i in range(3):
+        tok = svc.token("ONE_ACCOUNT", f"C-{i}", service="DSI_ID_CARD_APPOINTMENT")
+        assert svc.rate(tok, 5 - i, channel="app").status_code == 200
+    today = local_day()
+    with session_scope() as s:
+        s.add(Period(code="P", start=today.replace(month=1, day=1), end=today.replace(month=12, day=31)))
+    out = tmp_path / "svc.csv"
+    r = egov(["ratings", "services", "--period", "P", "--lang", "en", "--out", out])
+    assert r.code == 0, r.err
+    assert "Ratings by service item — period P" in r.out and "DSI_ID_CARD_APPOINTMENT" in r.out
+    assert "1/1/1/0/0" in r.out and "fewer than 30 ratings" in r.out
+    assert (
+        out.read_text(encoding="utf-8").splitlines()[1].startswith("DSI_ID_CARD_APPOINTMENT,DSI,0,0,1,1,1,3")
+    )
+    by_owner = egov(["ratings", "services", "--period", "P", "--by", "department", "--lang", "pt"])
+    assert "Serviço responsável" in by_owner.out and "DSI" in by_owner.out
+    none = egov(["ratings", "services", "--period", "P", "--department", "DSF", "--lang", "zh-Hant"])
+    assert none.code == 0 and "沒有指明服務事項的評價" in none.out
+    bad = egov(["ratings", "services", "--period", "P", "--by", "colour", "--lang", "en"])
+    assert bad.code == 1 and "by 'colour'" in bad.err
