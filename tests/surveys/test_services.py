@@ -171,8 +171,14 @@ def test_service_rollup_incremental_equals_rebuild(svc: Env, monkeypatch: pytest
             f"/api/v1/ratings/{rid}/review", json={"decision": decision}, headers=svc.auth("assessor")
         )
         assert r.status_code == 200, r.text
+    # the bad rating (token 1, amended to level 2) is removed on appeal: it stops counting
+    (case,) = _rows("SELECT c.id FROM rating_case c JOIN rating r ON r.id = c.rating_id WHERE r.level = 2")
+    move = {"department": "appealed", "assessor": "removed"}
+    for who, to in move.items():
+        r = svc.client.post(f"/api/v1/cases/{case[0]}/transition", json={"to": to}, headers=svc.auth(who))
+        assert r.status_code == 200, r.text
     incremental = _rows(SERVICE_DAILY)
-    assert sum(sum(r[4:]) for r in incremental) == 4  # five ratings, one rejected
+    assert sum(sum(r[4:]) for r in incremental) == 3  # five ratings, one rejected, one removed
     assert ("DSF_VEHICLE_TAX", "ONE_ACCOUNT", "kiosk") in {r[:3] for r in incremental}
     with session_scope() as s:
         rebuild_rollups(s, *YEAR)
