@@ -84,6 +84,13 @@ def test_rating_inside_one_account_counts_for_the_owning_bureau(svc: Env) -> Non
     # the object's own figures stay per object: One Account has all three ratings
     assert objects.loc["ONE_ACCOUNT", "count"] == 3
     assert _rows(SERVICE_DAILY)[0][:3] == ("DSF_PROPERTY_TAX", "ONE_ACCOUNT", "web")
+    export = svc.client.get("/api/v1/ratings/export", headers=svc.auth("assessor")).text.splitlines()
+    assert export[0].endswith(",counted,service")
+    assert sorted(line.rsplit(",", 1)[1] for line in export[1:]) == [
+        "",
+        "DSF_PROPERTY_TAX",
+        "DSF_VEHICLE_TAX",
+    ]
 
 
 def test_token_service_is_checked(svc: Env) -> None:
