@@ -38,6 +38,7 @@ from egov.objections_api import router as objections_router
 from egov.settings import Settings, get_settings
 from reports.public import build_public_router
 from reports.web import Refusal, build_reports_router, refusal_response
+from reports.web.cycle import build_cycle_router
 from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
 from surveys.routes.common import API
 from surveys.widget import build_widget_router
@@ -85,6 +86,7 @@ def create_app() -> FastAPI:
     app.include_router(objections_router)  # the department review's objections (egov.objections)
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
+    app.include_router(build_cycle_router())  # the cycle's pages (/reports/cycle/)
     app.include_router(build_public_router())  # the public site of published runs (/public/)
     add_offline_docs(app)
     _add_middleware(app, settings)
@@ -158,4 +160,6 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_batch_body=settings.max_batch_body_bytes,
         client_rate=settings.rate_limit_client,
         rate_limited=(API, "/widget", "/public"),
+        # an evidence file (EGOV_EVIDENCE_MAX_BYTES) as base64 in JSON or in a multipart form
+        max_upload_body=settings.evidence_max_bytes * 4 // 3 + settings.max_body_bytes,
     )

@@ -18,10 +18,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def is_upload(path: str) -> bool:
+    """A path that takes an evidence file: the values API's evidence (base64 in JSON) and the
+    cycle pages' value and evidence forms (multipart)."""
+    return path.endswith("/evidence") or (path.startswith("/reports/cycle/") and path.endswith("/values"))
+
+
 class GuardMiddleware:
-    """Body size limit (413; `max_batch_body` for paths ending in /batch, else `max_body`)
-    and a token bucket per client address (429 + Retry-After) for the paths starting with
-    one of `rate_limited`."""
+    """Body size limit (413; `max_batch_body` for paths ending in /batch, `max_upload_body` for
+    the paths that take an evidence file (`is_upload`), else `max_body`) and a token bucket per
+    client address (429 + Retry-After) for the paths starting with one of `rate_limited`."""
 
     def __init__(
         self,
@@ -30,8 +36,10 @@ class GuardMiddleware:
         max_batch_body: int,
         client_rate: int,
         rate_limited: tuple[str, ...],
+        max_upload_body: int = 0,
     ) -> None:
         self.app = app
+        self.max_upload_body = max(max_upload_body, max_body)
         self.max_body = max_body
         self.max_batch_body = max_batch_body
         self.clients = TokenBucket(client_rate)
@@ -50,6 +58,8 @@ class GuardMiddleware:
                 return
         if scope["method"] in ("POST", "PUT", "PATCH"):
             limit = self.max_batch_body if path.endswith("/batch") else self.max_body
+            if is_upload(path):
+                limit = self.max_upload_body
             await self._limited_body(scope, receive, send, limit)
             return
         await self.app(scope, receive, send)

@@ -140,7 +140,12 @@ class RatingCreate(Strict):
     """One citizen's rating, submitted with the token issued for the transaction."""
 
     token: Code = Field(min_length=10, max_length=600, description="The single-use rating token.")
-    level: int = Field(ge=1, le=5, description="5 非常滿意 · 4 滿意 · 3 基本滿意 · 2 不滿意 · 1 非常不滿意.")
+    level: int = Field(
+        ge=1,
+        le=5,
+        strict=True,  # a JSON integer: "5", 5.0 and true are refused, as a strict schema promises
+        description="5 非常滿意 · 4 滿意 · 3 基本滿意 · 2 不滿意 · 1 非常不滿意 (a JSON integer).",
+    )
     good: list[Driver] = Field(default_factory=list, max_length=6, description="What went well (optional).")
     better: list[Driver] = Field(
         default_factory=list, max_length=6, description="What could be better; at least one for levels 1–2."

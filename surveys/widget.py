@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -23,8 +23,9 @@ from sqlmodel import Session, col
 from egov.auth import inactive_keys
 from egov.deps import SessionDep
 from egov.langs import LANGUAGES
-from egov.models import AssessedObject
+from egov.models import AssessedObject, Department, RatingToken
 from egov.settings import get_settings
+from surveys.notice import notice_html
 from surveys.questions import questions
 from surveys.schemas import Problem, ValidationProblem
 from surveys.security import TokenError, server_secret, verify_token
@@ -47,7 +48,26 @@ CHROME = {
         "pt": "Escolha um nível de satisfação.",
         "en": "Please choose a level.",
     },
+    "already": {
+        "zh-Hant": "您已評價這次服務，多謝！",
+        "pt": "Já avaliou este serviço — obrigado!",
+        "en": "You have already rated this service — thank you!",
+    },
+    "expired": {
+        "zh-Hant": "評價連結已過期。",
+        "pt": "A ligação de avaliação expirou.",
+        "en": "This rating link has expired.",
+    },
+    "too_many": {
+        "zh-Hant": "提交次數過多，請稍後再試。",
+        "pt": "Demasiados pedidos. Tente mais tarde.",
+        "en": "Too many attempts. Please try again later.",
+    },
+    "receipt": {"zh-Hant": "評價收據編號", "pt": "N.º do recibo da avaliação", "en": "Rating receipt"},
 }
+# the message the widget's script shows for a refusal of the rating API, by status: in the
+# page's language only (the API's own detail is English and is never shown to the citizen)
+REFUSAL_TEXT = {403: "withdrawn", 409: "already", 410: "expired", 429: "too_many"}
 
 
 def _t(table: dict[str, str], lang: str) -> str:
@@ -65,6 +85,7 @@ def _page(lang: str, title: str, body: str, nonce: str, script: str = "") -> str
         "button{font:inherit;padding:.5rem 1.25rem;border-radius:.5rem;border:0;background:#005fcc;color:#fff;cursor:pointer}"
         ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}"
         ".err{color:#b00020}.langs{float:right;font-size:.9rem}.langs a{margin-left:.5rem}"
+        ".notice{font-size:.9rem;color:#3b3b3b;margin-top:1.5rem}.notice summary{cursor:pointer}"
     )
     return (
         f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
@@ -109,10 +130,20 @@ SCRIPT = r"""
       question_version: cfg.version, website: form.website.value};
     var button = form.querySelector('button'); button.disabled = true;
     fetch(cfg.api, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)})
-      .then(function(r){ return r.json().then(function(j){ return {ok: r.ok, j: j}; }); })
+      .then(function(r){ return r.json().then(function(j){ return {ok: r.ok, status: r.status, j: j}; }, function(){ return {ok: false, status: r.status, j: null}; }); })
       .then(function(res){
-        if(res.ok){ form.hidden = true; status.textContent = cfg.thanks; status.setAttribute('data-receipt', res.j.receipt); }
-        else { button.disabled = false; status.textContent = cfg.error + (res.j && res.j.detail ? ' (' + (typeof res.j.detail === 'string' ? res.j.detail : 'invalid') + ')' : ''); }
+        if(res.ok){
+          form.hidden = true; status.textContent = cfg.thanks;
+          status.setAttribute('data-receipt', res.j.receipt);
+          var r = document.createElement('p'); r.id = 'receipt';
+          r.textContent = cfg.receiptLabel + ': ' + res.j.receipt; status.after(r);
+        }
+        else {
+          var known = cfg.refusals[String(res.status)];
+          if(!known){ button.disabled = false; }
+          else { form.hidden = true; }
+          status.textContent = known || cfg.error;
+        }
       })
       .catch(function(){ button.disabled = false; status.textContent = cfg.error; });
   });
@@ -120,7 +151,11 @@ SCRIPT = r"""
 """
 
 
-def render_widget(obj_code: str, obj_name: str, token: str, lang: str, channel: str, nonce: str) -> str:
+def render_widget(
+    obj_code: str, obj_name: str, token: str, lang: str, channel: str, nonce: str, notice: str = ""
+) -> str:
+    """The widget's page: the question, the levels, the drivers, the comment, the personal-data
+    collection notice (`notice`, surveys.notice) and the script that sends the rating."""
     q = questions()
     p = q["prompts"]
     levels = "".join(
@@ -155,7 +190,7 @@ def render_widget(obj_code: str, obj_name: str, token: str, lang: str, channel: 
         '<input id="website" name="website" type="text" tabindex="-1" autocomplete="off"></div>'
         f'<p><button type="submit">{_t(p["submit"], lang)}</button></p>'
         "</form>"
-        '<p id="status" role="status" aria-live="polite"></p></main>'
+        f'<p id="status" role="status" aria-live="polite"></p>{notice}</main>'
     )
     cfg = {
         "token": token,
@@ -167,6 +202,8 @@ def render_widget(obj_code: str, obj_name: str, token: str, lang: str, channel: 
         "error": p["error"].get(lang, ""),
         "reasonRequired": p["reason_required"].get(lang, ""),
         "levelRequired": CHROME["level_required"].get(lang, ""),
+        "receiptLabel": CHROME["receipt"].get(lang, ""),
+        "refusals": {str(code): CHROME[key].get(lang, "") for code, key in REFUSAL_TEXT.items()},
     }
     data = (
         json.dumps(cfg, ensure_ascii=False)
@@ -191,21 +228,48 @@ def _json(model: type[BaseModel], example: Any = None) -> dict[str, Any]:
     return {"application/json": content}
 
 
-def _token_problem(session: Session, row: Any, token: str) -> tuple[str, int]:
-    """Why the widget of object `row` (None: unknown) cannot be shown with `token`: the CHROME
-    text and the status, or ("", 200). A token of a revoked issuer is refused (403), as the API
-    refuses its ratings."""
+class TokenState(NamedTuple):
+    """What the widget shows for a token: the form (`problem` ""), or the CHROME text of why not
+    with its status; `receipt`, the rating's receipt when the token was used already."""
+
+    problem: str
+    status: int
+    receipt: str = ""
+
+
+def _token_state(session: Session, row: Any, token: str) -> TokenState:
+    """What the widget of object `row` (None: unknown) shows with `token`: the form, or "already
+    rated" with the receipt (a used token, expired or not: 200), "expired" (410), "withdrawn"
+    (403: a token of a revoked issuer, as the API refuses its ratings) or "invalid" (400/404)."""
     if row is None:
-        return "invalid", 404
+        return TokenState("invalid", 404)
+    secret = server_secret(session)
     try:
-        claims = verify_token(server_secret(session), token)
-    except TokenError:
-        return "invalid", 400
+        claims, expired = verify_token(secret, token), False
+    except TokenError as exc:
+        if exc.status != 410:
+            return TokenState("invalid", 400)
+        claims, expired = verify_token(secret, token, now=0), True  # signed, only past its time
     if claims.object_id != row.id:
-        return "invalid", 400
+        return TokenState("invalid", 400)
+    used = session.execute(
+        select(col(RatingToken.state)).where(col(RatingToken.id) == claims.token_id)
+    ).scalar_one_or_none()
+    if used in ("used", "discarded"):
+        return TokenState("already", 200, claims.token_id)
+    if expired:
+        return TokenState("expired", 410)
     if inactive_keys(session, {claims.issuer_key_id}):
-        return "withdrawn", 403
-    return "", 200
+        return TokenState("withdrawn", 403)
+    return TokenState("", 200)
+
+
+def _notice(session: Session, department_id: int, lang: str) -> str:
+    """The personal-data collection notice for a rating of an object of `department_id`."""
+    dept = session.get(Department, department_id)
+    name = (getattr(dept, NAME_COLUMN[lang]) or dept.name_en or dept.code) if dept is not None else ""
+    settings = get_settings()
+    return notice_html(lang, name, settings.rating_retention_days, settings.store_ip)
 
 
 def build_widget_router() -> APIRouter:
@@ -218,14 +282,23 @@ def build_widget_router() -> APIRouter:
         summary="The rating widget",
         description=(
             "A small accessible page for an app's web view or a site's iframe: the question, five levels, the "
-            "drivers, a comment, in Traditional Chinese, Portuguese or English; no external resources. The token "
-            "must be valid and issued for this object (else a 400 page) by a key that is not revoked (else a 403 "
-            "page). Public."
+            "drivers, a comment and the personal-data collection notice (Law 8/2005), in Traditional Chinese, "
+            "Portuguese or English; no external resources. The token must be valid and issued for this object "
+            "(else a 400 page) by a key that is not revoked (else a 403 page); a token used already shows "
+            "'already rated — thank you' with the receipt instead of the form (200), an expired one a 410 page. "
+            "Public."
         ),
         responses={
-            200: {"content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}}},
+            200: {
+                "description": "the form, or 'already rated' with the receipt for a used token",
+                "content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}},
+            },
             400: {
-                "description": "invalid, expired or other object's token",
+                "description": "invalid or other object's token",
+                "content": {"text/html": {"example": "<p>…</p>"}},
+            },
+            410: {
+                "description": "the token expired before it was used",
                 "content": {"text/html": {"example": "<p>…</p>"}},
             },
             403: {
@@ -259,15 +332,23 @@ def build_widget_router() -> APIRouter:
                 col(AssessedObject.name_zh),
                 col(AssessedObject.name_pt),
                 col(AssessedObject.name_en),
+                col(AssessedObject.department_id),
             ).where(col(AssessedObject.code) == object_code)
         ).first()
-        problem, status = _token_problem(session, row, token)
-        if problem:
-            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="alert">{_t(CHROME[problem], lang)}</p></main>'
+        state = _token_state(session, row, token)
+        if state.problem:
+            role = "status" if state.problem == "already" else "alert"
+            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="{role}">{_t(CHROME[state.problem], lang)}</p>'
+            if state.receipt:
+                body += f'<p id="receipt">{_t(CHROME["receipt"], lang)}: {html.escape(state.receipt)}</p>'
+            body += "</main>"
             return HTMLResponse(
-                _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=status, headers=headers
+                _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=state.status, headers=headers
             )
         name = getattr(row, NAME_COLUMN[lang]) or row.name_en or object_code
-        return HTMLResponse(render_widget(object_code, name, token, lang, channel, nonce), headers=headers)
+        notice = _notice(session, row.department_id, lang)
+        return HTMLResponse(
+            render_widget(object_code, name, token, lang, channel, nonce, notice), headers=headers
+        )
 
     return r

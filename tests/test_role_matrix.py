@@ -219,6 +219,33 @@ MATRIX: list[Row] = [
         page(404, 403, 404, 404, 404),
         page="refused",
     ),
+    # the cycle pages (reports/web/cycle): every key lists the cycles; a department's pages are
+    # department keys', the verification and the answers the assessor's, the moves the lead's and
+    # the assessor's (403 for any other role); the demo has no cycle, so the period is a 404 for
+    # the roles that may see the page (tests/reports/test_cycle_pages.py has a cycle)
+    Row("GET", "/reports/cycle/", "/reports/cycle/?lang=en", page(200, 200, 200, 200, 200), page="cycles"),
+    *(
+        Row(method, f"/reports/cycle/{{period}}/{name}", f"/reports/cycle/2023/{name}?lang=en", statuses)
+        for name, statuses in (
+            ("values", page(404, 404, 403, 403, 403)),
+            ("review", page(404, 404, 403, 403, 403)),
+            ("verify", page(403, 403, 404, 403, 403)),
+            ("objections", page(403, 403, 404, 403, 403)),
+        )
+        for method in ("GET", "POST")
+    ),
+    Row(
+        "POST",
+        "/reports/cycle/{period}/evidence",
+        "/reports/cycle/2023/evidence?lang=en",
+        page(404, 404, 403, 403, 403),
+    ),
+    Row(
+        "POST",
+        "/reports/cycle/{period}/move",
+        "/reports/cycle/2023/move?lang=en",
+        page(403, 403, 404, 403, 404),
+    ),
 ]
 # every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
 # report pages' department check runs on both engines in tests/reports/test_web_pages.py)
@@ -555,6 +582,8 @@ def _check_report_answer(world: World, row: Row, who: str, r: Any) -> None:
         assert "Improvement priorities" in body and "Open bad-rating cases" in body
     if row.page == "assessor":
         assert "E-government evaluation report" in body
+    if row.page == "cycles":
+        assert "Assessment cycles" in body and "No assessment cycle yet." in body
     if row.page == "index":
         assert world.db.runs["2023"] in body and world.db.runs["2022"] in body
 

@@ -50,6 +50,8 @@ def nav(principal: Principal, lang: str, run_key: str | None = None, whole: bool
     """Links for the signed-in key (those of a run when given, `whole` as in `run_links`),
     language switches and the logout button (escaped)."""
     links = [f'<a href="{PREFIX}/{q(lang)}">{esc(t("web.runs", lang))}</a>']
+    # the assessment cycle's pages (reports.web.cycle): the cycles, with the pages of the key's role
+    links.append(f'<a href="{PREFIX}/cycle/{q(lang)}">{esc(t("cycle.list_title", lang))}</a>')
     if run_key is not None:
         links += run_links(principal, run_key, lang, whole)
     role = t(f"web.role.{principal.role}", lang) if f"web.role.{principal.role}" in TABLE else principal.role
