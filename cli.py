@@ -30,6 +30,7 @@ from egov.commands import (
     runs,
     scoring,
     service,
+    services,
     uncertainty,
     values,
 )
@@ -78,6 +79,7 @@ GROUPS: dict[str, typer.Typer] = {
     "audit": audit.app,
     "checklist": checklists.app,
     "objections": objections.app,
+    "services": services.app,
     "publish": publish.app,
 }
 for _name, _command in COMMANDS.items():

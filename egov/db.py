@@ -23,6 +23,7 @@ import egov.models
 import egov.models_checklists  # registers the checklist_answer table with the kernel's
 import egov.models_objections
 import egov.models_questions  # registers the rating_answer table
+import egov.models_services  # the service-item catalogue and its roll-up
 import egov.models_values
 from egov.errors import EgovError
 from egov.settings import get_settings

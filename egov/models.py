@@ -259,6 +259,9 @@ class Rating(SQLModel, table=True):
     issuer_key_id: int | None = Field(default=None)  # the department key that issued the token
     ip: str | None = Field(default=None, max_length=45)  # only when EGOV_STORE_IP is on
     amended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # the service item (事項, egov.models_services) the rating is about, from its token; None:
+    # none named (the rating counts for its object only)
+    service_id: int | None = Field(default=None)
 
 
 class RatingDaily(SQLModel, table=True):
@@ -328,6 +331,7 @@ class RatingToken(SQLModel, table=True):
     body_hash: str = Field(default="", max_length=64)  # of the first accepted submission
     amend_hash: str = Field(default="", max_length=64)  # of the one follow-up, if any
     response_status: str = Field(default="", max_length=10)  # accepted | flagged (first answer)
+    service_id: int | None = Field(default=None)  # the service item named at issue (egov.models_services)
 
 
 class RatingCase(SQLModel, table=True):

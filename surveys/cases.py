@@ -28,7 +28,7 @@ from egov.errors import EgovError, ServiceError
 from egov.models import AssessedObject, Department, Rating, RatingCase, compare_and_set, utcnow
 from egov.settings import get_settings
 from surveys.calendar import added_days, working_days_after
-from surveys.rollup import add_to_rollups, driver_executemany
+from surveys.rollup import count_rating_change, driver_executemany
 from surveys.schemas import BAD_LEVELS, CASE_STATES
 
 # (from, to) → the role allowed to make the move
@@ -279,7 +279,7 @@ def _remove_rating(session: Session, principal: Principal, rating_id: int, case_
         return
     delta = [0] * 5
     delta[rating.level - 1] = -1
-    add_to_rollups(session, {(rating.object_id, rating.day): delta})
+    count_rating_change(session, rating, delta)
     audit(
         session,
         principal.actor,

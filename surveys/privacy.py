@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from egov.auth import audit
 from egov.cells import has_bare_cr, neutral_row
 from egov.models import AssessedObject, Rating, RatingToken
+from egov.models_services import ServiceItem
 from egov.settings import get_settings
 
 # Macau resident identity card: 1, 5 or 7 then six digits and a check digit, usually
@@ -49,6 +50,7 @@ EXPORT_COLUMNS = (
     "language",
     "question_version",
     "counted",
+    "service",  # the code of the service item (事項) the rating names; empty: none
 )
 
 
@@ -66,8 +68,10 @@ def export_rows(session: Session, start: date, end: date) -> Iterator[list[str |
             col(Rating.language),
             col(Rating.question_version),
             col(Rating.flags),
+            col(ServiceItem.code),
         )
         .join(AssessedObject, col(AssessedObject.id) == col(Rating.object_id))
+        .outerjoin(ServiceItem, col(ServiceItem.id) == col(Rating.service_id))
         .where(col(Rating.day) >= start, col(Rating.day) <= end)
         .order_by(col(Rating.day), col(Rating.id))
         .execution_options(yield_per=2000)
@@ -83,6 +87,7 @@ def export_rows(session: Session, start: date, end: date) -> Iterator[list[str |
             r[6],
             r[7],
             "yes" if not r[8] else f"no ({r[8]})",
+            r[9] or "",
         ]
 
 

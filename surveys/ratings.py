@@ -30,7 +30,14 @@ from surveys.answers import insert_answers, replace_answers, set_version
 from surveys.calendar import CalendarEntry, added_days, working_days_after
 from surveys.cases import case_after_amendment
 from surveys.questions import questions
-from surveys.rollup import add_to_rollups, driver_executemany, sqlite_value
+from surveys.rollup import (
+    ServiceKey,
+    add_to_rollups,
+    add_to_service_rollups,
+    count_rating_change,
+    driver_executemany,
+    sqlite_value,
+)
 from surveys.schemas import BAD_LEVELS, RatingCreate
 from surveys.security import TokenClaims, TokenError, server_secret, verify_token
 
@@ -110,9 +117,9 @@ ISSUER_REVOKED = (
 
 INSERT_RATING_SQL = (
     "INSERT INTO rating (object_id, level, drivers, comment, channel, language, created_at, day, pseudonym, "
-    "transaction_ref, flags, question_version, issuer_key_id, ip) VALUES (:object_id, :level, :drivers, "
-    ":comment, :channel, :language, :created_at, :day, :pseudonym, :transaction_ref, :flags, "
-    ":question_version, :issuer_key_id, :ip)"
+    "transaction_ref, flags, question_version, issuer_key_id, ip, service_id) VALUES (:object_id, :level, "
+    ":drivers, :comment, :channel, :language, :created_at, :day, :pseudonym, :transaction_ref, :flags, "
+    ":question_version, :issuer_key_id, :ip, :service_id)"
 )
 
 
@@ -213,7 +220,8 @@ def _reused(
 
 
 TOKEN_COLUMNS = (
-    "id, object_id, transaction_ref, issuer_key_id, pseudonym, state, body_hash, amend_hash, response_status"
+    "id, object_id, transaction_ref, issuer_key_id, pseudonym, state, body_hash, amend_hash, response_status, "
+    "service_id"
 )
 
 
@@ -227,6 +235,7 @@ class TokenRow(NamedTuple):
     body_hash: str
     amend_hash: str
     response_status: str
+    service_id: int | None  # the service item named when the token was issued
 
 
 def _token_rows(session: Session, ids: list[str]) -> dict[str, TokenRow]:
@@ -378,6 +387,7 @@ def _insert_ratings(
             c.item.question_version or version,
             c.token.issuer_key_id,
             ip,
+            c.token.service_id,
         )
         for c in real
     ]
@@ -389,12 +399,17 @@ def _insert_ratings(
         session, [(c.item, c.token.object_id, c.token.transaction_ref) for c in real if c.item.answers]
     )
     deltas: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0] * 5)
+    service_deltas: dict[ServiceKey, list[int]] = defaultdict(lambda: [0] * 5)
     bad = [c for c in real if not c.flags and c.item.level in BAD_LEVELS]
     flagged = [c for c in real if c.flags]
     for c in real:
         if not c.flags:
             deltas[(c.token.object_id, day)][c.item.level - 1] += 1
+            if c.token.service_id is not None:
+                key = (c.token.service_id, c.token.object_id, c.item.channel, day)
+                service_deltas[key][c.item.level - 1] += 1
     add_to_rollups(session, deltas)
+    add_to_service_rollups(session, service_deltas)
     if bad:
         _open_cases(session, bad, now_p, day)
     if flagged:
@@ -456,7 +471,7 @@ def _amend(
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         raise ServiceError(409, "a concurrent request amended this rating; send it again")
-    old, flags = rating.level, rating.flags
+    old, flags, old_channel = rating.level, rating.flags, rating.channel
     # whether it counts must not change under the amendment (a concurrent review or removal)
     if not compare_and_set(
         session,
@@ -481,6 +496,12 @@ def _amend(
         delta[old - 1] -= 1
         delta[item.level - 1] += 1
         add_to_rollups(session, {(rating.object_id, rating.day): delta})
+    if not flags and rating.service_id is not None and (old, old_channel) != (item.level, item.channel):
+        # the service-item roll-up is by channel too: the count moves to the new level and channel
+        taken, added = [0] * 5, [0] * 5
+        taken[old - 1], added[item.level - 1] = -1, 1
+        count_rating_change(session, rating, taken, channel=old_channel, per_object=False)
+        count_rating_change(session, rating, added, channel=item.channel, per_object=False)
     if not flags:
         case_after_amendment(session, rating, old)
     audit(session, "citizen", "rating.amend", "rating", str(rating.id), f"level {old} -> {item.level}")

@@ -1,5 +1,6 @@
 """The single-rating fast path: one first submission of an issued token straight on a DBAPI
-connection (five statements on SQLite, one on PostgreSQL; a bad rating first reads the calendar
+connection (five statements on SQLite — six for a rating naming a service item, whose roll-up is
+kept too —, one on PostgreSQL; a bad rating first reads the calendar
 days an administrator added, for its case's deadline), with the same rules and effects as
 the general path (surveys.ratings.submit_ratings), which takes every other case.
 """
@@ -15,7 +16,7 @@ from egov.settings import get_settings
 from surveys.calendar import ADDED_DAYS_SQL, entries_from_rows
 from surveys.questions import questions
 from surveys.ratings import INSERT_RATING_SQL, SubmitResult, body_hash, encode_drivers, receipt, rectify_due
-from surveys.rollup import UPSERT_ROLLUP, pyformat, sqlite_value
+from surveys.rollup import UPSERT_ROLLUP, UPSERT_SERVICE_ROLLUP, pyformat, sqlite_value
 from surveys.schemas import BAD_LEVELS, RatingCreate
 from surveys.security import TokenClaims, TokenError
 
@@ -31,7 +32,7 @@ BURST_ONE_SQL = (
 CLAIM_ONE_SQL = (
     "UPDATE rating_token SET state = 'used', body_hash = :h, response_status = :st "
     "WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' "
-    f"AND {ISSUER_ACTIVE} RETURNING transaction_ref, pseudonym"
+    f"AND {ISSUER_ACTIVE} RETURNING transaction_ref, pseudonym, service_id"
 )
 OPEN_CASE_ONE_SQL = (
     "INSERT INTO rating_case (rating_id, object_id, department_id, state, opened_at, opened_day, rectify_due, "
@@ -114,7 +115,7 @@ def _submit_one_sqlite(
     claimed = cur.run(CLAIM_ONE_SQL, params).fetchall()
     if not claimed:
         return None
-    transaction_ref, pseudo = claimed[0]
+    transaction_ref, pseudo, service_id = claimed[0]
     row = {
         "object_id": o,
         "level": item.level,
@@ -130,6 +131,7 @@ def _submit_one_sqlite(
         "question_version": item.question_version or version,
         "issuer_key_id": k,
         "ip": ip,
+        "service_id": service_id,
     }
     rid = int(cur.run(INSERT_RATING_SQL + " RETURNING id", row).fetchall()[0][0])
     if flags:
@@ -147,6 +149,9 @@ def _submit_one_sqlite(
     else:
         delta = {f"n{j}": int(j == item.level) for j in range(1, 6)}
         cur.run(str(UPSERT_ROLLUP), {"object_id": o, "day": day, **delta})
+        if service_id is not None:  # a rating naming a service item: its roll-up too (one more statement)
+            service = {"service_id": service_id, "object_id": o, "channel": item.channel, "day": day}
+            cur.run(str(UPSERT_SERVICE_ROLLUP), {**service, **delta})
         if item.level in BAD_LEVELS:
             due = rectify_due(day, entries_from_rows(cur.run(ADDED_DAYS_SQL, {"start": day}).fetchall()))
             cur.run(OPEN_CASE_ONE_SQL, {"rid": rid, "now": now, "day": day, "due": due, "o": o})
@@ -165,13 +170,21 @@ WITH f AS (
     UPDATE rating_token SET state = 'used', body_hash = :h,
         response_status = (SELECT CASE WHEN flags = '' THEN 'accepted' ELSE 'held' END FROM f)
     WHERE id = :tid AND object_id = :o AND issuer_key_id = :k AND state = 'issued' AND {ISSUER_ACTIVE}
-    RETURNING transaction_ref, pseudonym
+    RETURNING transaction_ref, pseudonym, service_id
 ), i AS (
     INSERT INTO rating (object_id, level, drivers, comment, channel, language, created_at, day, pseudonym,
-        transaction_ref, flags, question_version, issuer_key_id, ip)
+        transaction_ref, flags, question_version, issuer_key_id, ip, service_id)
     SELECT :o, :level, :drivers, :comment, :channel, :language, :now, :day, c.pseudonym, c.transaction_ref,
-        f.flags, :question_version, :k, :ip FROM c, f
-    RETURNING id, flags
+        f.flags, :question_version, :k, :ip, c.service_id FROM c, f
+    RETURNING id, flags, service_id
+), s AS (
+    INSERT INTO rating_service_daily (service_id, object_id, channel, day, n1, n2, n3, n4, n5)
+    SELECT i.service_id, :o, :channel, :day, :n1, :n2, :n3, :n4, :n5 FROM i
+    WHERE i.flags = '' AND i.service_id IS NOT NULL
+    ON CONFLICT (service_id, object_id, channel, day) DO UPDATE SET
+        n1 = rating_service_daily.n1 + excluded.n1, n2 = rating_service_daily.n2 + excluded.n2,
+        n3 = rating_service_daily.n3 + excluded.n3, n4 = rating_service_daily.n4 + excluded.n4,
+        n5 = rating_service_daily.n5 + excluded.n5
 ), u AS (
     INSERT INTO rating_daily (object_id, day, n1, n2, n3, n4, n5)
     SELECT :o, :day, :n1, :n2, :n3, :n4, :n5 FROM i WHERE i.flags = ''

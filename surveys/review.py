@@ -16,7 +16,7 @@ from egov.clock import local_day
 from egov.errors import EgovError, ServiceError
 from egov.models import AssessedObject, AuditLog, Rating, compare_and_set
 from surveys.cases import open_cases
-from surveys.rollup import add_to_rollups
+from surveys.rollup import count_rating_change
 from surveys.schemas import BAD_LEVELS
 
 DECISIONS = {"accept": "", "reject": "rejected"}  # decision → the rating's flags after it
@@ -40,7 +40,7 @@ def review_rating(session: Session, principal: Principal, rating_id: int, decisi
     if decision == "accept":
         delta = [0] * 5
         delta[rating.level - 1] = 1
-        add_to_rollups(session, {(rating.object_id, rating.day): delta})
+        count_rating_change(session, rating, delta)
         if rating.level in BAD_LEVELS:
             open_cases(session, [rating_id], local_day())
     audit(session, principal.actor, f"rating.review.{decision}", "rating", str(rating_id), note)

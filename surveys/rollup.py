@@ -23,7 +23,9 @@ LEVEL_SUMS = ", ".join(f"SUM(CASE WHEN level = {k} THEN 1 ELSE 0 END)" for k in 
 
 def rebuild_rollups(session: Session, start: date, end: date) -> int:
     """Recompute the daily roll-ups for days in [start, end] from the counted ratings
-    (those without moderation flags). Returns the number of roll-up rows written."""
+    (those without moderation flags): per object (`rating_daily`) and, for the ratings that
+    name a service item, per service item, object and channel (`rating_service_daily`).
+    Returns the number of `rating_daily` rows written."""
     params = {"start": start, "end": end}
     session.execute(text("DELETE FROM rating_daily WHERE day BETWEEN :start AND :end"), params)
     result = session.execute(
@@ -31,6 +33,16 @@ def rebuild_rollups(session: Session, start: date, end: date) -> int:
             "INSERT INTO rating_daily (object_id, day, n1, n2, n3, n4, n5) "
             f"SELECT object_id, day, {LEVEL_SUMS} FROM rating "
             "WHERE day BETWEEN :start AND :end AND flags = '' GROUP BY object_id, day"
+        ),
+        params,
+    )
+    session.execute(text("DELETE FROM rating_service_daily WHERE day BETWEEN :start AND :end"), params)
+    session.execute(
+        text(
+            "INSERT INTO rating_service_daily (service_id, object_id, channel, day, n1, n2, n3, n4, n5) "
+            f"SELECT service_id, object_id, channel, day, {LEVEL_SUMS} FROM rating "
+            "WHERE day BETWEEN :start AND :end AND flags = '' AND service_id IS NOT NULL "
+            "GROUP BY service_id, object_id, channel, day"
         ),
         params,
     )
@@ -43,6 +55,12 @@ UPSERT_ROLLUP = text(
     "VALUES (:object_id, :day, :n1, :n2, :n3, :n4, :n5) "
     "ON CONFLICT (object_id, day) DO UPDATE SET "
     + ", ".join(f"n{k} = rating_daily.n{k} + excluded.n{k}" for k in range(1, 6))
+)
+UPSERT_SERVICE_ROLLUP = text(
+    "INSERT INTO rating_service_daily (service_id, object_id, channel, day, n1, n2, n3, n4, n5) "
+    "VALUES (:service_id, :object_id, :channel, :day, :n1, :n2, :n3, :n4, :n5) "
+    "ON CONFLICT (service_id, object_id, channel, day) DO UPDATE SET "
+    + ", ".join(f"n{k} = rating_service_daily.n{k} + excluded.n{k}" for k in range(1, 6))
 )
 UPSERT_OFFER = text(
     "INSERT INTO offer_daily (object_id, day, n_offered) VALUES (:object_id, :day, :n) "
@@ -60,6 +78,42 @@ def add_to_rollups(session: Session, deltas: Mapping[tuple[int, date], list[int]
     ]
     if rows:
         driver_executemany(session, str(UPSERT_ROLLUP), rows)
+
+
+ServiceKey = tuple[int, int, str, date]  # (service item id, object id, rating channel, day)
+
+
+def add_to_service_rollups(session: Session, deltas: Mapping[ServiceKey, list[int]]) -> None:
+    """Add per-level count changes {(service_id, object_id, channel, day): [d1, …, d5]} to the
+    service-item roll-ups, in the caller's transaction; every path that changes `rating_daily`
+    for a rating naming a service item calls it with the same change."""
+    rows = [
+        {
+            "service_id": s,
+            "object_id": o,
+            "channel": c,
+            "day": d,
+            **{f"n{k + 1}": int(v[k]) for k in range(5)},
+        }
+        for (s, o, c, d), v in sorted(deltas.items())
+        if any(v)
+    ]
+    if rows:
+        driver_executemany(session, str(UPSERT_SERVICE_ROLLUP), rows)
+
+
+def count_rating_change(
+    session: Session, rating: Any, delta: list[int], *, channel: str | None = None, per_object: bool = True
+) -> None:
+    """One rating's count change (a review accepted it: +1; an appeal removed it: −1) in both
+    roll-ups: per object and day (unless not `per_object`), and per service item when the
+    rating names one. `rating`: anything with object_id, day, service_id and channel (a
+    `Rating`); `channel`: the channel the change counts on, when not the rating's own."""
+    if per_object:
+        add_to_rollups(session, {(rating.object_id, rating.day): delta})
+    if rating.service_id is not None:
+        key = (int(rating.service_id), int(rating.object_id), channel or rating.channel, rating.day)
+        add_to_service_rollups(session, {key: delta})
 
 
 def driver_executemany(session: Session, sql: str, rows: list[dict[str, Any]]) -> Any:

@@ -99,11 +99,28 @@ class TokenRequest(Strict):
         max_length=200,
         description="Optional citizen identifier (e.g. One Account id); stored only as a keyed hash.",
     )
+    service: Code | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Optional code of the service item (事項) the transaction was (`egov services list`): "
+        "known, active and offered through the object. Its rating then counts for the item's owning "
+        "department too (e.g. a DSF service done inside Macao One Account).",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
         str_strip_whitespace=True,
-        json_schema_extra={"examples": [{"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000123"}]},
+        json_schema_extra={
+            "examples": [
+                {"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000123"},
+                {
+                    "object": "ONE_ACCOUNT",
+                    "transaction_ref": "SAFP-2026-000124",
+                    "service": "DSF_VEHICLE_TAX",
+                },
+            ]
+        },
     )
 
 
@@ -115,6 +132,7 @@ class TokenIssued(BaseModel):
     token: str
     object: str
     transaction_ref: str
+    service: str | None = Field(default=None, description="The service item the token names, if any.")
     expires_at: UtcDatetime
     widget_path: str = Field(
         description="Path of the widget for this token (add &lang=pt|en to change language)."

@@ -31,6 +31,7 @@ from surveys.security import (
     sign_token,
     token_expiry,
 )
+from surveys.services import Offered, check_offered, offered_services, service_codes
 
 TxKey = tuple[int, str]  # (object id, transaction reference): one token each
 
@@ -41,6 +42,7 @@ class IssuedToken:
     object: str
     transaction_ref: str
     expires_at: datetime
+    service: str | None = None  # the code of the service item the token names
 
 
 def issue_tokens(
@@ -48,6 +50,8 @@ def issue_tokens(
     principal: Principal,
     requests: list[TokenRequest],
     now: datetime | Sequence[datetime] | None = None,
+    *,
+    batch: bool = False,
 ) -> list[IssuedToken]:
     """Issue (or re-issue, idempotently) one rating token per completed transaction. A new
     token counts one offered rating for its object and day (offer_daily). `now`: the moment
@@ -56,11 +60,17 @@ def issue_tokens(
     offer's day, the token's issue time and its expiry. An unused token
     whose issuer was revoked (so it is refused) is handed over to the asking key and signed
     again: the department's new key gets a working token for the transaction, the old
-    token stays refused (no second offer)."""
+    token stays refused (no second offer). A request may name the service item (`service`) the
+    transaction was: it must be known, active and offered through the object
+    (surveys.services.check_offered; refusals name `service`, or `items.N.service` when `batch`),
+    and is stored on the token, so the rating counts for the item's owner too; asking again for
+    the transaction naming another service item is refused (409)."""
     if principal.role != "department" or principal.department_id is None:
         raise ServiceError(403, "only a department key can issue rating tokens")
     secret = server_secret(session)
     objs = _rated_objects(session, principal, {r.object for r in requests})
+    services = _named_services(session, requests, objs, batch)
+    codes = {s.id: c for c, s in services.items()}
     existing = _existing_tokens(session, {(int(objs[r.object].id), r.transaction_ref) for r in requests})
     revoked = inactive_keys(session, {t.issuer_key_id for t in existing.values() if t.state == "issued"})
     new_rows: list[dict[str, Any]] = []
@@ -72,13 +82,20 @@ def issue_tokens(
         if k in seen:
             continue
         row = existing.get(k)
+        service = services.get(r.service) if r.service else None
         if row is not None:  # idempotent re-issue: the same token again, no second offer
+            if service is not None and row.service_id != service.id:
+                raise ServiceError(
+                    409,
+                    f"the token of transaction '{r.transaction_ref}' was issued naming "
+                    f"{'another service item' if row.service_id else 'no service item'}, not '{r.service}'",
+                )
             if row.state == "issued" and row.issuer_key_id in revoked:
                 row.issuer_key_id = principal.key_id  # the revoked issuer's token, handed over
                 session.add(row)
-            seen[k] = _signed(secret, row, r.object)
+            seen[k] = _signed(secret, row, r.object, _code_of(session, codes, row.service_id))
         else:
-            seen[k], new_row = _new_token(secret, principal, r, k[0], at)
+            seen[k], new_row = _new_token(secret, principal, r, k[0], at, service)
             new_rows.append(new_row)
             offers[(k[0], local_day(at))] += 1
     if new_rows:
@@ -87,7 +104,8 @@ def issue_tokens(
             k = (int(lost_row["object_id"]), str(lost_row["transaction_ref"]))
             offers[(k[0], local_day(lost_row["issued_at"]))] -= 1
             code = next(c for c, o in objs.items() if int(o.id) == k[0])
-            seen[k] = _signed(secret, _token_of(session, k), code)
+            token = _token_of(session, k)
+            seen[k] = _signed(secret, token, code, _code_of(session, codes, token.service_id))
         add_offers(session, +offers)  # unary plus drops the counts that fell to zero
     return [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
 
@@ -152,15 +170,42 @@ def _token_of(session: Session, k: TxKey) -> RatingToken:
     ).scalar_one()
 
 
-def _signed(secret: bytes, row: RatingToken, code: str) -> IssuedToken:
+def _signed(secret: bytes, row: RatingToken, code: str, service: str | None) -> IssuedToken:
     """The signed token of a stored token row (its expiry as stored, in UTC)."""
     exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     claims = TokenClaims(row.id, int(row.object_id), row.issuer_key_id, int(exp.timestamp()))
-    return IssuedToken(sign_token(secret, claims), code, row.transaction_ref, exp)
+    return IssuedToken(sign_token(secret, claims), code, row.transaction_ref, exp, service)
+
+
+def _named_services(
+    session: Session, requests: list[TokenRequest], objs: dict[str, Row[Any]], batch: bool
+) -> dict[str, Offered]:
+    """The service items the requests name, each checked against its request's object."""
+    named = offered_services(session, {r.service for r in requests if r.service})
+    for i, r in enumerate(requests):
+        if r.service:
+            o = objs[r.object]
+            field = f"items.{i}.service" if batch else "service"
+            check_offered(named.get(r.service), r.service, field, r.object, int(o.id), int(o.department_id))
+    return named
+
+
+def _code_of(session: Session, codes: dict[int, str], service_id: int | None) -> str | None:
+    """The code of a stored token's service item (read once, then kept in `codes`)."""
+    if service_id is None:
+        return None
+    if service_id not in codes:
+        codes.update(service_codes(session, {service_id}))
+    return codes.get(service_id)
 
 
 def _new_token(
-    secret: bytes, principal: Principal, request: TokenRequest, object_id: int, now: datetime
+    secret: bytes,
+    principal: Principal,
+    request: TokenRequest,
+    object_id: int,
+    now: datetime,
+    service: Offered | None,
 ) -> tuple[IssuedToken, dict[str, Any]]:
     """A new token for a transaction issued at `now`: the signed token and the row to insert."""
     exp, exp_ts = token_expiry(get_settings().token_ttl_days, now)
@@ -174,9 +219,12 @@ def _new_token(
         "issued_at": now,
         "expires_at": exp,
         "state": "issued",
+        "service_id": service.id if service else None,
     }
     token = sign_token(secret, TokenClaims(tid, object_id, principal.key_id, exp_ts))
-    return IssuedToken(token, request.object, request.transaction_ref, exp), row
+    return IssuedToken(
+        token, request.object, request.transaction_ref, exp, service.code if service else None
+    ), row
 
 
 def insert_new_tokens(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

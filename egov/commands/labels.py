@@ -6,6 +6,7 @@ operational commands' labels are in labels_ops.py, added when this module is imp
 
 from __future__ import annotations
 
+import reports.services  # noqa: F401  (adds the service items' labels)
 from egov.commands import labels_ops  # noqa: F401  (adds the operational commands' labels)
 from reports.i18n import add, t
 

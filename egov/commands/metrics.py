@@ -14,12 +14,14 @@ from egov.commands.common import LangOpt, check_lang, console, database, out_opt
 from egov.commands.labels import t
 from egov.commands.labels_ops import counted
 from egov.imports import framework_for_import, import_metrics, import_register
+from egov.imports.services import import_services
 from egov.store import check_period_code, metric_history, operator_name
 from egov.template import build_template, template_objects, write_template
 from reports.texts import note_text
 
 import_app = typer.Typer(
-    help="Validated, all-or-nothing imports: metric values and the register.", no_args_is_help=True
+    help="Validated, all-or-nothing imports: metric values, the register and the service-item catalogue.",
+    no_args_is_help=True,
 )
 metrics_app = typer.Typer(help="Stored metric values and their provenance.", no_args_is_help=True)
 
@@ -114,6 +116,27 @@ def import_departments_cmd(
     )
     key = "cli.import.dry_register" if report.dry_run else "cli.import.register"
     console.print(t(key, lang, file=report.file, parts=parts), markup=False)
+
+
+@import_app.command("services")
+def import_services_cmd(
+    file: Annotated[Path, typer.Argument(help="Catalogue file: .toml, .csv or .xlsx.")],
+    dry_run: DryRunOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Import the service-item catalogue (事項) after validating the whole file; any problem →
+    nothing is written. Items named again are edited in place; items not named stay as they are
+    (set active = false to withdraw one). The register must be imported first.
+
+    Table columns: code, name_zh-Hant, name_pt, name_en, department, channels (app web counter
+    kiosk hotline, separated by , ; or spaces), objects, active, note.
+    Example: egov import services egov/data/macau_services.toml --dry-run
+    """
+    lang = check_lang(lang)
+    with database() as session:
+        r = import_services(session, file, dry_run=dry_run)
+    key = "services.import.dry" if r.dry_run else "services.import.done"
+    console.print(t(key, lang, file=r.file, count=r.count, new=r.new, changed=r.changed), markup=False)
 
 
 @metrics_app.command("history")

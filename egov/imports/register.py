@@ -78,7 +78,7 @@ def import_register(session: Session, path: Path, *, dry_run: bool = False) -> R
     if src.kind == "toml":
         register, where = _register_from_toml(src, problems)
     else:
-        table = _register_table_csv(src) if src.kind == "csv" else _register_table_xlsx(src, problems)
+        table = table_from_csv(src) if src.kind == "csv" else table_from_xlsx(src, problems)
         register, where = _register_from_table(table, problems)
     _validate_register(session, register, where, problems)
     problems.raise_if_any(src.name)
@@ -134,24 +134,26 @@ def _register_from_toml(src: SourceFile, problems: Problems) -> tuple[Register, 
 
 
 @dataclass
-class _Table:
+class Table:
     header: list[str]
     rows: list[tuple[list[Any], list[str]]]  # (values, location of each value)
     header_where: list[str]
 
 
-def _register_table_csv(src: SourceFile) -> _Table:
+def table_from_csv(src: SourceFile) -> Table:
+    """The table of a CSV file: header line, then a row per entry with each field's location (a
+    row with the wrong number of fields holds a `FieldCount` in its first cell)."""
     rows = [(n, r) for n, r in csv_rows(src) if any(f.strip() for f in r)]
     if not rows:
         raise EgovError(f"{src.name}: no header line; nothing was imported")
     line0, header = rows[0]
-    table = _Table(
+    table = Table(
         [h.strip() for h in header], [], [f"line {line0}, column {i}" for i in range(1, len(header) + 1)]
     )
     for line, row in rows[1:]:
         if len(row) != len(header):
             table.rows.append(([None] * len(header), [f"line {line}"] * len(header)))
-            table.rows[-1][0][0] = _FieldCount(len(row), len(header))
+            table.rows[-1][0][0] = FieldCount(len(row), len(header))
             continue
         table.rows.append(
             (list(row), [f"line {line}, column {i} ({h.strip()})" for i, h in enumerate(header, start=1)])
@@ -160,14 +162,16 @@ def _register_table_csv(src: SourceFile) -> _Table:
 
 
 @dataclass(frozen=True)
-class _FieldCount:
+class FieldCount:
     got: int
     want: int
 
 
-def _register_table_xlsx(src: SourceFile, problems: Problems) -> _Table:
+def table_from_xlsx(src: SourceFile, problems: Problems, sheet: str = "register") -> Table:
+    """The table of a workbook's sheet `sheet` (else its first sheet): header in row 1, a row per
+    entry with each cell's location; formulas and error values are problems."""
     wb = open_workbook(src)
-    ws: Worksheet = wb["register"] if "register" in wb.sheetnames else wb.worksheets[0]
+    ws: Worksheet = wb[sheet] if sheet in wb.sheetnames else wb.worksheets[0]
     merged_problems(ws, problems)
     header: list[str] = []
     for c in range(1, ws.max_column + 1):
@@ -176,7 +180,7 @@ def _register_table_xlsx(src: SourceFile, problems: Problems) -> _Table:
         if bad:
             problems.add(cell_where(ws, cell), bad)
         header.append("" if cell.value is None or bad else str(cell.value).strip())
-    table = _Table(header, [], [cell_where(ws, ws.cell(1, c)) for c in range(1, len(header) + 1)])
+    table = Table(header, [], [cell_where(ws, ws.cell(1, c)) for c in range(1, len(header) + 1)])
     for r in range(2, ws.max_row + 1):
         vals: list[Any] = []
         locs: list[str] = []
@@ -195,7 +199,7 @@ def _register_table_xlsx(src: SourceFile, problems: Problems) -> _Table:
     return table
 
 
-def _register_from_table(table: _Table, problems: Problems) -> tuple[Register, _Where]:
+def _register_from_table(table: Table, problems: Problems) -> tuple[Register, _Where]:
     register: Register = {t: {} for t in REGISTER_TYPES.values()}
     where: _Where = {}
     cols = _table_columns(table, problems)
@@ -203,14 +207,14 @@ def _register_from_table(table: _Table, problems: Problems) -> tuple[Register, _
         return register, where
     first_seen: dict[tuple[str, str], str] = {}
     for vals, locs in table.rows:
-        if isinstance(vals[0], _FieldCount):
+        if isinstance(vals[0], FieldCount):
             problems.add(locs[0], f"{vals[0].got} fields, the header has {vals[0].want}")
             continue
         _register_row(vals, locs, cols, problems, register, where, first_seen)
     return register, where
 
 
-def _table_columns(table: _Table, problems: Problems) -> dict[str, int]:
+def _table_columns(table: Table, problems: Problems) -> dict[str, int]:
     """{lower-case column name: index} of a register table's header; problems for the rest."""
     cols: dict[str, int] = {}
     for i, h in enumerate(table.header):

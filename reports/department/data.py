@@ -35,6 +35,7 @@ from surveys.cases import department_cases
 from surveys.questions import questions
 from surveys.rollup import rating_measures
 from surveys.schemas import OPEN_CASE_STATES
+from surveys.services import catalogue, service_ratings
 
 NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
 TOP_N = 5
@@ -373,7 +374,17 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
         cache.measures, _notes = rating_measures(session, period.start, period.end, min_ratings=min_n)
     measures = cache.measures
     mine = measures[measures.index.isin(list(objects))].sort_index()
-    return Section(table=mine, extra={"min_ratings": min_n, "objects": objects})
+    # the ratings of the service items it owns, through whatever object (One Account included)
+    owner = session.get(Department, department_id)
+    code = owner.code if owner is not None else ""
+    services = service_ratings(
+        session, period.start, period.end, by="channel", department=code, min_ratings=min_n
+    )
+    names = (
+        catalogue(session, department=code)[["name_zh", "name_pt", "name_en"]] if not services.empty else None
+    )
+    extra = {"min_ratings": min_n, "objects": objects, "services": services, "service_names": names}
+    return Section(table=mine, extra=extra)
 
 
 def open_cases(session: Session, department: Department) -> Section:

@@ -19,6 +19,7 @@ from reports.html import chart_html, not_available, render_page
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
 from reports.intervals import INTERVAL_COLUMNS
+from reports.services import level_text, one_channel, service_name, share_texts
 from reports.values import flags_html
 
 
@@ -402,7 +403,7 @@ def _ratings_html(r: DepartmentReport, lang: str) -> str:
     min_n = int(sec.extra.get("min_ratings", 0))
     objects: dict[str, dict[str, str]] = sec.extra.get("objects", {})
     if table is None or table.empty:
-        return _note(t("dr.no_ratings", lang))
+        return _note(t("dr.no_ratings", lang)) + services_html(sec.extra, lang)
     headers = [
         t("dr.service", lang),
         t("col.n_ratings", lang),
@@ -430,7 +431,37 @@ def _ratings_html(r: DepartmentReport, lang: str) -> str:
                 _f(x["response_rate"]),
             ]
         )
-    return html_table(headers, rows, numeric=(1, 2, 4, 5, 6)) + _note(t("dr.min_rule", lang, n=min_n))
+    out = html_table(headers, rows, numeric=(1, 2, 4, 5, 6)) + _note(t("dr.min_rule", lang, n=min_n))
+    return out + services_html(sec.extra, lang)
+
+
+def services_html(extra: dict[str, Any], lang: str) -> str:
+    """The ratings of the service items the department owns, by object and channel (a rating
+    inside another bureau's app, e.g. Macao One Account, counts here): reports.services words."""
+    services: pd.DataFrame | None = extra.get("services")
+    title = f"<h3>{html.escape(t('services.report.title', lang))}</h3>"
+    if services is None or services.empty:
+        return title + _note(t("services.report.none", lang))
+    names: pd.DataFrame = extra["service_names"]
+    min_n = int(extra.get("min_ratings", 0))
+    heads = ("service", "object", "channel", "count", "levels", "share", "interval")
+    rows = []
+    for x in services.to_dict("records"):
+        item = names.loc[x["service"]] if x["service"] in names.index else pd.Series(dtype=object)
+        share, interval = share_texts(x, lang, min_n)
+        name = f"{x['service']} {service_name(item, lang)}".strip()
+        rows.append(
+            [
+                name,
+                x["object"],
+                one_channel(str(x["channel"]), lang),
+                _i(x["count"]),
+                level_text(x),
+                share,
+                interval,
+            ]
+        )
+    return title + html_table([t(f"services.col.{h}", lang) for h in heads], rows, numeric=(3, 5))
 
 
 def _cases_html(r: DepartmentReport, lang: str) -> str:

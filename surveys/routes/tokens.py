@@ -18,6 +18,7 @@ TOKEN_EXAMPLE = {
     "token": S.EXAMPLE_TOKEN,
     "object": "ONE_ACCOUNT",
     "transaction_ref": "SAFP-2026-000123",
+    "service": "DSF_VEHICLE_TAX",
     "expires_at": "2026-03-16T08:00:00Z",
     "widget_path": "/widget/ONE_ACCOUNT?token=v1…",
 }
@@ -28,6 +29,7 @@ def _issued(t: IssuedToken) -> S.TokenIssued:
         token=t.token,
         object=t.object,
         transaction_ref=t.transaction_ref,
+        service=t.service,
         expires_at=t.expires_at,
         widget_path=f"/widget/{t.object}?token={t.token}",
     )
@@ -39,7 +41,9 @@ def _issued(t: IssuedToken) -> S.TokenIssued:
     **doc(
         "Issue a rating token",
         "A department's back end asks for a single-use signed rating token for a completed transaction of "
-        "one of its application objects. Asking again for the same transaction returns the same token. "
+        "one of its application objects, optionally naming the service item (事項) the transaction was "
+        "(known, active, offered through the object: else 422 naming `service`). Asking again for the same "
+        "transaction returns the same token. "
         "A new token counts one offered rating (the response-rate denominator). Department keys only.",
         TOKEN_EXAMPLE,
         *KEYED,
@@ -72,6 +76,6 @@ def post_tokens(body: S.TokenBatch, request: Request, session: SessionDep, princ
     wait = take_issuers(request, principal.key_id, len(body.items))
     if wait:
         return limited(wait)
-    issued = issue_tokens(session, principal, body.items)
+    issued = issue_tokens(session, principal, body.items, batch=True)
     session.commit()
     return S.TokenBatchResult(items=[_issued(t) for t in issued])

@@ -54,6 +54,17 @@ def setup_register(url: str | None = None) -> dict[str, str]:
     return keys
 
 
+def setup_services(url: str | None = None) -> None:
+    """The built-in illustrative service-item catalogue (egov/data/macau_services.toml), imported
+    as `egov import services` does, into a database that has the register."""
+    from egov.db import session_scope
+    from egov.demo import DATA_DIR
+    from egov.imports.services import import_services
+
+    with session_scope(url) as s:
+        import_services(s, DATA_DIR / "macau_services.toml")
+
+
 def make_client(monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
     """A TestClient of a new app after changing settings (EGOV_<NAME>=value)."""
     from fastapi.testclient import TestClient

@@ -8,8 +8,9 @@ POST /ratings with the fast path declining every time (the general path,
 The clock of the rating service (utcnow, local_day in surveys.tokens, .ratings, .ratings_fast, .review) is fixed per phase so that days, burst
 windows and the stored rating times are the same in every run (a batch shares one moment:
 each phase is one batch; the second starts exactly at the first's window edge). Compared:
-rating (all but the surrogate id; times too, as the clock is fixed), rating_token (all but
-id and its times), rating_case (all but ids and times), rating_daily, offer_daily, the
+rating (all but the surrogate id; times too, as the clock is fixed; the service item it names),
+rating_token (all but id and its times), rating_case (all but ids and times), rating_daily,
+rating_service_daily (some transactions name a service item), offer_daily, the
 audit entries (actor, action, target by object and transaction, detail; counted), and each
 run's roll-ups against `rebuild_rollups`.
 """
@@ -30,6 +31,16 @@ from sqlalchemy import text
 PATHS = ("single", "batch", "general")
 SAFP = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM")
 DSAT = ("BUS_REPORT", "MACAU_TRAVEL")
+# the service items (事項) some transactions name (egov/data/macau_services.toml): DSF's and DSI's
+# services done inside SAFP's One Account, a DSAT service in DSAT's app; the others name none
+SERVICES = {
+    "ONE_ACCOUNT": ("DSF_VEHICLE_TAX", "DSI_ID_CARD_APPOINTMENT", "DSF_VEHICLE_TAX", None),
+    "OPEN_DATA_PLATFORM": (
+        None,
+        "SAFP_ONE_ACCOUNT_REGISTRATION",
+    ),  # an item offered through its owner's objects
+    "MACAU_TRAVEL": (None, "DSAT_VEHICLE_INSPECTION"),
+}
 DRIVERS = ("effectiveness", "ease", "efficiency", "transparency", "staff", "other")
 COMMENTS = (
     "",
@@ -172,11 +183,12 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     from egov.app import create_app
     from egov.db import session_scope
     from egov.settings import reset_settings
-    from tests.helpers.register import fix_service_clock, setup_register
+    from tests.helpers.register import fix_service_clock, setup_register, setup_services
 
     monkeypatch.setenv("EGOV_DATABASE_URL", url)
     reset_settings()
     keys = setup_register(url)
+    setup_services(url)
     with session_scope(url) as s:
         audit_base = int(s.execute(text("SELECT COALESCE(MAX(id), 0) FROM audit_log")).scalar() or 0)
     client = TestClient(create_app())
@@ -192,14 +204,16 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     tokens: dict[Tx, str] = {}
     for role in ("department", "other_department"):
         mine = [(o, x, c) for r, o, x, c in txs if r == role]
-        items = [{"object": o, "transaction_ref": x, "citizen_id": c} for o, x, c in mine[:-3]]
+        items = [
+            {"object": o, "transaction_ref": x, "citizen_id": c, **_service(o, x)} for o, x, c in mine[:-3]
+        ]
         r = client.post("/api/v1/tokens/batch", json={"items": items}, headers=auth(role))
         assert r.status_code == 200, r.text
         tokens.update({(t["object"], t["transaction_ref"]): t["token"] for t in r.json()["items"]})
         for o, x, c in mine[-3:] + mine[:1]:  # single requests; the last one a re-issue
             r = client.post(
                 "/api/v1/tokens",
-                json={"object": o, "transaction_ref": x, "citizen_id": c},
+                json={"object": o, "transaction_ref": x, "citizen_id": c, **_service(o, x)},
                 headers=auth(role),
             )
             assert r.status_code == 200, r.text
@@ -236,6 +250,13 @@ def _run(path: str, url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[Out
     return outcomes, spy, audit_base
 
 
+def _service(obj: str, ref: str) -> dict[str, str]:
+    """The service item a transaction names, if any (by its number)."""
+    choices, n = SERVICES.get(obj, (None,)), int(ref.removeprefix("TX-"))
+    code = choices[(n // 3 if obj == "ONE_ACCOUNT" else n) % len(choices)]
+    return {"service": code} if code else {}
+
+
 def _rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     from egov.db import session_scope
 
@@ -245,14 +266,16 @@ def _rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
 
 RATING_SQL = (
     "SELECT o.code, r.transaction_ref, r.level, r.drivers, r.comment, r.channel, r.language, r.day, "
-    "r.pseudonym, r.flags, r.question_version, k.label, r.ip, r.created_at, r.amended_at "
+    "r.pseudonym, r.flags, r.question_version, k.label, r.ip, r.created_at, r.amended_at, s.code "
     "FROM rating r JOIN assessed_object o ON o.id = r.object_id LEFT JOIN api_key k ON k.id = r.issuer_key_id "
+    "LEFT JOIN service_item s ON s.id = r.service_id "
     "ORDER BY o.code, r.transaction_ref"
 )
 TOKEN_SQL = (
     "SELECT o.code, t.transaction_ref, k.label, t.pseudonym, t.state, t.body_hash, t.amend_hash, "
-    "t.response_status FROM rating_token t JOIN assessed_object o ON o.id = t.object_id "
-    "JOIN api_key k ON k.id = t.issuer_key_id ORDER BY o.code, t.transaction_ref"
+    "t.response_status, s.code FROM rating_token t JOIN assessed_object o ON o.id = t.object_id "
+    "JOIN api_key k ON k.id = t.issuer_key_id LEFT JOIN service_item s ON s.id = t.service_id "
+    "ORDER BY o.code, t.transaction_ref"
 )
 CASE_SQL = (
     "SELECT o.code, r.transaction_ref, d.code, c.state, c.opened_day, c.rectify_due, c.rectified_day, "
@@ -263,6 +286,11 @@ CASE_SQL = (
 DAILY_SQL = (
     "SELECT o.code, d.day, d.n1, d.n2, d.n3, d.n4, d.n5 FROM rating_daily d "
     "JOIN assessed_object o ON o.id = d.object_id {where} ORDER BY o.code, d.day"
+)
+SERVICE_DAILY_SQL = (
+    "SELECT s.code, o.code, d.channel, d.day, d.n1, d.n2, d.n3, d.n4, d.n5 FROM rating_service_daily d "
+    "JOIN service_item s ON s.id = d.service_id JOIN assessed_object o ON o.id = d.object_id "
+    "WHERE d.n1 + d.n2 + d.n3 + d.n4 + d.n5 > 0 ORDER BY s.code, o.code, d.channel, d.day"
 )
 OFFER_SQL = (
     "SELECT o.code, d.day, d.n_offered FROM offer_daily d JOIN assessed_object o ON o.id = d.object_id "
@@ -298,12 +326,15 @@ def _snapshot(url: str, audit_base: int) -> dict[str, Any]:
         "rating_case": [(*r[:10], bool(r[10]), bool(r[11])) for r in _rows(url, CASE_SQL)],
         "rating_daily": _rows(url, DAILY_SQL.format(where="")),
         "offer_daily": _rows(url, OFFER_SQL),
+        "rating_service_daily": _rows(url, SERVICE_DAILY_SQL),
         "audit_log": _audit(url, audit_base),
     }
 
 
 def _counted_rollups(url: str) -> list[tuple[Any, ...]]:
-    return _rows(url, DAILY_SQL.format(where="WHERE d.n1 + d.n2 + d.n3 + d.n4 + d.n5 > 0"))
+    """The counted roll-ups: per object, then per service item."""
+    by_object = _rows(url, DAILY_SQL.format(where="WHERE d.n1 + d.n2 + d.n3 + d.n4 + d.n5 > 0"))
+    return by_object + _rows(url, SERVICE_DAILY_SQL)
 
 
 # --- the test --------------------------------------------------------------------------------------
@@ -380,5 +411,12 @@ def test_single_batch_and_general_paths_store_the_same(
     codes = Counter(o[0] for o in outcomes["single"])
     assert codes[409] >= 5 and codes[200] >= 50, codes
     assert Counter(r[4] for r in single["rating_token"])["discarded"] == 1
+    # ratings naming service items, counted (and amended) on every path
+    named = Counter(r[15] for r in single["rating"] if not r[9])
+    assert named["DSF_VEHICLE_TAX"] >= 3 and named["DSAT_VEHICLE_INSPECTION"] >= 1 and named[None] >= 10, (
+        named
+    )
+    assert sum(1 for r in single["rating"] if r[15] and r[14] is not None) >= 2  # amended
+    assert len({r[2] for r in single["rating_service_daily"]}) >= 3  # several channels
     actions = Counter(k[1] for k in single["audit_log"].elements())
     assert {"rating.flag", "rating.amend", "rating.honeypot", "case.withdrawn"} <= set(actions), actions
