@@ -15,10 +15,14 @@ from typing import IO, Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from egov.cells import write_text
+from egov.errors import EgovError
 from egov.langs import LANGUAGES
+from egov.models import Department
+from egov.store import find_period, period_bounds
 from reports.cases import appeal_words, outcome_words, state_words, tier_words, time_words
 from reports.i18n import t
 from surveys.casedesk import DeskCase, ledger_rows
@@ -102,6 +106,34 @@ def ledger_workbook(rows: list[DeskCase], lang: str, title: str) -> Workbook:
         ws.column_dimensions[get_column_letter(j)].width = WIDE.get(name, 14)
     ws.freeze_panes = ws.cell(first, 2)
     return wb
+
+
+def ledger_scope(
+    session: Session, period: str | None, start: date | None, end: date | None, department: str | None
+) -> tuple[date, date]:
+    """The days of the ledger: a period's (stored, or following from its code: 2026, 2026Q1,
+    2026H2) or [start, end]; an EgovError naming the option otherwise, or for an unknown
+    department."""
+    if period and (start or end):
+        raise EgovError("give either --period or --from and --to, not both")
+    if period:
+        stored = find_period(session, period)
+        bounds = (stored.start, stored.end) if stored is not None else period_bounds(period)
+        if bounds is None:
+            raise EgovError(
+                f"--period {period!r}: not a stored period nor a code such as 2026, 2026Q1, 2026H2"
+            )
+        start, end = bounds
+    if start is None or end is None:
+        raise EgovError("give --period, or both --from and --to")
+    if start > end:
+        raise EgovError(f"--from {start} is after --to {end}")
+    if (
+        department
+        and session.execute(select(Department.id).where(col(Department.code) == department)).first() is None
+    ):
+        raise EgovError(f"--department {department!r}: no such department")
+    return start, end
 
 
 def write_ledger(
