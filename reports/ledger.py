@@ -130,7 +130,8 @@ def ledger_scope(
         raise EgovError(f"--from {start} is after --to {end}")
     if (
         department
-        and session.execute(select(Department.id).where(col(Department.code) == department)).first() is None
+        and session.execute(select(col(Department.id)).where(col(Department.code) == department)).first()
+        is None
     ):
         raise EgovError(f"--department {department!r}: no such department")
     return start, end

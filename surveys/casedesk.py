@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from egov.auth import Principal
@@ -30,7 +30,7 @@ RECEIPT = re.compile(r"[0-9a-f]{32}")
 DESK_LIMIT = 1000  # cases a desk page lists (deadline first); the statistics count them all
 
 
-def _desk_query() -> Select[Any]:
+def _desk_query() -> Any:  # a Select of the case, its object, department and rating
     return (
         select(
             RatingCase,
@@ -89,7 +89,7 @@ def _desk_case(row: Any, today: date) -> DeskCase:
     )
 
 
-def _scoped(query: Select[Any], principal: Principal) -> Select[Any]:
+def _scoped(query: Any, principal: Principal) -> Any:
     """A department key reads its own department's cases; an assessor all."""
     if principal.role == "department":
         return query.where(col(RatingCase.department_id) == principal.department_id)

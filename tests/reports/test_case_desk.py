@@ -5,10 +5,10 @@ read by the citizen on the public status page. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,6 +51,7 @@ def _post(api: Env, case_id: int, who: str = "department", **form: str) -> Any:
 def _overdue(case_id: int) -> None:
     """Put a case's deadline in the past."""
     from sqlalchemy import update
+    from sqlmodel import col
 
     from egov.db import session_scope
     from egov.models import RatingCase
@@ -58,9 +59,9 @@ def _overdue(case_id: int) -> None:
     with session_scope() as s:
         s.execute(
             update(RatingCase)
-            .where(RatingCase.id == case_id)
+            .where(col(RatingCase.id) == case_id)
             .values(rectify_due=date.today() - timedelta(days=3))
-        )  # type: ignore[arg-type]
+        )
 
 
 def test_the_desk_pages(api: Env) -> None:

@@ -172,6 +172,10 @@ def _handle(case_text: str, request: Request, session: Session, fields: dict[str
     lang = lang_of(request)
     principal = who(request, session, DESK_ROLES)
     case_id = _case_id(case_text)
+    try:
+        desk_case(session, principal, case_id, local_day())  # another department's: 404 first
+    except ServiceError as exc:
+        raise Refusal(404, "web.not_found") from exc
     action = fields.get("action", "")
     values = {
         k: fields.get(k, "").replace("\r\n", "\n").strip()
