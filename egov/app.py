@@ -37,8 +37,10 @@ from egov.limits import GuardMiddleware
 from egov.objections_api import router as objections_router
 from egov.settings import Settings, get_settings
 from reports.public import build_public_router
+from reports.status import build_status_router
 from reports.web import Refusal, build_reports_router, refusal_response
 from reports.web.cycle import build_cycle_router
+from reports.web.desk import build_desk_router
 from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
 from surveys.routes.common import API
 from surveys.widget import build_widget_router
@@ -87,6 +89,8 @@ def create_app() -> FastAPI:
     app.include_router(build_widget_router())
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
     app.include_router(build_cycle_router())  # the cycle's pages (/reports/cycle/)
+    app.include_router(build_desk_router())  # the case desk (/reports/desk/)
+    app.include_router(build_status_router())  # the citizen's status page of a rating (/status/)
     app.include_router(build_public_router())  # the public site of published runs (/public/)
     add_offline_docs(app)
     _add_middleware(app, settings)
@@ -159,7 +163,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_body=settings.max_body_bytes,
         max_batch_body=settings.max_batch_body_bytes,
         client_rate=settings.rate_limit_client,
-        rate_limited=(API, "/widget", "/public"),
+        rate_limited=(API, "/widget", "/public", "/status"),
         # an evidence file (EGOV_EVIDENCE_MAX_BYTES) as base64 in JSON or in a multipart form
         max_upload_body=settings.evidence_max_bytes * 4 // 3 + settings.max_body_bytes,
     )

@@ -355,6 +355,17 @@ class RatingCase(SQLModel, table=True):
     appeal_outcome: str = Field(default="", max_length=10)  # "" | upheld | removed
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    # The case desk (issue 17, point 3): how the department handles it and what it tells the
+    # public. Server defaults, so the rating paths' INSERTs need not name them.
+    # tier: immediate (立行立改) | deadline (限期整改) | explain (解釋說明); handler: a staff label
+    tier: str = Field(default="", max_length=10, sa_column_kwargs={"server_default": ""})
+    handler: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
+    internal_note: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
+    )
+    # the return visit's outcome: satisfied | unsatisfied | unreachable
+    visit_outcome: str = Field(default="", max_length=12, sa_column_kwargs={"server_default": ""})
 
 
 class AuditLog(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """Bad-rating follow-up cases (好差評 "差評" handling, GB/T 39735-2020 §7):
 
     open → verified → rectifying → rectified → return_visit_done → closed
-    open | verified → appealed → upheld (the rating stands; → rectifying) | removed
+    verified → explained → return_visit_done (the explanation tier, surveys.casework)
+    open | verified → appealed → upheld (the rating stands; → rectifying | explained) | removed
 
 Every bad rating that counts opens a case owned by the rated object's department.
 Deadlines are in working days (surveys.calendar: the built-in table with the days an
@@ -28,6 +29,7 @@ from egov.errors import EgovError, ServiceError
 from egov.models import AssessedObject, Department, Rating, RatingCase, compare_and_set, utcnow
 from egov.settings import get_settings
 from surveys.calendar import added_days, working_days_after
+from surveys.casework import CaseDetails, detail_fields
 from surveys.rollup import count_rating_change, driver_executemany
 from surveys.schemas import BAD_LEVELS, CASE_STATES
 
@@ -39,10 +41,13 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("verified", "appealed"): "department",
     ("rectifying", "rectified"): "department",
     ("rectified", "return_visit_done"): "department",
+    ("verified", "explained"): "department",
+    ("explained", "return_visit_done"): "department",
     ("return_visit_done", "closed"): "department",
     ("appealed", "upheld"): "assessor",
     ("appealed", "removed"): "assessor",
     ("upheld", "rectifying"): "department",
+    ("upheld", "explained"): "department",
 }
 STATES = CASE_STATES
 
@@ -123,9 +128,17 @@ def moves_from(state: str) -> str:
 
 
 def transition_case(
-    session: Session, principal: Principal, case_id: int, to: str, note: str = "", today: date | None = None
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    to: str,
+    note: str = "",
+    today: date | None = None,
+    details: CaseDetails | None = None,
 ) -> RatingCase:
-    """Move a case along the state machine; who may move it depends on the move.
+    """Move a case along the state machine; who may move it depends on the move. `details`:
+    what the move records besides its state (surveys.casework: handler, tier, answer, the
+    return visit's outcome; `note` is kept as the case's internal note too).
 
     The move is a compare-and-set of the case's state: of concurrent moves of one case
     exactly one is made (and only it takes a removed rating out of the roll-up); the others
@@ -140,6 +153,7 @@ def transition_case(
         raise ServiceError(409, f"case {case_id} is {old}; it can move to: {moves_from(old)}")
     if principal.role != role:
         raise ServiceError(403, f"moving a case from {old} to {to} needs a {role} key")
+    extra = detail_fields(case_id, to, details or CaseDetails(note=note))
     now = utcnow()
     if not compare_and_set(
         session,
@@ -150,6 +164,7 @@ def transition_case(
         to,
         updated_at=now,
         **_move_fields(session, to, today, now),
+        **extra,
     ):
         state = session.execute(select(col(RatingCase.state)).where(col(RatingCase.id) == case_id)).scalar()
         raise ServiceError(
@@ -253,7 +268,7 @@ def _rating_of(session: Session, case_id: int) -> int:
 def _move_fields(session: Session, to: str, today: date | None, now: datetime) -> dict[str, Any]:
     """What a move to `to` records besides the state (its day, deadline, outcome or end)."""
     day = today or local_day()
-    if to == "rectified":
+    if to in ("rectified", "explained"):  # the department's answer: the return visit is due after it
         due = due_after(session, day, get_settings().case_return_visit_days)
         return {"rectified_day": day, "return_visit_due": due}
     if to == "return_visit_done":
@@ -292,7 +307,8 @@ def _remove_rating(session: Session, principal: Principal, rating_id: int, case_
 
 CASE_COLUMNS = (
     "SELECT c.id, o.code, d.code, c.state, r.level, r.drivers, c.opened_day, c.rectify_due, c.rectified_day, "
-    "c.return_visit_due, c.return_visit_day, c.appeal_outcome FROM rating_case c "
+    "c.return_visit_due, c.return_visit_day, c.appeal_outcome, c.tier, c.handler, c.answer, c.internal_note, "
+    "c.visit_outcome FROM rating_case c "
     "JOIN rating r ON r.id = c.rating_id JOIN assessed_object o ON o.id = c.object_id "
     "JOIN department d ON d.id = c.department_id"
 )
@@ -313,6 +329,11 @@ def _case_dict(r: Any) -> dict[str, Any]:
         "return_visit_due",
         "return_visit_day",
         "appeal_outcome",
+        "tier",
+        "handler",
+        "answer",
+        "internal_note",
+        "visit_outcome",
     )
     vals = [r[0], r[1], r[2], r[3], r[4], reason, *r[6:]]
     out = dict(zip(keys, vals, strict=True))

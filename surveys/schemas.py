@@ -29,6 +29,7 @@ CaseState = Literal[
     "verified",
     "rectifying",
     "rectified",
+    "explained",
     "return_visit_done",
     "closed",
     "appealed",
@@ -36,6 +37,11 @@ CaseState = Literal[
     "removed",
 ]
 CASE_STATES: tuple[str, ...] = get_args(CaseState)
+# how a department handles a bad rating (國辦發〔2019〕51號): 立行立改, 限期整改, 解釋說明
+CaseTier = Literal["immediate", "deadline", "explain"]
+CASE_TIERS: tuple[str, ...] = get_args(CaseTier)
+VisitOutcome = Literal["satisfied", "unsatisfied", "unreachable"]  # the return visit (回訪)
+VISIT_OUTCOMES: tuple[str, ...] = get_args(VisitOutcome)
 OPEN_CASE_STATES = tuple(s for s in CASE_STATES if s not in ("closed", "removed"))
 MAX_BATCH = 500
 BAD_LEVELS = (1, 2)  # bad ratings (差評): they need a reason and open a follow-up case
@@ -337,7 +343,23 @@ class FlaggedRating(BaseModel):
 
 class CaseTransition(Strict):
     to: CaseState
-    note: FreeText = Field(default="", max_length=500)
+    note: FreeText = Field(
+        default="", max_length=500, description="Internal note: kept on the case and in the audit trail."
+    )
+    handler: FreeText = Field(
+        default="", max_length=100, description="Who takes the case (to `verified`): a staff label."
+    )
+    tier: CaseTier | None = Field(
+        default=None, description="To `rectifying`: immediate or deadline (default deadline)."
+    )
+    answer: FreeText = Field(
+        default="",
+        max_length=2000,
+        description="The answer for the public (to `rectified` or `explained`; required for `explained`).",
+    )
+    outcome: VisitOutcome | None = Field(
+        default=None, description="The return visit's outcome (to `return_visit_done`)."
+    )
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"to": "verified", "note": "called the citizen"}]}
@@ -357,6 +379,11 @@ class CasePublic(BaseModel):
     return_visit_due: date | None
     return_visit_day: date | None
     appeal_outcome: str
+    tier: str = ""
+    handler: str = ""
+    answer: str = ""
+    internal_note: str = ""
+    visit_outcome: str = ""
 
 
 class KeyCreate(Strict):

@@ -13,6 +13,7 @@ import html
 import json
 import secrets
 from typing import Annotated, Any, NamedTuple
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -72,7 +73,13 @@ CHROME = {
     },
     "required": {"zh-Hant": "（必答）", "pt": "(obrigatória)", "en": "(required)"},
     "this_department": {"zh-Hant": "本部門", "pt": "este serviço", "en": "this department"},
+    "status_link": {
+        "zh-Hant": "查看處理進度",
+        "pt": "Ver o estado da avaliação",
+        "en": "See what happens to your rating",
+    },
 }
+STATUS_PAGE = "/status/"  # the citizen's status page of a rating by its receipt (reports.status)
 # the message the widget's script shows for a refusal of the rating API, by status: in the
 # page's language only (the API's own detail is English and is never shown to the citizen)
 REFUSAL_TEXT = {403: "withdrawn", 409: "already", 410: "expired", 429: "too_many"}
@@ -154,6 +161,9 @@ SCRIPT = r"""
           status.setAttribute('data-receipt', res.j.receipt);
           var r = document.createElement('p'); r.id = 'receipt';
           r.textContent = cfg.receiptLabel + ': ' + res.j.receipt; status.after(r);
+          var a = document.createElement('a'); a.id = 'status-link'; a.target = '_blank'; a.rel = 'noopener';
+          a.href = cfg.statusPage + encodeURIComponent(res.j.receipt) + '?lang=' + encodeURIComponent(cfg.lang);
+          a.textContent = cfg.statusLabel; var p = document.createElement('p'); p.appendChild(a); r.after(p);
         }
         else {
           var known = cfg.refusals[String(res.status)];
@@ -259,6 +269,8 @@ def render_widget(
         "set": qs.code if qs.items else None,  # the overall rating alone sends no set (the fast path)
         "setVersion": qs.version,
         "items": [{"code": i.code, "required": i.required} for i in qs.items],
+        "statusPage": STATUS_PAGE,
+        "statusLabel": CHROME["status_link"].get(lang, ""),
         "refusals": {str(code): CHROME[key].get(lang, "") for code, key in REFUSAL_TEXT.items()},
     }
     data = (
@@ -401,6 +413,11 @@ def build_widget_router() -> APIRouter:
             body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="{role}">{_t(CHROME[state.problem], lang)}</p>'
             if state.receipt:
                 body += f'<p id="receipt">{_t(CHROME["receipt"], lang)}: {html.escape(state.receipt)}</p>'
+                link = f"{STATUS_PAGE}{quote(state.receipt, safe='')}?lang={quote(lang)}"
+                body += (
+                    f'<p><a id="status-link" href="{html.escape(link)}" target="_blank" rel="noopener">'
+                    f"{_t(CHROME['status_link'], lang)}</a></p>"
+                )
             body += "</main>"
             return HTMLResponse(
                 _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=state.status, headers=headers

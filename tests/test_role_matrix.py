@@ -246,6 +246,27 @@ MATRIX: list[Row] = [
         "/reports/cycle/2023/move?lang=en",
         page(403, 403, 404, 403, 404),
     ),
+    # the case desk (tests/reports/test_case_desk.py): department keys their own cases, assessors
+    # all; an empty form is a 400 once the case may be seen
+    Row("GET", "/reports/desk/", "/reports/desk/?lang=en", page(200, 200, 200, 403, 403)),
+    Row(
+        "GET",
+        "/reports/desk/ledger.xlsx",
+        "/reports/desk/ledger.xlsx?lang=en&from=2026-01-01&to=2026-12-31",
+        page(200, 200, 200, 403, 403),
+        page="ledger",
+    ),
+    Row("GET", "/reports/desk/{case_id}", "/reports/desk/{case}?lang=en", page(200, 404, 200, 403, 403)),
+    Row(
+        "POST",
+        "/reports/desk/{case_id}",
+        "/reports/desk/{case}?lang=en",
+        page(400, 404, 400, 403, 403),
+        page="desk_form",
+    ),
+    # the citizen's status page: public (an unknown receipt is a 404 for everyone)
+    Row("GET", "/status/", "/status/?lang=en", everyone(200)),
+    Row("GET", "/status/{receipt}", "/status/00000000000000000000000000000000?lang=en", everyone(404)),
 ]
 # every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
 # report pages' department check runs on both engines in tests/reports/test_web_pages.py)
@@ -556,8 +577,15 @@ def _check_report_answer(world: World, row: Row, who: str, r: Any) -> None:
     if r.status_code == 303:
         assert "set-cookie" in r.headers
         return
+    if row.page == "ledger" and r.status_code == 200:  # the case desk's Excel download
+        assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        return
     assert r.headers["content-type"].startswith("text/html")
     body = r.text
+    if row.page == "desk_form" and r.status_code == 400:
+        # a refused desk form, by a key that may see the case: the case again, with the message
+        assert 'role="alert"' in body
+        return
     if r.status_code == 401:
         assert r.headers["www-authenticate"].startswith("Bearer")
         if row.page == "login_post":

@@ -144,6 +144,11 @@ add(
             "Casos de avaliações negativas abertos no período {period}, por {by}",
             "Bad-rating cases opened in period {period}, by {by}",
         ),
+        "cli.ledger.written": (
+            "已將 {n} 宗個案寫入台賬 {out}",
+            "{n} caso(s) escrito(s) no registo {out}",
+            "wrote {n} case(s) to the ledger {out}",
+        ),
         "cli.cases.col.cases": ("個案數", "casos", "cases"),
         "cli.cases.col.on_time": ("按時整改 %", "rectificados a tempo %", "rectified on time %"),
         "cli.cases.col.return_visits": ("回訪 %", "visitas de retorno %", "return visits %"),

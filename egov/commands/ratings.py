@@ -14,11 +14,13 @@ from rich.table import Table
 
 from egov.analysis import compare_period_ratings, period_case_metrics
 from egov.cells import write_csv
+from egov.clock import local_day
 from egov.commands.common import LangOpt, check_lang, console, database, out_option, parse_date
 from egov.commands.labels import t
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.store import get_period
+from reports.ledger import ledger_scope, write_ledger
 from reports.questions import category_name, item_name
 from reports.services import level_text, one_channel, service_name, share_texts
 from surveys.answers import driver_scores, reason_counts
@@ -187,6 +189,33 @@ def cases_metrics(
     console.print(table)
     if store:
         console.print(t("cli.cases.stored", lang, n=stored), markup=False)
+
+
+@cases_app.command("ledger")
+def cases_ledger(
+    out: Annotated[Path, out_option("The Excel workbook to write (.xlsx).")],
+    period: Annotated[str | None, typer.Option("--period", help="Period code, e.g. 2026 or 2026Q1.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day a case was opened, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day a case was opened, YYYY-MM-DD.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department code (default: all).")
+    ] = None,
+    lang: LangOpt = None,
+) -> None:
+    """The bad-rating ledger (台賬) as Excel: one row per case opened in the period, with its
+    deadline, tier, state, on time or overdue, public answer, return visit and appeal.
+
+    Example: egov cases ledger --period 2026 --department SAFP --out ledger.xlsx
+    """
+    lang = check_lang(lang)
+    first = parse_date(start, "--from") if start else None
+    last = parse_date(end, "--to") if end else None
+    with database() as session:
+        s, e = ledger_scope(session, period, first, last, department)
+        n = write_ledger(session, s, e, department, out, lang, local_day())
+    console.print(t("cli.ledger.written", lang, n=n, out=str(out)), markup=False)
 
 
 def _print_pairs(cmp: RatingComparison, pairwise: str, alpha: float, limit: int, lang: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+import reports.cases
 import reports.cycle
 import reports.web.labels  # noqa: F401  (registers the pages' labels)
 from egov.auth import Principal
@@ -52,6 +53,8 @@ def nav(principal: Principal, lang: str, run_key: str | None = None, whole: bool
     links = [f'<a href="{PREFIX}/{q(lang)}">{esc(t("web.runs", lang))}</a>']
     # the assessment cycle's pages (reports.web.cycle): the cycles, with the pages of the key's role
     links.append(f'<a href="{PREFIX}/cycle/{q(lang)}">{esc(t("cycle.list_title", lang))}</a>')
+    if principal.role in ("department", "assessor"):  # the case desk (reports.web.desk)
+        links.append(f'<a href="{PREFIX}/desk/{q(lang)}">{esc(t("case.desk", lang))}</a>')
     if run_key is not None:
         links += run_links(principal, run_key, lang, whole)
     role = t(f"web.role.{principal.role}", lang) if f"web.role.{principal.role}" in TABLE else principal.role

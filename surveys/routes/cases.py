@@ -13,6 +13,7 @@ from egov.deps import ReaderKey, SessionDep
 from surveys import schemas as S
 from surveys.cases import case_metrics, list_cases, transition_case
 from surveys.cases import get_case as fetch
+from surveys.casework import CaseDetails
 from surveys.routes.common import API, BODY, KEYED, RowId, doc, own_objects, period
 
 router = APIRouter(prefix=API, tags=["cases"])
@@ -30,6 +31,11 @@ CASE = {
     "return_visit_due": None,
     "return_visit_day": None,
     "appeal_outcome": "",
+    "tier": "",
+    "handler": "",
+    "answer": "",
+    "internal_note": "",
+    "visit_outcome": "",
 }
 
 
@@ -68,11 +74,14 @@ def get_case(case_id: RowId, session: SessionDep, principal: ReaderKey) -> S.Cas
     "/cases/{case_id}/transition",
     **doc(
         "Move a case",
-        "open → verified → rectifying → rectified → return_visit_done → closed, or open|verified → appealed; "
-        "the department moves its own cases; an assessor decides an appeal: upheld (the rating stands, the "
-        "department goes on to rectify) or removed (the rating no longer counts; logged). Deadlines are "
-        "working days after the Macau holiday calendar.",
-        {**CASE, "state": "verified"},
+        "open → verified (`handler`: who takes it) → rectifying (`tier`: immediate or deadline) → rectified "
+        "(`answer`: the rectification, for the public) → return_visit_done (`outcome`: satisfied, unsatisfied or "
+        "unreachable) → closed; or verified → explained (tier explain; `answer`: the explanation, required) → "
+        "return_visit_done; or open|verified → appealed. The department moves its own cases; an assessor "
+        "decides an appeal: upheld (the rating stands, the department goes on to rectify or explain) or removed "
+        "(the rating no longer counts; logged). `note` is internal. Deadlines are working days after the Macau "
+        "holiday calendar. The answer is shown on the citizen's public status page (/status/{receipt}).",
+        {**CASE, "state": "verified", "handler": "counter team A"},
         *KEYED,
         404,
         409,
@@ -82,7 +91,8 @@ def get_case(case_id: RowId, session: SessionDep, principal: ReaderKey) -> S.Cas
 def post_transition(
     case_id: RowId, body: S.CaseTransition, session: SessionDep, principal: ReaderKey
 ) -> S.CasePublic:
-    transition_case(session, principal, case_id, body.to, body.note)
+    details = CaseDetails(body.handler, body.tier, body.answer, body.outcome, body.note)
+    transition_case(session, principal, case_id, body.to, body.note, details=details)
     session.commit()
     return S.CasePublic(**fetch(session, principal, case_id))
 

@@ -136,6 +136,9 @@ def test_in_a_browser_a_second_submission_and_a_reload_say_already_rated(
                 assert (
                     receipt.startswith("N.º do recibo da avaliação: ") and len(receipt.split(": ")[1]) == 32
                 )
+                # the thank-you links to the citizen's status page of the rating (reports.status)
+                link = page.get_by_role("link", name="Ver o estado da avaliação")
+                assert link.get_attribute("href") == f"/status/{receipt.split(': ')[1]}?lang=pt"
                 again = page.goto(f"{base}/widget/ONE_ACCOUNT?token={first}&lang=pt&channel=app")
                 assert again is not None and again.status == 200
                 assert page.get_by_role("status").inner_text() == "Já avaliou este serviço — obrigado!"
