@@ -344,6 +344,51 @@ def _notice(session: Session, department_id: int, lang: str) -> str:
     return notice_html(lang, name, settings.rating_retention_days, settings.store_ip)
 
 
+WIDGET_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "the form, or 'already rated' with the receipt for a used token",
+        "content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}},
+    },
+    400: {
+        "description": "invalid or other object's token",
+        "content": {"text/html": {"example": "<p>…</p>"}},
+    },
+    410: {
+        "description": "the token expired before it was used",
+        "content": {"text/html": {"example": "<p>…</p>"}},
+    },
+    403: {
+        "description": "the issuer of the token (a department key) was revoked",
+        "content": {"text/html": {"example": "<p>…</p>"}},
+    },
+    404: {"description": "unknown object", "content": {"text/html": {"example": "<p>…</p>"}}},
+    422: {
+        "description": "invalid query (e.g. an unknown channel)",
+        "content": _json(ValidationProblem),
+    },
+    429: {"description": "rate limit", "content": _json(Problem, {"detail": "too many requests"})},
+    503: {"description": "the database is unavailable; retry later", "content": _json(Problem)},
+}
+
+
+def _without_form(state: TokenState, lang: str, nonce: str, headers: dict[str, str]) -> HTMLResponse:
+    """The widget's page when it shows no form: why (invalid, expired, withdrawn), or "already
+    rated" with the receipt and the link to the citizen's status page."""
+    role = "status" if state.problem == "already" else "alert"
+    body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="{role}">{_t(CHROME[state.problem], lang)}</p>'
+    if state.receipt:
+        body += f'<p id="receipt">{_t(CHROME["receipt"], lang)}: {html.escape(state.receipt)}</p>'
+        link = f"{STATUS_PAGE}{quote(state.receipt, safe='')}?lang={quote(lang)}"
+        body += (
+            f'<p><a id="status-link" href="{html.escape(link)}" target="_blank" rel="noopener">'
+            f"{_t(CHROME['status_link'], lang)}</a></p>"
+        )
+    body += "</main>"
+    return HTMLResponse(
+        _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=state.status, headers=headers
+    )
+
+
 def build_widget_router() -> APIRouter:
     r = APIRouter()
 
@@ -360,31 +405,7 @@ def build_widget_router() -> APIRouter:
             "'already rated — thank you' with the receipt instead of the form (200), an expired one a 410 page. "
             "Public."
         ),
-        responses={
-            200: {
-                "description": "the form, or 'already rated' with the receipt for a used token",
-                "content": {"text/html": {"example": '<!doctype html><html lang="zh-Hant">…</html>'}},
-            },
-            400: {
-                "description": "invalid or other object's token",
-                "content": {"text/html": {"example": "<p>…</p>"}},
-            },
-            410: {
-                "description": "the token expired before it was used",
-                "content": {"text/html": {"example": "<p>…</p>"}},
-            },
-            403: {
-                "description": "the issuer of the token (a department key) was revoked",
-                "content": {"text/html": {"example": "<p>…</p>"}},
-            },
-            404: {"description": "unknown object", "content": {"text/html": {"example": "<p>…</p>"}}},
-            422: {
-                "description": "invalid query (e.g. an unknown channel)",
-                "content": _json(ValidationProblem),
-            },
-            429: {"description": "rate limit", "content": _json(Problem, {"detail": "too many requests"})},
-            503: {"description": "the database is unavailable; retry later", "content": _json(Problem)},
-        },
+        responses=WIDGET_RESPONSES,
     )
     def widget(
         object_code: str,
@@ -409,19 +430,7 @@ def build_widget_router() -> APIRouter:
         ).first()
         state = _token_state(session, row, token)
         if state.problem:
-            role = "status" if state.problem == "already" else "alert"
-            body = f'<main><h1>{_t(CHROME["title"], lang)}</h1><p role="{role}">{_t(CHROME[state.problem], lang)}</p>'
-            if state.receipt:
-                body += f'<p id="receipt">{_t(CHROME["receipt"], lang)}: {html.escape(state.receipt)}</p>'
-                link = f"{STATUS_PAGE}{quote(state.receipt, safe='')}?lang={quote(lang)}"
-                body += (
-                    f'<p><a id="status-link" href="{html.escape(link)}" target="_blank" rel="noopener">'
-                    f"{_t(CHROME['status_link'], lang)}</a></p>"
-                )
-            body += "</main>"
-            return HTMLResponse(
-                _page(lang, _t(CHROME["title"], lang), body, nonce), status_code=state.status, headers=headers
-            )
+            return _without_form(state, lang, nonce, headers)
         name = getattr(row, NAME_COLUMN[lang]) or row.name_en or object_code
         notice = _notice(session, row.department_id, lang)
         dept = _department_name(session, row.department_id, lang)
