@@ -238,7 +238,8 @@ def _adjust(session: Session, c: DemoCycle, value: MetricValue, rng: np.random.G
 
 def _sample_audit(session: Session, c: DemoCycle, rng: np.random.Generator) -> set[int]:
     """A seeded sample of the submitted values, checked against their evidence: two corrected
-    (and adjusted), one not checkable (and disputed), the others confirmed. The values handled."""
+    (and adjusted), one not checkable (and disputed), the others confirmed (and verified with
+    the rest). The values corrected or disputed."""
     assessor = _assessor(c.actors)
     sample = draw_sample(session, c.period.code, SAMPLE_SIZE, c.seed, assessor)
     items = session.exec(
@@ -273,7 +274,7 @@ def _sample_audit(session: Session, c: DemoCycle, rng: np.random.Generator) -> s
                 session, int(item.id or 0), "confirmed", f"Matches the evidence on file {MARK}", assessor
             )
     c.counts["audited"] = c.counts.get("audited", 0) + len(items)
-    return {int(i.value_id) for i in items}
+    return {int(items[k].value_id) for k in picks}
 
 
 def _verify_rest(session: Session, c: DemoCycle, rng: np.random.Generator, checked: set[int]) -> None:
