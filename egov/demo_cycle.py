@@ -344,12 +344,9 @@ def _objections(session: Session, c: DemoCycle, draft: ScoreOutcome, rng: np.ran
         VALUE_OBJECTIONS[0],
     )
     scores = draft.result.department_scores
+    scored = pd.DataFrame() if scores is None else scores.notna()
     rdept, node = next(
-        (
-            t
-            for t in RESULT_OBJECTIONS
-            if scores is not None and t[0] in scores.index and pd.notna(scores.at[t[0], t[1]])
-        ),
+        (t for t in RESULT_OBJECTIONS if t[1] in scored.columns and bool(scored[t[1]].get(t[0], False))),
         RESULT_OBJECTIONS[0],
     )
     on_value = raise_objection(
