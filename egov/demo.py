@@ -349,8 +349,11 @@ def ranking_table(
     return out.sort_values(["rank", "score"], ascending=[True, False], na_position="last", kind="mergesort")
 
 
-def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -> list[Path]:
-    """Write the demo's CSV results and a notice into out_dir."""
+def write_outputs(
+    out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame, cycles: dict[str, CycleStatus] | None = None
+) -> list[Path]:
+    """Write the demo's CSV results and a notice into out_dir (with `cycles`, the notice says
+    where each demo period's cycle stands)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     res = outcome.result
     written = []
@@ -370,11 +373,24 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
         "制度框架與實踐成效〉); the figures the paper publishes are used where an indicator measures what they measure (README.md "
         "lists them, and those left unused with why); every other value and every citizen rating is seeded "
         "synthetic data.\n"
-        f"Run {outcome.run.run_key}, framework hash {res.framework_hash[:12]}, inputs hash {outcome.run.inputs_hash[:12]}.\n",
+        f"Run {outcome.run.run_key}, framework hash {res.framework_hash[:12]}, inputs hash {outcome.run.inputs_hash[:12]}.\n"
+        + "".join(f"{cycle_line(c)}\n" for _, c in sorted((cycles or {}).items())),
         encoding="utf-8",
     )
     written.append(notice)
     return written
+
+
+def cycle_line(cycle: CycleStatus) -> str:
+    """Where a demo period's assessment cycle stands, in a sentence (English, as the notice)."""
+    if cycle.state == "published":
+        return (
+            f"Period {cycle.period}: published (final run {cycle.run_key}; its draft {cycle.draft_run_key})."
+        )
+    deadline = cycle.review_deadline.isoformat() if cycle.review_deadline else "-"
+    return (
+        f"Period {cycle.period}: {cycle.state} until {deadline} (draft run {cycle.run_key}), not published."
+    )
 
 
 def forget_outputs(out_dir: Path) -> list[Path]:

@@ -87,7 +87,7 @@ def demo_cmd(
         if note != NOTICE:  # already printed as the banner
             console.print(note_text(note, lang), markup=False)
     forget_outputs(out)  # the previous demo's files: replaced, not left stale
-    written = write_outputs(out, latest, ranking)
+    written = write_outputs(out, latest, ranking, demo.cycles)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
     # one department report per department
     with session_scope() as session, err.status(t("cli.demo.assessor", lang)):

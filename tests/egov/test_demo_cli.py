@@ -32,7 +32,9 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     assert (ranking["data_status"] == "illustrative (demo)").all()
     for cat in ("infrastructure", "application", "management"):
         assert ranking[f"{cat}_score"].notna().sum() >= 5
-    assert "ILLUSTRATIVE" in (out / "NOTICE.txt").read_text(encoding="utf-8")
+    notice = (out / "NOTICE.txt").read_text(encoding="utf-8")
+    assert "ILLUSTRATIVE" in notice
+    assert "Period 2022: published" in notice and "Period 2023: in department review until" in notice
     for name in ("department_scores.csv", "object_scores.csv", "results_long.csv"):
         assert (out / name).stat().st_size > 0
 
