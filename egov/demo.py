@@ -387,10 +387,12 @@ def cycle_line(cycle: CycleStatus) -> str:
         return (
             f"Period {cycle.period}: published (final run {cycle.run_key}; its draft {cycle.draft_run_key})."
         )
-    deadline = cycle.review_deadline.isoformat() if cycle.review_deadline else "-"
-    return (
-        f"Period {cycle.period}: {cycle.state} until {deadline} (draft run {cycle.run_key}), not published."
-    )
+    if cycle.state == "review" and cycle.review_deadline is not None:
+        return (
+            f"Period {cycle.period}: in department review until {cycle.review_deadline.isoformat()} "
+            f"(draft run {cycle.run_key}); not published."
+        )
+    return f"Period {cycle.period}: {cycle.state} (run {cycle.run_key}); not published."
 
 
 def forget_outputs(out_dir: Path) -> list[Path]:
