@@ -19,7 +19,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from egov.cells import write_csv
+from egov.cycle import CycleStatus, cycle_status
 from egov.demo_activity import citizen_ratings, clear_activity, demo_actors, handle_cases, retire_actors
+from egov.demo_cycle import DemoCycle, add_paper_evidence, clear_demo_cycles, open_demo_cycle, run_demo_cycle
 from egov.models import (
     AssessedObject,
     Department,
@@ -31,7 +33,7 @@ from egov.models import (
     RunScore,
     RunUnit,
 )
-from egov.scoring import ScoreOutcome, score_period
+from egov.scoring import ScoreOutcome
 from egov.store import DEMO_NOTICE as NOTICE
 from egov.store import DEMO_SOURCE, add_metric_values, ensure_period, load_register, store_framework
 from indicators.framework import Framework, applies, builtin_path, load_framework
@@ -101,8 +103,12 @@ PUBLISHED: list[tuple[str, str, str, float, str]] = [
 
 @dataclass
 class DemoOutcome:
+    """What the demo made: by period, the run its cycle names (the published final run, or the
+    draft in department review) and the cycle; the counts of what was stored."""
+
     outcomes: dict[str, ScoreOutcome]
     counts: dict[str, int] = field(default_factory=dict)
+    cycles: dict[str, CycleStatus] = field(default_factory=dict)
 
 
 def load_toml(name: str) -> dict[str, Any]:
@@ -120,8 +126,10 @@ DEMO_TODAY = max(end for _, end in PERIODS.values())
 
 
 def _clear_demo(session: Session) -> None:
-    """Delete what an earlier demo made: its runs (with their scores, inputs and units), its
-    metric values, its tokens, ratings, cases and keys, and the offers of its periods."""
+    """Delete what an earlier demo made: its cycles and what its keys did in them
+    (egov.demo_cycle), its runs (with their scores, inputs and units), its metric values, its
+    tokens, ratings, cases and keys, and the offers of its periods."""
+    clear_demo_cycles(session)
     runs = select(EvaluationRun.id).where(col(EvaluationRun.note).startswith(DEMO_RUNS))
     for table in (RunScore, RunInput, RunUnit):
         session.execute(delete(table).where(col(table.run_id).in_(runs)))
@@ -230,8 +238,9 @@ def _rated_services(objects: pd.DataFrame, quality: pd.DataFrame, use: dict[str,
 
 
 def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoOutcome:
-    """(Re)load the demo into the database and score every demo period: the previous demo's
-    runs, values, tokens, ratings and cases are replaced."""
+    """(Re)load the demo into the database and take every demo period through its assessment
+    cycle (egov.demo_cycle): the last period is left in department review, the others are
+    published. The previous demo's cycles, runs, values, tokens, ratings and cases are replaced."""
     framework_path = builtin_path("macau")
     framework = load_framework(framework_path)
     framework_row = store_framework(session, framework, framework_path.read_text(encoding="utf-8"))
@@ -249,6 +258,7 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
     totals: dict[str, int] = defaultdict(int)
     for code, (start, end) in PERIODS.items():
         period: Period = ensure_period(session, code, start, end)
+        open_demo_cycle(session, code, actors)
         q = quality[code]
         rows = _synthetic_metrics(
             framework, objects.set_index("code"), q["quality"], profile["indicators"], rng, code
@@ -266,6 +276,9 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
                 source_file=f"{DEMO_SOURCE}paper 婁勝華、趙友〈澳門特區電子政務建設〉{where}",
                 imported_by="egov demo",
             )
+        totals["evidence"] += add_paper_evidence(
+            session, period, {k: w for k, (_, w) in published.items()}, actors
+        )
         apps = _rated_services(objects, q, profile["use"])
         for k, v in citizen_ratings(
             session, apps, ratings_per_period, (code, start, end), rng, actors
@@ -284,10 +297,24 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
         )
         rebuild_rollups(session, start, end)
         session.flush()
-        outcomes[code] = score_period(session, framework_row, framework, period, note=f"{DEMO_RUNS}{seed}")
+        cycle = DemoCycle(
+            period,
+            code != max(PERIODS),
+            framework_row,
+            framework,
+            actors,
+            q["quality"],
+            f"{DEMO_RUNS}{seed}",
+            seed,
+        )
+        draft, final = run_demo_cycle(session, cycle)
+        outcomes[code] = final or draft
+        for k, v in cycle.counts.items():
+            totals[k] += v
     retire_actors(session, actors)
     counts.update(totals)
-    return DemoOutcome(outcomes=outcomes, counts=counts)
+    cycles = {code: cycle_status(session, code) for code in PERIODS}
+    return DemoOutcome(outcomes=outcomes, counts=counts, cycles=cycles)
 
 
 def ranking_table(
@@ -322,8 +349,11 @@ def ranking_table(
     return out.sort_values(["rank", "score"], ascending=[True, False], na_position="last", kind="mergesort")
 
 
-def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -> list[Path]:
-    """Write the demo's CSV results and a notice into out_dir."""
+def write_outputs(
+    out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame, cycles: dict[str, CycleStatus] | None = None
+) -> list[Path]:
+    """Write the demo's CSV results and a notice into out_dir (with `cycles`, the notice says
+    where each demo period's cycle stands)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     res = outcome.result
     written = []
@@ -343,11 +373,26 @@ def write_outputs(out_dir: Path, outcome: ScoreOutcome, ranking: pd.DataFrame) -
         "制度框架與實踐成效〉); the figures the paper publishes are used where an indicator measures what they measure (README.md "
         "lists them, and those left unused with why); every other value and every citizen rating is seeded "
         "synthetic data.\n"
-        f"Run {outcome.run.run_key}, framework hash {res.framework_hash[:12]}, inputs hash {outcome.run.inputs_hash[:12]}.\n",
+        f"Run {outcome.run.run_key}, framework hash {res.framework_hash[:12]}, inputs hash {outcome.run.inputs_hash[:12]}.\n"
+        + "".join(f"{cycle_line(c)}\n" for _, c in sorted((cycles or {}).items())),
         encoding="utf-8",
     )
     written.append(notice)
     return written
+
+
+def cycle_line(cycle: CycleStatus) -> str:
+    """Where a demo period's assessment cycle stands, in a sentence (English, as the notice)."""
+    if cycle.state == "published":
+        return (
+            f"Period {cycle.period}: published (final run {cycle.run_key}; its draft {cycle.draft_run_key})."
+        )
+    if cycle.state == "review" and cycle.review_deadline is not None:
+        return (
+            f"Period {cycle.period}: in department review until {cycle.review_deadline.isoformat()} "
+            f"(draft run {cycle.run_key}); not published."
+        )
+    return f"Period {cycle.period}: {cycle.state} (run {cycle.run_key}); not published."
 
 
 def forget_outputs(out_dir: Path) -> list[Path]:

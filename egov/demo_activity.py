@@ -56,10 +56,12 @@ CLEAR_SQL = (  # in this order: the audit entries first, then what references wh
 
 @dataclass
 class Actors:
-    """The demo's keys: one department key per department (by department id), one assessor."""
+    """The demo's keys: one department key per department (by department id), one assessor,
+    one lead (SAFP, the government's lead body, which opens and publishes the demo's cycles)."""
 
     departments: dict[int, Principal]
     assessor: Principal
+    lead: Principal
 
 
 def clear_activity(session: Session) -> None:
@@ -70,19 +72,21 @@ def clear_activity(session: Session) -> None:
 
 
 def demo_actors(session: Session, departments: dict[int, str]) -> Actors:
-    """A department key for each department {id: code} and an assessor key (the keys
-    themselves are not kept: nobody can use them)."""
+    """A department key for each department {id: code}, an assessor key and a lead key (the
+    keys themselves are not kept: nobody can use them)."""
     keys = {}
     for dep_id, code in sorted(departments.items()):
         _, row = create_key(session, "department", code, DEMO_KEY_LABEL, actor=DEMO_ACTOR)
         keys[dep_id] = Principal(int(row.id or 0), "department", dep_id, code, DEMO_KEY_LABEL)
     _, row = create_key(session, "assessor", None, DEMO_KEY_LABEL, actor=DEMO_ACTOR)
-    return Actors(keys, Principal(int(row.id or 0), "assessor", None, None, DEMO_KEY_LABEL))
+    assessor = Principal(int(row.id or 0), "assessor", None, None, DEMO_KEY_LABEL)
+    _, row = create_key(session, "lead", None, DEMO_KEY_LABEL, actor=DEMO_ACTOR)
+    return Actors(keys, assessor, Principal(int(row.id or 0), "lead", None, None, DEMO_KEY_LABEL))
 
 
 def retire_actors(session: Session, actors: Actors) -> None:
     """Revoke the demo's keys once its ratings and cases are made."""
-    for p in [*actors.departments.values(), actors.assessor]:
+    for p in [*actors.departments.values(), actors.assessor, actors.lead]:
         revoke_key(session, p.key_id, actor=DEMO_ACTOR)
 
 

@@ -5,13 +5,15 @@ The columns (`WHO`): no credentials; a citizen's genuine rating token sent as a 
 Basic credentials; a revoked key; the report session cookie of the department key (the
 browser's way in: the /reports/ pages accept it, the API does not); and the keys of a
 department (SAFP), another department (DSAT), an assessor, an admin and a lead (the government
-body of the assessment cycle: no rating API route but /me; the report pages as the assessor,
-since the demo has no assessment cycle — who reads which run of a cycle is tested in
-tests/egov/test_cycle.py). Each row names its route, so `test_every_route_has_a_row` fails when
+body of the assessment cycle: no rating API route but /me; the report pages of runs that are
+final or published). Each row names its route, so `test_every_route_has_a_row` fails when
 an endpoint ships without its row.
 
-The database is the Macau demo (two periods, two runs, bad-rating cases; DSAT renamed to text
-that looks like HTML), on SQLite and on PostgreSQL. A cell that changes something (a rating,
+The database is the Macau demo (its cycles: 2022 published, 2023's draft in department review;
+bad-rating cases; DSAT renamed to text that looks like HTML), on SQLite and on PostgreSQL: `{run}`
+is the 2023 draft (a department key reads its own report of it only; the lead nothing of it),
+`{run2022}` the published 2022 run (every key; a department key its own report and the
+ranking). Who reads which run through a cycle's moves is tested in tests/egov/test_cycle.py. A cell that changes something (a rating,
 a case move, a review, a revoked key, a logout) gets fresh things of its own.
 """
 
@@ -141,15 +143,16 @@ MATRIX: list[Row] = [
         api(200, 403, 200, 403, 403),
         {"reference": "https://example.org/evidence"},
     ),
-    # the department review's objections (egov.objections): the demo has no cycle, so a department's
-    # objection is refused as "not now" (409) and the answer to an objection that does not exist is 404
+    # the department review's objections (egov.objections): 2022 is published, so a department's
+    # objection to it is refused as "not now" (409; raising one during 2023's review:
+    # tests/egov/test_objections.py) and the answer to an objection that does not exist is 404
     Row("GET", "/api/v1/objections", "/api/v1/objections", api(200, 200, 200, 403, 403)),
     Row(
         "POST",
         "/api/v1/objections",
         "/api/v1/objections",
         api(409, 409, 403, 403, 403),
-        {"period": "2023", "object": "ONE_ACCOUNT", "indicator": "app_takeup", "text": "too low"},
+        {"period": "2022", "object": "ONE_ACCOUNT", "indicator": "app_takeup", "text": "too low"},
     ),
     Row(
         "POST",
@@ -161,8 +164,8 @@ MATRIX: list[Row] = [
     Row("GET", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403)),
     Row("POST", "/api/v1/keys", "/api/v1/keys", api(403, 403, 403, 200, 403), {"role": "assessor"}),
     Row("POST", "/api/v1/keys/{key_id}/revoke", "/api/v1/keys/{key}/revoke", api(403, 403, 403, 200, 403)),
-    # --- the public site: no key needed, none used; nothing is published in these worlds, so every
-    # period is a 404 for every caller (tests/reports/test_public.py serves a published one)
+    # --- the public site: no key needed, none used; 2023 is in department review in these worlds, so
+    # its pages are a 404 for every caller (tests/reports/test_public.py serves a published period)
     Row("GET", "/public/", "/public/?lang=en", everyone(200)),
     Row("GET", "/public/{period}/", "/public/2023/", everyone(404)),
     Row("GET", "/public/{period}/methodology", "/public/2023/methodology", everyone(404)),
@@ -180,10 +183,18 @@ MATRIX: list[Row] = [
     ),
     Row("POST", "/reports/logout", "/reports/logout?lang=en", everyone(303), page="logout"),
     Row("GET", "/reports/", "/reports/?lang=en", page(200, 200, 200, 200, 200), page="index"),
+    # the 2023 draft in department review: no department's, nor the lead's, to read whole
     Row(
         "GET",
         "/reports/{run_key}/ranking",
         "/reports/{run}/ranking?lang=en",
+        page(404, 404, 200, 200, 404),
+        page="ranking",
+    ),
+    Row(
+        "GET",
+        "/reports/{run_key}/ranking",
+        "/reports/{run2022}/ranking?lang=en",
         page(200, 200, 200, 200, 200),
         page="ranking",
     ),
@@ -198,16 +209,24 @@ MATRIX: list[Row] = [
         "GET",
         "/reports/{run_key}/assessor",
         "/reports/{run}/assessor?lang=en",
+        page(403, 403, 200, 200, 404),
+        page="assessor",
+    ),
+    Row(
+        "GET",
+        "/reports/{run_key}/assessor",
+        "/reports/{run2022}/assessor?lang=en",
         page(403, 403, 200, 200, 200),
         page="assessor",
     ),
-    # the department report of every run ("latest" too): SAFP's key reads SAFP's only
+    # the department report of every run ("latest" too: the newest the key may read): SAFP's key
+    # reads SAFP's only; the lead nothing of the 2023 draft in review
     *(
         Row("GET", DEPT_PAGE, f"/reports/{run}/departments/{dept}?lang=en", statuses, page="department")
-        for run in ("{run}", "{run2022}", "latest")
+        for run, lead in (("{run}", 404), ("{run2022}", 200), ("latest", 200))
         for dept, statuses in (
-            ("SAFP", page(200, 403, 200, 200, 200)),
-            ("DSAT", page(403, 200, 200, 200, 200)),
+            ("SAFP", page(200, 403, 200, 200, lead)),
+            ("DSAT", page(403, 200, 200, 200, lead)),
             # an unknown department: refused to department keys before anything is looked up
             ("NOPE", page(403, 403, 404, 404, 404)),
         )
@@ -221,11 +240,12 @@ MATRIX: list[Row] = [
     ),
     # the cycle pages (reports/web/cycle): every key lists the cycles; a department's pages are
     # department keys', the verification and the answers the assessor's, the moves the lead's and
-    # the assessor's (403 for any other role); the demo has no cycle, so the period is a 404 for
-    # the roles that may see the page (tests/reports/test_cycle_pages.py has a cycle)
+    # the assessor's (403 for any other role); period 2031 has no cycle, so it is a 404 for the
+    # roles that may see the page (the demo's cycles' pages: tests/reports/test_cycle_pages.py
+    # and the demo's tests)
     Row("GET", "/reports/cycle/", "/reports/cycle/?lang=en", page(200, 200, 200, 200, 200), page="cycles"),
     *(
-        Row(method, f"/reports/cycle/{{period}}/{name}", f"/reports/cycle/2023/{name}?lang=en", statuses)
+        Row(method, f"/reports/cycle/{{period}}/{name}", f"/reports/cycle/2031/{name}?lang=en", statuses)
         for name, statuses in (
             ("values", page(404, 404, 403, 403, 403)),
             ("review", page(404, 404, 403, 403, 403)),
@@ -237,13 +257,13 @@ MATRIX: list[Row] = [
     Row(
         "POST",
         "/reports/cycle/{period}/evidence",
-        "/reports/cycle/2023/evidence?lang=en",
+        "/reports/cycle/2031/evidence?lang=en",
         page(404, 404, 403, 403, 403),
     ),
     Row(
         "POST",
         "/reports/cycle/{period}/move",
-        "/reports/cycle/2023/move?lang=en",
+        "/reports/cycle/2031/move?lang=en",
         page(403, 403, 404, 403, 404),
     ),
     # the case desk (tests/reports/test_case_desk.py): department keys their own cases, assessors
@@ -610,10 +630,10 @@ def _check_report_answer(world: World, row: Row, who: str, r: Any) -> None:
         assert "Improvement priorities" in body and "Open bad-rating cases" in body
     if row.page == "assessor":
         assert "E-government evaluation report" in body
-    if row.page == "cycles":
-        assert "Assessment cycles" in body and "No assessment cycle yet." in body
-    if row.page == "index":
-        assert world.db.runs["2023"] in body and world.db.runs["2022"] in body
+    if row.page == "cycles":  # the demo's cycles: 2022 published, 2023 in department review
+        assert "Assessment cycles" in body and "2022" in body and "2023" in body
+    if row.page == "index":  # the lead does not see the 2023 draft in review
+        assert world.db.runs["2022"] in body and (world.db.runs["2023"] in body) == (who != "lead")
 
 
 def test_every_row_has_every_caller() -> None:

@@ -29,6 +29,7 @@ from egov.store import department_names, get_run
 from egov.synth import SCALES, synthesise
 from indicators.framework import resolve_framework
 from reports.assessor import write_reports
+from reports.cycle import state_label
 from reports.department import write_department_reports
 from reports.texts import note_text
 
@@ -57,6 +58,23 @@ def demo_cmd(
     ranking = ranking_table(latest, names, fw, lang)
     console.print(f"[bold yellow]{t('report.demo_banner', lang)}[/]", markup=True, highlight=False)
     console.print(t("cli.demo_counts", lang, url=describe_url(), **demo.counts), markup=False)
+    for period, cycle in sorted(demo.cycles.items()):
+        state = state_label(cycle.state, lang)
+        if cycle.state == "published":
+            line = t(
+                "cli.demo.published",
+                lang,
+                period=period,
+                state=state,
+                run=cycle.run_key,
+                draft=cycle.draft_run_key,
+            )
+        else:
+            deadline = cycle.review_deadline.isoformat() if cycle.review_deadline else "—"
+            line = t(
+                "cli.demo.in_review", lang, period=period, state=state, deadline=deadline, run=cycle.run_key
+            )
+        console.print(line, markup=False)
     cats = [c.code for c in fw.categories]
     print_ranking(
         ranking,
@@ -69,7 +87,7 @@ def demo_cmd(
         if note != NOTICE:  # already printed as the banner
             console.print(note_text(note, lang), markup=False)
     forget_outputs(out)  # the previous demo's files: replaced, not left stale
-    written = write_outputs(out, latest, ranking)
+    written = write_outputs(out, latest, ranking, demo.cycles)
     # the reports (issue 7) of the latest run: the assessor's report (HTML + Excel), then
     # one department report per department
     with session_scope() as session, err.status(t("cli.demo.assessor", lang)):

@@ -316,6 +316,18 @@ add(
             "a carregar a demonstração de Macau e a calcular as pontuações…",
             "loading the Macau demo and scoring it…",
         ),
+        "cli.demo.published": (
+            "{period} 評估週期：{state}（定稿批次 {run}；初稿批次 {draft}），公開網站 /public/{period}/",
+            "ciclo de avaliação {period}: {state} (avaliação final {run}; rascunho {draft}), sítio público "
+            "/public/{period}/",
+            "assessment cycle {period}: {state} (final run {run}; draft run {draft}), public site /public/{period}/",
+        ),
+        "cli.demo.in_review": (
+            "{period} 評估週期：{state}，{deadline} 截止（初稿批次 {run}）；以下排名為此初稿",
+            "ciclo de avaliação {period}: {state} até {deadline} (rascunho {run}); a classificação abaixo é "
+            "este rascunho",
+            "assessment cycle {period}: {state} until {deadline} (draft run {run}); the ranking below is this draft",
+        ),
         "cli.demo.assessor": (
             "正在撰寫評估人員報告…",
             "a escrever o relatório dos avaliadores…",

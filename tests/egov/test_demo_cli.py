@@ -22,6 +22,8 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     assert r.code == 0, r.err
     # zh-Hant, the default: the banner and the ranking's title say it is illustrative
     assert t("report.demo_banner", "zh-Hant") in r.out and t("cli.illustrative", "zh-Hant") in r.out
+    # and the cycles: 2022 published, 2023 in department review
+    assert "2022 評估週期：已公佈" in r.out and "2023 評估週期：部門覆核" in r.out
     assert "Traceback" not in r.out + r.err
 
     ranking = pd.read_csv(out / "department_ranking.csv", index_col="department")
@@ -30,7 +32,9 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     assert (ranking["data_status"] == "illustrative (demo)").all()
     for cat in ("infrastructure", "application", "management"):
         assert ranking[f"{cat}_score"].notna().sum() >= 5
-    assert "ILLUSTRATIVE" in (out / "NOTICE.txt").read_text(encoding="utf-8")
+    notice = (out / "NOTICE.txt").read_text(encoding="utf-8")
+    assert "ILLUSTRATIVE" in notice
+    assert "Period 2022: published" in notice and "Period 2023: in department review until" in notice
     for name in ("department_scores.csv", "object_scores.csv", "results_long.csv"):
         assert (out / name).stat().st_size > 0
 
@@ -40,7 +44,11 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
         assert count("assessed_object") >= 30
         assert count("rating") >= 20_000
         assert count("rating_daily") > 0
-        assert count("evaluation_run") == 2  # one per demo period
+        assert count("evaluation_run") == 3  # 2022's draft and final (published), 2023's draft
+        states = conn.execute(
+            text("SELECT p.code, c.state FROM assessment_cycle c JOIN period p ON p.id = c.period_id")
+        ).all()
+        assert sorted(states) == [("2022", "published"), ("2023", "review")]
         # the paper's published figures are stored with their provenance
         for period, obj, ind, value, _where in PUBLISHED:
             stored = conn.execute(
@@ -61,8 +69,8 @@ def test_demo_end_to_end(use_db: str, egov, tmp_path: Path) -> None:
     assert r3.code == 0, r3.err
     assert "Department ranking" in r3.out and "部門排名" not in r3.out
     listed = egov(["runs", "list"])
-    # the demo's two runs and the one `egov score` added
-    assert listed.code == 0 and listed.out.count("macau-egov") == 3
+    # the demo's three runs and the one `egov score` added
+    assert listed.code == 0 and listed.out.count("macau-egov") == 4
     shown = egov(["runs", "show", "--lang", "zh-Hant"])
     assert shown.code == 0 and "行政公職局" in shown.out
 
@@ -80,10 +88,16 @@ def test_a_second_demo_replaces_the_first(demo_build: DemoBuild, demo_build_zh: 
     counts = []
     for built in (demo_build, demo_build_zh):
         with get_engine(built.url).connect() as conn:
-            counts.append({t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables})
-            current = conn.execute(text("SELECT COUNT(*) FROM metric_value WHERE superseded_at IS NULL"))
-            assert current.scalar_one() == counts[-1]["metric_value"]
-    assert counts[0] == counts[1] and counts[0]["evaluation_run"] == 2 and counts[0]["rating_case"] > 0
+            one = lambda sql: conn.execute(text(sql)).scalar_one()  # noqa: E731
+            counts.append({t: one(f"SELECT COUNT(*) FROM {t}") for t in tables})
+            # superseded: only the originals the assessor's adjustments and the accepted
+            # objection replaced (the demo's cycles), none left over from the first demo
+            superseded = one("SELECT COUNT(*) FROM metric_value WHERE superseded_at IS NOT NULL")
+            replacing = one(
+                "SELECT COUNT(*) FROM metric_value WHERE status = 'adjusted' OR source_file LIKE 'objection:%'"
+            )
+            assert superseded == replacing > 0
+    assert counts[0] == counts[1] and counts[0]["evaluation_run"] == 3 and counts[0]["rating_case"] > 0
     first, second = (
         pd.read_csv(b.out / "department_ranking.csv", index_col="department")
         for b in (demo_build, demo_build_zh)

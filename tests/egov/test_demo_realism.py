@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from egov.cycle import Actor, all_cycles, cycle_status, open_cycle
 from egov.db import dispose_engines, get_engine, init_db, session_scope
 from egov.demo import DATA_STATUS, DEMO_RUNS, DEMO_TODAY, MANIFEST, PERIODS, build_demo, forget_outputs
 from indicators.framework import resolve_framework
@@ -188,19 +189,55 @@ def demo_rows(url: str) -> dict[str, int]:
             "keys": one("SELECT COUNT(*) FROM api_key"),
             "audit": one("SELECT COUNT(*) FROM audit_log"),
             "offers": one("SELECT SUM(n_offered) FROM offer_daily"),
+            **{table: one(f"SELECT COUNT(*) FROM {table}") for table in CYCLE_TABLES},
         }
+
+
+# what the demo's cycles leave (egov.demo_cycle)
+CYCLE_TABLES = (
+    "assessment_cycle",
+    "cycle_event",
+    "objection",
+    "review_record",
+    "audit_sample",
+    "audit_item",
+    "checklist_answer",
+    "value_review",
+    "value_evidence",
+    "value_evidence_link",
+    "metric_value",
+    "run_value_flag",
+)
 
 
 def test_building_the_demo_twice_leaves_one_demo(db_url: str) -> None:
     """A second build replaces the first one's runs (with scores and inputs), tokens,
     ratings, cases, keys and their audit entries (on the old demo the runs piled up and
-    nothing of the service path existed)."""
+    nothing of the service path existed), and its cycles with everything done in them: events,
+    objections, the review record, sample audits, checklist answers, value decisions, evidence
+    and the values the assessor set, though 2022 is published (a published period refuses a
+    new import and a new score: the demo clears its own cycles first). A cycle the demo did not
+    open stays, with its history."""
     init_db(db_url)
     counts = []
-    for _ in range(2):
+    for build in range(2):
         with session_scope(db_url) as s:
             build_demo(s, seed=7, ratings_per_period=600)
+            if build == 0:
+                open_cycle(s, "2024", Actor("test:lead", "lead"), "not the demo's")
         counts.append(demo_rows(db_url))
     assert counts[0] == counts[1]
-    assert counts[0]["runs"] == len(PERIODS) and counts[0]["cases"] > 0
+    # two runs for the published 2022 (draft, final), the draft of 2023
+    assert counts[0]["runs"] == len(PERIODS) + 1 and counts[0]["cases"] > 0
+    assert counts[0]["assessment_cycle"] == 3 and counts[0]["objection"] == 2
+    assert counts[0]["review_record"] == 1 and counts[0]["audit_sample"] == len(PERIODS)
+    # 2022: opened and 5 moves; 2023: opened and 3 moves (to review); 2024: opened
+    assert counts[0]["cycle_event"] == 6 + 4 + 1
+    with session_scope(db_url) as s:
+        assert [e.actor for e in cycle_status(s, "2024").events] == ["test:lead"]
+        assert {c.period: c.state for c in all_cycles(s)} == {
+            "2022": "published",
+            "2023": "review",
+            "2024": "collecting",
+        }
     dispose_engines()

@@ -19,9 +19,9 @@ from egov.cycle import Actor, advance, open_cycle, publish
 from egov.errors import EgovError
 from egov.evidence import Caller, NotYours, add_file, add_reference, evidence_of
 from egov.models import AuditLog, MetricValue
-from egov.models_values import Evidence
+from egov.models_values import Evidence, ValueReview
 from egov.sample import draw_positions, draw_sample, record_outcome, samples
-from egov.values import find_value, list_values, review, run_flags, scoring_values
+from egov.values import find_value, list_values, review, run_flags, scoring_values, verify_values
 from indicators.framework import parse_framework
 
 ASSESSOR = Actor("test:assessor", "assessor")
@@ -133,6 +133,37 @@ def test_the_assessor_verifies_adjusts_keeping_the_original_and_rejects(db_url: 
         shown = {(r.object, r.indicator): r.status for r in list_values(s, "2025")}
         assert shown[("A", "up")] == "verified" and shown[("B", "up")] == "adjusted"
         assert [r.object for r in list_values(s, "2025", status="rejected")] == ["C"]
+
+
+def test_many_values_are_verified_at_once_as_one_by_one_all_or_nothing(db_url: str) -> None:
+    """`verify_values` (the demo verifies a period's values with it): each value verified with
+    its own decision and audit line, as `review` records them; a value that is not verifiable
+    (rejected, superseded) or a role other than the assessor's: refused, nothing verified."""
+    world(db_url)
+    with session(db_url) as s:
+        every = [value(s, o, i) for o, i in VALUES]
+        with pytest.raises(EgovError, match="assessor's to do"):
+            verify_values(s, every, Actor("cli:x", "lead"))
+        review(s, every[1], "dispute", ASSESSOR, "unclear")
+        review(s, every[2], "reject", ASSESSOR, "no evidence")
+        with pytest.raises(EgovError, match=f"value {every[2].id} is rejected"):
+            verify_values(s, every, ASSESSOR)
+        assert {r.status for r in list_values(s, "2025")} == {"submitted", "disputed", "rejected"}
+        chosen = [v for k, v in enumerate(every) if k != 2]
+        assert verify_values(s, chosen, ASSESSOR, "checked") == 5
+        shown = {(r.object, r.indicator): r.status for r in list_values(s, "2025")}
+        assert sorted(shown.values()) == ["rejected", *["verified"] * 5]
+        decisions = s.exec(select(ValueReview).where(col(ValueReview.action) == "verify")).all()
+        assert sorted((d.value_id, d.from_status) for d in decisions) == sorted(
+            (v.id, "disputed" if k == 1 else "submitted") for k, v in enumerate(chosen)
+        )
+        assert {(d.actor, d.role, d.to_status, d.reason) for d in decisions} == {
+            ("test:assessor", "assessor", "verified", "checked")
+        }
+        lines = s.exec(select(AuditLog.target_id).where(col(AuditLog.action) == "value.verify")).all()
+        assert sorted(lines) == sorted(str(v.id) for v in chosen)
+        with pytest.raises(EgovError, match="cannot be verified"):  # verified already
+            verify_values(s, chosen[:1], ASSESSOR)
 
 
 # --- evidence ----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """A demo database for the department-report, web and role-matrix tests (built once per
-session by the fixture `department_template` and copied per use): the Macau demo (two periods, two runs), one key per role (lead too), two bad-rating
+session by the fixture `department_template` and copied per use): the Macau demo (its cycles:
+2022 published, 2023's draft in department review), one key per role (lead too), two bad-rating
 cases of SAFP (one open, one closed) and one of DSAT, and DSAT renamed to text that looks
 like HTML."""
 
@@ -26,7 +27,8 @@ EVIL_OBJECT = "<img src=x onerror=alert(1)>"
 class DemoDb:
     path: Path
     keys: dict[str, str] = field(default_factory=dict)  # who -> key
-    runs: dict[str, str] = field(default_factory=dict)  # period -> run key
+    # period -> the run its cycle names: 2022's published final run, 2023's draft in review
+    runs: dict[str, str] = field(default_factory=dict)
     # department -> ids of its open cases: the demo's still open at its end and these tests'
     cases: dict[str, list[int]] = field(default_factory=dict)
 

@@ -236,7 +236,7 @@ def test_workbook_indicator_data_has_provenance_and_flags(built: Built, in_db: N
     with session_scope() as s:
         stored = s.execute(
             text(
-                "SELECT o.code, m.indicator, m.value, m.source_file, m.imported_by FROM metric_value m "
+                "SELECT o.code, m.indicator, m.value, m.source_file, m.imported_by, m.status FROM metric_value m "
                 "JOIN assessed_object o ON o.id = m.object_id JOIN evaluation_run r ON r.period_id = m.period_id "
                 "WHERE r.run_key = :k AND m.superseded_at IS NULL"
             ),
@@ -244,13 +244,16 @@ def test_workbook_indicator_data_has_provenance_and_flags(built: Built, in_db: N
         ).all()
     assert stored
     checked = 0
-    for code, ind, value, source, importer in stored:
+    for code, ind, value, source, importer, status in stored:
         row = rows.get((code, ind))
         if row is None:  # an indicator that does not apply to the object is not listed
             continue
         assert row[header.index("Source file")].value == source
         assert row[header.index("Imported by")].value == importer
-        if value is not None:
+        if status == "disputed":  # the demo's disputed value: left out, the Macau rule's `exclude`
+            assert row[header.index("Raw value")].value is None
+            assert row[header.index("Status")].value == "disputed"
+        elif value is not None:
             assert row[header.index("Raw value")].value == pytest.approx(value)
         assert row[header.index("Imported at")].number_format == "yyyy-mm-dd hh:mm"
         checked += 1
