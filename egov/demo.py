@@ -22,6 +22,7 @@ from egov.cells import write_csv
 from egov.cycle import CycleStatus, cycle_status
 from egov.demo_activity import citizen_ratings, clear_activity, demo_actors, handle_cases, retire_actors
 from egov.demo_cycle import DemoCycle, add_paper_evidence, clear_demo_cycles, open_demo_cycle, run_demo_cycle
+from egov.imports.services import import_services
 from egov.models import (
     AssessedObject,
     Department,
@@ -245,6 +246,9 @@ def build_demo(session: Session, *, seed: int, ratings_per_period: int) -> DemoO
     framework = load_framework(framework_path)
     framework_row = store_framework(session, framework, framework_path.read_text(encoding="utf-8"))
     counts = load_register(session, load_toml("macau_register.toml"), origin="macau_register.toml")
+    # the illustrative service-item catalogue: a rating of a DSF service done inside One Account
+    # counts for DSF too (docs/ratings.md "Service items"); re-importing edits in place
+    import_services(session, DATA_DIR / "macau_services.toml")
     profile = load_toml("macau_demo_profile.toml")
     _clear_demo(session)
     session.flush()

@@ -26,11 +26,14 @@ from surveys.calendar import added_days, load_calendar
 from surveys.cases import CaseMove, transition_cases
 from surveys.ratings import submit_ratings, verify_claims
 from surveys.schemas import BAD_LEVELS, RatingCreate, TokenRequest
+from surveys.services import catalogue
 from surveys.tokens import issue_tokens
 
 DEMO_REF = "demo-"  # transaction references (tokens, ratings) of the demo start with it
 DEMO_KEY_LABEL = "egov demo (illustrative): issues the demo's rating tokens; revoked"
 DEMO_ACTOR = "egov demo"
+SERVICE_SHARE = 0.6  # of an app's transactions that are one of the service items it offers
+SERVICE_SEED = 17_000  # the service items' draws have their own generator (+ the period's year)
 ISSUE_CHUNK = 2000  # tokens a call of issue_tokens (each call checks its transactions in one query)
 DRIVERS = np.array(["effectiveness", "ease", "efficiency", "transparency", "staff", "other"])
 CHANNELS, CHANNEL_P = np.array(["app", "web", "kiosk", "counter"]), [0.6, 0.3, 0.05, 0.05]
@@ -131,6 +134,29 @@ def _transactions(apps: pd.DataFrame, n: int, start: date, end: date, period: st
     return tx.reset_index(drop=True)
 
 
+def offered_items(session: Session) -> dict[str, list[str]]:
+    """The active service items of the catalogue by the object they are offered through (the
+    items that list their objects; egov/data/macau_services.toml)."""
+    items = catalogue(session)
+    out: dict[str, list[str]] = defaultdict(list)
+    for code, row in items[items["active"]].iterrows():
+        for obj in row["objects"]:
+            out[str(obj)].append(str(code))
+    return dict(out)
+
+
+def service_of(tx: pd.DataFrame, offered: dict[str, list[str]], seed: int) -> list[str | None]:
+    """The service item each transaction was (SERVICE_SHARE of the transactions of an object
+    that offers items, one of them at random; None for the others): drawn from its own seeded
+    generator, so that the demo's other draws stay as they were."""
+    rng = np.random.default_rng(seed)
+    out: list[str | None] = []
+    for obj, u in zip(tx["object"], rng.random(len(tx)), strict=True):
+        items = offered.get(str(obj))
+        out.append(items[int(u / SERVICE_SHARE * len(items))] if items and u < SERVICE_SHARE else None)
+    return out
+
+
 def _rating(token: str, level: int, rng: Any) -> RatingCreate:
     """What a citizen answers: a reason for a bad rating, sometimes what went well."""
     better = list(rng.choice(DRIVERS, size=rng.integers(1, 3), replace=False)) if level in BAD_LEVELS else []
@@ -159,6 +185,7 @@ def citizen_ratings(
     its case). Returns the counts of tokens and ratings."""
     code, start, end = period
     tx = _transactions(apps, n, start, end, code, rng)
+    tx["service"] = service_of(tx, offered_items(session), SERVICE_SEED + int(start.year))
     tokens: list[str] = [""] * len(tx)
     hours = 9 + 8 * rng.random(len(tx))  # in office hours
     for dep, group in tx.groupby("department", sort=True):
@@ -168,8 +195,15 @@ def citizen_ratings(
                 session,
                 actors.departments[int(str(dep))],
                 [
-                    TokenRequest(object=o, transaction_ref=r, citizen_id=f"demo-citizen-{c}")
-                    for o, r, c in zip(part["object"], part["ref"], part["citizen"], strict=True)
+                    TokenRequest(
+                        object=o,
+                        transaction_ref=r,
+                        citizen_id=f"demo-citizen-{c}",
+                        service=svc if isinstance(svc, str) else None,
+                    )
+                    for o, r, c, svc in zip(
+                        part["object"], part["ref"], part["citizen"], part["service"], strict=True
+                    )
                 ],
                 now=[moment(d, h) for d, h in zip(part["day"], hours[part.index], strict=True)],
             )

@@ -77,6 +77,36 @@ def test_one_account_gets_the_most_ratings_and_internal_systems_none(conn: Conne
     assert ranked.iloc[0] > 0.3 * apps["n"].sum()
 
 
+def test_ratings_inside_one_account_count_for_the_bureau_that_owns_the_service(
+    demo_build: DemoBuild, conn: Connection
+) -> None:
+    """The demo names service items on its transactions (egov/data/macau_services.toml): a DSF
+    service rated inside One Account (SAFP's app) counts for DSF in the service figures."""
+    from surveys.services import service_ratings
+
+    inside = conn.execute(
+        text(
+            "SELECT d.code, COUNT(*) FROM rating r JOIN assessed_object o ON o.id = r.object_id "
+            "JOIN service_item s ON s.id = r.service_id JOIN department d ON d.id = s.department_id "
+            "WHERE o.code = 'ONE_ACCOUNT' GROUP BY d.code"
+        )
+    ).all()
+    counts = dict(inside)
+    assert counts.get("DSF", 0) > 100 and counts.get("DSI", 0) > 100  # other bureaus' services
+    start, end = PERIODS["2022"]
+    with session_scope(demo_build.url) as s:
+        owners = service_ratings(s, start, end, by="department").set_index("department")
+    dsf = conn.execute(
+        text(
+            "SELECT COUNT(*) FROM rating r JOIN service_item s ON s.id = r.service_id "
+            "JOIN department d ON d.id = s.department_id WHERE d.code = 'DSF' AND r.flags = '' "
+            "AND r.day BETWEEN :a AND :b"
+        ),
+        {"a": start, "b": end},
+    ).scalar_one()
+    assert owners.at["DSF", "count"] == dsf > 0
+
+
 def test_ratings_come_with_tokens_and_bad_ones_open_cases(conn: Connection) -> None:
     one = lambda sql: conn.execute(text(sql)).scalar_one()  # noqa: E731
     ratings = one("SELECT COUNT(*) FROM rating")
