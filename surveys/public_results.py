@@ -1,4 +1,4 @@
-"""Public results of citizen ratings (issue 17 point 5; 好差評「評價結果及整改情況向社會公開」): the
+"""Public results of citizen ratings (issue 17 point 5; 好差評: 評價結果及整改情況向社會公開): the
 figures of a span of days per department and per service item, with no personal data — read
 from the roll-ups and from the cases' dates and states only (never a comment, a pseudonym, a
 staff label, a note, an answer text or a transaction reference).
@@ -41,10 +41,10 @@ from surveys.casework import LATE, ON_TIME, OVERDUE, timeliness
 from surveys.services import LEVELS, level_measures, service_ratings
 
 GROUPS = ("objects", "services")
-RATING_FIGURES = (*LEVELS, "count", "bad", "share_satisfied", "share_satisfied_low")
+RATING_FIGURES: tuple[str, ...] = (*LEVELS, "count", "bad", "share_satisfied", "share_satisfied_low")
 RATING_FIGURES += ("share_satisfied_high", "mean_level", "bad_share", "withheld")
-CASE_FIGURES = ("cases", "removed", "answered", "rectified", "explained", "due", "on_time", "late")
-CASE_FIGURES += ("overdue", "on_time_rate", "median_days", "mean_days", "visits_satisfied")
+CASE_FIGURES: tuple[str, ...] = ("cases", "removed", "answered", "rectified", "explained", "due", "on_time")
+CASE_FIGURES += ("late", "overdue", "on_time_rate", "median_days", "mean_days", "visits_satisfied")
 CASE_FIGURES += ("visits_unsatisfied", "visits_unreachable", "visit_satisfaction")
 
 

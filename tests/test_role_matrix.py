@@ -181,7 +181,9 @@ MATRIX: list[Row] = [
         "/public/ratings/2023/departments/SAFP?lang=en",
         everyone(200),
     ),
-    Row("GET", "/public/ratings/{period}/services/{code}", "/public/ratings/2023/services/NOPE", everyone(404)),
+    Row(
+        "GET", "/public/ratings/{period}/services/{code}", "/public/ratings/2023/services/NOPE", everyone(404)
+    ),
     Row("GET", "/public/ratings/{period}/open-data.zip", "/public/ratings/2023/open-data.zip", everyone(200)),
     # --- the report pages ---------------------------------------------------------------------
     Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),

@@ -133,7 +133,17 @@ def _cases(figures: dict[str, CaseFigures]) -> pd.DataFrame:
 
 
 INT_RATING = ("n1", "n2", "n3", "n4", "n5", "count", "bad")
-INT_CASE = ("cases", "removed", "answered", "rectified", "explained", "due", "on_time", "late", "overdue")
+INT_CASE: tuple[str, ...] = (
+    "cases",
+    "removed",
+    "answered",
+    "rectified",
+    "explained",
+    "due",
+    "on_time",
+    "late",
+    "overdue",
+)
 INT_CASE += ("visits_satisfied", "visits_unsatisfied", "visits_unreachable")
 
 
@@ -176,7 +186,10 @@ def _compute(session: Session, period: str, start: date, end: date, today: date)
         ),
         _cases(case_figures(session, start, through, "department", today)),
     ]
-    departments = _fill(dept.join(parts, how="left").sort_index(), GROUPS)
+    joined = dept
+    for part in parts:
+        joined = joined.join(part, how="left")
+    departments = _fill(joined.sort_index(), GROUPS)
     cat = catalogue(session)
     items = cat[["name_zh", "name_pt", "name_en", "department", "department_zh", "department_pt"]].copy()
     items["department_en"] = cat["department_en"]
@@ -185,7 +198,8 @@ def _compute(session: Session, period: str, start: date, end: date, today: date)
     ratings = _prefixed(
         item_ratings(session, start, through, "service", n), "service", "rating", RATING_FIGURES
     )
-    items = items.join([ratings, _cases(case_figures(session, start, through, "service", today))], how="left")
+    cases = _cases(case_figures(session, start, through, "service", today))
+    items = items.join(ratings, how="left").join(cases, how="left")
     items = _fill(items, ("rating",))
     items = items[items["active"] | (items["rating_count"] > 0) | (items["cases_cases"] > 0)].sort_index()
     items.index.name = "service"

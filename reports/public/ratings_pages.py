@@ -255,7 +255,7 @@ def case_note(langs: Langs) -> str:
 
 # --- a department --------------------------------------------------------------------------------------
 def department_page(pr: PublicRatings, code: str, langs: Langs) -> str:
-    row = pr.departments.loc[code]
+    row = pr.departments.loc[[code]].iloc[0]  # one row: the index is unique
     objs = pr.objects[pr.objects["department"] == code] if not pr.objects.empty else pr.objects
     objects_html = summary_table(row, "objects_", pr.min_ratings, langs)
     if not objs.empty:
@@ -294,7 +294,7 @@ def department_page(pr: PublicRatings, code: str, langs: Langs) -> str:
 
 # --- a service item ------------------------------------------------------------------------------------
 def service_page(pr: PublicRatings, code: str, langs: Langs) -> str:
-    row = pr.services.loc[code]
+    row = pr.services.loc[[code]].iloc[0]  # one row: the index is unique
     about = bi_table(
         langs,
         lambda lang: [t("pubr.figure", lang), t("pubr.value", lang)],

@@ -9,11 +9,11 @@ key; three languages. On SQLite and PostgreSQL (the `api` world of tests/surveys
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ def world(api: Env, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     whose case SAFP puts right on the day and calls the citizen back: satisfied) and one naming no
     item (3). Minimum count 5: One Account's five ratings are shown, DSF's four withheld."""
     from egov.clock import local_day
-    from egov.settings import reset_settings
     from reports.public.ratings_data import forget_public_ratings
 
     forget_public_ratings()
@@ -79,8 +78,8 @@ def _no_leak(text: str) -> None:
 
 
 def test_the_figures_per_department_and_service_item(api: Env, world: dict[str, Any]) -> None:
-    from reports.public.ratings_data import public_ratings
     from egov.db import session_scope
+    from reports.public.ratings_data import public_ratings
 
     with session_scope() as s:
         pr = public_ratings(s, world["quarter"])
@@ -88,7 +87,9 @@ def test_the_figures_per_department_and_service_item(api: Env, world: dict[str, 
     # SAFP's object, One Account: 5 ratings (5, 5, 4, 3, 1): 60 % satisfied, mean 3.6, one bad
     assert (safp["objects_count"], safp["objects_bad"], bool(safp["objects_withheld"])) == (5, 1, False)
     assert safp["objects_share_satisfied"] == pytest.approx(60.0)
-    assert safp["objects_mean_level"] == pytest.approx(3.6) and safp["objects_bad_share"] == pytest.approx(20.0)
+    assert safp["objects_mean_level"] == pytest.approx(3.6) and safp["objects_bad_share"] == pytest.approx(
+        20.0
+    )
     # Wilson (1927) 95 % interval of 3/5: 23.07 %–88.24 %
     assert safp["objects_share_satisfied_low"] == pytest.approx(23.07, abs=0.01)
     assert safp["objects_share_satisfied_high"] == pytest.approx(88.24, abs=0.01)
@@ -97,12 +98,22 @@ def test_the_figures_per_department_and_service_item(api: Env, world: dict[str, 
     assert dsf["services_share_satisfied"] != dsf["services_share_satisfied"]  # NaN
     assert safp["services_count"] == 0 and dsf["objects_count"] == 0
     # the case belongs to SAFP (the rated object's department), answered on the day, on time
-    assert (safp["cases_cases"], safp["cases_rectified"], safp["cases_on_time"], safp["cases_due"]) == (1, 1, 1, 1)
+    assert (safp["cases_cases"], safp["cases_rectified"], safp["cases_on_time"], safp["cases_due"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert safp["cases_on_time_rate"] == 100.0 and safp["cases_median_days"] == 0.0
     assert (safp["cases_visits_satisfied"], safp["cases_visit_satisfaction"]) == (1, 100.0)
     assert dsf["cases_cases"] == 0
     item = pr.services.loc["DSF_VEHICLE_TAX"]
-    assert (item["department"], item["rating_count"], item["rating_bad"], item["cases_cases"]) == ("DSF", 4, 1, 1)
+    assert (item["department"], item["rating_count"], item["rating_bad"], item["cases_cases"]) == (
+        "DSF",
+        4,
+        1,
+        1,
+    )
     kiosk = pr.channels[(pr.channels["service"] == "DSF_VEHICLE_TAX") & (pr.channels["channel"] == "kiosk")]
     assert list(kiosk["count"]) == [1] and list(kiosk["bad"]) == [1]
 
@@ -128,7 +139,9 @@ def test_the_pages_need_no_key_show_no_personal_data_and_are_cached(api: Env, wo
     dsf = c.get(f"/public/ratings/{q}/departments/DSF?lang=en").text
     assert "withheld: fewer than 5 ratings" in dsf and "DSF_VEHICLE_TAX" in dsf
     pt = c.get(f"/public/ratings/{q}/services/DSF_VEHICLE_TAX?lang=pt")
-    assert pt.status_code == 200 and "não publicado: menos de 5 avaliações" in pt.text and "quiosque" in pt.text
+    assert (
+        pt.status_code == 200 and "não publicado: menos de 5 avaliações" in pt.text and "quiosque" in pt.text
+    )
     zh = c.get(f"/public/ratings/{q}/services/DSF_VEHICLE_TAX?lang=zh-Hant").text
     assert "不公佈：少於 5 個評價" in zh and "差評整改情況" in zh
     for text in (page.text, en.text, dsf, pt.text, zh, index.text):
@@ -186,9 +199,52 @@ def test_the_open_data_command(api: Env, world: dict[str, Any], egov: EgovCli, t
     assert refused.code == 1 and "1999" in refused.err + refused.out
 
 
-def test_the_ratings_pages_are_rate_limited(api: Env, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_ratings_pages_are_rate_limited(
+    api: Env, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.helpers.register import make_client
 
     with make_client(monkeypatch, rate_limit_client="3") as c:
         codes = [c.get("/public/ratings/").status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200] and codes[-1] == 429, codes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # what the browser sees is the same on both
+def test_a_ratings_page_in_a_browser(api: Env, world: dict[str, Any], chromium: str) -> None:
+    """Headless Chromium reads a department's rating results (served by the app through a routed
+    origin, with its real headers) and follows the link to its service item: headings, both
+    languages marked, header cells, no script, no console error, no outside request."""
+    from playwright.sync_api import Route, sync_playwright
+
+    from tests.helpers.servers import CHROMIUM_ARGS
+
+    base, q = "http://public.test", world["quarter"]
+    with sync_playwright() as p:
+
+        def answer(route: Route) -> None:
+            r = api.client.get(route.request.url.removeprefix(base))
+            route.fulfill(status=r.status_code, headers=dict(r.headers), body=r.content)
+
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            outside: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("request", lambda r: None if r.url.startswith(base) else outside.append(r.url))
+            page.route(f"{base}/**", answer)
+            shown = page.goto(f"{base}/public/ratings/{q}/departments/DSF")
+            assert shown is not None and shown.status == 200
+            assert page.get_by_role("heading", level=1).count() == 1
+            assert page.get_by_role("heading", name="Rectificação das avaliações negativas").count() == 1
+            assert page.locator('[lang="pt"]').count() > 5 and page.locator("html[lang=zh-Hant]").count() == 1
+            assert page.get_by_role("columnheader").count() > 3 and page.get_by_role("rowheader").count() > 3
+            assert page.locator("script").count() == 0
+            page.get_by_role("link", name="DSF_VEHICLE_TAX").first.click()
+            page.wait_for_url(f"{base}/public/ratings/{q}/services/DSF_VEHICLE_TAX")
+            assert "não publicado: menos de 5 avaliações" in page.content()
+            assert SECRET_REF not in page.content() and STAFF not in page.content()
+            assert errors == [] and outside == [], (errors, outside)
+        finally:
+            browser.close()
