@@ -82,7 +82,10 @@ def public_periods(session: Session, today: date | None = None) -> list[str]:
 
 
 def _span(period: str, first: date, today: date) -> tuple[date, date] | None:
-    bounds = period_bounds(period) if len(period) <= 10 else None
+    try:  # a code such as 0000 follows the pattern but is no date
+        bounds = period_bounds(period) if len(period) <= 10 and period.isascii() else None
+    except ValueError:
+        return None
     if bounds is None or bounds[0] > today or bounds[1] < first:
         return None
     return bounds

@@ -54,6 +54,16 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Avaliações dos seus serviços (n.º)",
         "Ratings of its service items (number)",
     ),
+    "pubr.objects_satisfied": (
+        "其平台：滿意比例（%，95% 區間）",
+        "Dos seus objectos: satisfeitos (%, intervalo de 95 %)",
+        "Of its objects: satisfied (%, 95 % interval)",
+    ),
+    "pubr.services_satisfied": (
+        "其服務事項：滿意比例（%，95% 區間）",
+        "Dos seus serviços: satisfeitos (%, intervalo de 95 %)",
+        "Of its service items: satisfied (%, 95 % interval)",
+    ),
     "pubr.satisfied": (
         "滿意比例（%，95% 區間）",
         "Satisfeitos (%, intervalo de 95 %)",

@@ -103,9 +103,9 @@ def period_page(pr: PublicRatings, langs: Langs) -> str:
         lambda lang: [
             t("pubr.department", lang),
             t("pubr.objects_count", lang),
-            t("pubr.satisfied", lang),
+            t("pubr.objects_satisfied", lang),
             t("pubr.services_count", lang),
-            t("pubr.satisfied", lang),
+            t("pubr.services_satisfied", lang),
             t("pubr.cases", lang),
             t("pubr.on_time", lang),
             t("pubr.median_days", lang),

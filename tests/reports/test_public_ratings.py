@@ -151,6 +151,9 @@ def test_the_pages_need_no_key_show_no_personal_data_and_are_cached(api: Env, wo
         "/public/ratings/1999/",
         "/public/ratings/2999/",
         "/public/ratings/nonsense/",
+        "/public/ratings/0000/",
+        "/public/ratings/%D9%A2%D9%A0%D9%A2%D9%A6/",  # Arabic-Indic digits
+        f"/public/ratings/{world['year']}Q5/",
         f"/public/ratings/{q}/departments/NOPE",
         f"/public/ratings/{q}/services/NOPE",
         "/public/ratings/1999/open-data.zip",
