@@ -171,6 +171,20 @@ MATRIX: list[Row] = [
     Row("GET", "/public/{period}/methodology", "/public/2023/methodology", everyone(404)),
     Row("GET", "/public/{period}/departments/{code}", "/public/2023/departments/SAFP", everyone(404)),
     Row("GET", "/public/{period}/open-data.zip", "/public/2023/open-data.zip", everyone(404)),
+    # the public rating results (docs/ratings.md "Public results"): no key, the demo's 2023 ratings;
+    # the demo has no service-item catalogue, so a service item is a 404 for everyone
+    Row("GET", "/public/ratings/", "/public/ratings/?lang=en", everyone(200)),
+    Row("GET", "/public/ratings/{period}/", "/public/ratings/2023/", everyone(200)),
+    Row(
+        "GET",
+        "/public/ratings/{period}/departments/{code}",
+        "/public/ratings/2023/departments/SAFP?lang=en",
+        everyone(200),
+    ),
+    Row(
+        "GET", "/public/ratings/{period}/services/{code}", "/public/ratings/2023/services/NOPE", everyone(404)
+    ),
+    Row("GET", "/public/ratings/{period}/open-data.zip", "/public/ratings/2023/open-data.zip", everyone(200)),
     # --- the report pages ---------------------------------------------------------------------
     Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),
     Row(
@@ -308,7 +322,9 @@ CELLS = [
     *(
         pytest.param("postgresql", row, who, id=f"postgresql-{row.id}-{who}", marks=pytest.mark.postgres)
         for row in MATRIX
-        if not row.route.startswith("/reports")
+        # the PostgreSQL world has no ratings: a period's rating results are a 404 there
+        # (tests/reports/test_public_ratings.py serves them on PostgreSQL)
+        if not row.route.startswith(("/reports", "/public/ratings/{period}"))
         for who in WHO
     ),
 ]

@@ -12,6 +12,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Resultados da avaliação do governo electrónico",
         "E-government evaluation results",
     ),
+    "pub.ratings_link": (
+        "市民評價結果及差評整改情況（好差評）",
+        "Avaliações dos cidadãos e rectificação das avaliações negativas",
+        "Citizen ratings and how bad ratings were put right",
+    ),
     "pub.periods": ("已公佈的評估期", "Períodos publicados", "Published periods"),
     "pub.no_periods": (
         "尚未公佈任何評估結果。",

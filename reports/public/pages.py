@@ -190,7 +190,9 @@ def index_page(periods: list[PublishedPeriod], langs: Langs) -> str:
     else:
         body = para(langs, lambda lang: t("pub.no_periods", lang))
     nav = f'<a href="{PREFIX}/{q(langs)}">{bt(langs, "pub.home")}</a>'
-    return frame(langs, lambda lang: t("pub.title", lang), [(bt(langs, "pub.periods"), body)], nav)
+    ratings = f'<p><a href="{PREFIX}/ratings/{q(langs)}">{bt(langs, "pub.ratings_link")}</a></p>'
+    sections = [(bt(langs, "pub.periods"), body), (bt(langs, "pub.ratings_link"), ratings)]
+    return frame(langs, lambda lang: t("pub.title", lang), sections, nav)
 
 
 def not_found_page(langs: Langs) -> str:

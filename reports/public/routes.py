@@ -8,13 +8,10 @@ limit is the app's (`egov.limits`, "/public" is a rate-limited path)."""
 
 from __future__ import annotations
 
-import hashlib
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from egov.deps import SessionDep
-from egov.langs import LANGUAGES
 from reports.department.data import indicators, standing_table
 from reports.public.data import (
     NotPublished,
@@ -27,50 +24,27 @@ from reports.public.data import (
 from reports.public.method import methodology_page
 from reports.public.opendata import package_zip
 from reports.public.pages import (
-    DEFAULT_LANGS,
     PREFIX,
     department_page,
     index_page,
     not_found_page,
     period_page,
 )
+from reports.public.ratings_routes import router as ratings_router
+from reports.public.web import SECURITY, cached, langs_of
 
 PUBLISHED_MAX_AGE = 86_400  # a published run never changes
 INDEX_MAX_AGE = 300  # the list grows when a period is published
-CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-SECURITY = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
-
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 
 def build_public_router() -> APIRouter:
-    """The public site's router (for `create_app`)."""
-    return router
-
-
-def langs_of(request: Request) -> tuple[str, ...]:
-    """The page's languages: zh-Hant and pt by default; one language with `?lang=` (en,
-    zh-Hant or pt); anything else is the default pair."""
-    lang = request.query_params.get("lang")
-    return (lang,) if lang in LANGUAGES else DEFAULT_LANGS
-
-
-def cached(request: Request, body: bytes, media_type: str, max_age: int, **headers: str) -> Response:
-    """`body` with its ETag and `Cache-Control: public`; 304 when the client has it already."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    common = {**SECURITY, "Cache-Control": f"public, max-age={max_age}", "ETag": etag, **headers}
-    asked = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
-    if etag in asked or f"W/{etag}" in asked:
-        return Response(status_code=304, headers=common)
-    return Response(body, media_type=media_type, headers=common)
+    """The public site's router (for `create_app`): the rating results (/public/ratings/) first,
+    so that `ratings` is never taken for a period, then the published runs."""
+    combined = APIRouter(include_in_schema=False)
+    combined.include_router(ratings_router)
+    combined.include_router(router)
+    return combined
 
 
 def html(request: Request, text: str, max_age: int = PUBLISHED_MAX_AGE) -> Response:
