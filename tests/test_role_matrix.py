@@ -184,6 +184,12 @@ MATRIX: list[Row] = [
     Row(
         "GET", "/public/ratings/{period}/services/{code}", "/public/ratings/2023/services/NOPE", everyone(404)
     ),
+    Row(  # the demo's transactions name service items (egov/data/macau_services.toml)
+        "GET",
+        "/public/ratings/{period}/services/{code}",
+        "/public/ratings/2023/services/DSF_VEHICLE_TAX?lang=en",
+        everyone(200),
+    ),
     Row("GET", "/public/ratings/{period}/open-data.zip", "/public/ratings/2023/open-data.zip", everyone(200)),
     # --- the report pages ---------------------------------------------------------------------
     Row("GET", "/reports/login", "/reports/login?lang=en", everyone(200), page="login"),
