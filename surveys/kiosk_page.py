@@ -79,8 +79,8 @@ CSS = (
     "fieldset{border:0;margin:0 0 1rem;padding:0}legend{font-weight:600;font-size:1.3rem;margin-bottom:.5rem}"
     ".choices{display:grid;grid-template-columns:repeat(auto-fit,minmax(9rem,1fr));gap:.75rem}"
     ".choices label{display:flex;align-items:center;justify-content:center;text-align:center;min-height:5rem;"
-    "padding:.5rem;border:2px solid #767676;border-radius:.75rem;cursor:pointer}"
-    ".choices input{position:absolute;opacity:0;width:1px;height:1px}"
+    "padding:.5rem;border:2px solid #767676;border-radius:.75rem;cursor:pointer;position:relative}"
+    ".choices input{position:absolute;inset:0;opacity:0;margin:0;width:100%;height:100%;cursor:pointer}"
     ".choices input:checked+span{font-weight:700}.choices label:has(input:checked){background:#e8f0fe;border-color:#005fcc;border-width:4px}"
     ".choices label:has(input:focus-visible),button:focus-visible{outline:4px solid #005fcc;outline-offset:3px}"
     ".big{font-size:1.6rem;text-align:center;margin:4rem 1rem}.err{color:#b00020}"
@@ -176,7 +176,15 @@ def _choices(name: str, items: list[tuple[str, dict[str, str]]], lang: str, kind
     )
 
 
-def render_kiosk(object_code: str, lang: str, notices: dict[str, str], nonce: str) -> str:
+def render_kiosk(
+    object_code: str,
+    lang: str,
+    notices: dict[str, str],
+    nonce: str,
+    *,
+    idle: int = IDLE_SECONDS,
+    thanks: int = THANKS_SECONDS,
+) -> str:
     """The kiosk's page for a counter object: setup, waiting, form and thanks screens."""
     q = questions()
     p = q["prompts"]
@@ -214,8 +222,8 @@ def render_kiosk(object_code: str, lang: str, notices: dict[str, str], nonce: st
         "texts": texts,
         "version": q["version"],
         "poll": POLL_SECONDS,
-        "idle": IDLE_SECONDS,
-        "thanks": THANKS_SECONDS,
+        "idle": idle,
+        "thanks": thanks,
         "thanksText": p["thanks"],
         "reasonRequired": p["reason_required"],
         "error": p["error"],
@@ -255,8 +263,8 @@ def build_kiosk_router() -> APIRouter:
             "A page for a tablet at a service counter of the object: it waits for the ticket just served "
             f"(polling `GET /api/v1/kiosk/ticket` every {POLL_SECONDS} s with the device key given once in the "
             "setup link's fragment `#key=…`), shows the rating form for it in large touch targets, sends the "
-            "rating (channel `counter`), thanks with the receipt and waits again; without a touch for "
-            f"{IDLE_SECONDS} s it dismisses the ticket (tickets older than {TICKET_MINUTES} minutes are not "
+            "rating (channel `counter`), thanks with the receipt and waits again (after `thanks` seconds, default "
+            f"{THANKS_SECONDS}); without a touch for `idle` seconds (default {IDLE_SECONDS}) it dismisses the ticket (tickets older than {TICKET_MINUTES} minutes are not "
             "shown). Traditional Chinese, Portuguese, English; no external resources. Public: the page holds "
             "no data until the device key asks."
         ),
@@ -266,6 +274,10 @@ def build_kiosk_router() -> APIRouter:
         object_code: str,
         session: SessionDep,
         lang: Annotated[str, Query(description="zh-Hant, pt or en.")] = "zh-Hant",
+        idle: Annotated[int, Query(ge=5, le=600, description="Seconds without a touch before it waits again.")] = (
+            IDLE_SECONDS
+        ),
+        thanks: Annotated[int, Query(ge=2, le=60, description="Seconds the thanks stay.")] = THANKS_SECONDS,
     ) -> HTMLResponse:
         lang = lang if lang in LANGUAGES else "zh-Hant"
         nonce = secrets.token_urlsafe(16)
@@ -287,6 +299,7 @@ def build_kiosk_router() -> APIRouter:
             )
             for code in LANGUAGES
         }
-        return HTMLResponse(render_kiosk(object_code, lang, notices, nonce), headers=_headers(nonce))
+        page = render_kiosk(object_code, lang, notices, nonce, idle=idle, thanks=thanks)
+        return HTMLResponse(page, headers=_headers(nonce))
 
     return r
