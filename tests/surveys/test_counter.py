@@ -173,3 +173,29 @@ def test_the_kiosk_page_is_self_contained_and_trilingual(counter: Env) -> None:
     assert "http://" not in r.text and "https://" not in r.text  # no external resource
     assert "Declaração de recolha de dados pessoais" in r.text  # the notice
     assert counter.client.get("/kiosk/NO_SUCH").status_code == 404
+
+
+def test_the_command_shows_a_department_its_subjects(counter: Env, egov: Any, tmp_path: Any) -> None:
+    from datetime import date
+
+    from egov.db import session_scope
+    from egov.models import Period
+
+    for i, staff in enumerate(("S1042", "S1042", "S2001")):
+        tok = _served(counter, f"C{i}", window=str(i + 1), staff=staff)["token"]
+        assert counter.rate(tok, 4 + (i == 0), channel="counter").status_code == 200
+    today = date.today()
+    with session_scope() as s:
+        s.add(Period(code="P", start=today.replace(month=1, day=1), end=today.replace(month=12, day=31)))
+    out = tmp_path / "staff.csv"
+    r = egov(["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "staff", "--out", out, "--lang", "en"])
+    assert r.code == 0, r.err
+    assert "Ratings by staff code — SAFP, period P (for the department only)" in r.out and "S1042" in r.out
+    assert "1/1/0/0/0" in r.out and "fewer than 30 ratings" in r.out
+    assert out.read_text(encoding="utf-8").splitlines()[1].startswith("S1042,0,0,0,1,1,2")
+    windows = egov(["ratings", "subjects", "--period", "P", "--department", "SAFP", "--lang", "zh-Hant"])
+    assert "按窗口的評價" in windows.out and COUNTER in windows.out
+    none = egov(["ratings", "subjects", "--period", "P", "--department", "DSAT", "--lang", "pt"])
+    assert none.code == 0 and "Não há avaliações" in none.out
+    bad = egov(["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "name", "--lang", "en"])
+    assert bad.code == 1 and "by 'name'" in bad.err
