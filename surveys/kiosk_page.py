@@ -62,7 +62,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "pt": "Este atendimento já foi avaliado — obrigado!",
         "en": "This service has already been rated — thank you!",
     },
-    "expired": {"zh-Hant": "評價時間已過。", "pt": "O prazo para avaliar terminou.", "en": "The time to rate has passed."},
+    "expired": {
+        "zh-Hant": "評價時間已過。",
+        "pt": "O prazo para avaliar terminou.",
+        "en": "The time to rate has passed.",
+    },
 }
 LANG_NAMES = (("zh-Hant", "中文"), ("pt", "Português"), ("en", "English"))
 POLL_SECONDS = 3  # how often the kiosk asks for its ticket
@@ -228,7 +232,12 @@ def render_kiosk(
         "reasonRequired": p["reason_required"],
         "error": p["error"],
     }
-    data = json.dumps(cfg, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    data = (
+        json.dumps(cfg, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     return (
         f'<!doctype html><html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -274,9 +283,9 @@ def build_kiosk_router() -> APIRouter:
         object_code: str,
         session: SessionDep,
         lang: Annotated[str, Query(description="zh-Hant, pt or en.")] = "zh-Hant",
-        idle: Annotated[int, Query(ge=5, le=600, description="Seconds without a touch before it waits again.")] = (
-            IDLE_SECONDS
-        ),
+        idle: Annotated[
+            int, Query(ge=5, le=600, description="Seconds without a touch before it waits again.")
+        ] = (IDLE_SECONDS),
         thanks: Annotated[int, Query(ge=2, le=60, description="Seconds the thanks stay.")] = THANKS_SECONDS,
     ) -> HTMLResponse:
         lang = lang if lang in LANGUAGES else "zh-Hant"
@@ -285,7 +294,7 @@ def build_kiosk_router() -> APIRouter:
             select(col(AssessedObject.department_id)).where(col(AssessedObject.code) == object_code)
         ).first()
         if row is None:
-            page = f"<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>404</title></head><body><p>{html.escape(TEXTS['setup'][lang])}</p></body></html>"
+            page = f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>404</title></head><body><p>{html.escape(TEXTS["setup"][lang])}</p></body></html>'
             return HTMLResponse(page, status_code=404, headers=_headers(nonce))
         dept = session.get(Department, row.department_id)
         settings = get_settings()

@@ -65,7 +65,9 @@ def create_kiosk(
     if obj.department_id != department_id:
         raise ServiceError(403, f"object '{object_code}' belongs to another department")
     if obj.kind != "application" or not obj.citizen_facing:
-        raise ServiceError(422, f"object: '{object_code}' is not a citizen-facing service; only those are rated")
+        raise ServiceError(
+            422, f"object: '{object_code}' is not a citizen-facing service; only those are rated"
+        )
     if session.execute(select(col(KioskDevice.id)).where(col(KioskDevice.code) == code)).first():
         raise ServiceError(409, f"code: a kiosk '{code}' exists already")
     key = KIOSK_KEY_PREFIX + secrets.token_urlsafe(32)

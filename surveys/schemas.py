@@ -143,7 +143,9 @@ class TokenRequest(Strict):
     @classmethod
     def _staff_code(cls, value: str | None) -> str | None:
         if value is not None and not any(c.isdigit() for c in value):
-            raise ValueError("a staff code must contain a digit: give the department's staff code, never a name")
+            raise ValueError(
+                "a staff code must contain a digit: give the department's staff code, never a name"
+            )
         return value
 
     model_config = ConfigDict(

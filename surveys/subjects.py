@@ -58,9 +58,13 @@ def attach_subjects(
         named = any(x is not None for x in wanted)
         if have is not None:
             if named and (have["window_code"], have["staff_code"], have["kiosk_id"]) != wanted:
-                raise ServiceError(409, f"the token of transaction '{r.transaction_ref}' was issued naming other subjects")
+                raise ServiceError(
+                    409, f"the token of transaction '{r.transaction_ref}' was issued naming other subjects"
+                )
         elif named and not new:
-            raise ServiceError(409, f"the token of transaction '{r.transaction_ref}' was issued naming no subject")
+            raise ServiceError(
+                409, f"the token of transaction '{r.transaction_ref}' was issued naming no subject"
+            )
         elif named:
             rows[token_id] = {
                 "token_id": token_id,
@@ -98,7 +102,10 @@ def _existing(session: Session, token_ids: set[str]) -> dict[str, dict[str, Any]
     if not token_ids:
         return {}
     found = session.execute(select(RatingSubject).where(col(RatingSubject.token_id).in_(token_ids))).scalars()
-    return {s.token_id: {"window_code": s.window_code, "staff_code": s.staff_code, "kiosk_id": s.kiosk_id} for s in found}
+    return {
+        s.token_id: {"window_code": s.window_code, "staff_code": s.staff_code, "kiosk_id": s.kiosk_id}
+        for s in found
+    }
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -114,8 +114,13 @@ def issue_tokens(
         add_offers(session, +offers)  # unary plus drops the counts that fell to zero
     issued = [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
     fresh = {row["id"] for row in new_rows} - {row["id"] for row in lost} if new_rows else set()
-    tokens = [(t.token_id, int(objs[r.object].id), t.token_id in fresh) for r, t in zip(requests, issued, strict=True)]
-    for t, (window, kiosk) in zip(issued, attach_subjects(session, requests, tokens, batch=batch), strict=True):
+    tokens = [
+        (t.token_id, int(objs[r.object].id), t.token_id in fresh)
+        for r, t in zip(requests, issued, strict=True)
+    ]
+    for t, (window, kiosk) in zip(
+        issued, attach_subjects(session, requests, tokens, batch=batch), strict=True
+    ):
         t.window, t.kiosk = window, kiosk
     return issued
 

@@ -299,7 +299,9 @@ MATRIX: list[Row] = [
         {"code": "K-{ref}", "object": "ONE_ACCOUNT", "window": "1"},
     ),
     Row("GET", "/api/v1/kiosks", "/api/v1/kiosks", api(200, 200, 403, 403, 403)),
-    Row("POST", "/api/v1/kiosks/{code}/revoke", "/api/v1/kiosks/NO-SUCH/revoke", api(404, 404, 403, 403, 403)),
+    Row(
+        "POST", "/api/v1/kiosks/{code}/revoke", "/api/v1/kiosks/NO-SUCH/revoke", api(404, 404, 403, 403, 403)
+    ),
     Row("GET", "/api/v1/kiosk/ticket", "/api/v1/kiosk/ticket", everyone(401)),
     Row(
         "POST",

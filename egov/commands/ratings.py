@@ -178,7 +178,9 @@ def ratings_subjects(
     table = Table(title=title, caption=t("subjects.note", lang, min=min_n))
     lead = ["object", "window"] if by == "window" else ["staff"]
     for c in lead:
-        table.add_column(t(f"services.col.{c}" if c == "object" else f"subjects.col.{c}", lang), overflow="fold")
+        table.add_column(
+            t(f"services.col.{c}" if c == "object" else f"subjects.col.{c}", lang), overflow="fold"
+        )
     for c in ("count", "levels", "share", "interval"):
         table.add_column(t(f"services.col.{c}", lang), overflow="fold")
     for r in df.to_dict("records"):

@@ -32,7 +32,9 @@ from surveys.routes.common import API, AUTH, BODY, KEYED, POSTED, doc, period
 from surveys.subjects import subject_ratings
 
 router = APIRouter(prefix=API, tags=["kiosks"])
-device_bearer = HTTPBearer(auto_error=False, description="A kiosk's device key: `Authorization: Bearer egq_…`.")
+device_bearer = HTTPBearer(
+    auto_error=False, description="A kiosk's device key: `Authorization: Bearer egq_…`."
+)
 
 KIOSK_EXAMPLE = {
     "code": "SAFP-C-03",
@@ -96,7 +98,13 @@ def _public(row: KioskDevice, obj: str) -> dict[str, Any]:
 )
 def post_kiosk(body: S.KioskCreate, session: SessionDep, principal: DepartmentKey) -> Any:
     key, row, obj = create_kiosk(
-        session, int(principal.department_id or 0), body.code, body.object, body.window, body.label, principal.actor
+        session,
+        int(principal.department_id or 0),
+        body.code,
+        body.object,
+        body.window,
+        body.label,
+        principal.actor,
     )
     out = {**_public(row, obj), "key": key, "setup_path": f"{SETUP_PATH}{obj}#key={key}"}
     session.commit()
@@ -186,7 +194,18 @@ def post_dismiss(receipt: Receipt, session: SessionDep, device: KioskDep) -> Res
         "staff code: counts by level, count, share satisfied (levels 4–5, %) with its Wilson 95 % interval, "
         "mean level, bad share; below EGOV_MIN_RATINGS the counts only. Department keys only, their own "
         "department: staff figures are never public.",
-        [{"staff": "S1042", "n1": 0, "n2": 1, "n3": 2, "n4": 10, "n5": 20, "count": 33, "share_satisfied": 90.9}],
+        [
+            {
+                "staff": "S1042",
+                "n1": 0,
+                "n2": 1,
+                "n3": 2,
+                "n4": 10,
+                "n5": 20,
+                "count": 33,
+                "share_satisfied": 90.9,
+            }
+        ],
         *KEYED,
         422,
     ),

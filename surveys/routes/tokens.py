@@ -47,7 +47,7 @@ def _issued(t: IssuedToken) -> S.TokenIssued:
         "(known, active, offered through the object: else 422 naming `service`). Asking again for the same "
         "transaction returns the same token. A counter's queue system may name the rated subjects — the `window` "
         "and the `staff` member (the department's staff code, never a name) — and the `kiosk` that shows the "
-        "rating form for the served ticket (docs/ratings.md, \"Channels: counter kiosk and hotline\"). "
+        'rating form for the served ticket (docs/ratings.md, "Channels: counter kiosk and hotline"). '
         "A new token counts one offered rating (the response-rate denominator). Department keys only.",
         TOKEN_EXAMPLE,
         *KEYED,

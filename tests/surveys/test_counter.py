@@ -55,7 +55,12 @@ def test_a_served_ticket_reaches_its_kiosk_and_is_rated_once(counter: Env) -> No
     assert _served(counter, "A023", staff="S1042", kiosk="SAFP-C-03")["token"] == issued["token"]
     r = counter.client.post(
         "/api/v1/tokens",
-        json={"object": COUNTER, "transaction_ref": "A023", "service": "SAFP_COUNTER_ID_RENEWAL", "staff": "S9"},
+        json={
+            "object": COUNTER,
+            "transaction_ref": "A023",
+            "service": "SAFP_COUNTER_ID_RENEWAL",
+            "staff": "S9",
+        },
         headers=counter.auth("department"),
     )
     assert r.status_code == 409
@@ -71,7 +76,10 @@ def test_a_newer_ticket_supersedes_and_a_dismissed_one_is_not_shown_again(counte
     r = counter.client.post(f"/api/v1/kiosk/ticket/{shown['receipt']}/dismiss", headers=dev)
     assert r.status_code == 204
     assert counter.client.get("/api/v1/kiosk/ticket", headers=dev).status_code == 204  # not A1 either
-    assert counter.client.post(f"/api/v1/kiosk/ticket/{shown['receipt']}/dismiss", headers=dev).status_code == 404
+    assert (
+        counter.client.post(f"/api/v1/kiosk/ticket/{shown['receipt']}/dismiss", headers=dev).status_code
+        == 404
+    )
 
 
 def test_the_device_key_opens_the_kiosk_routes_and_nothing_else(counter: Env) -> None:
@@ -109,7 +117,9 @@ def test_a_staff_name_is_refused(counter: Env, staff: str) -> None:
     assert r.status_code == 422 and "staff" in r.text
 
 
-def test_figures_by_window_and_staff_for_the_department_only(counter: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_figures_by_window_and_staff_for_the_department_only(
+    counter: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from egov.settings import reset_settings
 
     monkeypatch.setenv("EGOV_MIN_RATINGS", "3")
@@ -126,9 +136,14 @@ def test_figures_by_window_and_staff_for_the_department_only(counter: Env, monke
     assert rows["S2001"]["count"] == 1 and rows["S2001"]["share_satisfied"] is None  # below the minimum
     windows = counter.client.get("/api/v1/subjects?by=window", headers=counter.auth("department")).json()
     assert [(w["object"], w["window"], w["count"]) for w in windows] == [(COUNTER, "3", 3), (COUNTER, "5", 1)]
-    assert counter.client.get("/api/v1/subjects?by=staff", headers=counter.auth("other_department")).json() == []
+    assert (
+        counter.client.get("/api/v1/subjects?by=staff", headers=counter.auth("other_department")).json() == []
+    )
     for who in ("assessor", "admin", None):
-        assert counter.client.get("/api/v1/subjects?by=staff", headers=counter.auth(who)).status_code in (401, 403)
+        assert counter.client.get("/api/v1/subjects?by=staff", headers=counter.auth(who)).status_code in (
+            401,
+            403,
+        )
 
 
 def test_a_staff_code_is_never_public_and_the_purge_deletes_it(counter: Env) -> None:
@@ -188,7 +203,22 @@ def test_the_command_shows_a_department_its_subjects(counter: Env, egov: Any, tm
     with session_scope() as s:
         s.add(Period(code="P", start=today.replace(month=1, day=1), end=today.replace(month=12, day=31)))
     out = tmp_path / "staff.csv"
-    r = egov(["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "staff", "--out", out, "--lang", "en"])
+    r = egov(
+        [
+            "ratings",
+            "subjects",
+            "--period",
+            "P",
+            "--department",
+            "SAFP",
+            "--by",
+            "staff",
+            "--out",
+            out,
+            "--lang",
+            "en",
+        ]
+    )
     assert r.code == 0, r.err
     assert "Ratings by staff code — SAFP, period P (for the department only)" in r.out and "S1042" in r.out
     assert "1/1/0/0/0" in r.out and "fewer than 30 ratings" in r.out
@@ -197,5 +227,7 @@ def test_the_command_shows_a_department_its_subjects(counter: Env, egov: Any, tm
     assert "按窗口的評價" in windows.out and COUNTER in windows.out
     none = egov(["ratings", "subjects", "--period", "P", "--department", "DSAT", "--lang", "pt"])
     assert none.code == 0 and "Não há avaliações" in none.out
-    bad = egov(["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "name", "--lang", "en"])
+    bad = egov(
+        ["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "name", "--lang", "en"]
+    )
     assert bad.code == 1 and "by 'name'" in bad.err

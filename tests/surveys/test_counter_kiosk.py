@@ -16,7 +16,9 @@ from tests.helpers.servers import CHROMIUM_ARGS, serve
 
 
 @pytest.mark.slow
-def test_a_kiosk_shows_the_served_ticket_and_takes_one_rating(use_db: str, tmp_path: Path, chromium: str) -> None:
+def test_a_kiosk_shows_the_served_ticket_and_takes_one_rating(
+    use_db: str, tmp_path: Path, chromium: str
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from egov.db import dispose_engines
@@ -26,7 +28,9 @@ def test_a_kiosk_shows_the_served_ticket_and_takes_one_rating(use_db: str, tmp_p
     dispose_engines()
     dep = {"Authorization": f"Bearer {keys['department']}"}
     with serve(use_db, tmp_path) as base, httpx.Client(base_url=base, timeout=30) as http:
-        r = http.post("/api/v1/kiosks", json={"code": "SAFP-C-03", "object": COUNTER, "window": "3"}, headers=dep)
+        r = http.post(
+            "/api/v1/kiosks", json={"code": "SAFP-C-03", "object": COUNTER, "window": "3"}, headers=dep
+        )
         assert r.status_code == 200, r.text
         setup = r.json()["setup_path"]
 

@@ -446,7 +446,9 @@ def test_single_batch_and_general_paths_store_the_same(
     # ratings naming rated subjects, counted by window and by staff code on every path
     assert len(single["rating_subject"]) >= 20
     safp_staff = single["subject_figures"][1]
-    assert sum(r["count"] for r in safp_staff) >= 5 and any(r["share_satisfied"] is not None for r in safp_staff)
+    assert sum(r["count"] for r in safp_staff) >= 5 and any(
+        r["share_satisfied"] is not None for r in safp_staff
+    )
     assert any(r[5] == "hotline" for r in single["rating"])
     actions = Counter(k[1] for k in single["audit_log"].elements())
     assert {"rating.flag", "rating.amend", "rating.honeypot", "case.withdrawn"} <= set(actions), actions
