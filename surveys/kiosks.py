@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 
 from egov.auth import audit, hash_key, inactive_keys
 from egov.errors import ServiceError
-from egov.models import AssessedObject, RatingToken, utcnow
+from egov.models import AssessedObject, Department, RatingToken, utcnow
 from egov.models_counter import KioskDevice, RatingSubject
 from egov.models_services import ServiceItem
 from surveys.security import TokenClaims, server_secret, sign_token
@@ -84,6 +84,16 @@ def create_kiosk(
     session.flush()
     audit(session, actor, "kiosk.create", "kiosk_device", str(row.id), f"code={code} object={object_code}")
     return key, row, object_code
+
+
+def department_of(session: Session, code: str | None) -> int | None:
+    """The id of the department `code` (None: none named, every department); unknown: refused."""
+    if code is None:
+        return None
+    found = session.execute(select(col(Department.id)).where(col(Department.code) == code)).scalar()
+    if found is None:
+        raise ServiceError(404, f"unknown department '{code}'")
+    return int(found)
 
 
 def list_kiosks(session: Session, department_id: int | None) -> list[tuple[KioskDevice, str]]:

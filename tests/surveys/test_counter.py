@@ -231,3 +231,37 @@ def test_the_command_shows_a_department_its_subjects(counter: Env, egov: Any, tm
         ["ratings", "subjects", "--period", "P", "--department", "SAFP", "--by", "name", "--lang", "en"]
     )
     assert bad.code == 1 and "by 'name'" in bad.err
+
+
+def test_kiosks_on_the_command_line(counter: Env, egov: Any) -> None:
+    r = egov(
+        [
+            "kiosks",
+            "add",
+            "SAFP-C-09",
+            "--department",
+            "SAFP",
+            "--object",
+            COUNTER,
+            "--window",
+            "9",
+            "--lang",
+            "en",
+        ]
+    )
+    assert r.code == 0, r.err
+    link = r.out.strip().splitlines()[-1]
+    assert link.startswith(f"/kiosk/{COUNTER}#key=egq_")
+    dev = {"Authorization": f"Bearer {link.split('#key=')[1]}"}
+    assert counter.client.get("/api/v1/kiosk/ticket", headers=dev).status_code == 204
+    listed = egov(["kiosks", "list", "--department", "SAFP", "--lang", "pt"])
+    assert "Terminais de avaliação" in listed.out and "SAFP-C-09" in listed.out
+    assert link.split("#key=")[1] not in listed.out  # never the key again
+    again = egov(["kiosks", "add", "SAFP-C-09", "--department", "SAFP", "--object", COUNTER, "--lang", "en"])
+    assert again.code == 1 and "exists already" in again.err
+    other = egov(["kiosks", "add", "DSAT-1", "--department", "DSAT", "--object", COUNTER, "--lang", "en"])
+    assert other.code == 1 and "another department" in other.err
+    assert (
+        egov(["kiosks", "revoke", "SAFP-C-09", "--lang", "zh-Hant"]).out.strip() == "評價機 SAFP-C-09 已撤銷"
+    )
+    assert counter.client.get("/api/v1/kiosk/ticket", headers=dev).status_code == 401
