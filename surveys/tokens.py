@@ -68,7 +68,9 @@ def issue_tokens(
     transaction was: it must be known, active and offered through the object
     (surveys.services.check_offered; refusals name `service`, or `items.N.service` when `batch`),
     and is stored on the token, so the rating counts for the item's owner too; asking again for
-    the transaction naming another service item is refused (409)."""
+    the transaction naming another service item is refused (409). A request may also name the
+    rated subjects — window, staff code — and the counter kiosk that shows the ticket: stored with
+    the token by surveys.subjects.attach_subjects (same refusals), returned as `window`, `kiosk`."""
     if principal.role != "department" or principal.department_id is None:
         raise ServiceError(403, "only a department key can issue rating tokens")
     secret = server_secret(session)

@@ -20,6 +20,7 @@ from egov.settings import get_settings
 from surveys import schemas as S
 from surveys.kiosks import (
     SETUP_PATH,
+    TICKET_MINUTES,
     Device,
     authenticate_kiosk,
     create_kiosk,
@@ -147,7 +148,7 @@ def post_revoke_kiosk(code: Code, session: SessionDep, principal: DepartmentKey)
         "no ticket to rate: the kiosk shows its waiting screen",
         "The ticket a kiosk shows",
         "The last ticket served at the calling kiosk while it may be rated (unused, unexpired, not dismissed, "
-        "at most 10 minutes old; a newer ticket supersedes it): its rating token and what to show. 204 when "
+        f"at most {TICKET_MINUTES} minutes old; a newer ticket supersedes it): its rating token and what to show. 204 when "
         "there is none. A kiosk's device key only.",
         {
             "token": S.EXAMPLE_TOKEN,
