@@ -71,6 +71,7 @@ GROUPS: dict[str, typer.Typer] = {
     "import": metrics.import_app,
     "metrics": metrics.metrics_app,
     "keys": service.keys_app,
+    "kiosks": service.kiosks_app,
     "ratings": ratings.ratings_app,
     "cases": ratings.cases_app,
     "calendar": calendar.app,

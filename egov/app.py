@@ -41,12 +41,13 @@ from reports.status import build_status_router
 from reports.web import Refusal, build_reports_router, refusal_response
 from reports.web.cycle import build_cycle_router
 from reports.web.desk import build_desk_router
-from surveys.routes import audit, cases, health, keys, measures, questions, ratings, review, tokens
+from surveys.kiosk_page import build_kiosk_router
+from surveys.routes import audit, cases, health, keys, kiosks, measures, questions, ratings, review, tokens
 from surveys.routes.common import API
 from surveys.widget import build_widget_router
 
 # in the order of the OpenAPI documentation
-SURVEY_ROUTERS = (health, questions, keys, tokens, ratings, review, measures, cases, audit)
+SURVEY_ROUTERS = (health, questions, keys, tokens, ratings, review, measures, cases, audit, kiosks)
 
 # Errors of the database or its driver (psycopg's raised as is by the single-rating fast path,
 # on the raw driver connection): a 503 when the database cannot be used right now (see
@@ -87,6 +88,7 @@ def create_app() -> FastAPI:
     app.include_router(values_api.router)  # values with evidence (issue 16)
     app.include_router(objections_router)  # the department review's objections (egov.objections)
     app.include_router(build_widget_router())
+    app.include_router(build_kiosk_router())  # the counter kiosk's page (/kiosk/{object})
     app.include_router(build_reports_router())  # the role-protected report pages (/reports/)
     app.include_router(build_cycle_router())  # the cycle's pages (/reports/cycle/)
     app.include_router(build_desk_router())  # the case desk (/reports/desk/)
@@ -163,7 +165,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_body=settings.max_body_bytes,
         max_batch_body=settings.max_batch_body_bytes,
         client_rate=settings.rate_limit_client,
-        rate_limited=(API, "/widget", "/public", "/status"),
+        rate_limited=(API, "/widget", "/kiosk", "/public", "/status"),
         # an evidence file (EGOV_EVIDENCE_MAX_BYTES) as base64 in JSON or in a multipart form
         max_upload_body=settings.evidence_max_bytes * 4 // 3 + settings.max_body_bytes,
     )

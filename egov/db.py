@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 import egov.models
 import egov.models_checklists  # registers the checklist_answer table with the kernel's
+import egov.models_counter  # the counter channel: rated subjects and kiosks
 import egov.models_objections
 import egov.models_questions  # registers the rating_answer table
 import egov.models_services  # the service-item catalogue and its roll-up

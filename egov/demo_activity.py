@@ -50,6 +50,8 @@ CLEAR_SQL = (  # in this order: the audit entries first, then what references wh
     "DELETE FROM audit_log WHERE target_type = 'api_key' AND target_id IN "
     "(SELECT CAST(id AS VARCHAR(40)) FROM api_key WHERE label = :label)",
     f"DELETE FROM rating_case WHERE id IN ({_DEMO_CASES})",
+    "DELETE FROM rating_subject WHERE token_id IN "
+    f"(SELECT id FROM rating_token WHERE transaction_ref LIKE '{DEMO_REF}%')",
     f"DELETE FROM rating_token WHERE transaction_ref LIKE '{DEMO_REF}%'",
     f"DELETE FROM rating WHERE transaction_ref LIKE '{DEMO_REF}%'",
     f"DELETE FROM report_session WHERE key_id IN ({_DEMO_KEYS})",

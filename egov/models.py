@@ -247,7 +247,7 @@ class Rating(SQLModel, table=True):
     level: int = Field(ge=1, le=5)  # 5 非常滿意 … 1 非常不滿意; 1–2 are bad ratings
     drivers: str = Field(default="", max_length=200)  # comma-separated driver codes
     comment: str = Field(default="", max_length=1000)
-    channel: str = Field(default="app", max_length=10)  # app | web | kiosk | counter
+    channel: str = Field(default="app", max_length=10)  # app | web | kiosk | counter | hotline
     language: str = Field(default="zh-Hant", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
     day: date

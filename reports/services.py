@@ -96,6 +96,31 @@ LABELS: dict[str, tuple[str, str, str]] = {
         "Não há avaliações que indiquem serviços deste serviço no período.",
         "No ratings named a service item of this department in the period.",
     ),
+    # rated subjects at the counter (issue 17 point 2): `egov ratings subjects`
+    "subjects.title.window": (
+        "評估期 {period} {department} 按窗口的評價",
+        "Avaliações por balcão — {department}, período {period}",
+        "Ratings by window — {department}, period {period}",
+    ),
+    "subjects.title.staff": (
+        "評估期 {period} {department} 按員工編號的評價（僅供本部門）",
+        "Avaliações por código de trabalhador — {department}, período {period} (só para o serviço)",
+        "Ratings by staff code — {department}, period {period} (for the department only)",
+    ),
+    "subjects.none": (
+        "評估期 {period} {department} 沒有指明窗口或員工的評價。",
+        "Não há avaliações com balcão ou trabalhador indicado — {department}, período {period}.",
+        "No ratings naming a window or staff member — {department}, period {period}.",
+    ),
+    "subjects.note": (
+        "只計算本部門的評價；員工只以本部門的員工編號表示，不公開；少於 {min} 個評價的比例不顯示。",
+        "Só as avaliações do serviço; um trabalhador só pelo código interno do serviço, nunca publicado; "
+        "com menos de {min} avaliações a percentagem não é mostrada.",
+        "The department's own ratings only; staff only by the department's staff code, never published; "
+        "below {min} ratings no share is shown.",
+    ),
+    "subjects.col.window": ("窗口", "Balcão", "Window"),
+    "subjects.col.staff": ("員工編號", "Código do trabalhador", "Staff code"),
 }
 add(LABELS)
 

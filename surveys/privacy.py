@@ -10,6 +10,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlmodel import Session, col
@@ -17,6 +18,7 @@ from sqlmodel import Session, col
 from egov.auth import audit
 from egov.cells import has_bare_cr, neutral_row
 from egov.models import AssessedObject, Rating, RatingToken
+from egov.models_counter import RatingSubject
 from egov.models_services import ServiceItem
 from egov.settings import get_settings
 
@@ -114,10 +116,12 @@ def purge_ratings(session: Session, before: date | None = None, actor: str = "cl
     """Anonymise raw ratings of days before `before` (default: today − EGOV_RATING_RETENTION_DAYS):
     comment, pseudonym and IP are cleared and the transaction reference replaced; object, day,
     level, channel, language and flags stay, so the roll-ups — and a rebuild of them — do not
-    change. Rating tokens issued before that day are deleted."""
+    change. Rating tokens issued before that day are deleted, and the rated subjects (window,
+    staff code) of those ratings and tokens with them."""
     cutoff = before or (date.today() - timedelta(days=get_settings().rating_retention_days))
     old = (col(Rating.day) < cutoff) & ~col(Rating.transaction_ref).startswith("purged-")
     n = int(session.execute(select(func.count()).select_from(Rating).where(old)).scalar_one())
+    subjects = _purge_subjects(session, old, _start_of(cutoff))
     session.execute(
         update(Rating)
         .where(old)
@@ -136,9 +140,30 @@ def purge_ratings(session: Session, before: date | None = None, actor: str = "cl
         "ratings.purge",
         "rating",
         f"<{cutoff}",
-        f"anonymised {n} ratings, deleted {tokens} tokens",
+        f"anonymised {n} ratings, deleted {tokens} tokens and {subjects} rated subjects",
     )
-    return {"anonymised": n, "tokens_deleted": tokens}
+    return {"anonymised": n, "tokens_deleted": tokens, "subjects_deleted": subjects}
+
+
+def _purge_subjects(session: Session, old: Any, issued_before: datetime) -> int:
+    """Delete the rated subjects (window, staff code: egov.models_counter) of the ratings being
+    anonymised and of the tokens being deleted: a staff code goes with the rating's retention."""
+    of_old_ratings = (
+        select(col(RatingToken.id))
+        .join(
+            Rating,
+            (col(Rating.object_id) == col(RatingToken.object_id))
+            & (col(Rating.transaction_ref) == col(RatingToken.transaction_ref)),
+        )
+        .where(old)
+    )
+    of_old_tokens = select(col(RatingToken.id)).where(col(RatingToken.issued_at) < issued_before)
+    done = session.execute(
+        delete(RatingSubject).where(
+            col(RatingSubject.token_id).in_(of_old_ratings) | col(RatingSubject.token_id).in_(of_old_tokens)
+        )
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _start_of(day: date) -> datetime:

@@ -23,7 +23,7 @@ from egov.langs import Language
 from surveys.question_sets import answer_problems
 
 Driver = Literal["effectiveness", "ease", "efficiency", "transparency", "staff", "other"]
-Channel = Literal["app", "web", "kiosk", "counter"]
+Channel = Literal["app", "web", "kiosk", "counter", "hotline"]
 CaseState = Literal[
     "open",
     "verified",
@@ -47,6 +47,12 @@ MAX_BATCH = 500
 BAD_LEVELS = (1, 2)  # bad ratings (差評): they need a reason and open a follow-up case
 MAX_ID = 2**31 - 1  # the largest row id every id column holds (PostgreSQL INTEGER, the narrowest)
 
+# the rated subjects of a counter or hotline token (surveys.subjects): a window (counter number)
+# and the staff member, by the department's own staff code — letters, digits, '.', '-', '_' with
+# at least one digit, so that a name cannot be given in its place
+WINDOW_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$"
+STAFF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$"
+KIOSK_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 MAX_ANSWERS = 20  # items a question set may have answered in one rating
 ItemCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]  # a question set's item code
 Likert = Annotated[int, Field(strict=True, ge=1, le=5)]  # 5 (best) … 1, a JSON integer
@@ -113,6 +119,34 @@ class TokenRequest(Strict):
         "known, active and offered through the object. Its rating then counts for the item's owning "
         "department too (e.g. a DSF service done inside Macao One Account).",
     )
+    window: Code | None = Field(
+        default=None,
+        pattern=WINDOW_PATTERN,
+        description="Optional rated subject: the window (counter number) that served, e.g. `3` or `A12`. "
+        "Shown to the department; never on a public page.",
+    )
+    staff: Code | None = Field(
+        default=None,
+        pattern=STAFF_PATTERN,
+        description="Optional rated subject: the staff member who served, by the department's own staff code "
+        "(1–20 letters, digits, `.`, `-`, `_`, at least one digit; never a name). Never shown on a public "
+        "page or in an export; its figures only to the department's own keys, above the minimum count.",
+    )
+    kiosk: Code | None = Field(
+        default=None,
+        pattern=KIOSK_PATTERN,
+        description="Optional: the code of the counter kiosk (a device of this object) that shows the rating "
+        "form for this ticket; the window defaults to the kiosk's.",
+    )
+
+    @field_validator("staff")
+    @classmethod
+    def _staff_code(cls, value: str | None) -> str | None:
+        if value is not None and not any(c.isdigit() for c in value):
+            raise ValueError(
+                "a staff code must contain a digit: give the department's staff code, never a name"
+            )
+        return value
 
     model_config = ConfigDict(
         extra="forbid",
@@ -120,6 +154,13 @@ class TokenRequest(Strict):
         json_schema_extra={
             "examples": [
                 {"object": "ONE_ACCOUNT", "transaction_ref": "SAFP-2026-000123"},
+                {
+                    "object": "SAFP_SERVICE_COUNTER",
+                    "transaction_ref": "A023-20260315",
+                    "window": "3",
+                    "staff": "S1042",
+                    "kiosk": "SAFP-C-03",
+                },
                 {
                     "object": "ONE_ACCOUNT",
                     "transaction_ref": "SAFP-2026-000124",
@@ -139,6 +180,8 @@ class TokenIssued(BaseModel):
     object: str
     transaction_ref: str
     service: str | None = Field(default=None, description="The service item the token names, if any.")
+    window: str | None = Field(default=None, description="The window the token names, if any.")
+    kiosk: str | None = Field(default=None, description="The counter kiosk that shows the ticket, if any.")
     expires_at: UtcDatetime
     widget_path: str = Field(
         description="Path of the widget for this token (add &lang=pt|en to change language)."
@@ -427,3 +470,50 @@ class AuditEntry(BaseModel):
     target_type: str
     target_id: str
     detail: str
+
+
+class KioskCreate(Strict):
+    """A counter kiosk to register: a tablet at a service counter of one of the department's objects."""
+
+    code: Code = Field(pattern=KIOSK_PATTERN, description="The device's code, e.g. `SAFP-C-03`.")
+    object: Code = Field(min_length=1, max_length=80, description="The counter object it stands at.")
+    window: Code | None = Field(default=None, pattern=WINDOW_PATTERN, description="The window it stands at.")
+    label: FreeText = Field(default="", max_length=100)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [{"code": "SAFP-C-03", "object": "SAFP_SERVICE_COUNTER", "window": "3"}]
+        },
+    )
+
+
+class KioskPublic(BaseModel):
+    code: str
+    object: str
+    window: str | None
+    label: str
+    prefix: str
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+
+
+class KioskCreated(KioskPublic):
+    key: str = Field(description="The device's key; shown once, only its hash is stored.")
+    setup_path: str = Field(
+        description="Open this once on the tablet: the key travels in the fragment (never sent to a server "
+        "or logged); the page keeps it on the device and removes it from the address."
+    )
+
+
+class KioskTicket(BaseModel):
+    """The served ticket a kiosk shows the rating form for."""
+
+    token: str
+    receipt: str = Field(description="The rating's receipt once rated (the token id).")
+    object: str
+    object_name: dict[str, str] = Field(description="The counter's name by language.")
+    window: str | None
+    service_name: dict[str, str] | None = Field(description="The service item's name by language, if named.")
+    expires_at: UtcDatetime

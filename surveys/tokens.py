@@ -32,6 +32,7 @@ from surveys.security import (
     token_expiry,
 )
 from surveys.services import Offered, check_offered, offered_services, service_codes
+from surveys.subjects import attach_subjects
 
 TxKey = tuple[int, str]  # (object id, transaction reference): one token each
 
@@ -43,6 +44,9 @@ class IssuedToken:
     transaction_ref: str
     expires_at: datetime
     service: str | None = None  # the code of the service item the token names
+    token_id: str = ""  # the token's id: the rating's receipt
+    window: str | None = None  # the window the token names (surveys.subjects)
+    kiosk: str | None = None  # the counter kiosk that shows its ticket
 
 
 def issue_tokens(
@@ -64,7 +68,9 @@ def issue_tokens(
     transaction was: it must be known, active and offered through the object
     (surveys.services.check_offered; refusals name `service`, or `items.N.service` when `batch`),
     and is stored on the token, so the rating counts for the item's owner too; asking again for
-    the transaction naming another service item is refused (409)."""
+    the transaction naming another service item is refused (409). A request may also name the
+    rated subjects — window, staff code — and the counter kiosk that shows the ticket: stored with
+    the token by surveys.subjects.attach_subjects (same refusals), returned as `window`, `kiosk`."""
     if principal.role != "department" or principal.department_id is None:
         raise ServiceError(403, "only a department key can issue rating tokens")
     secret = server_secret(session)
@@ -98,6 +104,7 @@ def issue_tokens(
             seen[k], new_row = _new_token(secret, principal, r, k[0], at, service)
             new_rows.append(new_row)
             offers[(k[0], local_day(at))] += 1
+    lost: list[dict[str, Any]] = []
     if new_rows:
         lost = insert_new_tokens(session, new_rows)
         for lost_row in lost:  # another request issued this transaction's token first: give its token
@@ -107,7 +114,17 @@ def issue_tokens(
             token = _token_of(session, k)
             seen[k] = _signed(secret, token, code, _code_of(session, codes, token.service_id))
         add_offers(session, +offers)  # unary plus drops the counts that fell to zero
-    return [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
+    issued = [seen[(int(objs[r.object].id), r.transaction_ref)] for r in requests]
+    fresh = {row["id"] for row in new_rows} - {row["id"] for row in lost} if new_rows else set()
+    tokens = [
+        (t.token_id, int(objs[r.object].id), t.token_id in fresh)
+        for r, t in zip(requests, issued, strict=True)
+    ]
+    for t, (window, kiosk) in zip(
+        issued, attach_subjects(session, requests, tokens, batch=batch), strict=True
+    ):
+        t.window, t.kiosk = window, kiosk
+    return issued
 
 
 def _moments(now: datetime | Sequence[datetime] | None, n: int) -> list[datetime]:
@@ -174,7 +191,7 @@ def _signed(secret: bytes, row: RatingToken, code: str, service: str | None) -> 
     """The signed token of a stored token row (its expiry as stored, in UTC)."""
     exp = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
     claims = TokenClaims(row.id, int(row.object_id), row.issuer_key_id, int(exp.timestamp()))
-    return IssuedToken(sign_token(secret, claims), code, row.transaction_ref, exp, service)
+    return IssuedToken(sign_token(secret, claims), code, row.transaction_ref, exp, service, row.id)
 
 
 def _named_services(
@@ -223,7 +240,7 @@ def _new_token(
     }
     token = sign_token(secret, TokenClaims(tid, object_id, principal.key_id, exp_ts))
     return IssuedToken(
-        token, request.object, request.transaction_ref, exp, service.code if service else None
+        token, request.object, request.transaction_ref, exp, service.code if service else None, tid
     ), row
 
 

@@ -413,7 +413,7 @@ def build_widget_router() -> APIRouter:
         token: Annotated[str, Query(max_length=600, description="The rating token of the transaction.")] = "",
         lang: Annotated[str, Query(description="zh-Hant, pt or en.")] = "zh-Hant",
         channel: Annotated[
-            str, Query(pattern="^(app|web|kiosk|counter)$", description="Where it is shown.")
+            str, Query(pattern="^(app|web|kiosk|counter|hotline)$", description="Where it is shown.")
         ] = "web",
     ) -> HTMLResponse:
         lang = lang if lang in LANGUAGES else "zh-Hant"

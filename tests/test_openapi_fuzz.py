@@ -20,7 +20,7 @@ import pytest
 from tests.helpers.register import setup_register
 
 # the role a generated case is sent with; the department key (the most restricted) twice as often
-DRAWN_ROLES = ("none", "department", "department", "other_department", "assessor", "admin")
+DRAWN_ROLES = ("none", "department", "department", "other_department", "assessor", "admin", "kiosk")
 # per database engine: cases per operation and generation mode, the least total of cases, and
 # the least shares of operations answered past their key checks and accepted (2xx) at least once
 BUDGET: dict[str, dict[str, float]] = {
@@ -30,7 +30,7 @@ BUDGET: dict[str, dict[str, float]] = {
 # objects: SAFP's applications (the department key's own), DSAT's (another department's),
 # a SAFP object that is not an application, and one that does not exist
 OBJECTS = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
-PATH_IDS = {"case_id": "cases", "rating_id": "held", "key_id": "spare_keys"}
+PATH_IDS = {"case_id": "cases", "rating_id": "held", "key_id": "spare_keys", "receipt": "receipts"}
 VALUES_BODY = {
     "period": "2031",
     "values": [{"object": "ONE_ACCOUNT", "indicator": "app_takeup", "value": 56.0}],
@@ -64,6 +64,18 @@ def _state(client: Any, keys: dict[str, str]) -> dict[str, list[Any]]:
         for _ in range(3)
     ]
     assert len(cases) >= 4 and len(held) >= 2 and len(spare) == 3
+    # a counter kiosk (its device key is the role `kiosk`) with tickets queued for it
+    kiosk = client.post(
+        "/api/v1/kiosks", json={"code": "FUZZ-1", "object": "ONE_ACCOUNT"}, headers=auth("department")
+    )
+    assert kiosk.status_code == 200, kiosk.text
+    keys["kiosk"] = kiosk.json()["key"]
+    queued = [
+        {"object": "ONE_ACCOUNT", "transaction_ref": f"kiosk-{i}", "kiosk": "FUZZ-1"} for i in range(20)
+    ]
+    r = client.post("/api/v1/tokens/batch", json={"items": queued}, headers=auth("department"))
+    assert r.status_code == 200, r.text
+    receipts = [client.get("/api/v1/kiosk/ticket", headers=auth("kiosk")).json()["receipt"]]
     safp = ["ONE_ACCOUNT", "OPEN_DATA_PLATFORM"] * 20
     dsat = ["BUS_REPORT", "MACAU_TRAVEL"] * 10
     pairs = list(zip(safp, tokens("department", safp, "pool"), strict=True))
@@ -72,6 +84,7 @@ def _state(client: Any, keys: dict[str, str]) -> dict[str, list[Any]]:
         "cases": cases,
         "held": held,
         "spare_keys": spare,
+        "receipts": receipts,
         "tokens": [token for _, token in pairs],
         "widgets": pairs,  # (object, a token of that object)
     }
@@ -284,6 +297,11 @@ def _json_operations(state: dict[str, Any]) -> dict[str, tuple[str, str, dict[st
         ),
         "/api/v1/keys": ("/api/v1/keys", "admin", {"role": "department", "department": "SAFP", "label": "x"}),
         "/api/v1/values": ("/api/v1/values", "department", VALUES_BODY),
+        "/api/v1/kiosks": (
+            "/api/v1/kiosks",
+            "department",
+            {"code": "HOSTILE-1", "object": "ONE_ACCOUNT", "window": "2", "label": "x"},
+        ),
         "/api/v1/values/{value_id}/evidence": (
             f"/api/v1/values/{state['values'][0]}/evidence",
             "department",
@@ -382,6 +400,8 @@ PARAMETER_VALUES = {
     "value_id": "1",
     "objection_id": "1",
     "object_code": "ONE_ACCOUNT",
+    "code": "NO-SUCH",
+    "receipt": "0" * 32,
 }
 REPORT_PAGES = ("/reports/{run_key}/ranking", "/reports/{run_key}/departments/{department}")
 

@@ -307,6 +307,29 @@ MATRIX: list[Row] = [
     # the citizen's status page: public (an unknown receipt is a 404 for everyone)
     Row("GET", "/status/", "/status/?lang=en", everyone(200)),
     Row("GET", "/status/{receipt}", "/status/00000000000000000000000000000000?lang=en", everyone(404)),
+    # the counter channel (docs/ratings.md "Channels: counter kiosk and hotline"): a department
+    # registers its kiosks and reads its figures by window or staff; the kiosk routes take a
+    # kiosk's device key only (no caller here has one: 401); the kiosk's page is public
+    Row("GET", "/kiosk/{object_code}", "/kiosk/ONE_ACCOUNT?lang=en", everyone(200)),
+    Row(
+        "POST",
+        "/api/v1/kiosks",
+        "/api/v1/kiosks",
+        api(200, 403, 403, 403, 403),
+        {"code": "K-{ref}", "object": "ONE_ACCOUNT", "window": "1"},
+    ),
+    Row("GET", "/api/v1/kiosks", "/api/v1/kiosks", api(200, 200, 403, 403, 403)),
+    Row(
+        "POST", "/api/v1/kiosks/{code}/revoke", "/api/v1/kiosks/NO-SUCH/revoke", api(404, 404, 403, 403, 403)
+    ),
+    Row("GET", "/api/v1/kiosk/ticket", "/api/v1/kiosk/ticket", everyone(401)),
+    Row(
+        "POST",
+        "/api/v1/kiosk/ticket/{receipt}/dismiss",
+        "/api/v1/kiosk/ticket/00000000000000000000000000000000/dismiss",
+        everyone(401),
+    ),
+    Row("GET", "/api/v1/subjects", "/api/v1/subjects?by=staff", api(200, 200, 403, 403, 403)),
 ]
 # every cell on SQLite (the demo database with its runs); the API's cells on PostgreSQL too (the
 # report pages' department check runs on both engines in tests/reports/test_web_pages.py)

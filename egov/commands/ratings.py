@@ -28,6 +28,7 @@ from surveys.privacy import export_csv, purge_ratings
 from surveys.rollup import rebuild_rollups
 from surveys.services import catalogue, service_ratings
 from surveys.stats import RatingComparison
+from surveys.subjects import subject_ratings
 
 ratings_app = typer.Typer(help="Citizen ratings: export, purge, roll-ups.", no_args_is_help=True)
 cases_app = typer.Typer(help="Bad-rating follow-up cases.", no_args_is_help=True)
@@ -145,6 +146,46 @@ def ratings_services(
             cells += [str(r["object"]), one_channel(str(r["channel"]), lang)]
         share, interval = share_texts(r, lang, min_n)
         table.add_row(*cells, str(r["count"]), level_text(r), share, interval)
+    console.print(table)
+    if out is not None:
+        write_csv(df, out, index=False)
+        console.print(t("cli.wrote_file", lang, out=out), markup=False)
+
+
+@ratings_app.command("subjects")
+def ratings_subjects(
+    period: Annotated[str, typer.Option("--period", help="Period code, e.g. 2026.")],
+    department: Annotated[str, typer.Option("--department", help="The department (its own figures only).")],
+    by: Annotated[str, typer.Option(help="window (object × window) or staff (staff code).")] = "window",
+    out: Annotated[Path | None, out_option("Also write the table to this CSV file.")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """A department's counted ratings by the rated subject its tokens named: the window or the
+    staff member (the department's staff code; never published): counts by level, share
+    satisfied with its Wilson 95 % interval (none below EGOV_MIN_RATINGS ratings).
+
+    Example: egov ratings subjects --period 2026 --department SAFP --by staff --lang en
+    """
+    lang = check_lang(lang)
+    min_n = get_settings().min_ratings
+    with database() as session:
+        p = get_period(session, period)
+        df = subject_ratings(session, p.start, p.end, department=department, by=by, min_ratings=min_n)
+    if df.empty:
+        console.print(t("subjects.none", lang, period=period, department=department), markup=False)
+        return
+    title = t(f"subjects.title.{by}", lang, period=period, department=department)
+    table = Table(title=title, caption=t("subjects.note", lang, min=min_n))
+    lead = ["object", "window"] if by == "window" else ["staff"]
+    for c in lead:
+        table.add_column(
+            t(f"services.col.{c}" if c == "object" else f"subjects.col.{c}", lang), overflow="fold"
+        )
+    for c in ("count", "levels", "share", "interval"):
+        table.add_column(t(f"services.col.{c}", lang), overflow="fold")
+    for r in df.to_dict("records"):
+        share, interval = share_texts(r, lang, min_n)
+        table.add_row(*(str(r[c]) for c in lead), str(r["count"]), level_text(r), share, interval)
     console.print(table)
     if out is not None:
         write_csv(df, out, index=False)

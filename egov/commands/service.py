@@ -1,4 +1,5 @@
-"""The rating service: `egov serve` (uvicorn) and `egov keys` (its API keys, stored hashed)."""
+"""The rating service: `egov serve` (uvicorn), `egov keys` (its API keys, stored hashed) and
+`egov kiosks` (the counter kiosks' device keys)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from egov.auth import create_key, revoke_key
 from egov.commands.common import LangOpt, check_lang, console, database
 from egov.commands.labels import t
 from egov.db import dispose_engines, init_db
-from egov.errors import EgovError
+from egov.errors import EgovError, ServiceError
 from egov.store import list_keys
+from surveys.kiosks import create_kiosk, department_of, list_kiosks, revoke_kiosk
 
 # The FastAPI application factory uvicorn imports in every worker.
 APP_FACTORY = "egov.app:create_app"
 
 keys_app = typer.Typer(help="API keys of the rating service (stored hashed).", no_args_is_help=True)
+kiosks_app = typer.Typer(
+    help="Counter kiosks: tablets at a counter with their own device key.", no_args_is_help=True
+)
 
 
 def serve_cmd(
@@ -108,3 +113,73 @@ def keys_revoke(
     with database() as session:
         revoke_key(session, key_id)
     console.print(t("cli.keys.revoked", lang, id=key_id), markup=False)
+
+
+@kiosks_app.command("add")
+def kiosks_add(
+    code: Annotated[str, typer.Argument(help="The device's code, e.g. SAFP-C-03.")],
+    department: Annotated[str, typer.Option("--department", help="The department of the counter object.")],
+    obj: Annotated[str, typer.Option("--object", help="The counter object the kiosk stands at.")],
+    window: Annotated[str | None, typer.Option(help="The window it stands at.")] = None,
+    label: Annotated[str, typer.Option(help="A note saying where it is.")] = "",
+    lang: LangOpt = None,
+) -> None:
+    """Register a counter kiosk and print its device key once with the setup link to open on the
+    tablet (docs/ratings.md, "The counter kiosk").
+
+    Example: egov kiosks add SAFP-C-03 --department SAFP --object SAFP_SERVICE_COUNTER --window 3
+    """
+    lang = check_lang(lang)
+    try:
+        with database() as session:
+            key, _, code_of_object = create_kiosk(
+                session, department_of(session, department) or 0, code, obj, window, label
+            )
+    except ServiceError as exc:
+        raise EgovError(exc.message) from exc
+    console.print(t("cli.kiosks.created", lang, code=code, object=code_of_object), markup=False)
+    typer.echo(f"/kiosk/{code_of_object}#key={key}")
+
+
+@kiosks_app.command("list")
+def kiosks_list(
+    department: Annotated[str | None, typer.Option("--department", help="Only this department's.")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """List counter kiosks: code, object, window, prefix, created, revoked (never the keys).
+
+    Example: egov kiosks list --department SAFP
+    """
+    lang = check_lang(lang)
+    try:
+        with database() as session:
+            rows = list_kiosks(session, department_of(session, department))
+    except ServiceError as exc:
+        raise EgovError(exc.message) from exc
+    table = Table(title=t("cli.kiosks.title", lang))
+    for c in ("code", "object", "window", "prefix", "created", "revoked"):
+        table.add_column(t(f"cli.kiosks.col.{c}", lang))
+    for k, o in rows:
+        revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
+        table.add_row(
+            k.code, o, k.window_code or "", k.prefix + "…", f"{k.created_at:%Y-%m-%d %H:%M}", revoked
+        )
+    console.print(table)
+
+
+@kiosks_app.command("revoke")
+def kiosks_revoke(
+    code: Annotated[str, typer.Argument(help="The kiosk's code (see `egov kiosks list`).")],
+    lang: LangOpt = None,
+) -> None:
+    """Revoke a counter kiosk; its device key stops working at once.
+
+    Example: egov kiosks revoke SAFP-C-03
+    """
+    lang = check_lang(lang)
+    try:
+        with database() as session:
+            revoke_kiosk(session, None, code)
+    except ServiceError as exc:
+        raise EgovError(exc.message) from exc
+    console.print(t("cli.kiosks.revoked", lang, code=code), markup=False)

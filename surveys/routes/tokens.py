@@ -30,6 +30,8 @@ def _issued(t: IssuedToken) -> S.TokenIssued:
         object=t.object,
         transaction_ref=t.transaction_ref,
         service=t.service,
+        window=t.window,
+        kiosk=t.kiosk,
         expires_at=t.expires_at,
         widget_path=f"/widget/{t.object}?token={t.token}",
     )
@@ -43,7 +45,9 @@ def _issued(t: IssuedToken) -> S.TokenIssued:
         "A department's back end asks for a single-use signed rating token for a completed transaction of "
         "one of its application objects, optionally naming the service item (事項) the transaction was "
         "(known, active, offered through the object: else 422 naming `service`). Asking again for the same "
-        "transaction returns the same token. "
+        "transaction returns the same token. A counter's queue system may name the rated subjects — the `window` "
+        "and the `staff` member (the department's staff code, never a name) — and the `kiosk` that shows the "
+        'rating form for the served ticket (docs/ratings.md, "Channels: counter kiosk and hotline"). '
         "A new token counts one offered rating (the response-rate denominator). Department keys only.",
         TOKEN_EXAMPLE,
         *KEYED,

@@ -94,3 +94,40 @@ def fix_service_clock(monkeypatch: pytest.MonkeyPatch, clock: dict[str, Any]) ->
             monkeypatch.setattr(module, "utcnow", lambda: clock["now"])
         monkeypatch.setattr(module, "local_day", lambda moment=None: local_day(moment or clock["now"]))
     monkeypatch.setattr(surveys.security, "utcnow", lambda: clock["now"])  # token expiry and checks
+
+
+COUNTER = "SAFP_SERVICE_COUNTER"  # the test world's service counter (the register has none)
+
+
+def setup_counter(url: str | None = None) -> None:
+    """A service counter of SAFP in the register (an application service rated at the counter,
+    as the built-in register lists no counter), with a service item offered through it."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from egov.db import session_scope
+    from egov.models import AssessedObject, Department
+    from egov.models_services import ServiceItem, ServiceObject
+
+    with session_scope(url) as s:
+        dept = s.execute(select(Department).where(col(Department.code) == "SAFP")).scalar_one()
+        obj = AssessedObject(
+            code=COUNTER,
+            department_id=int(dept.id or 0),
+            kind="application",
+            name_zh="政府綜合服務大樓櫃檯",
+            name_pt="Balcão do Centro de Serviços do Governo",
+            name_en="Government Services Centre counter",
+        )
+        s.add(obj)
+        item = ServiceItem(
+            code="SAFP_COUNTER_ID_RENEWAL",
+            name_zh="續期身份證預約",
+            name_pt="Marcação da renovação do BIR",
+            name_en="Identity card renewal appointment",
+            department_id=int(dept.id or 0),
+            channels="counter",
+        )
+        s.add(item)
+        s.flush()
+        s.add(ServiceObject(service_id=int(item.id or 0), object_id=int(obj.id or 0)))

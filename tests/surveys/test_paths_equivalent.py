@@ -10,7 +10,8 @@ windows and the stored rating times are the same in every run (a batch shares on
 each phase is one batch; the second starts exactly at the first's window edge). Compared:
 rating (all but the surrogate id; times too, as the clock is fixed; the service item it names),
 rating_token (all but id and its times), rating_case (all but ids and times), rating_daily,
-rating_service_daily (some transactions name a service item), offer_daily, the
+rating_service_daily (some transactions name a service item), offer_daily, the rated subjects
+(window, staff code) some tokens name and each department's figures by them, the
 audit entries (actor, action, target by object and transaction, detail; counted), and each
 run's roll-ups against `rebuild_rollups`.
 """
@@ -73,7 +74,7 @@ def _body(rng: random.Random, level: int | None = None) -> dict[str, Any]:
     if comment := rng.choice(COMMENTS):
         body["comment"] = comment
     if rng.random() < 0.5:
-        body["channel"] = rng.choice(("app", "web", "kiosk", "counter"))
+        body["channel"] = rng.choice(("app", "web", "kiosk", "counter", "hotline"))
     if rng.random() < 0.5:
         body["language"] = rng.choice(("zh-Hant", "pt", "en"))
     if rng.random() < 0.2:
@@ -254,7 +255,10 @@ def _service(obj: str, ref: str) -> dict[str, str]:
     """The service item a transaction names, if any (by its number)."""
     choices, n = SERVICES.get(obj, (None,)), int(ref.removeprefix("TX-"))
     code = choices[(n // 3 if obj == "ONE_ACCOUNT" else n) % len(choices)]
-    return {"service": code} if code else {}
+    named: dict[str, str] = {"service": code} if code else {}
+    if n % 4 == 0:  # the rated subjects of a counter (surveys.subjects): a window, a staff code
+        named.update({"window": str(n % 5 + 1), "staff": f"S{n % 3}0"} if n % 8 else {"staff": "S77"})
+    return named
 
 
 def _rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -275,6 +279,11 @@ TOKEN_SQL = (
     "SELECT o.code, t.transaction_ref, k.label, t.pseudonym, t.state, t.body_hash, t.amend_hash, "
     "t.response_status, s.code FROM rating_token t JOIN assessed_object o ON o.id = t.object_id "
     "JOIN api_key k ON k.id = t.issuer_key_id LEFT JOIN service_item s ON s.id = t.service_id "
+    "ORDER BY o.code, t.transaction_ref"
+)
+SUBJECT_SQL = (
+    "SELECT o.code, t.transaction_ref, s.window_code, s.staff_code, s.kiosk_state FROM rating_subject s "
+    "JOIN rating_token t ON t.id = s.token_id JOIN assessed_object o ON o.id = t.object_id "
     "ORDER BY o.code, t.transaction_ref"
 )
 CASE_SQL = (
@@ -328,7 +337,23 @@ def _snapshot(url: str, audit_base: int) -> dict[str, Any]:
         "offer_daily": _rows(url, OFFER_SQL),
         "rating_service_daily": _rows(url, SERVICE_DAILY_SQL),
         "audit_log": _audit(url, audit_base),
+        "rating_subject": _rows(url, SUBJECT_SQL),
+        "subject_figures": _subject_figures(url),
     }
+
+
+def _subject_figures(url: str) -> list[Any]:
+    """Each department's figures by window and by staff code (surveys.subjects)."""
+    from egov.db import session_scope
+    from surveys.subjects import subject_ratings
+
+    with session_scope(url) as s:
+        frames = [
+            subject_ratings(s, DAYS[0], DAYS[-1], department=d, by=by, min_ratings=3)
+            for d in ("SAFP", "DSAT")
+            for by in ("window", "staff")
+        ]
+    return [f.astype(object).where(f.notna(), None).to_dict("records") for f in frames]  # NaN ≠ NaN
 
 
 def _counted_rollups(url: str) -> list[tuple[Any, ...]]:
@@ -418,5 +443,12 @@ def test_single_batch_and_general_paths_store_the_same(
     )
     assert sum(1 for r in single["rating"] if r[15] and r[14] is not None) >= 2  # amended
     assert len({r[2] for r in single["rating_service_daily"]}) >= 3  # several channels
+    # ratings naming rated subjects, counted by window and by staff code on every path
+    assert len(single["rating_subject"]) >= 20
+    safp_staff = single["subject_figures"][1]
+    assert sum(r["count"] for r in safp_staff) >= 5 and any(
+        r["share_satisfied"] is not None for r in safp_staff
+    )
+    assert any(r[5] == "hotline" for r in single["rating"])
     actions = Counter(k[1] for k in single["audit_log"].elements())
     assert {"rating.flag", "rating.amend", "rating.honeypot", "case.withdrawn"} <= set(actions), actions
