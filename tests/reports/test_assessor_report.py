@@ -252,7 +252,7 @@ def test_workbook_indicator_data_has_provenance_and_flags(built: Built, in_db: N
         assert row[header.index("Imported by")].value == importer
         if status == "disputed":  # the demo's disputed value: left out, the Macau rule's `exclude`
             assert row[header.index("Raw value")].value is None
-            assert row[header.index("Status")].value == "disputed"
+            assert row[header.index("Status")].value == "Disputed"  # in the workbook's language
         elif value is not None:
             assert row[header.index("Raw value")].value == pytest.approx(value)
         assert row[header.index("Imported at")].number_format == "yyyy-mm-dd hh:mm"
