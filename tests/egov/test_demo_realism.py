@@ -91,7 +91,7 @@ def test_ratings_inside_one_account_count_for_the_bureau_that_owns_the_service(
             "WHERE o.code = 'ONE_ACCOUNT' GROUP BY d.code"
         )
     ).all()
-    counts = dict(inside)
+    counts: dict[str, int] = {str(d): int(n) for d, n in inside}
     assert counts.get("DSF", 0) > 100 and counts.get("DSI", 0) > 100  # other bureaus' services
     start, end = PERIODS["2022"]
     with session_scope(demo_build.url) as s:
