@@ -203,14 +203,14 @@ def run_loadgen(
             }
         )
     )
-    cpu0 = _cpu_times()
+    cpu0 = cpu_times()
     proc = subprocess.run(
         [sys.executable, __file__, "loadgen", str(spec)],
         capture_output=True,
         text=True,
         timeout=max_seconds + 60,
     )
-    cpu1 = _cpu_times()
+    cpu1 = cpu_times()
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -222,7 +222,7 @@ def run_loadgen(
     return out
 
 
-def _cpu_times() -> list[int]:
+def cpu_times() -> list[int]:
     """The machine's CPU time counters (user, nice, system, idle, iowait, …), or [] off Linux."""
     try:
         with open("/proc/stat", encoding="ascii") as fh:
@@ -232,13 +232,13 @@ def _cpu_times() -> list[int]:
 
 
 # --- orchestration ----------------------------------------------------------------------------------
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _pg_url() -> tuple[str, str]:
+def pg_url() -> tuple[str, str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -251,7 +251,7 @@ def _pg_url() -> tuple[str, str]:
     return make_url(admin).set(database=name).render_as_string(hide_password=False), admin
 
 
-def _drop_pg(url: str, admin: str) -> None:
+def drop_pg(url: str, admin: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -274,14 +274,17 @@ def prepare(url: str, n_tokens: int) -> list[str]:
     with session_scope(url) as s:
         load_register(s, load_toml("macau_register.toml"))
         key, _ = create_key(s, "department", "SAFP", "bench")
-    objects = ["ONE_ACCOUNT", "DOC_FILE_SYSTEM", "G2E_PLATFORM", "OPEN_DATA_PLATFORM"]
+    # SAFP's citizen-facing applications (DOC_FILE_SYSTEM and G2E_PLATFORM are internal: no tokens)
+    objects = ["ONE_ACCOUNT", "OPEN_DATA_PLATFORM"]
     tokens: list[str] = []
     for start in range(0, n_tokens, 500):
         with session_scope(url) as s:
             who = authenticate(s, key)
             assert who is not None
             reqs = [
-                TokenRequest(object=objects[i % 4], transaction_ref=f"bench-{i}", citizen_id=f"c{i}")
+                TokenRequest(
+                    object=objects[i % len(objects)], transaction_ref=f"bench-{i}", citizen_id=f"c{i}"
+                )
                 for i in range(start, min(n_tokens, start + 500))
             ]
             tokens += [t.token for t in issue_tokens(s, who, reqs)]
@@ -302,7 +305,7 @@ def _body(token: str, i: int) -> dict[str, Any]:
     }
 
 
-def _start_server(
+def start_server(
     port: int, workers: int, http: str, env: dict[str, str], listener: str
 ) -> subprocess.Popen[bytes]:
     """The server: `python -m uvicorn … --workers N` as a user would start it, or (listener
@@ -356,7 +359,7 @@ def serve_main(port: int, workers: int, http: str) -> None:
     Multiprocess(config, sockets=[sock]).run()
 
 
-def _wait_ready(server: subprocess.Popen[bytes], port: int, workers: int, timeout: float = 60) -> float:
+def wait_ready(server: subprocess.Popen[bytes], port: int, workers: int, timeout: float = 60) -> float:
     """Seconds until every worker has answered GET /api/v1/bench-pid (a new connection each
     time: which worker accepts it is the kernel's choice). With several workers the
     listening socket is open before the workers have imported the app, so a successful
@@ -385,7 +388,7 @@ def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) 
     if args.db == "sqlite":
         url = f"sqlite:///{tmp / f'bench-{workers}-{uuid.uuid4().hex[:6]}.db'}"
     else:
-        url, admin = _pg_url()
+        url, admin = pg_url()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EGOV_")}
     env.update(
         {
@@ -407,9 +410,9 @@ def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) 
             f"[{workers} worker(s)] prepared {len(tokens)} tokens in {time.perf_counter() - t0:.1f} s ({args.db})",
             file=sys.stderr,
         )
-        port = _free_port()
-        server = _start_server(port, workers, http_impl, env, args.listener)
-        ready = _wait_ready(server, port, workers)
+        port = free_port()
+        server = start_server(port, workers, http_impl, env, args.listener)
+        ready = wait_ready(server, port, workers)
         single = [json.dumps(_body(t, i)) for i, t in enumerate(tokens[: args.requests])]
         # warm-up (not measured): 200 minimal requests
         bal = workers if args.balance else 0
@@ -445,7 +448,7 @@ def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) 
             except subprocess.TimeoutExpired:
                 server.kill()
         if admin:
-            _drop_pg(url, admin)
+            drop_pg(url, admin)
 
 
 def main() -> None:
