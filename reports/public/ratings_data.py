@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
@@ -60,6 +60,9 @@ class PublicRatings:
     services: pd.DataFrame
     channels: pd.DataFrame
     objects: pd.DataFrame
+    # the pages rendered from these figures (page, code, languages) → UTF-8 bytes: kept as long
+    # as the figures are, so that a request within CACHE_SECONDS renders nothing
+    rendered: dict[tuple[str, str, tuple[str, ...]], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def complete(self) -> bool:

@@ -8,13 +8,21 @@ public, max-age=300` with an ETag (304 on a match), the figures kept per process
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from egov.deps import SessionDep
 from reports.public.data import file_safe
 from reports.public.pages import PREFIX, not_found_page
-from reports.public.ratings_data import CACHE_SECONDS, NoPublicRatings, public_periods, public_ratings
+from reports.public.ratings_data import (
+    CACHE_SECONDS,
+    NoPublicRatings,
+    PublicRatings,
+    public_periods,
+    public_ratings,
+)
 from reports.public.ratings_open import ratings_zip
 from reports.public.ratings_pages import department_page, index_page, period_page, service_page
 from reports.public.web import SECURITY, cached, langs_of
@@ -24,6 +32,18 @@ router = APIRouter(prefix=f"{PREFIX}/ratings", include_in_schema=False)
 
 def _html(request: Request, text: str) -> Response:
     return cached(request, text.encode("utf-8"), "text/html; charset=utf-8", CACHE_SECONDS)
+
+
+def _figures_page(
+    request: Request, pr: PublicRatings, page: str, code: str, render: Callable[[], str]
+) -> Response:
+    """A page of the period's figures `pr`, rendered once for as long as the figures are kept
+    (the rendered bytes live with them: `PublicRatings.rendered`)."""
+    key = (page, code, tuple(langs_of(request)))
+    body = pr.rendered.get(key)
+    if body is None:
+        body = pr.rendered[key] = render().encode("utf-8")
+    return cached(request, body, "text/html; charset=utf-8", CACHE_SECONDS)
 
 
 def _not_found(request: Request) -> Response:
@@ -43,7 +63,7 @@ def ratings_period(request: Request, period: str, session: SessionDep) -> Respon
         pr = public_ratings(session, period)
     except NoPublicRatings:
         return _not_found(request)
-    return _html(request, period_page(pr, langs_of(request)))
+    return _figures_page(request, pr, "period", "", lambda: period_page(pr, langs_of(request)))
 
 
 @router.get("/{period}/departments/{code}", response_class=HTMLResponse)
@@ -54,7 +74,9 @@ def ratings_department(request: Request, period: str, code: str, session: Sessio
         return _not_found(request)
     if code not in pr.departments.index:
         return _not_found(request)
-    return _html(request, department_page(pr, code, langs_of(request)))
+    return _figures_page(
+        request, pr, "department", code, lambda: department_page(pr, code, langs_of(request))
+    )
 
 
 @router.get("/{period}/services/{code}", response_class=HTMLResponse)
@@ -65,7 +87,7 @@ def ratings_service(request: Request, period: str, code: str, session: SessionDe
         return _not_found(request)
     if code not in pr.services.index:
         return _not_found(request)
-    return _html(request, service_page(pr, code, langs_of(request)))
+    return _figures_page(request, pr, "service", code, lambda: service_page(pr, code, langs_of(request)))
 
 
 @router.get("/{period}/open-data.zip")

@@ -251,3 +251,34 @@ def test_a_ratings_page_in_a_browser(api: Env, world: dict[str, Any], chromium: 
             assert errors == [] and outside == [], (errors, outside)
         finally:
             browser.close()
+
+
+def test_a_page_is_rendered_once_while_its_figures_are_kept(
+    api: Env, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rendered page is kept with the figures (CACHE_SECONDS): a second request, 304 or not,
+    renders nothing; when the figures are recomputed the page is rendered again."""
+    import reports.public.ratings_routes as routes
+    from reports.public.ratings_data import forget_public_ratings
+
+    calls: list[str] = []
+    real = routes.department_page
+
+    def counting(*args: Any) -> str:
+        calls.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(routes, "department_page", counting)
+    forget_public_ratings()
+    c, q = api.client, world["quarter"]
+    first = c.get(f"/public/ratings/{q}/departments/SAFP?lang=en")
+    again = c.get(f"/public/ratings/{q}/departments/SAFP?lang=en")
+    assert first.status_code == again.status_code == 200 and first.content == again.content
+    tag = {"If-None-Match": first.headers["etag"]}
+    assert c.get(f"/public/ratings/{q}/departments/SAFP?lang=en", headers=tag).status_code == 304
+    assert calls == ["SAFP"]
+    c.get(f"/public/ratings/{q}/departments/SAFP?lang=pt")  # another language: its own page
+    assert calls == ["SAFP", "SAFP"]
+    forget_public_ratings()
+    c.get(f"/public/ratings/{q}/departments/SAFP?lang=en")
+    assert calls == ["SAFP", "SAFP", "SAFP"]
