@@ -51,7 +51,10 @@ class RatingSubject(SQLModel, table=True):
     __tablename__ = "rating_subject"
     __table_args__ = (Index("ix_rating_subject_kiosk", "kiosk_id", "kiosk_state"),)
 
-    token_id: str = Field(foreign_key="rating_token.id", primary_key=True, max_length=32)
+    # the token's id, with no foreign key: a deployment re-keys rating_token (its primary key
+    # becomes (object_id, id) when it is partitioned or distributed: deploy/postgresql/), which a
+    # key on `id` alone would forbid; the rows go with their tokens (egov ratings purge, the demo)
+    token_id: str = Field(primary_key=True, max_length=32)
     window_code: str | None = Field(default=None, max_length=20)
     staff_code: str | None = Field(default=None, max_length=20)
     kiosk_id: int | None = Field(default=None, foreign_key="kiosk_device.id")
