@@ -272,7 +272,7 @@ def test_department_keys_read_published_runs_and_their_own_draft_in_review(use_d
     from egov.db import session_scope
     from egov.demo_cycle import clear_demo_cycles
 
-    db = populate(DemoDb(Path("unused.db")), use_db)
+    db = populate(DemoDb(Path("unused.db")), use_db, ratings_per_period=600)  # access only: few ratings
     run, final2022 = db.runs["2023"], db.runs["2022"]
     with session_scope(use_db) as s:
         draft2022 = cycle_status(s, "2022").draft_run_key
