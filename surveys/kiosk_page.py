@@ -31,6 +31,7 @@ from egov.settings import get_settings
 from surveys.kiosks import TICKET_MINUTES
 from surveys.notice import notice_html
 from surveys.questions import questions
+from surveys.widget import CHROME
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"zh-Hant": "現場服務評價", "pt": "Avaliação do atendimento", "en": "Rate our service"},
@@ -46,12 +47,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "window": {"zh-Hant": "窗口", "pt": "Balcão", "en": "Window"},
     "skip": {"zh-Hant": "不評價", "pt": "Não avaliar", "en": "Skip"},
-    "level_required": {
-        "zh-Hant": "請選擇滿意程度。",
-        "pt": "Escolha um nível de satisfação.",
-        "en": "Please choose a level.",
-    },
-    "receipt": {"zh-Hant": "評價收據編號", "pt": "N.º do recibo da avaliação", "en": "Rating receipt"},
+    # the texts the widget says too, from the widget's table (one wording on every channel)
+    "level_required": CHROME["level_required"],
+    "receipt": CHROME["receipt"],
     "status_hint": {
         "zh-Hant": "可憑收據編號於 /status/ 查看處理進度。",
         "pt": "Com o n.º do recibo pode ver o estado em /status/.",
