@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from egov.cells import plain_number
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
+from egov.commands.stored import database
 from egov.cycle import Actor
 from egov.sample import OUTCOMES, SampleSummary, draw_sample, record_outcome, samples, summary_of
 from reports.i18n import t

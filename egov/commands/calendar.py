@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from egov.commands.common import LangOpt, check_lang, console, database, parse_date
+from egov.commands.common import LangOpt, check_lang, console, parse_date
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.errors import EgovError
 from surveys.calendar import TYPES, CalendarEntry
 from surveys.calendar_days import (

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from egov.checklists import answers, checklist_template, import_checklists
-from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.common import LangOpt, check_lang, console, out_option
+from egov.commands.stored import database
 from egov.cycle import Actor
 from egov.imports import framework_for_import
 from egov.store import operator_name

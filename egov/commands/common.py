@@ -1,29 +1,22 @@
 """What the command modules share: the consoles, the options several commands take
-(--run, --lang, --out), the one language resolution (--lang, else EGOV_LANG, else zh-Hant),
-the database session and the ranking table."""
+(--run, --lang, --out, --spec), the one language resolution (--lang, else EGOV_LANG, else
+zh-Hant). Light on purpose: `cli.py` imports it for its error console, so it imports no
+pandas, database or report module (those are in `egov.commands.stored`)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
-from sqlmodel import Session
 
-from egov.commands.labels import t
-from egov.db import init_db, session_scope
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.settings import get_settings
-from reports.i18n import coverage_text, overall_rank_text
 
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -50,6 +43,7 @@ def run_option(help_text: str = "Run key (default: the latest run).") -> Any:
 LangOpt = Annotated[str | None, lang_option()]
 RunOpt = Annotated[str | None, run_option()]
 OutCsvOpt = Annotated[Path | None, out_option("Also write the full table to this CSV file.")]
+SpecOpt = Annotated[Path | None, typer.Option(help="Method spec TOML overriding the framework.")]
 
 
 def check_lang(lang: str | None) -> str:
@@ -72,45 +66,3 @@ def parse_date(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise EgovError(f"{option} {text!r}: use a date YYYY-MM-DD") from exc
-
-
-@contextmanager
-def database() -> Iterator[Session]:
-    """Create or upgrade the schema (egov.db.init_db), then one session, committed when the
-    block ends without an error."""
-    init_db()
-    with session_scope() as session:
-        yield session
-
-
-def print_ranking(ranking: pd.DataFrame, fw_categories: list[str], title: str, lang: str) -> None:
-    """The department ranking of `egov demo` and `egov score` (egov.demo.ranking_table), its
-    headers in `lang`: the category league tables first, then the overall rank, or why there is
-    none."""
-    table = Table(title=title)
-    rank_t = t("col.rank", lang)
-    columns = (
-        t("col.department_code", lang),
-        t("col.name", lang),
-        *[f"{c} ({rank_t})" for c in fw_categories],
-        t("cli.coverage", lang),
-        rank_t,
-        t("col.score", lang),
-    )
-    for c in (*columns, t("col.peer_rank", lang)):
-        table.add_column(c, overflow="fold")
-    for dept, r in ranking.iterrows():
-        cells = []
-        for c in fw_categories:
-            s, rk = r[f"{c}_score"], r[f"{c}_rank"]
-            cells.append("—" if pd.isna(s) else f"{s:.1f} ({int(rk)})")
-        peer = (
-            ""
-            if pd.isna(r.get("peer_rank"))
-            else t("cli.rank_in_group", lang, rank=int(r["peer_rank"]), group=r["peer_group"])
-        )
-        n, total = int(r["categories_assessed"]), len(fw_categories)
-        rank = overall_rank_text(r["rank"], n, total, lang)
-        score = "—" if pd.isna(r["score"]) else f"{r['score']:.1f}"
-        table.add_row(str(dept), str(r["name"]), *cells, coverage_text(n, total), rank, score, peer)
-    console.print(table)

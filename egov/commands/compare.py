@@ -12,8 +12,9 @@ from rich.table import Table
 
 from egov.analysis import RunPair, decompose_change, load_run_pair, load_stored_run
 from egov.cells import write_csv
-from egov.commands.common import LangOpt, OutCsvOpt, RunOpt, check_lang, console, database, err
+from egov.commands.common import LangOpt, OutCsvOpt, RunOpt, check_lang, console, err
 from egov.commands.labels import t as label
+from egov.commands.stored import database
 from egov.errors import EgovError
 from egov.models import EvaluationRun
 from evaluation.compare import (

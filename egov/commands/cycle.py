@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from egov.clock import as_utc
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
+from egov.commands.stored import database
 from egov.cycle import (
     DEFAULT_REVIEW_DAYS,
     STATES,

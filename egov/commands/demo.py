@@ -9,18 +9,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from egov.commands.common import (
-    LangOpt,
-    check_lang,
-    console,
-    database,
-    err,
-    lang_option,
-    out_option,
-    print_ranking,
-)
+from egov.commands.common import LangOpt, check_lang, console, err, lang_option, out_option
 from egov.commands.labels import t
 from egov.commands.labels_ops import counted
+from egov.commands.stored import database, print_ranking
 from egov.db import describe_url, session_scope
 from egov.demo import NOTICE, build_demo, forget_outputs, ranking_table, record_outputs, write_outputs
 from egov.errors import EgovError

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.common import LangOpt, check_lang, console, out_option
 from egov.commands.labels import t
 from egov.commands.labels_ops import counted
+from egov.commands.stored import database
 from egov.imports import framework_for_import, import_metrics, import_register
 from egov.imports.services import import_services
 from egov.store import check_period_code, metric_history, operator_name

@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
+from egov.commands.stored import database
 from egov.cycle import Actor
 from egov.objections import (
     OBJECTION_STATES,

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.common import LangOpt, check_lang, console, out_option
+from egov.commands.stored import database
 from reports.i18n import t
 from reports.public import write_package
 from reports.public.ratings_open import write_ratings

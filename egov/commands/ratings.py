@@ -15,8 +15,9 @@ from rich.table import Table
 from egov.analysis import compare_period_ratings, period_case_metrics
 from egov.cells import write_csv
 from egov.clock import local_day
-from egov.commands.common import LangOpt, check_lang, console, database, out_option, parse_date
+from egov.commands.common import LangOpt, check_lang, console, out_option, parse_date
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.store import get_period

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from egov.commands.common import check_lang, console, database, err, lang_option, out_option
+from egov.commands.common import check_lang, console, err, lang_option, out_option
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.store import get_run
 from reports.assessor import write_reports
 from reports.department import write_department_report, write_department_reports

@@ -11,9 +11,10 @@ from rich.table import Table
 
 from egov.bundle import export_bundle, verify_bundle
 from egov.cells import plain_number, plain_pair, write_csv
-from egov.commands.common import LangOpt, check_lang, console, database, out_option
+from egov.commands.common import LangOpt, check_lang, console, out_option
 from egov.commands.labels import t
 from egov.commands.labels_ops import identity_field
+from egov.commands.stored import database
 from egov.langs import unit_name
 from egov.record import RunDiff, diff_runs
 from egov.store import department_names, framework_of_run, get_run, list_runs, run_scores

@@ -10,8 +10,9 @@ import uvicorn
 from rich.table import Table
 
 from egov.auth import create_key, revoke_key
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.db import dispose_engines, init_db
 from egov.errors import EgovError, ServiceError
 from egov.store import list_keys

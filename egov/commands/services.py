@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.errors import EgovError
 from reports.services import channel_names, service_name
 from surveys.services import catalogue

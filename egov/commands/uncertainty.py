@@ -13,8 +13,9 @@ from rich.table import Table
 
 from egov.analysis import UncertaintyInputs, uncertainty_inputs
 from egov.cells import write_csv
-from egov.commands.common import LangOpt, check_lang, console, database, err, out_option, run_option
+from egov.commands.common import LangOpt, check_lang, console, err, out_option, run_option
 from egov.commands.labels import t
+from egov.commands.stored import database
 from egov.errors import EgovError
 from egov.store import DEMO_NOTICE
 from evaluation.uncertainty import UncertaintyResult, monte_carlo, parse_alternatives

@@ -15,7 +15,8 @@ import typer
 from rich.table import Table
 
 from egov.cells import plain_number
-from egov.commands.common import LangOpt, check_lang, console, database
+from egov.commands.common import LangOpt, check_lang, console
+from egov.commands.stored import database
 from egov.cycle import Actor
 from egov.evidence import Caller, add_file, add_reference, evidence_of, read_file
 from egov.langs import unit_name
