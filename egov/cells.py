@@ -17,7 +17,7 @@
   plain text, 12 significant digits (72.7, not 72.700000000000003 or np.float64(72.7));
   `plain_pair` shows two numbers that differ with as many digits as it takes to see it.
 
-A kernel module: it imports only the standard library, pandas and openpyxl.
+A kernel module: it imports only the standard library and pandas (openpyxl for types only).
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import csv
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
 
 # text a spreadsheet would run as a formula (formula injection, OWASP "CSV injection")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -49,6 +51,10 @@ CONTROL_CHARACTERS = control_pattern()
 # free text may span lines: tab, line feed and carriage return pass
 CONTROL_IN_FREE_TEXT = control_pattern("\t\n\r")
 REPLACEMENT = "\ufffd"
+# what XML 1.0, so XLSX, cannot hold: C0 controls but tab, line feed and carriage return (the
+# characters of openpyxl's ILLEGAL_CHARACTERS_RE, on which it raises IllegalCharacterError;
+# written out here so that writing a CSV does not import openpyxl)
+XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(text: str) -> str:
@@ -85,11 +91,9 @@ def neutral_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of `df` safe to write as CSV: text cells, column labels and index labels
     neutralised; numeric and date columns untouched (so -0.5 stays the number -0.5)."""
     out = df.copy()
-    for i in range(out.shape[1]):
-        column = out.iloc[:, i]
-        if _is_plain(column.dtype):
-            continue
-        out.isetitem(i, column.map(_neutral_value).array)
+    for i, dtype in enumerate(out.dtypes):  # the dtypes first: a column is taken out only to change it
+        if not _is_plain(dtype):
+            out.isetitem(i, out.iloc[:, i].map(_neutral_value).array)
     out.columns = _neutral_index(out.columns)
     out.index = _neutral_index(out.index)
     return out
@@ -108,10 +112,10 @@ def integer_ranks(df: pd.DataFrame, ranks: Iterable[Any] | None = None) -> pd.Da
     whole number; other columns untouched."""
     extra = set(ranks if ranks is not None else ())
     out = df
-    for i, label in enumerate(df.columns):
-        column = df.iloc[:, i]
-        if not (label in extra or is_rank_label(label)) or not pd.api.types.is_float_dtype(column.dtype):
+    for i, (label, dtype) in enumerate(zip(df.columns, df.dtypes, strict=True)):
+        if not (label in extra or is_rank_label(label)) or not pd.api.types.is_float_dtype(dtype):
             continue
+        column = df.iloc[:, i]
         values = column.to_numpy(dtype=float)
         present = values[~pd.isna(values)]
         if (present != present.round()).any() or (abs(present) > 2**53).any():
@@ -127,7 +131,7 @@ def write_csv(df: pd.DataFrame, path: Any, *, ranks: Iterable[Any] | None = None
     ranks as integers (`integer_ranks`; `ranks`: more columns holding ranks); text holding a
     carriage return is quoted (`has_bare_cr`)."""
     out = neutral_frame(integer_ranks(df, ranks))
-    text_columns = [out.iloc[:, i] for i in range(out.shape[1]) if not _is_plain(out.iloc[:, i].dtype)]
+    text_columns = [out.iloc[:, i] for i, dtype in enumerate(out.dtypes) if not _is_plain(dtype)]
     if any(has_bare_cr(c) for c in text_columns) or has_bare_cr(out.index) or has_bare_cr(out.columns):
         to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
     out.to_csv(path, **to_csv)
@@ -141,7 +145,7 @@ def _is_plain(dtype: Any) -> bool:
 def excel_text(text: str) -> str:
     """`text` with the characters an XLSX file cannot hold (C0 controls other than tab, line
     feed and carriage return) replaced by U+FFFD, so that a workbook is always written."""
-    return ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT, text)
+    return XLSX_ILLEGAL.sub(REPLACEMENT, text)
 
 
 def write_text(cell: Cell | MergedCell, value: str) -> None:

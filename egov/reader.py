@@ -11,7 +11,7 @@ loads it); (2) the content is read with its locations — sheet and cell, or lin
 — so that a caller can report every problem where it is (`Problems`).
 
 A kernel module: it imports only `egov.errors`, `egov.settings`, `egov.sheetscan`, the
-standard library, openpyxl and pandas.
+standard library, openpyxl (imported when a workbook is opened) and pandas.
 """
 
 from __future__ import annotations
@@ -26,16 +26,18 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import load_workbook
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from egov.errors import EgovError
 from egov.settings import get_settings
 from egov.sheetscan import MAX_COLUMNS, scan_parts
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 MAX_ZIP_MEMBERS = 2_000
 BOMB_RATIO = 100  # a member expanding more than this …
@@ -266,7 +268,11 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
 
 
 def open_workbook(src: SourceFile) -> Workbook:
-    """Check the container, then load the workbook with formulas kept as formulas."""
+    """Check the container, then load the workbook with formulas kept as formulas. openpyxl is
+    imported here, when a workbook is read: a CSV, `egov evaluate`'s usual input, never pays
+    for it (about 50 ms)."""
+    from openpyxl import load_workbook
+
     check_xlsx_container(src)
     try:
         with warnings.catch_warnings():

@@ -29,8 +29,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
-
 from egov.errors import EgovError
 
 MAX_COLUMNS = 500  # columns of a sheet or CSV file
@@ -142,7 +140,7 @@ class PartScan:
             found.append(
                 (
                     self.where,
-                    f"huge sheet — it reaches column {get_column_letter(min(cols, EXCEL_COLUMNS))} "
+                    f"huge sheet — it reaches column {column_letter(min(cols, EXCEL_COLUMNS))} "
                     f"({cols}); the limit is {MAX_COLUMNS} columns",
                 )
             )
@@ -176,6 +174,15 @@ def column_index(letters: str) -> int:
     for ch in letters.upper():
         n = n * 26 + (ord(ch) - 64)
     return n
+
+
+def column_letter(index: int) -> str:
+    """A for 1, Z for 26, XFD for 16384 (the inverse of `column_index`)."""
+    letters = ""
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def cell_ref(text: str) -> tuple[int, int] | None:
