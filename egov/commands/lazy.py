@@ -12,7 +12,7 @@ of the table are checked against the real commands by tests/cli/test_lazy_comman
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, NamedTuple
 
 import typer
@@ -42,9 +42,9 @@ def load_command(name: str, target: str) -> Any:
     return typer.main.get_group(holder).commands[name]
 
 
-class LazyCommands(Mapping[str, Any]):
+class LazyCommands(MutableMapping[str, Any]):
     """The commands of the table by name; a command is loaded (and kept) when it is looked up,
-    never when the names are listed."""
+    never when the names are listed. A command added by Click's `add_command` is kept as given."""
 
     def __init__(self, table: Mapping[str, Entry]) -> None:
         self.table = table
@@ -55,11 +55,18 @@ class LazyCommands(Mapping[str, Any]):
             self.loaded[name] = load_command(name, self.table[name].target)
         return self.loaded[name]
 
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError(f"the command {name!r} of the table cannot be removed")
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self.table)
+        yield from self.table
+        yield from (name for name in self.loaded if name not in self.table)
 
     def __len__(self) -> int:
-        return len(self.table)
+        return len(self.table.keys() | self.loaded.keys())
 
 
 class LazyGroup(TyperGroup):
@@ -73,6 +80,9 @@ class LazyGroup(TyperGroup):
         super().__init__(commands=None, **attrs)
         self.commands = LazyCommands(self.table)
         self.listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # Typer's reads `commands.items()`, which would load them all
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if self.listing and cmd_name in self.table:
