@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from egov.commands.common import err
+from egov.commands.consoles import err
 from egov.commands.lazy import Entry, lazy_group
 from egov.errors import EgovError
 

@@ -1,25 +1,23 @@
-"""What the command modules share: the consoles, the options several commands take
-(--run, --lang, --out, --spec), the one language resolution (--lang, else EGOV_LANG, else
-zh-Hant). Light on purpose: `cli.py` imports it for its error console, so it imports no
-pandas, database or report module (those are in `egov.commands.stored`)."""
+"""What the command modules share: the consoles (from `egov.commands.consoles`), the options
+several commands take (--run, --lang, --out, --spec), the one language resolution (--lang,
+else EGOV_LANG, else zh-Hant). It imports no pandas, database or report module, so that a
+command that needs none of them does not pay for them (the database session and the ranking
+table are in `egov.commands.stored`)."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
+from egov.commands.consoles import console as console
+from egov.commands.consoles import err as err
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.settings import get_settings
-
-console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)
 
 
 def lang_option(

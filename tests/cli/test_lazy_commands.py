@@ -21,7 +21,10 @@ from egov.commands.lazy import load_command
 
 ROOT = Path(__file__).resolve().parents[2]
 # what the start-up of `egov` must not pay for (each costs 0.1–0.6 s of CPU)
-HEAVY = ("pandas", "numpy", "scipy", "sqlalchemy", "sqlmodel", "fastapi", "altair", "openpyxl", "uvicorn")
+HEAVY = (
+    *("pandas", "numpy", "scipy", "sqlalchemy", "sqlmodel", "fastapi", "altair", "openpyxl", "uvicorn"),
+    *("pydantic", "pydantic_settings"),
+)
 # runs `egov ARGS` in a fresh interpreter; prints the exit code and the modules it loaded
 PROBE = """
 import json, sys
@@ -50,7 +53,7 @@ def heavy_in(modules: list[str]) -> list[str]:
 
 
 def command_modules(modules: list[str]) -> list[str]:
-    light = {"egov.commands", "egov.commands.common", "egov.commands.lazy"}
+    light = {"egov.commands", "egov.commands.consoles", "egov.commands.lazy"}
     return [m for m in modules if m.startswith("egov.commands.") and m not in light]
 
 
