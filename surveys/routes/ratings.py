@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from egov.db import get_engine
+from egov.db import get_engine, get_unpinged_engine, is_unavailable
 from surveys import schemas as S
 from surveys.ratings import body_hash, submit_ratings, verify_claims
 from surveys.ratings_fast import submit_group_fast, submit_one_fast
@@ -149,7 +149,7 @@ def rate_group(requests: list[tuple[S.RatingCreate, str | None]]) -> list[Respon
     error is only its own answer). Returns each request's answer, or the exception it ends with."""
     if len(requests) == 1:
         return [_answer(functools.partial(_rate_one, *requests[0]))]
-    engine = get_engine()
+    engine = get_unpinged_engine()  # a broken connection: the group is stored again below
     with Session(engine, expire_on_commit=False) as session:
         claims = verify_claims(session, [body for body, _ in requests])
         with write_lock(session):
@@ -157,7 +157,10 @@ def rate_group(requests: list[tuple[S.RatingCreate, str | None]]) -> list[Respon
             try:
                 together = [(body, claim, ip) for (body, ip), claim in zip(requests, claims, strict=True)]
                 fast = submit_group_fast(raw, engine.dialect.name, together)
-            except Exception:
+            except Exception as exc:
+                if is_unavailable(exc):  # e.g. the database restarted: none of these connections works
+                    raw.invalidate()
+                    engine.dispose()
                 fast = []
             finally:
                 raw.close()  # back to the pool (rolled back if not committed)
