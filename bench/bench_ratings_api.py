@@ -10,7 +10,11 @@ batches reach ≥ 20,000 ratings/s. The server is `uvicorn` on 127.0.0.1 with th
 options for every phase (`--http`: uvicorn's HTTP parser, by default httptools when
 installed, else h11); the load generator is a second process (asyncio, HTTP/1.1
 keep-alive), bounded in requests and seconds. Tokens are issued beforehand through the
-library (not measured).
+library (not measured), for SAFP's two citizen-facing applications (ONE_ACCOUNT,
+OPEN_DATA_PLATFORM). The minimal and the rating phase alternate in `--rounds` rounds (default
+3, each with its share of the requests), so that a load changing during the run (the machine
+is shared) weighs on the baseline and on the rating endpoint alike; the ratio is over all
+rounds, and each round's is printed too.
 
 `--workers 1,2,4` (issue 8) runs the three phases once per worker count, each with a fresh
 database and a fresh server (`uvicorn --workers N`), and prints every count's figures with
@@ -22,7 +26,7 @@ machine's CPU use (from /proc/stat) and the load average.
 
     python3 bench/bench_ratings_api.py [--db sqlite|postgresql] [--requests 4000] [--batches 60]
                                        [--http auto|h11|httptools] [--workers 1[,2,4]]
-                                       [--concurrency 8] [--batch-concurrency 2]
+                                       [--concurrency 8] [--batch-concurrency 2] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -222,6 +226,25 @@ def run_loadgen(
     return out
 
 
+def combine(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several rounds of one phase as one: requests ÷ seconds over all of them, the worst
+    round's p99 (the latencies themselves stay in the load generator), the first round's
+    connections, the mean CPU use."""
+    requests, seconds = sum(p["requests"] for p in phases), sum(p["seconds"] for p in phases)
+    busy = [p["cpu_busy"] for p in phases if p.get("cpu_busy") is not None]
+    return {
+        "requests": requests,
+        "errors": sum(p["errors"] for p in phases),
+        "seconds": seconds,
+        "rps": requests / seconds,
+        "p99_ms": max(p["p99_ms"] for p in phases if p["p99_ms"] is not None),
+        "connections_per_worker": phases[0]["connections_per_worker"],
+        "cpu_busy": round(sum(busy) / len(busy), 3) if busy else None,
+        "loadavg_1min": phases[-1]["loadavg_1min"],
+        "rounds": len(phases),
+    }
+
+
 def cpu_times() -> list[int]:
     """The machine's CPU time counters (user, nice, system, idle, iowait, …), or [] off Linux."""
     try:
@@ -417,10 +440,17 @@ def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) 
         # warm-up (not measured): 200 minimal requests
         bal = workers if args.balance else 0
         run_loadgen(tmp, port, "/api/v1/bench-minimal", single[:200], args.concurrency, 10, bal)
-        minimal = run_loadgen(
-            tmp, port, "/api/v1/bench-minimal", single, args.concurrency, args.max_seconds, bal
-        )
-        rating = run_loadgen(tmp, port, "/api/v1/ratings", single, args.concurrency, args.max_seconds, bal)
+        # the minimal and the rating phase alternate in rounds (each round a share of the
+        # requests): a load that changes during the run then weighs on both alike
+        rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for k in range(args.rounds):
+            part = single[k * len(single) // args.rounds : (k + 1) * len(single) // args.rounds]
+            seconds = args.max_seconds / args.rounds
+            m = run_loadgen(tmp, port, "/api/v1/bench-minimal", part, args.concurrency, seconds, bal)
+            rounds.append(
+                (m, run_loadgen(tmp, port, "/api/v1/ratings", part, args.concurrency, seconds, bal))
+            )
+        minimal, rating = combine([m for m, _ in rounds]), combine([g for _, g in rounds])
         rest = tokens[args.requests :]
         batches = [
             json.dumps({"items": [_body(t, i) for i, t in enumerate(rest[k : k + 500])]})
@@ -438,6 +468,7 @@ def run_once(args: argparse.Namespace, workers: int, http_impl: str, tmp: Path) 
             "minimal": minimal,
             "rating": rating,
             "rating_vs_minimal": rating["rps"] / minimal["rps"],
+            "rating_vs_minimal_by_round": [round(g["rps"] / m["rps"], 3) for m, g in rounds],
             "batch": batch,
         }
     finally:
@@ -464,6 +495,13 @@ def main() -> None:
         help="connections of the load generator in the batch phase",
     )
     ap.add_argument("--max-seconds", type=float, default=60, help="time bound of each phase")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the minimal and the rating phase alternate this many times, each round with its "
+        "share of --requests (the ratio is over all rounds; each round's is printed too)",
+    )
     ap.add_argument(
         "--workers",
         default="1",
@@ -498,6 +536,8 @@ def main() -> None:
         raise SystemExit(f"--workers {args.workers!r}: give counts like 1 or 1,2,4") from None
     if not counts or min(counts) < 1:
         raise SystemExit("--workers: every count must be at least 1")
+    if not 1 <= args.rounds <= args.requests:
+        raise SystemExit("--rounds: at least 1 and at most --requests")
     http_impl = args.http
     if http_impl == "auto":
         import importlib.util
@@ -520,7 +560,8 @@ def main() -> None:
         m, g, b = r["minimal"], r["rating"], r["batch"]
         print(
             f"| {args.db}, {http_impl}, {r['workers']} worker(s), listener {args.listener}{'' if args.balance else ', unbalanced'} | {m['rps']:.0f} req/s, p99 {m['p99_ms']:.1f} ms | "
-            f"{g['rps']:.0f} req/s, p99 {g['p99_ms']:.1f} ms | {r['rating_vs_minimal'] * 100:.0f} % | "
+            f"{g['rps']:.0f} req/s, p99 {g['p99_ms']:.1f} ms | {r['rating_vs_minimal'] * 100:.0f} % "
+            f"(rounds: {', '.join(f'{x * 100:.0f}' for x in r['rating_vs_minimal_by_round'])} %) | "
             f"{b['ratings_per_s']:.0f} ratings/s (p99 {b['p99_ms']:.0f} ms per 500) | "
             f"x{r['rating_vs_base_workers']:.2f} / x{r['batch_vs_base_workers']:.2f} vs {base['workers']} worker(s) | "
             f"errors {m['errors']}/{g['errors']}/{b['errors']} | connections per worker "

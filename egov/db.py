@@ -32,6 +32,7 @@ from egov.settings import get_settings
 SCHEMA_VERSION = 1
 
 _engines: dict[str, Engine] = {}
+_unpinged: dict[str, Engine] = {}
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -75,6 +76,26 @@ def get_engine(url: str | None = None) -> Engine:
         raise EgovError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {exc}") from exc
     _engines[url] = engine
     return engine
+
+
+def get_unpinged_engine(url: str | None = None) -> Engine:
+    """For a hot path that finds a broken connection by itself (its first statement fails,
+    nothing was committed, and it falls back to `get_engine`'s connections): the same
+    database without the pool's check before each checkout (one round trip each time on
+    PostgreSQL: 14 % of a group commit's time in the rating bench) and with a small pool (one
+    worker's group commit holds at most two connections). On SQLite: `get_engine` (which does
+    not check)."""
+    url = url or get_settings().database_url
+    engine = get_engine(url)
+    if engine.dialect.name == "sqlite":
+        return engine
+    if url not in _unpinged:
+        unpinged = create_engine(
+            engine.url, pool_pre_ping=False, pool_size=2, max_overflow=2, pool_timeout=10
+        )
+        event.listen(unpinged, "do_connect", _pg_connect_args)
+        _unpinged[url] = unpinged
+    return _unpinged[url]
 
 
 # SQLite errors that mean "not now" rather than a fault of the program or the request
@@ -133,9 +154,10 @@ def is_unavailable(exc: BaseException) -> bool:
 
 def dispose_engines() -> None:
     """Close every pooled connection (tests, and before forking workers)."""
-    for engine in _engines.values():
+    for engine in [*_engines.values(), *_unpinged.values()]:
         engine.dispose()
     _engines.clear()
+    _unpinged.clear()
 
 
 @contextmanager

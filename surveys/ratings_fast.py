@@ -78,13 +78,7 @@ def submit_one_fast(
     version, a question set's answers): the caller rolls
     back and takes the general path, which says why."""
     version = str(questions()["version"])
-    if (
-        isinstance(claim, TokenError)
-        or item.follow_up
-        or item.website
-        or item.question_version not in (None, version)
-        or item.question_set is not None  # answers to a question set: the general path stores them
-    ):
+    if isinstance(claim, TokenError) or not _usual(item, claim, version):
         return None
     settings = get_settings()
     now = now or utcnow()
@@ -93,6 +87,126 @@ def submit_one_fast(
     cur = DriverCursor(dbapi_conn, dialect)
     submit = _submit_one_pg if dialect == "postgresql" else _submit_one_sqlite
     return submit(cur, item, claim, client_ip if settings.store_ip else None, now, day, since, version)
+
+
+def _usual(item: RatingCreate, claim: TokenClaims | TokenError, version: str) -> bool:
+    """Whether the fast path may take a rating: a first submission with a valid token, not a
+    follow-up, not the honeypot, of the current question version, without a question set
+    (whose answers the general path stores); it declines it when the token was used."""
+    return not (
+        isinstance(claim, TokenError)
+        or item.follow_up
+        or item.website
+        or item.question_version not in (None, version)
+        or item.question_set is not None
+    )
+
+
+def submit_group_fast(
+    dbapi_conn: Any,
+    dialect: str,
+    requests: list[tuple[RatingCreate, TokenClaims | TokenError, str | None]],
+    *,
+    now: datetime | None = None,
+) -> list[SubmitResult | None]:
+    """Several single ratings (item, claim, client IP) that arrived together (group commit), in
+    order, each stored exactly as `submit_one_fast` stores it (a later one sees the earlier ones,
+    as in burst detection), and committed; None for each the fast path declines (which changed
+    nothing: the caller takes it on the general path after this commit). On PostgreSQL the
+    added calendar days are read once (for the deadlines of the bad ratings' cases) and the
+    ratings' statements and the COMMIT go to the server in one pipeline (one round trip for
+    all); on SQLite the statements run one after the other. Raises, having committed nothing,
+    if a statement fails (the caller rolls back)."""
+    if dialect != "postgresql":
+        each = [submit_one_fast(dbapi_conn, dialect, i, c, client_ip=ip, now=now) for i, c, ip in requests]
+        dbapi_conn.commit()
+        return each
+    settings = get_settings()
+    version = str(questions()["version"])
+    now = now or utcnow()
+    day = local_day(now)
+    since = now - timedelta(minutes=settings.burst_window_minutes)
+    conn = getattr(dbapi_conn, "driver_connection", dbapi_conn)  # the psycopg connection
+    taken = _claimable(conn, requests, version, since, day)
+    if taken is None:
+        return [None] * len(requests)
+    claimable, counts, added = taken
+    due = rectify_due(day, entries_from_rows(added)) if added is not None else day
+    # burst flags in the order of arrival; the statements in the order of the roll-up rows they
+    # update (object, service item, channel: the same order in every group, so that groups of
+    # several workers never wait for each other in a circle)
+    statements: list[tuple[tuple[int, int, str], int, dict[str, Any]]] = []
+    for i, ((item, claim, ip), key) in enumerate(zip(requests, claimable, strict=True)):
+        if key is None or isinstance(claim, TokenError):
+            continue
+        o, k = ("o", claim.object_id), ("k", claim.issuer_key_id)
+        counts[o], counts[k] = counts.get(o, 0) + 1, counts.get(k, 0) + 1  # this one counts too
+        burst = counts[o] > settings.burst_object_max or counts[k] > settings.burst_issuer_max
+        params = _pg_params(item, claim, ip if settings.store_ip else None, now, day, since, version, due)
+        statements.append(
+            ((claim.object_id, key, item.channel), i, {**params, "flags": "burst" if burst else ""})
+        )
+    sql = pyformat(GROUP_PG_SQL)
+    cursors: dict[int, Any] = {}
+    with conn.pipeline():
+        for _, i, params in sorted(statements, key=lambda s: s[:2]):
+            cursors[i] = conn.cursor()
+            cursors[i].execute(sql, params)
+        conn.commit()
+    out: list[SubmitResult | None] = []
+    for i, (_, claim, _) in enumerate(requests):
+        rows = cursors[i].fetchall() if i in cursors else []
+        if not rows or isinstance(claim, TokenError):
+            out.append(None)
+            continue
+        status = "held" if rows[0][1] else "accepted"
+        out.append(SubmitResult(True, 200, receipt(claim.token_id, status, False, version)))
+    return out
+
+
+def _claimable(
+    conn: Any,
+    requests: list[tuple[RatingCreate, TokenClaims | TokenError, str | None]],
+    version: str,
+    since: datetime,
+    day: date,
+) -> tuple[list[int | None], dict[tuple[str, int], int], list[Any] | None] | None:
+    """What a group reads before it writes, in one round trip: which ratings the fast path takes
+    (a usual first submission whose token is issued, of the claim's object and active issuer,
+    and not sent twice in the group — the second goes to the general path after the commit),
+    each with its token's service item (0: none; None: not taken),
+    the ratings in the burst window by ("o", object) and ("k", issuer), and the added calendar
+    days when a bad rating opens a case (else None). None when the fast path takes none."""
+    usual = [_usual(item, claim, version) for item, claim, _ in requests]
+    claims = [c for ok, (_, c, _) in zip(usual, requests, strict=True) if ok and isinstance(c, TokenClaims)]
+    if not claims:
+        return None
+    bad = any(ok and item.level in BAD_LEVELS for ok, (item, _, _) in zip(usual, requests, strict=True))
+    with conn.pipeline():
+        tokens, numbers = conn.cursor(), conn.cursor()
+        tokens.execute(CLAIMABLE_PG_SQL, {"ids": [c.token_id for c in claims]})
+        objects, issuers = sorted({c.object_id for c in claims}), sorted({c.issuer_key_id for c in claims})
+        numbers.execute(GROUP_COUNTS_PG_SQL, {"o": objects, "k": issuers, "since": since})
+        days = conn.cursor() if bad else None
+        if days is not None:
+            days.execute(pyformat(ADDED_DAYS_SQL), {"start": day})
+    issued = {t: (o, k, s) for t, o, k, s in tokens.fetchall()}
+    seen: set[str] = set()
+    claimable: list[int | None] = []
+    for ok, (_, c, _) in zip(usual, requests, strict=True):
+        token = issued.get(c.token_id) if ok and isinstance(c, TokenClaims) else None
+        if (
+            isinstance(c, TokenClaims)
+            and token
+            and token[:2] == (c.object_id, c.issuer_key_id)
+            and c.token_id not in seen
+        ):
+            seen.add(c.token_id)
+            claimable.append(int(token[2]))
+        else:
+            claimable.append(None)
+    counts = {(kind, int(key)): int(n) for kind, key, n in numbers.fetchall()}
+    return claimable, counts, days.fetchall() if days is not None else None
 
 
 def _submit_one_sqlite(
@@ -204,6 +318,26 @@ SELECT id, flags FROM i
 """
 
 
+# A rating of a group (submit_group_fast): the same statement with its burst flag computed
+# beforehand from the group's counts (one count per object and issuer for the whole group).
+GROUP_PG_SQL = ONE_PG_SQL.replace(
+    ONE_PG_SQL[ONE_PG_SQL.index("WITH f AS") : ONE_PG_SQL.index("), c AS")],
+    "WITH f AS (SELECT CAST(:flags AS TEXT) AS flags",
+)
+# What a group reads first, in one round trip: the tokens the fast path can claim (issued, of an
+# active issuer), and the ratings in the burst window by object and by issuer
+CLAIMABLE_PG_SQL = (
+    "SELECT t.id, t.object_id, t.issuer_key_id, COALESCE(t.service_id, 0) FROM rating_token t JOIN api_key k ON k.id = t.issuer_key_id "
+    "WHERE t.id = ANY(%(ids)s) AND t.state = 'issued' AND k.revoked_at IS NULL"
+)
+GROUP_COUNTS_PG_SQL = (
+    "SELECT 'o', object_id, COUNT(*) FROM rating WHERE object_id = ANY(%(o)s) AND created_at >= %(since)s "
+    "GROUP BY object_id UNION ALL "
+    "SELECT 'k', issuer_key_id, COUNT(*) FROM rating WHERE issuer_key_id = ANY(%(k)s) AND created_at >= %(since)s "
+    "GROUP BY issuer_key_id"
+)
+
+
 def _submit_one_pg(
     cur: DriverCursor,
     item: RatingCreate,
@@ -214,8 +348,27 @@ def _submit_one_pg(
     since: datetime,
     version: str,
 ) -> SubmitResult | None:
+    params = _pg_params(item, claim, ip, now, day, since, version, _due_pg(cur, item, day))
+    rows = cur.run(ONE_PG_SQL, params).fetchall()
+    if not rows:
+        return None
+    status = "held" if rows[0][1] else "accepted"
+    return SubmitResult(True, 200, receipt(claim.token_id, status, False, version))
+
+
+def _pg_params(
+    item: RatingCreate,
+    claim: TokenClaims,
+    ip: str | None,
+    now: datetime,
+    day: date,
+    since: datetime,
+    version: str,
+    due: date,
+) -> dict[str, Any]:
+    """The parameters of ONE_PG_SQL for one rating (`due`: its case's deadline, if bad)."""
     settings = get_settings()
-    params: dict[str, Any] = {
+    return {
         "o": claim.object_id,
         "k": claim.issuer_key_id,
         "since": since,
@@ -232,15 +385,10 @@ def _submit_one_pg(
         "day": day,
         "question_version": item.question_version or version,
         "ip": ip,
-        "due": _due_pg(cur, item, day),
+        "due": due,
         "bad": item.level in BAD_LEVELS,
         **{f"n{j}": int(j == item.level) for j in range(1, 6)},
     }
-    rows = cur.run(ONE_PG_SQL, params).fetchall()
-    if not rows:
-        return None
-    status = "held" if rows[0][1] else "accepted"
-    return SubmitResult(True, 200, receipt(claim.token_id, status, False, version))
 
 
 def _due_pg(cur: DriverCursor, item: RatingCreate, day: date) -> date:

@@ -9,9 +9,12 @@ citizen replaying tokens cannot spend a department's issuing budget (issue 13, p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -20,11 +23,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import Session
 
-from egov.db import get_engine
+from egov.db import get_engine, get_unpinged_engine, is_unavailable
 from surveys import schemas as S
 from surveys.ratings import body_hash, submit_ratings, verify_claims
-from surveys.ratings_fast import submit_one_fast
+from surveys.ratings_fast import submit_group_fast, submit_one_fast
 from surveys.routes.common import API, BODY, PUBLIC, doc
+from surveys.security import TokenClaims, TokenError
 
 router = APIRouter(prefix=API, tags=["ratings"])
 
@@ -74,30 +78,135 @@ def _client_ip(request: Request) -> str | None:
     ),
 )
 async def post_rating(body: S.RatingCreate, request: Request) -> Any:
-    # one worker-thread hop for the database work (no session dependency: its setup and
-    # teardown would be two more hops); committed before the answer is sent
-    return await run_in_threadpool(_rate_one, body, _client_ip(request))
+    # committed before the answer is sent, together with the single ratings that arrived
+    # meanwhile (group commit: one worker-thread hop and one commit for all of them)
+    return await _group_commit().submit(body, _client_ip(request))
 
 
-def _rate_one(body: S.RatingCreate, ip: str | None) -> Any:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        claims = verify_claims(session, [body])
-        with write_lock(session):
-            engine = get_engine()
-            raw = engine.raw_connection()  # the usual case: straight on the driver
+GROUP_MAX = 64  # single ratings committed together at most (bounds a group's latency)
+# groups under way at once per worker: the next group reads its tokens and counts while the
+# one before commits (with one, a rating arriving alone right after a group's answers were
+# sent made a group of one, and the others waited for its commit); a group updates the roll-up
+# rows in a fixed order (surveys.ratings_fast.submit_group_fast), so groups do not deadlock
+GROUPS_IN_FLIGHT = 2
+
+
+class GroupCommit:
+    """Group commit of single ratings, per event loop (one per server worker): the first
+    rating to arrive is stored and committed at once (one worker-thread hop); those arriving
+    while that commit is under way wait and are then stored in one transaction, each with
+    its own statement and effects exactly as alone, in arrival order, with one commit for
+    all — on PostgreSQL the commit's WAL flush (`synchronous_commit` on) is the main cost of a
+    rating, and the roll-up row of an object, updated by every rating of it, stays locked
+    until the commit, so one rating after the other meant one flush after the other. Every
+    answer waits for its group's commit: an acknowledged rating is durable."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[S.RatingCreate, str | None, asyncio.Future[Response]]] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def submit(self, body: S.RatingCreate, ip: str | None) -> Response:
+        future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.waiting.append((body, ip, future))
+        if len(self.tasks) < GROUPS_IN_FLIGHT:
+            task = asyncio.create_task(self._drain())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        while self.waiting:
+            group, self.waiting = self.waiting[:GROUP_MAX], self.waiting[GROUP_MAX:]
             try:
-                fast = submit_one_fast(raw, engine.dialect.name, body, claims[0], client_ip=ip)
+                answers = await run_in_threadpool(rate_group, [(b, ip) for b, ip, _ in group])
+            except Exception as exc:  # pragma: no cover - rate_group returns the errors
+                answers = [exc] * len(group)
+            for (_, _, future), answer in zip(group, answers, strict=True):
+                if future.done():  # the client went away: its rating is stored all the same
+                    continue
+                if isinstance(answer, BaseException):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
+
+
+_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = weakref.WeakKeyDictionary()
+
+
+def _group_commit() -> GroupCommit:
+    loop = asyncio.get_running_loop()
+    group = _groups.get(loop)
+    if group is None:
+        group = _groups[loop] = GroupCommit()
+    return group
+
+
+def rate_group(requests: list[tuple[S.RatingCreate, str | None]]) -> list[Response | Exception]:
+    """Single ratings: one alone (`_rate_one`), several in one transaction on the driver
+    connection (surveys.ratings_fast.submit_group_fast), committed once; each rating the fast
+    path declines then takes the general path in its own transaction. Should a statement
+    fail, the group is rolled back and every rating is stored again alone (so one rating's
+    error is only its own answer). Returns each request's answer, or the exception it ends with."""
+    if len(requests) == 1:
+        return [_answer(functools.partial(_rate_one, *requests[0]))]
+    engine = get_unpinged_engine()  # a broken connection: the group is stored again below
+    with Session(engine, expire_on_commit=False) as session:
+        claims = verify_claims(session, [body for body, _ in requests])
+        with write_lock(session):
+            raw = engine.raw_connection()
+            try:
+                together = [(body, claim, ip) for (body, ip), claim in zip(requests, claims, strict=True)]
+                fast = submit_group_fast(raw, engine.dialect.name, together)
+            except Exception as exc:
+                if is_unavailable(exc):  # e.g. the database restarted: none of these connections works
+                    raw.invalidate()
+                    engine.dispose()
+                fast = []
+            finally:
+                raw.close()  # back to the pool (rolled back if not committed)
+    if not fast:
+        return [_answer(functools.partial(_rate_one, body, ip)) for body, ip in requests]
+    return [
+        JSONResponse(done.receipt)
+        if done is not None
+        else _answer(functools.partial(_rate_general, body, claim, ip))
+        for (body, ip), claim, done in zip(requests, claims, fast, strict=True)
+    ]
+
+
+def _answer(rate: Callable[[], Response]) -> Response | Exception:
+    try:
+        return rate()
+    except Exception as exc:
+        return exc
+
+
+def _rate_one(body: S.RatingCreate, ip: str | None) -> Response:
+    """One rating alone: the fast path, else the general path."""
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        claim = verify_claims(session, [body])[0]
+        with write_lock(session):
+            raw = engine.raw_connection()
+            try:
+                fast = submit_one_fast(raw, engine.dialect.name, body, claim, client_ip=ip)
                 if fast is not None:
                     raw.commit()
             finally:
-                raw.close()  # back to the pool (rolled back if not committed)
-            if fast is not None:
-                return JSONResponse(fast.receipt)
-            result = submit_ratings(session, [body], claims, client_ip=ip)[0]
-            if not result.ok:
-                session.rollback()
-                return JSONResponse({"detail": result.error}, status_code=result.status_code)
-            session.commit()
+                raw.close()
+    if fast is not None:
+        return JSONResponse(fast.receipt)
+    return _rate_general(body, claim, ip)
+
+
+def _rate_general(body: S.RatingCreate, claim: TokenClaims | TokenError, ip: str | None) -> Response:
+    """One rating on the general path (surveys.ratings.submit_ratings), in its own transaction."""
+    with Session(get_engine(), expire_on_commit=False) as session, write_lock(session):
+        result = submit_ratings(session, [body], [claim], client_ip=ip)[0]
+        if not result.ok:
+            session.rollback()
+            return JSONResponse({"detail": result.error}, status_code=result.status_code)
+        session.commit()
     headers = {"Idempotent-Replay": "true"} if result.replay else {}
     return JSONResponse(result.receipt, headers=headers)
 
