@@ -208,6 +208,14 @@ def to_wide(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric(wide: pd.DataFrame, codes: list[str], what: str = "indicator") -> pd.DataFrame:
+    """The columns `codes` of `wide` as floats; an error naming every column that holds a
+    value that is not a number or is infinite. Columns of a numeric type are taken as one
+    array; the others are read one by one."""
+    dtypes = [wide[c].dtype for c in codes]
+    if all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
+        values = wide[codes].to_numpy(dtype=float)
+        if not np.isinf(values).any():
+            return pd.DataFrame(values, index=wide.index, columns=pd.Index(codes))
     out = pd.DataFrame(index=wide.index)
     problems: list[str] = []
     for code in codes:
@@ -303,9 +311,10 @@ def evaluate(
     return result
 
 
-def _unit_ranks(
-    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool, rule: bool
-) -> pd.DataFrame:
+Ranker = Callable[[pd.DataFrame], pd.DataFrame]  # ranks a table column by column (`evaluation.rank`)
+
+
+def _unit_ranks(result: EvaluationResult, rank: Ranker, *, by_kind: bool, rule: bool) -> pd.DataFrame:
     """Unit ranks at every node: among units of the same kind when the units are objects
     of kinds (`by_kind`; a management body is not ranked against an application), else all
     together; with `rule`, the index rank only for units scored on enough categories."""
@@ -313,12 +322,12 @@ def _unit_ranks(
     kinds = result.units["kind"].reindex(scores.index)
     if by_kind and kinds.notna().any():
         groups = kinds.fillna("").astype(str)
-        ranks = scores.groupby(groups, group_keys=False).apply(lambda g: g.apply(rank)).reindex(scores.index)
+        ranks = scores.groupby(groups, group_keys=False).apply(rank).reindex(scores.index)
     else:
-        ranks = scores.apply(rank)
+        ranks = rank(scores)
     if rule:
         idx = result.index_code
-        ranks[idx] = rank(scores[idx].where(result.ranked_overall("unit")))
+        ranks[idx] = rank(scores[idx].where(result.ranked_overall("unit")).to_frame())[idx]
     return ranks
 
 
@@ -394,7 +403,7 @@ def _department_results(framework: Framework, res: StageResolver, result: Evalua
     _rank_departments(result, rank_desc)
 
 
-def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> None:
+def _rank_departments(result: EvaluationResult, rank: Ranker) -> None:
     """Department ranks overall and within peer groups, from the department scores; a
     department scored on fewer categories than `min_categories` keeps its category ranks
     but has no overall (index) rank."""
@@ -403,19 +412,15 @@ def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.S
     ranked = dept.copy()
     idx = result.index_code
     ranked[idx] = dept[idx].where(result.ranked_overall("department"))
-    result.department_ranks = ranked.apply(rank)
+    result.department_ranks = rank(ranked)
     groups = result.units["department"].astype(str)
     peers = result.units["peer_group"].groupby(groups).first().reindex(dept.index)
     if peers.notna().any():
         filled = peers.fillna("(none)").astype(str)
-        result.peer_ranks = (
-            ranked.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank)).reindex(dept.index)
-        )
+        result.peer_ranks = ranked.groupby(filled, group_keys=False).apply(rank).reindex(dept.index)
 
 
-def reranked(
-    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool = True
-) -> EvaluationResult:
+def reranked(result: EvaluationResult, rank: Ranker, *, by_kind: bool = True) -> EvaluationResult:
     """A copy of `result` with every rank (units, departments, peer groups) recomputed from its
     scores by `rank`: e.g. `evaluation.rank.rank_exact`, the rule of runs stored before the tie
     tolerance, and `by_kind=False`, objects ranked all together as before ranking within
@@ -428,7 +433,7 @@ def reranked(
 
 
 # the ranking rules of runs stored by earlier versions, newest first: (what it was, rank, by_kind)
-OLDER_RANKINGS: tuple[tuple[str, Callable[[pd.Series], pd.Series], bool], ...] = (
+OLDER_RANKINGS: tuple[tuple[str, Ranker, bool], ...] = (
     ("objects ranked all together, the rule before ranking within kind", rank_desc, False),
     ("ranks by exact equality of scores, the rule before the tie tolerance", rank_exact, False),
 )

@@ -32,8 +32,8 @@ import pandas as pd
 from egov.errors import EgovError
 from evaluation.aggregate import ROLLUPS, aggregate
 from evaluation.denominate import denominate
-from evaluation.impute import impute
-from evaluation.normalise import NORMALISERS, normalise
+from evaluation.impute import TABLE_IMPUTERS, impute, impute_frame
+from evaluation.normalise import COLUMN_NORMALISERS, NORMALISERS, normalise, normalise_columns
 from evaluation.spec import EvaluationSpec
 from evaluation.treat import treat
 from evaluation.weights import weigh
@@ -168,21 +168,33 @@ def denominate_table(
     """Divide each indicator with a `denominator` (another indicator or a unit column) by
     it. Takes the raw units × indicators table; returns the denominated one (a division by
     0 is left missing, with a warning appended to `warnings`)."""
-    out = raw.copy()
+    changed: dict[str, np.ndarray] = {}
+    denominators: dict[str, pd.Series] = {}
     for node in framework.indicators:
         spec = res.indicator(node.code, "denomination")
         if spec["method"] == "none":
             continue
         if node.denominator is None:
             continue  # nothing to divide by: the indicator is already a ratio
-        by = _denominator(node.code, node.denominator, raw, units)
-        zero = raw[node.code].notna() & (by == 0)
+        by = denominators.get(node.denominator)
+        if by is None:
+            by = _denominator(node.code, node.denominator, raw, units).reindex(raw.index)
+            denominators[node.denominator] = by
+        x = raw[node.code]
+        d = by.to_numpy(dtype=float)
+        zero = x.notna().to_numpy() & (d == 0)
         if zero.any():
             warnings.append(
                 f"indicator '{node.code}': denominator '{node.denominator}' is 0 for "
-                f"{', '.join(map(str, zero.index[zero][:5]))}; left missing"
+                f"{', '.join(map(str, raw.index[zero][:5]))}; left missing"
             )
-        out[node.code] = denominate(raw[node.code], spec, by)
+        if spec["method"] == "divide":  # evaluation.denominate.divide on arrays: the same values
+            changed[node.code] = x.to_numpy(dtype=float) / np.where(d != 0, d, np.nan) * spec["scale"]
+        else:
+            changed[node.code] = denominate(x, spec, by).reindex(raw.index).to_numpy(dtype=float)
+    out = raw.copy()
+    for code, values in changed.items():
+        out[code] = values
     return out
 
 
@@ -198,29 +210,77 @@ def impute_table(
     """Fill the missing applicable values of each indicator by its imputation method.
     Takes units × indicators (`data`, `applicable`), the unit attributes (for an
     imputation `by` group), earlier periods' tables oldest first and supplied values;
-    returns the imputed units × indicators table (non-applicable cells untouched)."""
+    returns the imputed units × indicators table (non-applicable cells untouched).
+
+    Indicators that apply to every unit and share a method of `TABLE_IMPUTERS` (the same
+    `by`) are imputed together, as one table (the same values as one by one); the others
+    one at a time, in framework order."""
     out = data.copy()
+    everywhere = applicable.all(axis=0)
+    gaps = (data.isna() & applicable).any(axis=0)
+    blocks: dict[tuple[str, str | None], list[str]] = {}
     for node in framework.indicators:
         spec = res.indicator(node.code, "imputation")
         if spec["method"] == "none":
             continue
-        mask = applicable[node.code]
-        x = data.loc[mask, node.code]
-        if not x.isna().any():
+        if not gaps[node.code]:
             continue
+        mask = applicable[node.code]
         by = spec.get("by")
         if by is not None and by not in units.columns:
             raise EgovError(f"indicator '{node.code}': imputation by '{by}' needs a unit column '{by}'")
-        groups = units.loc[mask, by] if by is not None else None
-        hist = None
-        if history:
-            hist = pd.DataFrame([h[node.code].reindex(x.index) for h in history]).reset_index(drop=True)
-        sup = supplied[node.code] if supplied is not None and node.code in supplied.columns else None
-        try:
-            out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
-        except EgovError as exc:
-            raise EgovError(f"indicator '{node.code}': {exc.message}", exc.problems) from exc
+        if spec["method"] in TABLE_IMPUTERS and everywhere[node.code] and not history:
+            members = blocks.setdefault((spec["method"], by), [])
+            if not members:  # a block is checked at its first indicator, as one by one would
+                _impute_block(out, data, [node.code], spec, units, by)
+            members.append(node.code)
+            continue
+        _impute_one(out, node.code, spec, data, mask, units, history, supplied)
+    for (method, by), members in blocks.items():
+        rest = members[1:]
+        if rest:
+            _impute_block(out, data, rest, {"method": method, "by": by}, units, by)
     return out
+
+
+def _impute_block(
+    out: pd.DataFrame,
+    data: pd.DataFrame,
+    codes: list[str],
+    spec: dict[str, Any],
+    units: pd.DataFrame,
+    by: str | None,
+) -> None:
+    """Impute the columns `codes` (indicators that apply to every unit) as one table."""
+    groups = units[by].reindex(data.index) if by is not None else None
+    try:
+        out[codes] = impute_frame(data[codes], spec, groups=groups)
+    except EgovError as exc:
+        raise EgovError(f"indicator '{codes[0]}': {exc.message}", exc.problems) from exc
+
+
+def _impute_one(
+    out: pd.DataFrame,
+    code: str,
+    spec: dict[str, Any],
+    data: pd.DataFrame,
+    mask: pd.Series,
+    units: pd.DataFrame,
+    history: list[pd.DataFrame],
+    supplied: pd.DataFrame | None,
+) -> None:
+    """Impute one indicator on the units it applies to."""
+    x = data.loc[mask, code]
+    by = spec.get("by")
+    groups = units.loc[mask, by] if by is not None else None
+    hist = None
+    if history:
+        hist = pd.DataFrame([h[code].reindex(x.index) for h in history]).reset_index(drop=True)
+    sup = supplied[code] if supplied is not None and code in supplied.columns else None
+    try:
+        out.loc[mask, code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
+    except EgovError as exc:
+        raise EgovError(f"indicator '{code}': {exc.message}", exc.problems) from exc
 
 
 def screen(min_coverage: float, data: pd.DataFrame, applicable: pd.DataFrame) -> dict[str, float]:
@@ -239,18 +299,28 @@ def treat_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outlier treatment of each indicator. Returns (the treated units × indicators
     table, one row per treated indicator: the method and what it did)."""
-    out = data.copy()
     rows: dict[str, dict[str, Any]] = {}
+    changed: dict[str, np.ndarray] = {}
+    table = data.to_numpy(dtype=float)
+    col = {c: j for j, c in enumerate(data.columns)}
     for node in framework.indicators:
         spec = res.indicator(node.code, "treatment")
         if spec["method"] == "none":
             continue
-        x = data[node.code].dropna()
-        if x.empty:
+        column = table[:, col[node.code]]
+        has = ~np.isnan(column)
+        if not has.any():
             continue
+        x = pd.Series(column[has], index=data.index[has], name=node.code)
         treated, details = treat(x, spec)
-        out.loc[treated.index, node.code] = treated
+        if treated is not x:
+            values = column.copy()
+            values[has] = treated.reindex(x.index).to_numpy(dtype=float)
+            changed[node.code] = values
         rows[node.code] = {"method": spec["method"], **details}
+    out = data.copy()
+    for code, values in changed.items():
+        out[code] = values
     treatment = pd.DataFrame.from_dict(rows, orient="index")
     treatment.index.name = "indicator"
     return out, treatment
@@ -261,8 +331,17 @@ def normalise_table(
 ) -> pd.DataFrame:
     """Normalise each indicator by its method and direction (higher is better after).
     Takes the treated units × indicators table; returns the normalised one (an indicator
-    that cannot tell the units apart is left all missing, with a warning appended)."""
-    out = pd.DataFrame(np.nan, index=data.index, columns=data.columns, dtype=float)
+    that cannot tell the units apart is left all missing, with a warning appended).
+
+    Indicators sharing a method of `COLUMN_NORMALISERS` with the same parameters are
+    normalised together in one array operation (the same values, to the last bit, as one
+    by one); the others one at a time."""
+    codes = list(data.columns)
+    x = data.to_numpy(dtype=float, copy=True)
+    out = np.full(x.shape, np.nan)
+    col = {c: i for i, c in enumerate(codes)}
+    specs: dict[str, dict[str, Any]] = {}
+    blocks: dict[tuple[str, ...], list[str]] = {}
     for node in framework.indicators:
         spec = res.indicator(node.code, "normalisation")
         if "target" in NORMALISERS[spec["method"]].params and spec.get("target") is None:
@@ -272,23 +351,42 @@ def normalise_table(
                     "(set `target` on the indicator or in the method)"
                 )
             spec["target"] = node.target
-        present = data[node.code].dropna()
-        if present.empty:
+        specs[node.code] = spec
+        if spec["method"] in COLUMN_NORMALISERS:
+            blocks.setdefault(tuple(repr(kv) for kv in sorted(spec.items())), []).append(node.code)
+    for members in blocks.values():
+        idx = [col[c] for c in members]
+        dirs = np.array([framework.nodes[c].direction for c in members], dtype=float)
+        out[:, idx] = normalise_columns(x[:, idx], specs[members[0]], dirs)
+    for node in framework.indicators:
+        j, spec = col[node.code], specs[node.code]
+        has = ~np.isnan(x[:, j])
+        if not has.any():
             warnings.append(NO_VALUES.format(node.code))
             continue
-        z = normalise(present, spec, node.direction)
-        if z.isna().all() and present.nunique() > 1:
-            warnings.append(
-                f"indicator '{node.code}': normalisation {spec['method']} gives no value for any unit"
-                f"{_why_no_values(spec, present)}; left out of every aggregate"
-            )
-        elif z.isna().all():
-            warnings.append(
-                f"indicator '{node.code}': all {len(present)} units have the same value "
-                f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
-            )
-        out.loc[z.index, node.code] = z
-    return out
+        if spec["method"] not in COLUMN_NORMALISERS:
+            present = data[node.code][has]
+            out[has, j] = normalise(present, spec, node.direction).to_numpy(dtype=float)
+        out[~has, j] = np.nan
+        if np.isnan(out[has, j]).all():
+            _warn_no_values(node.code, spec, data[node.code][has], warnings)
+    # rows contiguous, as a table filled column by column is: the sums of the aggregates
+    # along a row then add in the same order, to the last bit
+    return pd.DataFrame(out, index=data.index, columns=data.columns, copy=False)
+
+
+def _warn_no_values(code: str, spec: dict[str, Any], present: pd.Series, warnings: list[str]) -> None:
+    """The warning of an indicator whose normalisation gives no value for any unit."""
+    if present.nunique() > 1:
+        warnings.append(
+            f"indicator '{code}': normalisation {spec['method']} gives no value for any unit"
+            f"{_why_no_values(spec, present)}; left out of every aggregate"
+        )
+    else:
+        warnings.append(
+            f"indicator '{code}': all {len(present)} units have the same value "
+            f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
+        )
 
 
 def _why_no_values(spec: dict[str, Any], present: pd.Series) -> str:
@@ -319,11 +417,15 @@ def node_weights(framework: Framework, res: StageResolver, code: str, values: pd
     weightings such as PCA or entropy use them). Returns a Series indexed by the children
     in framework order."""
     children = list(framework.nodes[code].children)
-    written = pd.Series({c: framework.nodes[c].weight for c in children}, dtype=float)
+    written = pd.Series([framework.nodes[c].weight for c in children], index=children, dtype=float)
     wspec = res.aggregate(code, "weighting")
     try:
-        weights = weigh(values, written, wspec).reindex(children).astype(float)
-        if weights.isna().any() or not np.isfinite(weights.to_numpy()).all():
+        weights = weigh(values, written, wspec)
+        if not weights.index.equals(written.index):
+            weights = weights.reindex(children)
+        if weights.dtype != np.float64:
+            weights = weights.astype(float)
+        if not np.isfinite(weights.to_numpy()).all():  # NaN included
             raise EgovError(f"weighting {wspec['method']} gave no weight for some children")
     except EgovError as exc:
         raise EgovError(f"weighting '{code}' ({wspec['method']}): {exc.message}", exc.problems) from exc
