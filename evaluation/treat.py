@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.core import nanops
+from pandas.core import nanops  # type: ignore[attr-defined]  # pandas' reductions, not in the stubs
 from scipy import stats
 
 from egov.errors import EgovError
