@@ -267,8 +267,9 @@ def evaluate(
     raw = _raw_table(data, framework.indicator_codes, warnings)
     units = _units(units, raw.index)
     applicable = applicability(framework, units, raw.columns)
-    _warn_not_applicable(raw, applicable, warnings)
-    raw = raw.where(applicable)
+    if not applicable.to_numpy().all():
+        _warn_not_applicable(raw, applicable, warnings)
+        raw = raw.where(applicable)
 
     denominated = denominate_table(framework, res, raw, units, warnings)
     imputed = _imputed(framework, res, denominated, applicable, units, supplied, history)
@@ -290,10 +291,10 @@ def evaluate(
         applicable=applicable,
         denominated=denominated,
         imputed=imputed,
-        imputed_mask=denominated.isna() & imputed.notna(),
+        imputed_mask=_mask(denominated.isna().to_numpy() & imputed.notna().to_numpy(), imputed),
         screened_out=screened_out,
         treated=treated,
-        treated_mask=(treated != kept) & treated.notna() & kept.notna(),
+        treated_mask=_changed(treated, kept),
         treatment=treatment,
         normalised=normalised,
         scores=scores,
@@ -312,6 +313,17 @@ def evaluate(
 
 
 Ranker = Callable[[pd.DataFrame], pd.DataFrame]  # ranks a table column by column (`evaluation.rank`)
+
+
+def _mask(cells: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(cells, index=like.index, columns=like.columns)
+
+
+def _changed(treated: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """Where treatment changed a value (both present and different)."""
+    after, before = treated.to_numpy(dtype=float), kept.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return _mask((after != before) & ~np.isnan(after) & ~np.isnan(before), treated)
 
 
 def _unit_ranks(result: EvaluationResult, rank: Ranker, *, by_kind: bool, rule: bool) -> pd.DataFrame:
