@@ -31,6 +31,7 @@ from evaluation.stages import (
     StageResolver,
     aggregate_tree,
     applicability,
+    arithmetic_tree,
     check_spec,
     denominate_table,
     effective_weights,
@@ -211,8 +212,9 @@ def _numeric(wide: pd.DataFrame, codes: list[str], what: str = "indicator") -> p
     """The columns `codes` of `wide` as floats; an error naming every column that holds a
     value that is not a number or is infinite. Columns of a numeric type are taken as one
     array; the others are read one by one."""
-    dtypes = [wide[c].dtype for c in codes]
-    if all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
+    if not wide.columns.has_duplicates and all(
+        isinstance(d, np.dtype) and d.kind in "fiu" for d in wide.dtypes[codes]
+    ):
         values = wide[codes].to_numpy(dtype=float)
         if not np.isinf(values).any():
             return pd.DataFrame(values, index=wide.index, columns=pd.Index(codes))
@@ -279,7 +281,9 @@ def evaluate(
     treated, treatment = treat_table(framework, res, kept)
 
     normalised = normalise_table(framework, res, treated, warnings)
-    scores, used_weights = aggregate_tree(framework, res, normalised)
+    scores, used_weights = arithmetic_tree(framework, res, normalised) or aggregate_tree(
+        framework, res, normalised
+    )
     result = EvaluationResult(
         framework_code=framework.code,
         framework_version=framework.version,

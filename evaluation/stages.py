@@ -45,6 +45,7 @@ __all__ = [
     "aggregate_node",
     "aggregate_tree",
     "applicability",
+    "arithmetic_tree",
     "check_spec",
     "denominate_table",
     "effective_weights",
@@ -473,6 +474,51 @@ def aggregate_tree(
         used[node.code] = w
     order = [c for c in framework.nodes if c in scores.columns]
     return scores[order], used
+
+
+def arithmetic_tree(
+    framework: Framework, res: StageResolver, normalised: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.Series]] | None:
+    """`aggregate_tree(framework, res, normalised)` on arrays, for the table `normalise_table`
+    returns, when every aggregate takes the weighted arithmetic mean with written or equal
+    weights and has children of one kind (indicators, or aggregates); None otherwise (then
+    `aggregate_tree`). The same values to the last bit: `evaluation.aggregate.arithmetic`'s
+    operations on the children laid out in memory as that table gives them (a row of
+    indicators contiguous, aggregates column by column), so that sums of 8 or more children
+    add in the same order."""
+    nodes = framework.aggregates_bottom_up()
+    for node in nodes:
+        kinds = {framework.nodes[c].is_indicator for c in node.children}
+        methods = (
+            res.aggregate(node.code, "aggregation")["method"],
+            res.aggregate(node.code, "weighting")["method"],
+        )
+        if len(kinds) != 1 or methods[0] != "arithmetic" or methods[1] not in ("manual", "equal"):
+            return None
+    base = normalised.to_numpy(dtype=float)
+    position = {c: j for j, c in enumerate(normalised.columns)}
+    columns: dict[str, np.ndarray] = {}
+    used: dict[str, pd.Series] = {}
+    no_data = pd.DataFrame(index=normalised.index)  # written and equal weights read no data
+    for node in nodes:
+        kids = list(node.children)
+        if framework.nodes[kids[0]].is_indicator:
+            v = np.ascontiguousarray(base[:, [position[c] for c in kids]])
+        else:
+            v = np.asfortranarray(np.column_stack([columns[c] for c in kids]))
+        w = node_weights(framework, res, node.code, no_data)
+        wb = np.where(np.isnan(v), 0.0, np.broadcast_to(w.to_numpy(dtype=float), v.shape))
+        num, total = np.nansum(v * wb, axis=1), wb.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(total != 0, num / np.where(total != 0, total, 1.0), np.nan)
+        threshold = res.coverage(node.code)
+        if threshold > 0:
+            share = (~np.isnan(v)).sum(axis=1) / len(kids)
+            out = np.where(meets_coverage(share, threshold), out, np.nan)
+        columns[node.code], used[node.code] = out, w
+    order = [c for c in framework.nodes if c in position or c in columns]
+    table = np.column_stack([base[:, position[c]] if c in position else columns[c] for c in order])
+    return pd.DataFrame(table, index=normalised.index, columns=pd.Index(order)), used
 
 
 def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Series:
