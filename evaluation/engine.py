@@ -477,9 +477,9 @@ def _units(units: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
         if len(unknown):
             raise EgovError(f"units without attributes: {', '.join(map(str, unknown[:10]))}")
         out = out.reindex(index)
-    for col in UNIT_COLUMNS:
-        if col not in out:
-            out[col] = None
+    absent = [col for col in UNIT_COLUMNS if col not in out]
+    if absent:
+        out = out.assign(**dict.fromkeys(absent))
     return out
 
 

@@ -217,11 +217,13 @@ def impute_table(
     `by`) are imputed together, as one table (the same values as one by one); the others
     one at a time, in framework order."""
     out = data.copy()
+    specs = [(node, res.indicator(node.code, "imputation")) for node in framework.indicators]
+    if all(spec["method"] == "none" for _, spec in specs):
+        return out
     everywhere = applicable.all(axis=0)
     gaps = (data.isna() & applicable).any(axis=0)
     blocks: dict[tuple[str, str | None], list[str]] = {}
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "imputation")
+    for node, spec in specs:
         if spec["method"] == "none":
             continue
         if not gaps[node.code]:
