@@ -343,7 +343,9 @@ def _unit_ranks(result: EvaluationResult, rank: Ranker, *, by_kind: bool, rule: 
         ranks = rank(scores)
     if rule:
         idx = result.index_code
-        ranks[idx] = rank(scores[idx].where(result.ranked_overall("unit")).to_frame())[idx]
+        counted = scores.reindex(columns=list(result.categories)).to_numpy(dtype=float)
+        enough = (~np.isnan(counted)).sum(axis=1) >= result.min_categories  # ranked_overall("unit")
+        ranks[idx] = rank(scores[idx].where(enough).to_frame())[idx]
     return ranks
 
 

@@ -138,15 +138,15 @@ def override_spec(spec: EvaluationSpec, stage: str, method: dict[str, Any]) -> E
 def applicability(framework: Framework, units: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     """Units × indicators, True where the indicator applies to the unit's kind and subkind
     (`units` columns `kind`, `subkind`; an indicator without `applies_to` applies to all)."""
-    kinds = units["kind"].where(units["kind"].notna(), None)
-    subs = units["subkind"].where(units["subkind"].notna(), None)
-    out = pd.DataFrame(True, index=units.index, columns=codes)
-    for code in codes:
-        node = framework.nodes[code]
-        if node.applies_to is None:
-            continue
-        out[code] = [applies(node.applies_to, k, s) for k, s in zip(kinds, subs, strict=True)]
-    return out
+    out = np.ones((len(units.index), len(codes)), dtype=bool)
+    restricted = [(j, framework.nodes[c].applies_to) for j, c in enumerate(codes)]
+    restricted = [(j, rule) for j, rule in restricted if rule is not None]
+    if restricted:
+        kinds = units["kind"].where(units["kind"].notna(), None)
+        subs = units["subkind"].where(units["subkind"].notna(), None)
+        for j, rule in restricted:
+            out[:, j] = [applies(rule, k, s) for k, s in zip(kinds, subs, strict=True)]
+    return pd.DataFrame(out, index=units.index, columns=codes)
 
 
 def _denominator(code: str, by: str, raw: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
@@ -508,7 +508,7 @@ def arithmetic_tree(
             v = np.ascontiguousarray(base[:, [position[c] for c in kids]])
         else:
             v = np.asfortranarray(np.column_stack([columns[c] for c in kids]))
-        w = node_weights(framework, res, node.code, no_data)
+        w = _written_or_equal(framework, res, node.code, no_data)
         wb = np.where(np.isnan(v), 0.0, np.broadcast_to(w.to_numpy(dtype=float), v.shape))
         num, total = np.nansum(v * wb, axis=1), wb.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -523,6 +523,20 @@ def arithmetic_tree(
     return pd.DataFrame(table, index=normalised.index, columns=pd.Index(order)), used
 
 
+def _written_or_equal(
+    framework: Framework, res: StageResolver, code: str, no_data: pd.DataFrame
+) -> pd.Series:
+    """`node_weights` of an aggregate weighted by its written weights (the common case, made
+    here without the registry's call) or equally."""
+    if res.aggregate(code, "weighting")["method"] != "manual":
+        return node_weights(framework, res, code, no_data)
+    children = list(framework.nodes[code].children)
+    weights = pd.Series([framework.nodes[c].weight for c in children], index=children, dtype=float)
+    if not np.isfinite(weights.to_numpy()).all():
+        return node_weights(framework, res, code, no_data)  # its error
+    return weights
+
+
 def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Series:
     """Each node's share of the index: the product of its ancestors' renormalised weights
     (`used`: aggregate → the weights of its children). # COINr get_eff_weights."""
@@ -532,8 +546,8 @@ def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Se
         if w is None:
             continue
         total = float(w.sum())
-        for child, wi in w.items():
-            eff[str(child)] = eff.get(node.code, np.nan) * (float(wi) / total if total else np.nan)
+        for child, wi in zip(w.index, w.to_numpy(dtype=float).tolist(), strict=True):
+            eff[str(child)] = eff.get(node.code, np.nan) * (wi / total if total else np.nan)
     return pd.Series(eff, dtype=float).reindex(list(framework.nodes))
 
 
