@@ -361,18 +361,21 @@ def normalise_table(
         idx = [col[c] for c in members]
         dirs = np.array([framework.nodes[c].direction for c in members], dtype=float)
         out[:, idx] = normalise_columns(x[:, idx], specs[members[0]], dirs)
+    present = ~np.isnan(x)
     for node in framework.indicators:
         j, spec = col[node.code], specs[node.code]
-        has = ~np.isnan(x[:, j])
-        if not has.any():
+        if spec["method"] not in COLUMN_NORMALISERS and present[:, j].any():
+            has = present[:, j]
+            out[has, j] = normalise(data[node.code][has], spec, node.direction).to_numpy(dtype=float)
+    out[~present] = np.nan
+    has_values = present.any(axis=0).tolist()
+    gives_values = (~np.isnan(out)).any(axis=0).tolist()
+    for node in framework.indicators:  # the warnings, in framework order
+        j = col[node.code]
+        if not has_values[j]:
             warnings.append(NO_VALUES.format(node.code))
-            continue
-        if spec["method"] not in COLUMN_NORMALISERS:
-            present = data[node.code][has]
-            out[has, j] = normalise(present, spec, node.direction).to_numpy(dtype=float)
-        out[~has, j] = np.nan
-        if np.isnan(out[has, j]).all():
-            _warn_no_values(node.code, spec, data[node.code][has], warnings)
+        elif not gives_values[j]:
+            _warn_no_values(node.code, specs[node.code], data[node.code][present[:, j]], warnings)
     # rows contiguous, as a table filled column by column is: the sums of the aggregates
     # along a row then add in the same order, to the last bit
     return pd.DataFrame(out, index=data.index, columns=data.columns, copy=False)
@@ -545,10 +548,12 @@ def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Se
         w = used.get(node.code)
         if w is None:
             continue
-        total = float(w.sum())
-        for child, wi in zip(w.index, w.to_numpy(dtype=float).tolist(), strict=True):
+        values = w.to_numpy(dtype=float)
+        total = float(np.nansum(values))  # Series.sum: NaN skipped, the same order of addition
+        for child, wi in zip(w.index, values.tolist(), strict=True):
             eff[str(child)] = eff.get(node.code, np.nan) * (wi / total if total else np.nan)
-    return pd.Series(eff, dtype=float).reindex(list(framework.nodes))
+    codes = list(framework.nodes)
+    return pd.Series([eff.get(c, np.nan) for c in codes], index=codes, dtype=float)
 
 
 def rollup(
