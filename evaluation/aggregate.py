@@ -22,7 +22,9 @@ from evaluation.methods import Method, Param, apply
 
 def _present_weights(values: pd.DataFrame, weights: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     v = values.to_numpy(dtype=float)
-    w = np.broadcast_to(weights.reindex(values.columns).to_numpy(dtype=float), v.shape)
+    if not weights.index.equals(values.columns):
+        weights = weights.reindex(values.columns)
+    w = np.broadcast_to(weights.to_numpy(dtype=float), v.shape)
     w = np.where(np.isnan(v), 0.0, w)
     return v, w
 

@@ -63,6 +63,16 @@ def _pairwise(df: pd.DataFrame, method: CorrMethod) -> tuple[pd.DataFrame, pd.Da
     return r, pd.DataFrame(p, index=r.index, columns=r.columns), n
 
 
+def _pearson_of(result: EvaluationResult) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """`_pairwise` Pearson of every node of a result, computed once per result (kept in
+    `result.derived`): the correlation table and the flags read the same matrix."""
+    key = "coherence_pearson"
+    if key not in result.derived:
+        result.derived[key] = _pairwise(_nodes(result), "pearson")
+    out: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = result.derived[key]
+    return out
+
+
 def correlate(
     data: pd.DataFrame, *, method: CorrMethod = "pearson", pval: float | None = None
 ) -> pd.DataFrame:
@@ -197,7 +207,7 @@ def correlations(result: EvaluationResult, scope: Literal["structure", "all"] = 
         pairs = _structure_pairs(codes, parents, levels)
         i = np.array([a for a, _ in pairs], dtype=int)
         j = np.array([b for _, b in pairs], dtype=int)
-    pr, _, n = _pairwise(data, "pearson")
+    pr, _, n = _pearson_of(result)
     r = pr.to_numpy()[i, j]
     counts = n.to_numpy()[i, j]
     rho = _spearman_pairs(data, i, j)
@@ -279,8 +289,7 @@ def coherence_flags(result: EvaluationResult, collinear: float = COLLINEAR) -> p
 
     # OECD/JRC Handbook (2008) §4 and §7 (correlation analysis of the structure).
     """
-    data = _nodes(result)
-    r, _, _ = _pairwise(data, "pearson")
+    r, _, _ = _pearson_of(result)
     rv = r.to_numpy(dtype=float)
     pos = {c: k for k, c in enumerate(r.columns)}
     rows = []

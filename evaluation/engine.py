@@ -31,6 +31,7 @@ from evaluation.stages import (
     StageResolver,
     aggregate_tree,
     applicability,
+    arithmetic_tree,
     check_spec,
     denominate_table,
     effective_weights,
@@ -208,6 +209,15 @@ def to_wide(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric(wide: pd.DataFrame, codes: list[str], what: str = "indicator") -> pd.DataFrame:
+    """The columns `codes` of `wide` as floats; an error naming every column that holds a
+    value that is not a number or is infinite. Columns of a numeric type are taken as one
+    array; the others are read one by one."""
+    if not wide.columns.has_duplicates and all(
+        isinstance(d, np.dtype) and d.kind in "fiu" for d in wide.dtypes[codes]
+    ):
+        values = wide[codes].to_numpy(dtype=float)
+        if not np.isinf(values).any():
+            return pd.DataFrame(values, index=wide.index, columns=pd.Index(codes))
     out = pd.DataFrame(index=wide.index)
     problems: list[str] = []
     for code in codes:
@@ -259,8 +269,9 @@ def evaluate(
     raw = _raw_table(data, framework.indicator_codes, warnings)
     units = _units(units, raw.index)
     applicable = applicability(framework, units, raw.columns)
-    _warn_not_applicable(raw, applicable, warnings)
-    raw = raw.where(applicable)
+    if not applicable.to_numpy().all():
+        _warn_not_applicable(raw, applicable, warnings)
+        raw = raw.where(applicable)
 
     denominated = denominate_table(framework, res, raw, units, warnings)
     imputed = _imputed(framework, res, denominated, applicable, units, supplied, history)
@@ -270,7 +281,9 @@ def evaluate(
     treated, treatment = treat_table(framework, res, kept)
 
     normalised = normalise_table(framework, res, treated, warnings)
-    scores, used_weights = aggregate_tree(framework, res, normalised)
+    scores, used_weights = arithmetic_tree(framework, res, normalised) or aggregate_tree(
+        framework, res, normalised
+    )
     result = EvaluationResult(
         framework_code=framework.code,
         framework_version=framework.version,
@@ -282,10 +295,10 @@ def evaluate(
         applicable=applicable,
         denominated=denominated,
         imputed=imputed,
-        imputed_mask=denominated.isna() & imputed.notna(),
+        imputed_mask=_mask(denominated.isna().to_numpy() & imputed.notna().to_numpy(), imputed),
         screened_out=screened_out,
         treated=treated,
-        treated_mask=(treated != kept) & treated.notna() & kept.notna(),
+        treated_mask=_changed(treated, kept),
         treatment=treatment,
         normalised=normalised,
         scores=scores,
@@ -303,9 +316,21 @@ def evaluate(
     return result
 
 
-def _unit_ranks(
-    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool, rule: bool
-) -> pd.DataFrame:
+Ranker = Callable[[pd.DataFrame], pd.DataFrame]  # ranks a table column by column (`evaluation.rank`)
+
+
+def _mask(cells: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(cells, index=like.index, columns=like.columns)
+
+
+def _changed(treated: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """Where treatment changed a value (both present and different)."""
+    after, before = treated.to_numpy(dtype=float), kept.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return _mask((after != before) & ~np.isnan(after) & ~np.isnan(before), treated)
+
+
+def _unit_ranks(result: EvaluationResult, rank: Ranker, *, by_kind: bool, rule: bool) -> pd.DataFrame:
     """Unit ranks at every node: among units of the same kind when the units are objects
     of kinds (`by_kind`; a management body is not ranked against an application), else all
     together; with `rule`, the index rank only for units scored on enough categories."""
@@ -313,12 +338,14 @@ def _unit_ranks(
     kinds = result.units["kind"].reindex(scores.index)
     if by_kind and kinds.notna().any():
         groups = kinds.fillna("").astype(str)
-        ranks = scores.groupby(groups, group_keys=False).apply(lambda g: g.apply(rank)).reindex(scores.index)
+        ranks = scores.groupby(groups, group_keys=False).apply(rank).reindex(scores.index)
     else:
-        ranks = scores.apply(rank)
+        ranks = rank(scores)
     if rule:
         idx = result.index_code
-        ranks[idx] = rank(scores[idx].where(result.ranked_overall("unit")))
+        counted = scores.reindex(columns=list(result.categories)).to_numpy(dtype=float)
+        enough = (~np.isnan(counted)).sum(axis=1) >= result.min_categories  # ranked_overall("unit")
+        ranks[idx] = rank(scores[idx].where(enough).to_frame())[idx]
     return ranks
 
 
@@ -394,7 +421,7 @@ def _department_results(framework: Framework, res: StageResolver, result: Evalua
     _rank_departments(result, rank_desc)
 
 
-def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.Series]) -> None:
+def _rank_departments(result: EvaluationResult, rank: Ranker) -> None:
     """Department ranks overall and within peer groups, from the department scores; a
     department scored on fewer categories than `min_categories` keeps its category ranks
     but has no overall (index) rank."""
@@ -403,19 +430,15 @@ def _rank_departments(result: EvaluationResult, rank: Callable[[pd.Series], pd.S
     ranked = dept.copy()
     idx = result.index_code
     ranked[idx] = dept[idx].where(result.ranked_overall("department"))
-    result.department_ranks = ranked.apply(rank)
+    result.department_ranks = rank(ranked)
     groups = result.units["department"].astype(str)
     peers = result.units["peer_group"].groupby(groups).first().reindex(dept.index)
     if peers.notna().any():
         filled = peers.fillna("(none)").astype(str)
-        result.peer_ranks = (
-            ranked.groupby(filled, group_keys=False).apply(lambda g: g.apply(rank)).reindex(dept.index)
-        )
+        result.peer_ranks = ranked.groupby(filled, group_keys=False).apply(rank).reindex(dept.index)
 
 
-def reranked(
-    result: EvaluationResult, rank: Callable[[pd.Series], pd.Series], *, by_kind: bool = True
-) -> EvaluationResult:
+def reranked(result: EvaluationResult, rank: Ranker, *, by_kind: bool = True) -> EvaluationResult:
     """A copy of `result` with every rank (units, departments, peer groups) recomputed from its
     scores by `rank`: e.g. `evaluation.rank.rank_exact`, the rule of runs stored before the tie
     tolerance, and `by_kind=False`, objects ranked all together as before ranking within
@@ -428,7 +451,7 @@ def reranked(
 
 
 # the ranking rules of runs stored by earlier versions, newest first: (what it was, rank, by_kind)
-OLDER_RANKINGS: tuple[tuple[str, Callable[[pd.Series], pd.Series], bool], ...] = (
+OLDER_RANKINGS: tuple[tuple[str, Ranker, bool], ...] = (
     ("objects ranked all together, the rule before ranking within kind", rank_desc, False),
     ("ranks by exact equality of scores, the rule before the tie tolerance", rank_exact, False),
 )
@@ -456,9 +479,9 @@ def _units(units: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
         if len(unknown):
             raise EgovError(f"units without attributes: {', '.join(map(str, unknown[:10]))}")
         out = out.reindex(index)
-    for col in UNIT_COLUMNS:
-        if col not in out:
-            out[col] = None
+    absent = [col for col in UNIT_COLUMNS if col not in out]
+    if absent:
+        out = out.assign(**dict.fromkeys(absent))
     return out
 
 

@@ -150,3 +150,22 @@ def impute(
     """Apply a canonical imputation spec to one indicator."""
     result: pd.Series = apply(IMPUTERS, spec, x, groups=groups, history=history, supplied=supplied_values)
     return result
+
+
+# the imputers that fill several indicators as one table: a column of the result is what
+# the Series function gives for that column alone (pandas' column-wise reductions)
+TABLE_IMPUTERS = ("mean", "median", "group_mean", "group_median")
+
+
+def impute_frame(
+    x: pd.DataFrame, spec: dict[str, object], *, groups: pd.Series | None = None
+) -> pd.DataFrame:
+    """Apply a canonical imputation spec of `TABLE_IMPUTERS` to several indicators at once
+    (units × indicators), each column as `impute` would fill it alone."""
+    method = str(spec["method"])
+    if method in ("mean", "median"):
+        stats = x.mean(skipna=True) if method == "mean" else x.median(skipna=True)
+        return x.fillna(stats)
+    first = x[x.columns[0]]
+    g = _groups(groups, first, str(spec.get("by", ""))).to_numpy()  # aligned: grouped by position
+    return x.fillna(x.groupby(g).transform("mean" if method == "group_mean" else "median"))

@@ -9,6 +9,8 @@ units, and the direction flips them. Missing values stay missing.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -184,6 +186,58 @@ def fraction_of_max(x: pd.Series, *, direction: int, scale: float = 100.0) -> pd
 def none(x: pd.Series, *, direction: int) -> pd.Series:
     """No scaling: the raw value times the direction."""
     return x.astype(float) * direction
+
+
+# --- whole tables: the same formulas on units × indicators arrays ------------------------
+# For the normalisers whose parameters are scalars, one array operation normalises a block
+# of indicators at once (`evaluation.stages.normalise_table`): x is units × indicators with
+# NaN for missing values, `direction` one ±1 per column. Each is the Series function above
+# element by element (the same operations in the same order, the column minimum and
+# maximum of the values present), so its results are identical to the last bit.
+def _columns_minmax(
+    x: np.ndarray, *, direction: np.ndarray, lower: float = 0.0, upper: float = 100.0
+) -> np.ndarray:
+    y = x * direction
+    lo, hi = np.nanmin(y, axis=0), np.nanmax(y, axis=0)
+    rng = hi - lo
+    ok = np.isfinite(rng) & (rng != 0)
+    return np.where(ok, (y - lo) / np.where(ok, rng, 1.0) * (upper - lower) + lower, np.nan)
+
+
+def _columns_distance_to_max(x: np.ndarray, *, direction: np.ndarray, scale: float = 100.0) -> np.ndarray:
+    y = x * direction
+    lo, hi = np.nanmin(y, axis=0), np.nanmax(y, axis=0)
+    ok = np.isfinite(hi - lo) & (hi != lo)
+    return np.where(ok, (1 - (hi - y) / np.where(ok, hi - lo, 1.0)) * scale, np.nan)
+
+
+def _columns_fraction_of_max(x: np.ndarray, *, direction: np.ndarray, scale: float = 100.0) -> np.ndarray:
+    y = x * direction
+    hi = np.nanmax(y, axis=0)
+    ok = np.isfinite(hi) & (hi != 0)
+    return np.where(ok, y / np.where(ok, hi, 1.0) * scale, np.nan)
+
+
+def _columns_none(x: np.ndarray, *, direction: np.ndarray) -> np.ndarray:
+    return x * direction
+
+
+COLUMN_NORMALISERS: dict[str, Callable[..., np.ndarray]] = {
+    "minmax": _columns_minmax,
+    "distance_to_max": _columns_distance_to_max,
+    "fraction_of_max": _columns_fraction_of_max,
+    "none": _columns_none,
+}
+
+
+def normalise_columns(x: np.ndarray, spec: dict[str, Any], directions: np.ndarray) -> np.ndarray:
+    """Normalise every column of a units × indicators array (NaN = missing) by one canonical
+    spec of `COLUMN_NORMALISERS`, each column with its direction: the values `normalise`
+    gives column by column, NaN where it gives none."""
+    params = {k: v for k, v in spec.items() if k != "method"}
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # columns without values stay NaN
+        return COLUMN_NORMALISERS[str(spec["method"])](x, direction=directions, **params)
 
 
 def _check_minmax(p: dict[str, Any]) -> list[tuple[str, str]]:

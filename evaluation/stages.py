@@ -32,8 +32,8 @@ import pandas as pd
 from egov.errors import EgovError
 from evaluation.aggregate import ROLLUPS, aggregate
 from evaluation.denominate import denominate
-from evaluation.impute import impute
-from evaluation.normalise import NORMALISERS, normalise
+from evaluation.impute import TABLE_IMPUTERS, impute, impute_frame
+from evaluation.normalise import COLUMN_NORMALISERS, NORMALISERS, normalise, normalise_columns
 from evaluation.spec import EvaluationSpec
 from evaluation.treat import treat
 from evaluation.weights import weigh
@@ -45,6 +45,7 @@ __all__ = [
     "aggregate_node",
     "aggregate_tree",
     "applicability",
+    "arithmetic_tree",
     "check_spec",
     "denominate_table",
     "effective_weights",
@@ -137,15 +138,15 @@ def override_spec(spec: EvaluationSpec, stage: str, method: dict[str, Any]) -> E
 def applicability(framework: Framework, units: pd.DataFrame, codes: pd.Index) -> pd.DataFrame:
     """Units × indicators, True where the indicator applies to the unit's kind and subkind
     (`units` columns `kind`, `subkind`; an indicator without `applies_to` applies to all)."""
-    kinds = units["kind"].where(units["kind"].notna(), None)
-    subs = units["subkind"].where(units["subkind"].notna(), None)
-    out = pd.DataFrame(True, index=units.index, columns=codes)
-    for code in codes:
-        node = framework.nodes[code]
-        if node.applies_to is None:
-            continue
-        out[code] = [applies(node.applies_to, k, s) for k, s in zip(kinds, subs, strict=True)]
-    return out
+    out = np.ones((len(units.index), len(codes)), dtype=bool)
+    restricted = [(j, framework.nodes[c].applies_to) for j, c in enumerate(codes)]
+    restricted = [(j, rule) for j, rule in restricted if rule is not None]
+    if restricted:
+        kinds = units["kind"].where(units["kind"].notna(), None)
+        subs = units["subkind"].where(units["subkind"].notna(), None)
+        for j, rule in restricted:
+            out[:, j] = [applies(rule, k, s) for k, s in zip(kinds, subs, strict=True)]
+    return pd.DataFrame(out, index=units.index, columns=codes)
 
 
 def _denominator(code: str, by: str, raw: pd.DataFrame, units: pd.DataFrame) -> pd.Series:
@@ -168,21 +169,33 @@ def denominate_table(
     """Divide each indicator with a `denominator` (another indicator or a unit column) by
     it. Takes the raw units × indicators table; returns the denominated one (a division by
     0 is left missing, with a warning appended to `warnings`)."""
-    out = raw.copy()
+    changed: dict[str, np.ndarray] = {}
+    denominators: dict[str, pd.Series] = {}
     for node in framework.indicators:
         spec = res.indicator(node.code, "denomination")
         if spec["method"] == "none":
             continue
         if node.denominator is None:
             continue  # nothing to divide by: the indicator is already a ratio
-        by = _denominator(node.code, node.denominator, raw, units)
-        zero = raw[node.code].notna() & (by == 0)
+        by = denominators.get(node.denominator)
+        if by is None:
+            by = _denominator(node.code, node.denominator, raw, units).reindex(raw.index)
+            denominators[node.denominator] = by
+        x = raw[node.code]
+        d = by.to_numpy(dtype=float)
+        zero = x.notna().to_numpy() & (d == 0)
         if zero.any():
             warnings.append(
                 f"indicator '{node.code}': denominator '{node.denominator}' is 0 for "
-                f"{', '.join(map(str, zero.index[zero][:5]))}; left missing"
+                f"{', '.join(map(str, raw.index[zero][:5]))}; left missing"
             )
-        out[node.code] = denominate(raw[node.code], spec, by)
+        if spec["method"] == "divide":  # evaluation.denominate.divide on arrays: the same values
+            changed[node.code] = x.to_numpy(dtype=float) / np.where(d != 0, d, np.nan) * spec["scale"]
+        else:
+            changed[node.code] = denominate(x, spec, by).reindex(raw.index).to_numpy(dtype=float)
+    out = raw.copy()
+    for code, values in changed.items():
+        out[code] = values
     return out
 
 
@@ -198,29 +211,79 @@ def impute_table(
     """Fill the missing applicable values of each indicator by its imputation method.
     Takes units × indicators (`data`, `applicable`), the unit attributes (for an
     imputation `by` group), earlier periods' tables oldest first and supplied values;
-    returns the imputed units × indicators table (non-applicable cells untouched)."""
+    returns the imputed units × indicators table (non-applicable cells untouched).
+
+    Indicators that apply to every unit and share a method of `TABLE_IMPUTERS` (the same
+    `by`) are imputed together, as one table (the same values as one by one); the others
+    one at a time, in framework order."""
     out = data.copy()
-    for node in framework.indicators:
-        spec = res.indicator(node.code, "imputation")
+    specs = [(node, res.indicator(node.code, "imputation")) for node in framework.indicators]
+    if all(spec["method"] == "none" for _, spec in specs):
+        return out
+    everywhere = applicable.all(axis=0)
+    gaps = (data.isna() & applicable).any(axis=0)
+    blocks: dict[tuple[str, str | None], list[str]] = {}
+    for node, spec in specs:
         if spec["method"] == "none":
             continue
-        mask = applicable[node.code]
-        x = data.loc[mask, node.code]
-        if not x.isna().any():
+        if not gaps[node.code]:
             continue
+        mask = applicable[node.code]
         by = spec.get("by")
         if by is not None and by not in units.columns:
             raise EgovError(f"indicator '{node.code}': imputation by '{by}' needs a unit column '{by}'")
-        groups = units.loc[mask, by] if by is not None else None
-        hist = None
-        if history:
-            hist = pd.DataFrame([h[node.code].reindex(x.index) for h in history]).reset_index(drop=True)
-        sup = supplied[node.code] if supplied is not None and node.code in supplied.columns else None
-        try:
-            out.loc[mask, node.code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
-        except EgovError as exc:
-            raise EgovError(f"indicator '{node.code}': {exc.message}", exc.problems) from exc
+        if spec["method"] in TABLE_IMPUTERS and everywhere[node.code] and not history:
+            members = blocks.setdefault((spec["method"], by), [])
+            if not members:  # a block is checked at its first indicator, as one by one would
+                _impute_block(out, data, [node.code], spec, units, by)
+            members.append(node.code)
+            continue
+        _impute_one(out, node.code, spec, data, mask, units, history, supplied)
+    for (method, by), members in blocks.items():
+        rest = members[1:]
+        if rest:
+            _impute_block(out, data, rest, {"method": method, "by": by}, units, by)
     return out
+
+
+def _impute_block(
+    out: pd.DataFrame,
+    data: pd.DataFrame,
+    codes: list[str],
+    spec: dict[str, Any],
+    units: pd.DataFrame,
+    by: str | None,
+) -> None:
+    """Impute the columns `codes` (indicators that apply to every unit) as one table."""
+    groups = units[by].reindex(data.index) if by is not None else None
+    try:
+        out[codes] = impute_frame(data[codes], spec, groups=groups)
+    except EgovError as exc:
+        raise EgovError(f"indicator '{codes[0]}': {exc.message}", exc.problems) from exc
+
+
+def _impute_one(
+    out: pd.DataFrame,
+    code: str,
+    spec: dict[str, Any],
+    data: pd.DataFrame,
+    mask: pd.Series,
+    units: pd.DataFrame,
+    history: list[pd.DataFrame],
+    supplied: pd.DataFrame | None,
+) -> None:
+    """Impute one indicator on the units it applies to."""
+    x = data.loc[mask, code]
+    by = spec.get("by")
+    groups = units.loc[mask, by] if by is not None else None
+    hist = None
+    if history:
+        hist = pd.DataFrame([h[code].reindex(x.index) for h in history]).reset_index(drop=True)
+    sup = supplied[code] if supplied is not None and code in supplied.columns else None
+    try:
+        out.loc[mask, code] = impute(x, spec, groups=groups, history=hist, supplied_values=sup)
+    except EgovError as exc:
+        raise EgovError(f"indicator '{code}': {exc.message}", exc.problems) from exc
 
 
 def screen(min_coverage: float, data: pd.DataFrame, applicable: pd.DataFrame) -> dict[str, float]:
@@ -239,18 +302,28 @@ def treat_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Outlier treatment of each indicator. Returns (the treated units × indicators
     table, one row per treated indicator: the method and what it did)."""
-    out = data.copy()
     rows: dict[str, dict[str, Any]] = {}
+    changed: dict[str, np.ndarray] = {}
+    table = data.to_numpy(dtype=float)
+    col = {c: j for j, c in enumerate(data.columns)}
     for node in framework.indicators:
         spec = res.indicator(node.code, "treatment")
         if spec["method"] == "none":
             continue
-        x = data[node.code].dropna()
-        if x.empty:
+        column = table[:, col[node.code]]
+        has = ~np.isnan(column)
+        if not has.any():
             continue
+        x = pd.Series(column[has], index=data.index[has], name=node.code)
         treated, details = treat(x, spec)
-        out.loc[treated.index, node.code] = treated
+        if treated is not x:
+            values = column.copy()
+            values[has] = treated.reindex(x.index).to_numpy(dtype=float)
+            changed[node.code] = values
         rows[node.code] = {"method": spec["method"], **details}
+    out = data.copy()
+    for code, values in changed.items():
+        out[code] = values
     treatment = pd.DataFrame.from_dict(rows, orient="index")
     treatment.index.name = "indicator"
     return out, treatment
@@ -261,8 +334,17 @@ def normalise_table(
 ) -> pd.DataFrame:
     """Normalise each indicator by its method and direction (higher is better after).
     Takes the treated units × indicators table; returns the normalised one (an indicator
-    that cannot tell the units apart is left all missing, with a warning appended)."""
-    out = pd.DataFrame(np.nan, index=data.index, columns=data.columns, dtype=float)
+    that cannot tell the units apart is left all missing, with a warning appended).
+
+    Indicators sharing a method of `COLUMN_NORMALISERS` with the same parameters are
+    normalised together in one array operation (the same values, to the last bit, as one
+    by one); the others one at a time."""
+    codes = list(data.columns)
+    x = data.to_numpy(dtype=float, copy=True)
+    out = np.full(x.shape, np.nan)
+    col = {c: i for i, c in enumerate(codes)}
+    specs: dict[str, dict[str, Any]] = {}
+    blocks: dict[tuple[str, ...], list[str]] = {}
     for node in framework.indicators:
         spec = res.indicator(node.code, "normalisation")
         if "target" in NORMALISERS[spec["method"]].params and spec.get("target") is None:
@@ -272,23 +354,45 @@ def normalise_table(
                     "(set `target` on the indicator or in the method)"
                 )
             spec["target"] = node.target
-        present = data[node.code].dropna()
-        if present.empty:
+        specs[node.code] = spec
+        if spec["method"] in COLUMN_NORMALISERS:
+            blocks.setdefault(tuple(repr(kv) for kv in sorted(spec.items())), []).append(node.code)
+    for members in blocks.values():
+        idx = [col[c] for c in members]
+        dirs = np.array([framework.nodes[c].direction for c in members], dtype=float)
+        out[:, idx] = normalise_columns(x[:, idx], specs[members[0]], dirs)
+    present = ~np.isnan(x)
+    for node in framework.indicators:
+        j, spec = col[node.code], specs[node.code]
+        if spec["method"] not in COLUMN_NORMALISERS and present[:, j].any():
+            has = present[:, j]
+            out[has, j] = normalise(data[node.code][has], spec, node.direction).to_numpy(dtype=float)
+    out[~present] = np.nan
+    has_values = present.any(axis=0).tolist()
+    gives_values = (~np.isnan(out)).any(axis=0).tolist()
+    for node in framework.indicators:  # the warnings, in framework order
+        j = col[node.code]
+        if not has_values[j]:
             warnings.append(NO_VALUES.format(node.code))
-            continue
-        z = normalise(present, spec, node.direction)
-        if z.isna().all() and present.nunique() > 1:
-            warnings.append(
-                f"indicator '{node.code}': normalisation {spec['method']} gives no value for any unit"
-                f"{_why_no_values(spec, present)}; left out of every aggregate"
-            )
-        elif z.isna().all():
-            warnings.append(
-                f"indicator '{node.code}': all {len(present)} units have the same value "
-                f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
-            )
-        out.loc[z.index, node.code] = z
-    return out
+        elif not gives_values[j]:
+            _warn_no_values(node.code, specs[node.code], data[node.code][present[:, j]], warnings)
+    # rows contiguous, as a table filled column by column is: the sums of the aggregates
+    # along a row then add in the same order, to the last bit
+    return pd.DataFrame(out, index=data.index, columns=data.columns, copy=False)
+
+
+def _warn_no_values(code: str, spec: dict[str, Any], present: pd.Series, warnings: list[str]) -> None:
+    """The warning of an indicator whose normalisation gives no value for any unit."""
+    if present.nunique() > 1:
+        warnings.append(
+            f"indicator '{code}': normalisation {spec['method']} gives no value for any unit"
+            f"{_why_no_values(spec, present)}; left out of every aggregate"
+        )
+    else:
+        warnings.append(
+            f"indicator '{code}': all {len(present)} units have the same value "
+            f"({present.iloc[0]:g}); zero range, so it cannot tell units apart and is left out"
+        )
 
 
 def _why_no_values(spec: dict[str, Any], present: pd.Series) -> str:
@@ -319,11 +423,15 @@ def node_weights(framework: Framework, res: StageResolver, code: str, values: pd
     weightings such as PCA or entropy use them). Returns a Series indexed by the children
     in framework order."""
     children = list(framework.nodes[code].children)
-    written = pd.Series({c: framework.nodes[c].weight for c in children}, dtype=float)
+    written = pd.Series([framework.nodes[c].weight for c in children], index=children, dtype=float)
     wspec = res.aggregate(code, "weighting")
     try:
-        weights = weigh(values, written, wspec).reindex(children).astype(float)
-        if weights.isna().any() or not np.isfinite(weights.to_numpy()).all():
+        weights = weigh(values, written, wspec)
+        if not weights.index.equals(written.index):
+            weights = weights.reindex(children)
+        if weights.dtype != np.float64:
+            weights = weights.astype(float)
+        if not np.isfinite(weights.to_numpy()).all():  # NaN included
             raise EgovError(f"weighting {wspec['method']} gave no weight for some children")
     except EgovError as exc:
         raise EgovError(f"weighting '{code}' ({wspec['method']}): {exc.message}", exc.problems) from exc
@@ -373,6 +481,65 @@ def aggregate_tree(
     return scores[order], used
 
 
+def arithmetic_tree(
+    framework: Framework, res: StageResolver, normalised: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, pd.Series]] | None:
+    """`aggregate_tree(framework, res, normalised)` on arrays, for the table `normalise_table`
+    returns, when every aggregate takes the weighted arithmetic mean with written or equal
+    weights and has children of one kind (indicators, or aggregates); None otherwise (then
+    `aggregate_tree`). The same values to the last bit: `evaluation.aggregate.arithmetic`'s
+    operations on the children laid out in memory as that table gives them (a row of
+    indicators contiguous, aggregates column by column), so that sums of 8 or more children
+    add in the same order."""
+    nodes = framework.aggregates_bottom_up()
+    for node in nodes:
+        kinds = {framework.nodes[c].is_indicator for c in node.children}
+        methods = (
+            res.aggregate(node.code, "aggregation")["method"],
+            res.aggregate(node.code, "weighting")["method"],
+        )
+        if len(kinds) != 1 or methods[0] != "arithmetic" or methods[1] not in ("manual", "equal"):
+            return None
+    base = normalised.to_numpy(dtype=float)
+    position = {c: j for j, c in enumerate(normalised.columns)}
+    columns: dict[str, np.ndarray] = {}
+    used: dict[str, pd.Series] = {}
+    no_data = pd.DataFrame(index=normalised.index)  # written and equal weights read no data
+    for node in nodes:
+        kids = list(node.children)
+        if framework.nodes[kids[0]].is_indicator:
+            v = np.ascontiguousarray(base[:, [position[c] for c in kids]])
+        else:
+            v = np.asfortranarray(np.column_stack([columns[c] for c in kids]))
+        w = _written_or_equal(framework, res, node.code, no_data)
+        wb = np.where(np.isnan(v), 0.0, np.broadcast_to(w.to_numpy(dtype=float), v.shape))
+        num, total = np.nansum(v * wb, axis=1), wb.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(total != 0, num / np.where(total != 0, total, 1.0), np.nan)
+        threshold = res.coverage(node.code)
+        if threshold > 0:
+            share = (~np.isnan(v)).sum(axis=1) / len(kids)
+            out = np.where(meets_coverage(share, threshold), out, np.nan)
+        columns[node.code], used[node.code] = out, w
+    order = [c for c in framework.nodes if c in position or c in columns]
+    table = np.column_stack([base[:, position[c]] if c in position else columns[c] for c in order])
+    return pd.DataFrame(table, index=normalised.index, columns=pd.Index(order)), used
+
+
+def _written_or_equal(
+    framework: Framework, res: StageResolver, code: str, no_data: pd.DataFrame
+) -> pd.Series:
+    """`node_weights` of an aggregate weighted by its written weights (the common case, made
+    here without the registry's call) or equally."""
+    if res.aggregate(code, "weighting")["method"] != "manual":
+        return node_weights(framework, res, code, no_data)
+    children = list(framework.nodes[code].children)
+    weights = pd.Series([framework.nodes[c].weight for c in children], index=children, dtype=float)
+    if not np.isfinite(weights.to_numpy()).all():
+        return node_weights(framework, res, code, no_data)  # its error
+    return weights
+
+
 def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Series:
     """Each node's share of the index: the product of its ancestors' renormalised weights
     (`used`: aggregate → the weights of its children). # COINr get_eff_weights."""
@@ -381,10 +548,12 @@ def effective_weights(framework: Framework, used: dict[str, pd.Series]) -> pd.Se
         w = used.get(node.code)
         if w is None:
             continue
-        total = float(w.sum())
-        for child, wi in w.items():
-            eff[str(child)] = eff.get(node.code, np.nan) * (float(wi) / total if total else np.nan)
-    return pd.Series(eff, dtype=float).reindex(list(framework.nodes))
+        values = w.to_numpy(dtype=float)
+        total = float(np.nansum(values))  # Series.sum: NaN skipped, the same order of addition
+        for child, wi in zip(w.index, values.tolist(), strict=True):
+            eff[str(child)] = eff.get(node.code, np.nan) * (wi / total if total else np.nan)
+    codes = list(framework.nodes)
+    return pd.Series([eff.get(c, np.nan) for c in codes], index=codes, dtype=float)
 
 
 def rollup(

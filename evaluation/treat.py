@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.core import nanops  # type: ignore[attr-defined]  # pandas' reductions, not in the stubs
 from scipy import stats
 
 from egov.errors import EgovError
@@ -41,10 +42,9 @@ def skew_kurt(v: np.ndarray) -> tuple[float, float]:
     # Joanes & Gill (1998) G1/G2; the same as COINr `skew()`/`kurt()` (e1071 type 2, Excel
     # SKEW/KURT) up to floating point.
     """
-    s = pd.Series(v, copy=False)
-    sk: Any = s.skew()
-    kt: Any = s.kurt()
-    return float(sk), float(kt)
+    # pandas' own reductions behind Series.skew()/.kurt() (the same values to the last bit),
+    # called on the array: no Series made for each of the many checks of a winsorisation
+    return float(nanops.nanskew(v)), float(nanops.nankurt(v))
 
 
 def _passes(sk: float, kt: float, skew: float, kurt: float) -> bool:

@@ -8,6 +8,8 @@ Pure (DataFrames in, DataFrames out). The uncertain inputs, sampled independentl
 - **normalisation**: one of the given alternatives, uniformly, applied to every indicator;
 - **aggregation**: one of the given alternatives, uniformly, applied to every aggregate;
 - **imputation**: one of the given alternatives, uniformly, applied to every indicator;
+- **treatment**: one of the given outlier treatments, uniformly, applied to every indicator
+  (e.g. COINr's winsorisation with 1–5 points, as its `get_sensitivity` example);
 - **ratings**: one posterior draw of the rating-derived indicators (sampling error of the
   citizen ratings; see `surveys.uncertainty`), uniformly among the draws given.
 
@@ -42,8 +44,14 @@ import numpy as np
 import pandas as pd
 
 from egov.errors import EgovError
+from evaluation.alternatives import (
+    POSITIVE_PRESETS,
+    Alternatives,
+    parse_alternatives,
+    resolve_alternative,
+    valid_alternatives,
+)
 from evaluation.engine import EvaluationResult, evaluate
-from evaluation.registry import check_stage
 from evaluation.sensitivity import (
     Design,
     Inputs,
@@ -52,7 +60,7 @@ from evaluation.sensitivity import (
     sensitivity_tables,
 )
 from evaluation.spec import EvaluationSpec
-from evaluation.stages import override_spec
+from evaluation.stages import StageResolver, override_spec, treat_table
 from evaluation.vectorised import VectorModel, rank_rows
 from indicators.framework import Framework
 
@@ -66,74 +74,7 @@ __all__ = [
     "tiers",
 ]
 
-# A bare "minmax" / "zscore" among the alternatives means COINr's sensitivity-analysis
-# settings, on a strictly positive scale so that the geometric mean is defined:
-# minmax to [1, 100], z-scores with mean 10 and sd 2 (COINr vignette "Sensitivity
-# analysis", `get_sensitivity` example). Give parameters to choose others.
-POSITIVE_PRESETS: dict[str, dict[str, Any]] = {
-    "minmax": {"method": "minmax", "lower": 1.0, "upper": 100.0},
-    "zscore": {"method": "zscore", "mean": 10.0, "sd": 2.0},
-}
 CHUNK_CELLS = 4_000_000  # replications × units × indicators per chunk (about 32 MB a float array)
-
-
-# ----------------------------------------------------------------------------------------
-def resolve_alternative(stage: str, value: Any) -> dict[str, Any]:
-    """A method alternative (a name or a table) in canonical form; a bare `minmax` or
-    `zscore` normalisation means the positive preset (see POSITIVE_PRESETS)."""
-    if stage == "normalisation" and isinstance(value, str) and value in POSITIVE_PRESETS:
-        return dict(POSITIVE_PRESETS[value])
-    spec, problems = check_stage(stage, value)
-    if spec is None:
-        raise EgovError(
-            f"{stage} alternative {value!r} is not valid", [f"{k}: {m}" if k else m for k, m in problems]
-        )
-    return spec
-
-
-def parse_alternatives(stage: str, text: str) -> list[dict[str, Any]]:
-    """Alternatives written on a command line: `name[:key=value]...`, separated by commas,
-    e.g. `minmax,zscore:mean=10:sd=2,rank` (empty text: none)."""
-    out: list[dict[str, Any]] = []
-    for item in (t.strip() for t in text.split(",")):
-        if not item:
-            continue
-        name, *pairs = item.split(":")
-        if not pairs:
-            out.append(resolve_alternative(stage, name))
-            continue
-        table: dict[str, Any] = {"method": name}
-        for pair in pairs:
-            key, sep, raw = pair.partition("=")
-            if not sep:
-                raise EgovError(f"{stage} alternative {item!r}: write parameters as key=value")
-            table[key] = _literal(raw)
-        out.append(resolve_alternative(stage, table))
-    return out
-
-
-def _literal(raw: str) -> Any:
-    low = raw.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        return float(raw)
-    except ValueError:
-        return raw.strip()
-
-
-def label(spec: dict[str, Any] | None) -> str:
-    """`zscore(mean=10, sd=2)`; `nominal` for None."""
-    if spec is None:
-        return "nominal"
-    params = ", ".join(
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.items() if k != "method"
-    )
-    return f"{spec['method']}({params})" if params else str(spec["method"])
 
 
 # ----------------------------------------------------------------------------------------
@@ -203,6 +144,7 @@ def monte_carlo(
     normalisations: Sequence[Any] = (),
     aggregations: Sequence[Any] = (),
     imputations: Sequence[Any] = (),
+    treatments: Sequence[Any] = (),
     rating_draws: pd.DataFrame | None = None,
     level: str = "department",
     confidence: float = 0.95,
@@ -215,8 +157,10 @@ def monte_carlo(
 
     data, framework, spec, units, supplied, history: as for `evaluate` (the nominal run).
     n: replications for the rank statistics. weight_noise: relative noise on every weight
-    (uniform ±). normalisations / aggregations / imputations: alternatives (method names or
-    tables, see `resolve_alternative`), sampled uniformly. rating_draws: posterior draws of
+    (uniform ±). normalisations / aggregations / imputations / treatments: alternatives
+    (method names or tables, see `resolve_alternative`), sampled uniformly; an alternative
+    the data rules out (a normalisation giving values <= 0 where an aggregation needs
+    values > 0) is left out with a note in `warnings` (`valid_alternatives`). rating_draws: posterior draws of
     rating-derived indicators, index = draw, columns = (indicator, unit) MultiIndex (see
     `surveys.uncertainty.indicator_draws`); a draw replaces the indicator's value after
     imputation and treatment, where the nominal data has one. level: "department" (when
@@ -226,23 +170,13 @@ def monte_carlo(
     """
     _check_settings(n, weight_noise, confidence, level)
     spec = spec or EvaluationSpec()
-    alts = _Alternatives.of(normalisations, aggregations, imputations)
+    alts = Alternatives.of(normalisations, aggregations, imputations, treatments)
     nominal = evaluate(data, framework, spec, units, supplied=supplied, history=history)
     notes = nominal.notes()
-    treated = _treated(data, framework, spec, units, supplied, history, nominal, alts.imputation)
+    treated = _treated(data, framework, spec, units, supplied, history, nominal, alts)
     by_department = level == "department" and nominal.department_scores is not None
     draws, draw_codes = _draw_array(rating_draws, framework, nominal)
-    model = VectorModel(
-        framework,
-        spec,
-        nominal,
-        treated,
-        alts.normalisation,
-        alts.aggregation,
-        draws,
-        draw_codes,
-        by_department,
-    )
+    model, alts = _model(framework, spec, nominal, treated, alts, (draws, draw_codes), by_department, notes)
     n_draws = 0 if draws is None else draws.shape[0]
 
     # the inputs and the design: A, and for the sensitivity analysis B and every A_B^g
@@ -252,7 +186,7 @@ def monte_carlo(
     inputs = _inputs(alts, n_draws, weight_noise, model)
     do_sensitivity = ns >= 2 and bool(inputs)
     design = pick_freeze_design(a, sample(ns) if do_sensitivity else None, n, ns, inputs)
-    out = _run(model, design, progress)
+    out = _run(model, design, len(alts.treatment), progress)
     nom_vec, nom_score, nom_rank = _nominal(model, nominal, framework.index_code, by_department, notes)
     entities = model.entities
     ranks_all = _replication_ranks(out, nominal, nom_score, nom_rank, by_department)
@@ -270,7 +204,7 @@ def monte_carlo(
         prob_above=prob,
         ranks=pd.DataFrame(ranks_all[:n], columns=entities),
         scores=pd.DataFrame(out[:n], columns=entities),
-        samples=_samples(a, n),
+        samples=_samples(a, n, len(alts.treatment) > 1),
         weights=_weights_used(model, a, n),
         alternatives=alts.as_dict(),
         sensitivity=sens,
@@ -281,6 +215,31 @@ def monte_carlo(
         warnings=notes,
         coverage=_coverage(nominal, "department" if by_department else "unit").reindex(entities),
     )
+
+
+def _model(
+    framework: Framework,
+    spec: EvaluationSpec,
+    nominal: EvaluationResult,
+    treated: list[pd.DataFrame],
+    alts: Alternatives,
+    drawn: tuple[np.ndarray | None, list[str]],
+    by_department: bool,
+    notes: list[str],
+) -> tuple[VectorModel, Alternatives]:
+    """The vectorised model of the alternatives the data allows (`valid_alternatives`; a
+    note in `notes` for each one left out), and those alternatives."""
+
+    def model_of(a: Alternatives) -> VectorModel:
+        norms, aggs = a.normalisation, a.aggregation
+        return VectorModel(framework, spec, nominal, treated, norms, aggs, *drawn, by_department)
+
+    model = model_of(alts)
+    valid, left_out = valid_alternatives(alts, model.lowest, model.needs_positive)
+    if not left_out:
+        return model, alts
+    notes.extend(left_out)
+    return model_of(valid), valid
 
 
 def _coverage(nominal: EvaluationResult, entity: str) -> pd.DataFrame:
@@ -341,43 +300,6 @@ def _check_settings(n: int, weight_noise: float, confidence: float, level: str) 
         raise EgovError(f"level {level!r}: use 'department' or 'unit'")
 
 
-Alternatives = list[dict[str, Any] | None]  # [None (nominal), alternative, …]
-
-
-@dataclass
-class _Alternatives:
-    """The alternatives of each sampled method stage, nominal first (None)."""
-
-    normalisation: Alternatives
-    aggregation: Alternatives
-    imputation: Alternatives
-
-    @classmethod
-    def of(
-        cls, normalisations: Sequence[Any], aggregations: Sequence[Any], imputations: Sequence[Any]
-    ) -> _Alternatives:
-        return cls(
-            [None, *(resolve_alternative("normalisation", v) for v in normalisations)],
-            [None, *(resolve_alternative("aggregation", v) for v in aggregations)],
-            [None, *(resolve_alternative("imputation", v) for v in imputations)],
-        )
-
-    def labels(self) -> dict[str, list[str]]:
-        """The alternatives as written in the settings: normalisations, aggregations, imputations."""
-        return {
-            "normalisations": [label(x) for x in self.normalisation[1:]],
-            "aggregations": [label(x) for x in self.aggregation[1:]],
-            "imputations": [label(x) for x in self.imputation[1:]],
-        }
-
-    def as_dict(self) -> dict[str, Alternatives]:
-        return {
-            "normalisation": self.normalisation,
-            "aggregation": self.aggregation,
-            "imputation": self.imputation,
-        }
-
-
 def _treated(
     data: pd.DataFrame,
     framework: Framework,
@@ -386,22 +308,30 @@ def _treated(
     supplied: pd.DataFrame | None,
     history: list[pd.DataFrame] | None,
     nominal: EvaluationResult,
-    imputations: Alternatives,
+    alts: Alternatives,
 ) -> list[pd.DataFrame]:
-    """The treated table of every imputation alternative (the nominal one first), each
-    evaluated by the engine and aligned to the nominal units."""
-    treated = [nominal.treated]
-    for alt in imputations[1:]:
-        assert alt is not None
-        r = evaluate(
-            data, framework, override_spec(spec, "imputation", alt), units, supplied=supplied, history=history
-        )
-        treated.append(r.treated.reindex(index=nominal.treated.index))
+    """The treated table of every (imputation, treatment) pair of alternatives, at position
+    imputation × (treatments + 1) + treatment (the nominal pair first), aligned to the
+    nominal units: an imputation alternative evaluated by the engine, a treatment
+    alternative the engine's treatment stage on that evaluation's imputed units."""
+    treated = []
+    for imputation in alts.imputation:
+        base = nominal
+        if imputation is not None:
+            changed = override_spec(spec, "imputation", imputation)
+            base = evaluate(data, framework, changed, units, supplied=supplied, history=history)
+        kept = base.imputed.loc[base.treated.index]  # the units screening kept, as the engine treats them
+        for treatment in alts.treatment:
+            table = base.treated
+            if treatment is not None:
+                res = StageResolver(framework, override_spec(spec, "treatment", treatment))
+                table, _ = treat_table(framework, res, kept)
+            treated.append(table.reindex(index=nominal.treated.index))
     return treated
 
 
 def _sampler(
-    rng: np.random.Generator, alts: _Alternatives, n_draws: int, weight_noise: float, n_weights: int
+    rng: np.random.Generator, alts: Alternatives, n_draws: int, weight_noise: float, n_weights: int
 ) -> Callable[[int], Design]:
     """A function drawing `size` rows of a sample matrix: an alternative of each stage
     (uniform among the alternatives, 0 = nominal when there are none), a rating draw (-1:
@@ -417,16 +347,21 @@ def _sampler(
             "aggregation": choice(len(alts.aggregation)),
             "ratings": rng.integers(0, n_draws, size) if n_draws else np.full(size, -1),
             "weights": rng.uniform(1 - weight_noise, 1 + weight_noise, (size, n_weights)),
+            # drawn last: without treatment alternatives it draws nothing, so the other
+            # inputs' samples stay those of earlier versions
+            "treatment": choice(len(alts.treatment)),
         }
 
     return sample
 
 
-def _inputs(alts: _Alternatives, n_draws: int, weight_noise: float, model: VectorModel) -> Inputs:
+def _inputs(alts: Alternatives, n_draws: int, weight_noise: float, model: VectorModel) -> Inputs:
     """The uncertain inputs of the sensitivity analysis: (name, its part of the design)."""
     inputs: Inputs = []
     if len(alts.imputation) > 1:
         inputs.append(("imputation", "imputation"))
+    if len(alts.treatment) > 1:
+        inputs.append(("treatment", "treatment"))
     if len(alts.normalisation) > 1:
         inputs.append(("normalisation", "normalisation"))
     if len(alts.aggregation) > 1:
@@ -438,16 +373,19 @@ def _inputs(alts: _Alternatives, n_draws: int, weight_noise: float, model: Vecto
     return inputs
 
 
-def _run(model: VectorModel, design: Design, progress: Callable[[int, int], None] | None) -> np.ndarray:
+def _run(
+    model: VectorModel, design: Design, treatments: int, progress: Callable[[int, int], None] | None
+) -> np.ndarray:
     """Index scores (model runs × entities) of every configuration of the design, in
-    chunks of replications; progress(done, total) after each chunk."""
+    chunks of replications; progress(done, total) after each chunk. `treatments`: the
+    treatment options (nominal included), for the position of a treated table."""
     total = len(design["imputation"])
     per = max(1, CHUNK_CELLS // max(1, len(model.units) * len(model.codes)))
     out = np.empty((total, len(model.entities)))
     for start in range(0, total, per):
         stop = min(total, start + per)
         out[start:stop] = model.scores(
-            design["imputation"][start:stop],
+            design["imputation"][start:stop] * treatments + design["treatment"][start:stop],
             design["normalisation"][start:stop],
             design["aggregation"][start:stop],
             design["ratings"][start:stop],
@@ -479,8 +417,8 @@ def _nominal(
     return nom_vec, nom_score, nom_rank
 
 
-def _samples(a: Design, n: int) -> pd.DataFrame:
-    return pd.DataFrame(
+def _samples(a: Design, n: int, treatment: bool) -> pd.DataFrame:
+    out = pd.DataFrame(
         {
             "imputation": a["imputation"][:n],
             "normalisation": a["normalisation"][:n],
@@ -488,6 +426,9 @@ def _samples(a: Design, n: int) -> pd.DataFrame:
             "rating_draw": a["ratings"][:n],
         }
     )
+    if treatment:
+        out.insert(1, "treatment", a["treatment"][:n])
+    return out
 
 
 def _weights_used(model: VectorModel, a: Design, n: int) -> dict[str, pd.DataFrame]:

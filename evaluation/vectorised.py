@@ -27,6 +27,7 @@ from scipy.stats import rankdata
 
 from egov.errors import EgovError
 from evaluation.aggregate import volume_weights
+from evaluation.alternatives import needs_positive
 from evaluation.engine import EvaluationResult
 from evaluation.rank import tie_key
 from evaluation.spec import EvaluationSpec
@@ -183,6 +184,18 @@ class VectorModel:
                     f"(supported: {', '.join(VECTOR_AGGREGATORS)})"
                 )
         return VectorAggregate(code, list(self.fw.nodes[code].children), w, specs, res.coverage(code), offset)
+
+    def lowest(self, j: int) -> float:
+        """The lowest value normalisation alternative j gives for any indicator, unit and
+        imputation or treatment alternative (infinity when it gives none)."""
+        v = self.N[:, j]
+        present = v[~np.isnan(v)]
+        return float(present.min()) if present.size else float("inf")
+
+    def needs_positive(self, a: int) -> bool:
+        """Whether aggregation alternative a needs values > 0 at some aggregate."""
+        aggs = [*self.aggs, *([self.index_agg] if self.by_department else [])]
+        return any(needs_positive(agg.specs[a]) for agg in aggs)
 
     # --- one chunk of configurations ---------------------------------------------------
     def scores(

@@ -323,3 +323,62 @@ def test_pairs_with_a_missing_rank_count_for_neither() -> None:
     np.testing.assert_allclose(p[0], [0.0, 0.5, 0.5])  # a above b in rows 0, 3; above c in rows 2, 3
     np.testing.assert_allclose(p[:, 2], [0.5, 0.25, 0.0])  # row 0 (c missing) counts for nobody
     np.testing.assert_allclose(p[2], [0.25, 0.25, 0.0])
+
+
+def test_an_alternative_invalid_for_the_data_is_left_out_with_a_note() -> None:
+    """Issue 18, point 5: `egov uncertainty`'s default alternatives work at every scale. One
+    unit far below the others gives z-scores (mean 10, sd 2) below 0, which the geometric
+    mean cannot take: the z-score alternative is left out with a note, not the whole run."""
+    data, units = _inputs(missing=False)
+    data.loc[data.index[0], "ind0"] = -1000.0  # z about -5.8: 10 + 2 z < 0
+    norms = parse_alternatives("normalisation", "minmax,zscore,rank")  # `egov uncertainty`'s defaults
+    aggs = parse_alternatives("aggregation", "arithmetic,geometric")
+    res = monte_carlo(
+        data, FW, None, units, n=50, seed=1, sensitivity_n=0, normalisations=norms, aggregations=aggs
+    )
+    assert res.settings["normalisations"] == ["minmax(lower=1, upper=100)", "rank"]
+    assert res.settings["aggregations"] == ["arithmetic", "geometric"]
+    assert [w for w in res.warnings if "left out" in w] == [
+        "normalisation alternative zscore(mean=10, sd=2) left out: it gives values down to -1.649 "
+        "for this data, and geometric needs values > 0"
+    ]
+    assert set(res.samples["normalisation"]) == {1, 2}
+    assert res.summary["median_rank"].notna().all()
+
+    # when every normalisation gives such values, the geometric mean is the one left out
+    only_z = monte_carlo(
+        data,
+        FW,
+        None,
+        units,
+        n=20,
+        seed=1,
+        sensitivity_n=0,
+        normalisations=["zscore"],
+        aggregations=["arithmetic", "geometric"],
+    )
+    assert only_z.settings["aggregations"] == ["arithmetic"]
+    assert any(w.startswith("aggregation alternative geometric left out") for w in only_z.warnings)
+
+
+def test_treatment_alternatives_are_the_engines_treatment() -> None:
+    """Outlier treatment as an uncertain input (COINr's `get_sensitivity` example samples the
+    winsorisation points): each replication scores as `evaluate` with its treatment."""
+    data, units = _inputs()
+    treatments = [{"method": "winsorise", "lower": 0.1, "upper": 0.9}, "none"]
+    res = monte_carlo(
+        data, FW, None, units, n=30, seed=2, weight_noise=0.0, imputations=["mean"], treatments=treatments
+    )
+    s = res.samples
+    assert set(s["treatment"]) == {1, 2}
+    assert "treatment" in set(res.sensitivity.index)
+    for r in range(4):
+        methods = {
+            "treatment": res.alternatives["treatment"][s["treatment"].iloc[r]],
+            "imputation": {"method": "mean"},
+        }
+        got = evaluate(data, FW, EvaluationSpec(methods=methods), units)
+        assert got.department_scores is not None
+        np.testing.assert_allclose(
+            res.scores.iloc[r].to_numpy(), got.department_scores["idx"].reindex(res.scores.columns), atol=1e-8
+        )
