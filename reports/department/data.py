@@ -29,6 +29,7 @@ from egov.values import FLAG_COLUMNS, run_flags
 from evaluation import compare
 from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
+from evaluation.priorities import priorities_all
 from indicators.framework import Framework, parse_framework
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
@@ -114,7 +115,8 @@ class ReportCache:
     """What the department reports of one run share, kept across its departments: the
     parsed framework, the previous run (looked up once), its result, the change between
     the two runs (and the two runs on one scale), the ranking's Monte Carlo intervals (run
-    once, `reports.intervals`: the assessor's report shows the same) and the rating measures
+    once, `reports.intervals`: the assessor's report shows the same), every department's
+    improvement priorities (one pass, on the first report that needs them) and the rating measures
     of the period (`forget_measures` when ratings may have arrived since)."""
 
     framework: Framework | None = None
@@ -126,6 +128,9 @@ class ReportCache:
     measures: pd.DataFrame | None = None
     intervals: pd.DataFrame | None = None  # per department: score_p05, score_p95, rank_p05, rank_p95
     intervals_error: str | None = None  # None: not computed yet; "": computed
+    # every department's improvement priorities (`evaluation.priorities.priorities_all`, one
+    # pass for all departments), or why they could not be computed; None: not computed yet
+    priorities: dict[str, pd.DataFrame] | str | None = None
 
     def forget_measures(self) -> None:
         self.measures = None
@@ -224,11 +229,22 @@ def strengths(
     return Section(table=table)
 
 
-def priorities(result: EvaluationResult, department: str, framework: Framework) -> Section:
-    try:
-        table = compare.priorities(result, department, "median", framework=framework, within="peers")
-    except EgovError as exc:
-        return Section(missing=str(exc))
+def priorities(
+    result: EvaluationResult, department: str, framework: Framework, cache: ReportCache | None = None
+) -> Section:
+    """The department's improvement priorities with a positive gain (the first `TOP_N`),
+    from every department's priorities computed once per cache."""
+    cache = ReportCache() if cache is None else cache
+    if cache.priorities is None:
+        try:
+            cache.priorities = priorities_all(result, "median", framework=framework, within="peers")
+        except EgovError as exc:
+            cache.priorities = str(exc)
+    if isinstance(cache.priorities, str):
+        return Section(missing=cache.priorities)
+    table = cache.priorities.get(department)
+    if table is None:
+        return Section(missing=f"department '{department}' has no score in this run")
     if not table.empty:
         table = table[table["gain"] > 0]
     return Section(table=table.head(TOP_N))
@@ -500,7 +516,7 @@ def department_report(
         standing=standing_table(result, department, nodes),
         indicators=standing,
         strengths=strengths(result, department, framework, standing),
-        priorities=priorities(result, department, framework),
+        priorities=priorities(result, department, framework, cache),
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
