@@ -174,11 +174,12 @@ def heatmap(
     *,
     row_order: Sequence[str] | None = None,
     column_names: dict[str, str] | None = None,
+    title: str | None = None,
 ) -> Chart:
     """Departments (rows, by name) × indicators (columns, by name), coloured by the
     normalised value (0–100); a cell without a value is grey with "—" and has its own legend
     entry. `values`: index = department labels (top to bottom in `row_order`), columns =
-    indicator codes; `column_names`: code → name."""
+    indicator codes; `column_names`: code → name; `title`: instead of the default title."""
     theme.use()
     cols = list(values.columns)
     shown = _column_names(cols, column_names or {})
@@ -238,7 +239,7 @@ def heatmap(
         alt.layer(cells, gaps, dashes)
         .resolve_scale(color="independent", fill="independent")
         .properties(
-            title=_title("chart.heatmap.title", lang),
+            title=alt.TitleParams(text=title) if title else _title("chart.heatmap.title", lang),
             width=max(200, 16 * len(cols)),
             height=max(120, 18 * len(rows)),
         )
