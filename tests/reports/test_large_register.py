@@ -79,3 +79,18 @@ def test_assessor_report_above_the_limit_in_rank_bands(wide: str, monkeypatch: p
     assert t("heatmap.many_bands", "pt", n=DEPARTMENTS, k=2) in page
     bands = re.findall(t("heatmap.band", "pt", a=r"(\d+)", b=r"(\d+)"), page)
     assert bands and ("1", bands[0][1]) == bands[0] and 4 <= len(set(bands)) <= 5  # at most limit − 1
+
+
+def test_department_report_of_many_departments_shows_its_neighbours(wide: str, tmp_path: Path) -> None:
+    from reports.department import write_department_report
+    from reports.department.labels import LABELS
+
+    with session_scope() as session:
+        run = get_run(session, wide)
+        data = gather(session, run, "en", mc_n=0)
+        code = sorted(data.department_names)[DEPARTMENTS // 2]
+        page = write_department_report(session, run, code, tmp_path, "en").read_text(encoding="utf-8")
+    assert "internal error" not in page
+    assert LABELS["dr.ranking_many"][2].format(n=DEPARTMENTS, k=10, m=5) in page
+    ranking = [c for c in _charts(page) if 20 <= _rows(c) <= 31]
+    assert ranking, "the ranking chart shows the best, the worst and the neighbours only"
