@@ -31,6 +31,7 @@ from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.priorities import priorities_all
 from indicators.framework import Framework, parse_framework
+from reports.department.standing import standing_all
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
 from surveys.questions import questions
@@ -131,6 +132,8 @@ class ReportCache:
     # every department's improvement priorities (`evaluation.priorities.priorities_all`, one
     # pass for all departments), or why they could not be computed; None: not computed yet
     priorities: dict[str, pd.DataFrame] | str | None = None
+    # every department's indicator standing (`standing.standing_all`, one pass); None: not yet
+    standing: dict[str, pd.DataFrame] | None = None
 
     def forget_measures(self) -> None:
         self.measures = None
@@ -197,14 +200,26 @@ def standing_table(result: EvaluationResult, department: str, nodes: list[str]) 
     return pd.DataFrame(rows).set_index("node")
 
 
-def indicators(session: Session, result: EvaluationResult, department: str, framework: Framework) -> Section:
+def indicators(
+    session: Session,
+    result: EvaluationResult,
+    department: str,
+    framework: Framework,
+    cache: ReportCache | None = None,
+) -> Section:
     """Every indicator of the department in its own unit and as a score, against the median
     and the best of all departments and of its comparison group, whom to learn from
-    (`compare.indicator_standing`), and its objects' own values (extra["objects"])."""
+    (`compare.indicator_standing`, computed for every department at once and kept in the
+    cache: `standing.standing_all`), and its objects' own values (extra["objects"])."""
+    cache = ReportCache() if cache is None else cache
     try:
-        table = compare.indicator_standing(result, department, framework=framework)
+        if cache.standing is None:
+            cache.standing = standing_all(result, framework)
+        table = cache.standing.get(department)
     except EgovError as exc:
         return Section(missing=str(exc))
+    if table is None:
+        return Section(missing=f"department '{department}' has no score in this run")
     units = result.units
     mine = [str(u) for u in units.index[units["department"].astype(str) == department]]
     rows = session.execute(select(AssessedObject).where(col(AssessedObject.code).in_(mine))).scalars()
@@ -501,7 +516,7 @@ def department_report(
         pg = session.execute(select(PeerGroup).where(col(PeerGroup.code) == group)).scalar()
         if pg is not None:
             group_names = names_of(pg)
-    standing = indicators(session, result, department, framework)
+    standing = indicators(session, result, department, framework, cache)
     return DepartmentReport(
         run_key=run.run_key,
         period=period.code,
