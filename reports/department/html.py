@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 
 from evaluation.compare import MIN_PEERS
-from reports.charts import category_chart, ranking_chart
+from reports.charts import category_spec, ranking_spec
 from reports.department.data import DepartmentReport, num
 from reports.department.labels import LABELS
-from reports.html import chart_html, not_available, render_page
+from reports.html import not_available, render_page, spec_html
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
 from reports.intervals import INTERVAL_COLUMNS
@@ -215,14 +215,14 @@ def _standing_chart(r: DepartmentReport, lang: str) -> str:
         for label, column in series
     ]
     frame = pd.DataFrame(rows)
-    chart = category_chart(
+    spec = category_spec(
         frame,
         lang,
         order=[label for label, _ in series],
         y_title=t("chart.series", lang),
         highlight=r.name(lang),
     )
-    return _ranking_chart(r, lang) + chart_html(chart)
+    return _ranking_chart(r, lang) + spec_html(spec)
 
 
 def _ranking_chart(r: DepartmentReport, lang: str) -> str:
@@ -238,7 +238,7 @@ def _ranking_chart(r: DepartmentReport, lang: str) -> str:
             **{c: shown[c].to_numpy() for c in ("rank", "score", *INTERVAL_COLUMNS) if c in shown},
         }
     )
-    chart = note + chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
+    chart = note + spec_html(ranking_spec(frame, lang, highlight=r.department_names(r.department, lang)))
     if "score_p05" in r.ranking.columns:
         return chart + _note(t("rank.interval_note", lang, n=r.mc_n, seed=r.mc_seed))
     return chart + f"<h3>{html.escape(t('sec.uncertainty', lang))}</h3>" + _missing(lang, r.intervals_error)
