@@ -135,8 +135,15 @@ class ReportCache:
     # every department's indicator standing (`standing.standing_all`, one pass); None: not yet
     standing: dict[str, pd.DataFrame] | None = None
 
+    # the period's service-item ratings by channel of every department and the service
+    # catalogue, read once (each department's rows are filtered from them)
+    services: pd.DataFrame | None = None
+    services_catalogue: pd.DataFrame | None = None
+
     def forget_measures(self) -> None:
         self.measures = None
+        self.services = None
+        self.services_catalogue = None
 
 
 def names_of(row: Any) -> dict[str, str]:
@@ -225,8 +232,9 @@ def indicators(
     rows = session.execute(select(AssessedObject).where(col(AssessedObject.code).in_(mine))).scalars()
     names = {o.code: names_of(o) for o in rows}
     objects: dict[str, list[tuple[dict[str, str], float]]] = {}
+    own = result.denominated.reindex(index=mine, columns=list(table["indicator"]))
     for code in table["indicator"]:
-        values = result.denominated[code].reindex(mine).dropna().sort_values(ascending=False)
+        values = own[code].dropna().sort_values(ascending=False)
         objects[str(code)] = [(names.get(str(o), {}) or {"en": str(o)}, float(v)) for o, v in values.items()]
     return Section(table=table, extra={"objects": objects})
 
@@ -408,12 +416,15 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
     # the ratings of the service items it owns, through whatever object (One Account included)
     owner = session.get(Department, department_id)
     code = owner.code if owner is not None else ""
-    services = service_ratings(
-        session, period.start, period.end, by="channel", department=code, min_ratings=min_n
-    )
-    names = (
-        catalogue(session, department=code)[["name_zh", "name_pt", "name_en"]] if not services.empty else None
-    )
+    if cache.services is None:  # every department's at once (the same rows, one query)
+        cache.services = service_ratings(session, period.start, period.end, by="channel", min_ratings=min_n)
+    services = cache.services[cache.services["department"] == code].reset_index(drop=True)
+    names = None
+    if not services.empty:
+        if cache.services_catalogue is None:
+            cache.services_catalogue = catalogue(session)
+        known = cache.services_catalogue
+        names = known[known["department"] == code][["name_zh", "name_pt", "name_en"]]
     extra = {"min_ratings": min_n, "objects": objects, "services": services, "service_names": names}
     return Section(table=mine, extra=extra)
 
