@@ -259,11 +259,12 @@ class _Shared:
     scores: pd.DataFrame  # departments × nodes
     values: pd.DataFrame  # departments × indicators, in the indicators' own units
     peers: pd.Series  # department → peer group
-    base: pd.Series  # department → index score
-    rank: pd.Series  # department → index rank
-    peer_rank: pd.Series  # department → peer rank of the index
-    eff: dict[str, pd.Series]  # department → (indicator → Σ ω(o, i) over its objects)
-    keys: np.ndarray  # the index scores as ranked (tie_key; NaN: not ranked overall)
+    base: dict[str, float]  # department → index score
+    rank: dict[str, float]  # department → index rank
+    peer_rank: dict[str, float]  # department → peer rank of the index
+    eff: pd.DataFrame  # department × indicator: Σ ω(o, i) over its objects
+    keys: np.ndarray  # the index scores as ranked (tie_key; NaN: not ranked overall), by position
+    position: dict[str, int]  # department → its position in `scores`
     object_department: pd.Series  # the normalised table's objects → their department
 
     @classmethod
@@ -272,20 +273,22 @@ class _Shared:
         idx = result.index_code
         units = result.units["department"].astype(str)
         omega = object_effective_weights(result)
-        # the same sum as `priorities` (per department, so the numbers are the same bits)
-        eff = {str(d): omega.loc[units.index[units == str(d)]].sum(min_count=1) for d in scores.index}
+        eff = omega.groupby(units.reindex(omega.index).to_numpy(), sort=False).sum(min_count=1)
         peer_ranks = result.peer_ranks
+        codes = [str(d) for d in scores.index]
+        peer_rank = peer_ranks[idx].reindex(scores.index) if peer_ranks is not None else scores[idx] * np.nan
         return cls(
             result=result,
             framework=framework,
             scores=scores,
             values=department_values(result, framework),
             peers=peers,
-            base=scores[idx],
-            rank=ranks[idx],
-            peer_rank=(peer_ranks[idx] if peer_ranks is not None else pd.Series(np.nan, index=scores.index)),
+            base=dict(zip(codes, scores[idx].to_numpy(dtype=float), strict=True)),
+            rank=dict(zip(codes, ranks[idx].reindex(scores.index).to_numpy(dtype=float), strict=True)),
+            peer_rank=dict(zip(codes, peer_rank.to_numpy(dtype=float), strict=True)),
             eff=eff,
             keys=tie_key(scores[idx].where(result.ranked_overall("department")).to_numpy(dtype=float)),
+            position={d: i for i, d in enumerate(codes)},
             object_department=units.reindex(result.normalised.index),
         )
 
@@ -361,38 +364,41 @@ def _indicator_rows(
     """Every department's row of `priorities` at `node`, from one re-aggregation."""
     result, idx = shared.result, shared.result.index_code
     pools = _pools(shared, node, within)
-    values = {d: as_float(shared.scores.at[d, node]) for d in pools}
-    deltas = {d: max(_pool_target(pools[d], v, step) - v, 0.0) for d, v in values.items()}
+    column = shared.scores[node]
+    values = dict(zip(map(str, column.index), column.to_numpy(dtype=float), strict=True))
+    deltas = {d: max(_pool_target(pool, values[d], step) - values[d], 0.0) for d, pool in pools.items()}
     moved = {d: delta for d, delta in deltas.items() if delta > 0}
-    new_scores = shared.base.copy()
+    new_scores = dict(shared.base)
     if moved:
         normalised = result.normalised.copy()
         shift = shared.object_department.map(moved).to_numpy(dtype=float)
-        column = normalised[node].to_numpy(dtype=float)
-        normalised[node] = np.where(np.isnan(shift), column, column + shift)
+        before = normalised[node].to_numpy(dtype=float)
+        normalised[node] = np.where(np.isnan(shift), before, before + shift)
         _, dept = reaggregate(result, shared.framework, normalised, changed=node)
         assert dept is not None
-        new_scores.loc[list(moved)] = dept[idx].reindex(list(moved)).to_numpy()
+        new_scores.update(zip(moved, dept[idx].reindex(list(moved)).to_numpy(dtype=float), strict=True))
     ranks = _new_ranks(shared, new_scores, list(pools))
+    eff = shared.eff[node].to_dict() if node in shared.eff else {}
+    raw = shared.values[node].to_dict()
+    unit = shared.framework.nodes[node].unit
     out: dict[str, dict[str, float | str | bool]] = {}
-    for department, pool in pools.items():
-        value, delta = values[department], deltas[department]
-        new_score = as_float(new_scores[department])
+    for (department, pool), (new_rank, new_peer_rank) in zip(pools.items(), ranks, strict=True):
+        value, delta, base = values[department], deltas[department], shared.base[department]
         out[department] = {
             "indicator": node,
             "value": value,
             "target": value + delta,
             "step": delta,
-            "gain": new_score - as_float(shared.base[department]),
-            "first_order": as_float(shared.eff[department][node]) * delta,
-            "new_score": new_score,
-            "new_rank": ranks[department][0],
-            "new_peer_rank": ranks[department][1],
-            "score": as_float(shared.base[department]),
-            "rank": as_float(shared.rank[department]),
-            "peer_rank": as_float(shared.peer_rank[department]),
-            "unit": shared.framework.nodes[node].unit,
-            "raw_value": as_float(shared.values.at[department, node]),
+            "gain": new_scores[department] - base,
+            "first_order": float(eff.get(department, np.nan)) * delta,
+            "new_score": new_scores[department],
+            "new_rank": new_rank,
+            "new_peer_rank": new_peer_rank,
+            "score": base,
+            "rank": shared.rank[department],
+            "peer_rank": shared.peer_rank[department],
+            "unit": unit,
+            "raw_value": float(raw.get(department, np.nan)),
             "raw_target": pool.lookup.at(value + delta),
             "peer_fallback": pool.fallback,
         }
@@ -400,23 +406,29 @@ def _indicator_rows(
 
 
 def _new_ranks(
-    shared: _Shared, new_scores: pd.Series, departments: list[str]
-) -> dict[str, tuple[float, float]]:
+    shared: _Shared, new_scores: dict[str, float], departments: list[str]
+) -> list[tuple[float, float]]:
     """(overall rank, peer rank) of each department with its new score and every other
-    department's score unchanged, as `rank_of` ranks (1 + the number of ranked scores above)."""
-    position = {str(d): i for i, d in enumerate(shared.scores.index)}
+    department's score unchanged, as `rank_of` ranks: 1 + the number of the others' ranked
+    scores above (counted in the sorted scores, its own old score taken out); NaN when it is
+    not ranked overall."""
+    at = np.array([shared.position[d] for d in departments], dtype=int)
+    keys = shared.keys
+    mine = tie_key(np.array([new_scores[d] for d in departments], dtype=float))
+    own_above = keys[at] > mine  # its own old score, counted among the scores above
+    overall = 1 + _count_above(keys, mine) - own_above
     peers = shared.peers.to_numpy()
-    out: dict[str, tuple[float, float]] = {}
-    for department in departments:
-        at = position[department]
-        if np.isnan(shared.keys[at]):  # not ranked overall: no rank, as `rank_of` gives
-            out[department] = (float("nan"), float("nan"))
-            continue
-        mine = tie_key(np.array([as_float(new_scores.iloc[at])]))[0]
-        others = np.delete(shared.keys, at)
-        peer = np.delete(peers == peers[at], at)
-        out[department] = (
-            float(1 + np.count_nonzero(others > mine)),
-            float(1 + np.count_nonzero(others[peer] > mine)),
-        )
-    return out
+    peer = np.empty(len(at))
+    for group in set(peers[at]):
+        here = peers[at] == group
+        peer[here] = 1 + _count_above(keys[peers == group], mine[here]) - own_above[here]
+    unranked = np.isnan(keys[at])
+    overall = np.where(unranked, np.nan, overall)
+    peer = np.where(unranked, np.nan, peer)
+    return [(float(a), float(b)) for a, b in zip(overall, peer, strict=True)]
+
+
+def _count_above(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of `values`, how many of `keys` (NaN: not counted) are greater."""
+    ordered = np.sort(keys[~np.isnan(keys)])
+    return len(ordered) - np.searchsorted(ordered, values, side="right")

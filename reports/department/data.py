@@ -135,6 +135,11 @@ class ReportCache:
     # every department's indicator standing (`standing.standing_all`, one pass); None: not yet
     standing: dict[str, pd.DataFrame] | None = None
 
+    # every department's names (code → language → name) and the run's flagged values by
+    # department, read once per run
+    all_names: dict[str, dict[str, str]] | None = None
+    flags: dict[str, pd.DataFrame] | None = None
+    flags_run: int | None = None
     # the period's service-item ratings by channel of every department and the service
     # catalogue, read once (each department's rows are filtered from them)
     services: pd.DataFrame | None = None
@@ -492,6 +497,26 @@ def overall_ranking(
     return out
 
 
+def _all_names(session: Session, cache: ReportCache) -> dict[str, dict[str, str]]:
+    """Every department's names, read once per cache."""
+    if cache.all_names is None:
+        cache.all_names = {str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()}
+    return cache.all_names
+
+
+def _flags(session: Session, run: EvaluationRun, department: str, cache: ReportCache) -> pd.DataFrame:
+    """The department's values the run flagged or left out (`egov.values.run_flags`): the
+    run's flags read once per cache and split by department (the same rows, in the same order)."""
+    if cache.flags is None or cache.flags_run != run.id:
+        every = run_flags(session, run.id)
+        cache.flags = {
+            str(d): part.reset_index(drop=True) for d, part in every.groupby("department", sort=False)
+        }
+        cache.flags_run = run.id
+    found = cache.flags.get(department)
+    return found if found is not None else pd.DataFrame([], columns=FLAG_COLUMNS)
+
+
 def department_report(
     session: Session,
     run: EvaluationRun,
@@ -546,8 +571,8 @@ def department_report(
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),
         cases=open_cases(session, dept),
-        all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
-        flags=run_flags(session, run.id, department),
+        all_names=_all_names(session, cache),
+        flags=_flags(session, run, department, cache),
         ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
         intervals_error=cache.intervals_error or "",
         context=context_figures(session, int(dept.id or 0)),

@@ -42,7 +42,8 @@ class _Field:
     """The figures of one set of departments at one indicator (all, or a comparison group)."""
 
     scores: pd.Series  # department → score, NaN dropped
-    keys: np.ndarray  # the scores as ranked (tie_key)
+    ranks: dict[str, float]  # department → `rank_of(scores, department)`
+    percentiles: dict[str, float]  # department → (number below + half the ties) / others
     median: float
     median_value: float
     best: float
@@ -52,29 +53,25 @@ class _Field:
     @classmethod
     def of(cls, scores: pd.Series, raw: pd.Series) -> _Field:
         median, best = as_float(scores.median()), as_float(scores.max())
+        keys = tie_key(scores.to_numpy(dtype=float))
+        ordered = np.sort(keys)
+        below = np.searchsorted(ordered, keys, side="left")  # its own score is not below itself
+        not_above = np.searchsorted(ordered, keys, side="right")
+        ties = not_above - below - 1  # the others with its score
+        others = len(keys) - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            percentile = (below + 0.5 * ties) / others if others else np.full(len(keys), np.nan)
+        codes = [str(d) for d in scores.index]
         return cls(
             scores=scores,
-            keys=tie_key(scores.to_numpy(dtype=float)),
+            ranks=dict(zip(codes, (1 + len(keys) - not_above).astype(float), strict=True)),
+            percentiles=dict(zip(codes, percentile.astype(float), strict=True)),
             median=median,
             median_value=value_at(scores, raw, median),
             best=best,
             best_value=value_at(scores, raw, best),
             best_department=_best_of(scores),
         )
-
-    def rank(self, department: str) -> float:
-        """`rank_of(scores, department)`: 1 + the number of scores above its own."""
-        mine = self.keys[self.scores.index.get_loc(department)]
-        return float("nan") if np.isnan(mine) else float(1 + np.count_nonzero(self.keys > mine))
-
-    def percentile(self, department: str) -> float:
-        """(number it scores above + half the number it ties with) / others."""
-        at = self.scores.index.get_loc(department)
-        others = np.delete(self.keys, at)
-        if not len(others):
-            return float("nan")
-        v = self.keys[at]
-        return (np.count_nonzero(others < v) + 0.5 * np.count_nonzero(others == v)) / len(others)
 
 
 def _best_of(col: pd.Series) -> str:
@@ -91,46 +88,50 @@ def standing_all(result: EvaluationResult, framework: Framework) -> dict[str, pd
     values = department_values(result, framework)
     kinds = node_kinds(result)
     rows: dict[str, list[dict[str, object]]] = {str(d): [] for d in scores.index}
+    peer_of = peers.to_dict()
     for node in node_order(result):
         if kinds[node] != "indicator":
             continue
         col = scores[node].dropna()
         raw = values[node]
         everyone = _Field.of(col, raw)
+        # plain dicts: a pandas look-up per department and indicator cost seconds at 2,000
+        own = dict(zip(map(str, col.index), col.to_numpy(dtype=float), strict=True))
+        raw_of = raw.to_dict()
         groups: dict[str, tuple[_Field, bool]] = {}
         for department in map(str, col.index):
-            group_code = str(peers.get(department, NO_GROUP))
+            group_code = str(peer_of.get(department, NO_GROUP))
             if group_code not in groups:
                 pool, fallback = comparison_group(peers, department, col)
                 # a pool as large as the column is the column (a pool is a subset, in order)
                 groups[group_code] = (everyone if len(pool) == len(col) else _Field.of(pool, raw), fallback)
             group, fallback = groups[group_code]
-            s = as_float(col[department])
+            s = own[department]
             rows[department].append(
                 {
                     "indicator": node,
                     "unit": framework.nodes[node].unit,
                     "score": s,
-                    "value": as_float(raw.get(department, np.nan)),
-                    "rank": everyone.rank(department),
+                    "value": float(raw_of.get(department, np.nan)),
+                    "rank": everyone.ranks[department],
                     "n": len(col),
                     "median": everyone.median,
                     "median_value": everyone.median_value,
                     "best": everyone.best,
                     "best_value": everyone.best_value,
                     "best_department": everyone.best_department,
-                    "peer_group": "" if fallback else str(peers[department]),
+                    "peer_group": "" if fallback else group_code,
                     "peer_fallback": fallback,
                     "peer_n": len(group.scores),
-                    "peer_rank": group.rank(department),
+                    "peer_rank": group.ranks[department],
                     "peer_median": group.median,
                     "peer_median_value": group.median_value,
                     "peer_best": group.best,
                     "peer_best_value": group.best_value,
                     "peer_best_department": group.best_department,
-                    "percentile": everyone.percentile(department),
+                    "percentile": everyone.percentiles[department],
                     "vs_median": round(s - everyone.median, TIE_DECIMALS),
-                    "peer_percentile": group.percentile(department),
+                    "peer_percentile": group.percentiles[department],
                     "peer_vs_median": round(s - group.median, TIE_DECIMALS),
                 }
             )
