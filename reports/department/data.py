@@ -15,22 +15,31 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from egov.cycle import previous_published_run
 from egov.errors import EgovError
-from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import load_inputs, load_result
 from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, get_run
-from egov.values import FLAG_COLUMNS, run_flags
+from egov.values import FLAG_COLUMNS
 from evaluation import compare
-from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.priorities import priorities_all
 from indicators.framework import Framework, parse_framework
+from reports.department.cache import (
+    NAME_COLUMN,
+    ReportCache,
+    all_names,
+    names_of,
+    object_names,
+    objects_of,
+    run_flags_of,
+)
 from reports.department.standing import standing_all
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
@@ -39,7 +48,13 @@ from surveys.rollup import rating_measures
 from surveys.schemas import OPEN_CASE_STATES
 from surveys.services import catalogue, service_ratings
 
-NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+__all__ = [
+    "NAME_COLUMN", "DepartmentReport", "ReportCache", "Section", "change", "context_figures",
+    "department_groups", "department_report", "indicators", "names_of", "open_cases",
+    "overall_ranking", "peer_members", "priorities", "ratings", "run_intervals", "standing_table",
+    "strengths", "swapped_result",
+]  # fmt: skip
+
 TOP_N = 5
 
 
@@ -111,51 +126,6 @@ class DepartmentReport:
         return node.label(lang) if node is not None else code
 
 
-@dataclass
-class ReportCache:
-    """What the department reports of one run share, kept across its departments: the
-    parsed framework, the previous run (looked up once), its result, the change between
-    the two runs (and the two runs on one scale), the ranking's Monte Carlo intervals (run
-    once, `reports.intervals`: the assessor's report shows the same), every department's
-    improvement priorities (one pass, on the first report that needs them) and the rating measures
-    of the period (`forget_measures` when ratings may have arrived since)."""
-
-    framework: Framework | None = None
-    previous_looked_up: bool = False
-    previous_run: tuple[str, str] | None = None  # (run key, period code): ORM rows do not outlive a session
-    previous: EvaluationResult | None = None
-    change: Change | None = None
-    scaled: tuple[EvaluationResult, EvaluationResult] | None = None  # the two runs on one scale
-    measures: pd.DataFrame | None = None
-    intervals: pd.DataFrame | None = None  # per department: score_p05, score_p95, rank_p05, rank_p95
-    intervals_error: str | None = None  # None: not computed yet; "": computed
-    # every department's improvement priorities (`evaluation.priorities.priorities_all`, one
-    # pass for all departments), or why they could not be computed; None: not computed yet
-    priorities: dict[str, pd.DataFrame] | str | None = None
-    # every department's indicator standing (`standing.standing_all`, one pass); None: not yet
-    standing: dict[str, pd.DataFrame] | None = None
-
-    # every department's names (code → language → name) and the run's flagged values by
-    # department, read once per run
-    all_names: dict[str, dict[str, str]] | None = None
-    flags: dict[str, pd.DataFrame] | None = None
-    flags_run: int | None = None
-    # the period's service-item ratings by channel of every department and the service
-    # catalogue, read once (each department's rows are filtered from them)
-    services: pd.DataFrame | None = None
-    services_catalogue: pd.DataFrame | None = None
-
-    def forget_measures(self) -> None:
-        self.measures = None
-        self.services = None
-        self.services_catalogue = None
-
-
-def names_of(row: Any) -> dict[str, str]:
-    """The names of a department, peer group or object row by language."""
-    return {lang: str(getattr(row, column) or "") for lang, column in NAME_COLUMN.items()}
-
-
 def num(v: Any) -> float:
     """`v` as a float (NaN when it is not a number)."""
     try:
@@ -165,24 +135,35 @@ def num(v: Any) -> float:
     return f
 
 
-def peer_members(result: EvaluationResult, department: str) -> tuple[str | None, list[str]]:
-    """The department's peer group and its members (None, [] when it has none)."""
-    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+def department_groups(result: EvaluationResult) -> pd.Series:
+    """Department code → its peer group (as the units give it; missing when it has none)."""
+    return result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+
+
+def peer_members(
+    result: EvaluationResult, department: str, groups: pd.Series | None = None
+) -> tuple[str | None, list[str]]:
+    """The department's peer group and its members (None, [] when it has none); `groups`:
+    `department_groups(result)` when the caller has it already."""
+    groups = department_groups(result) if groups is None else groups
     group = groups.get(department)
     if not isinstance(group, str) or not group:
         return None, []
     return group, [str(d) for d in groups.index[groups == group]]
 
 
-def standing_table(result: EvaluationResult, department: str, nodes: list[str]) -> pd.DataFrame:
+def standing_table(
+    result: EvaluationResult, department: str, nodes: list[str], groups: pd.Series | None = None
+) -> pd.DataFrame:
     """Score, rank and the field's median and best at each node, among all departments and
     within the peer group — all departments when fewer than `compare.MIN_PEERS` of the
     peer group have a score there (`peer_fallback`; then the peer rank is the overall
-    rank). Ranks are the engine's (1 = best), never recomputed here."""
+    rank). Ranks are the engine's (1 = best), never recomputed here. `groups`:
+    `department_groups(result)` when the caller has it."""
     scores, ranks = result.department_scores, result.department_ranks
     if scores is None or ranks is None:
         raise EgovError("this run has no department scores")
-    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    groups = department_groups(result) if groups is None else groups
     groups = groups.reindex(scores.index).fillna(compare.NO_GROUP).astype(str)
     peer_ranks = result.peer_ranks
     rows = []
@@ -234,13 +215,16 @@ def indicators(
         return Section(missing=f"department '{department}' has no score in this run")
     units = result.units
     mine = [str(u) for u in units.index[units["department"].astype(str) == department]]
-    rows = session.execute(select(AssessedObject).where(col(AssessedObject.code).in_(mine))).scalars()
-    names = {o.code: names_of(o) for o in rows}
+    names = object_names(session, cache)
     objects: dict[str, list[tuple[dict[str, str], float]]] = {}
-    own = result.denominated.reindex(index=mine, columns=list(table["indicator"]))
-    for code in table["indicator"]:
-        values = own[code].dropna().sort_values(ascending=False)
-        objects[str(code)] = [(names.get(str(o), {}) or {"en": str(o)}, float(v)) for o, v in values.items()]
+    codes = [str(c) for c in table["indicator"]]
+    own = result.denominated.reindex(index=mine, columns=codes).to_numpy(dtype=float)
+    shown = [names.get(o, {}) or {"en": o} for o in mine]
+    for j, code in enumerate(codes):
+        keep = np.flatnonzero(~np.isnan(own[:, j]))
+        # largest first, ties as `Series.sort_values(ascending=False)` orders them
+        order = keep[::-1][own[keep[::-1], j].argsort(kind="quicksort")][::-1]
+        objects[code] = [(shown[i], float(own[i, j])) for i in order]
     return Section(table=table, extra={"objects": objects})
 
 
@@ -408,12 +392,8 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
     """Rating measures of the department's application objects for the period (roll-ups),
     with the minimum-count rule of the rating API (EGOV_MIN_RATINGS)."""
     min_n = get_settings().min_ratings
-    apps = session.execute(
-        select(AssessedObject)
-        .where(col(AssessedObject.department_id) == department_id, col(AssessedObject.kind) == "application")
-        .order_by(col(AssessedObject.code))
-    ).scalars()
-    objects = {o.code: names_of(o) for o in apps}
+    apps = [o for o in objects_of(session, department_id, cache) if o.kind == "application"]
+    objects = {o.code: o.names for o in apps}
     if cache.measures is None:
         cache.measures, _notes = rating_measures(session, period.start, period.end, min_ratings=min_n)
     measures = cache.measures
@@ -434,17 +414,13 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
     return Section(table=mine, extra=extra)
 
 
-def open_cases(session: Session, department: Department) -> Section:
+def open_cases(session: Session, department: Department, cache: ReportCache | None = None) -> Section:
     """The department's bad-rating cases that are not closed or removed."""
+    cache = ReportCache() if cache is None else cache
     rows = [
         c for c in department_cases(session, department.id, limit=10_000) if c["state"] in OPEN_CASE_STATES
     ]
-    names = {
-        o.code: names_of(o)
-        for o in session.execute(
-            select(AssessedObject).where(col(AssessedObject.department_id) == department.id)
-        ).scalars()
-    }
+    names = {o.code: o.names for o in objects_of(session, int(department.id or 0), cache)}
     try:
         drivers = {str(k): dict(v) for k, v in questions().get("drivers", {}).items()}
     except Exception:  # the question file is optional for the report: codes are shown instead
@@ -454,15 +430,13 @@ def open_cases(session: Session, department: Department) -> Section:
     )
 
 
-def context_figures(session: Session, department_id: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
+def context_figures(
+    session: Session, department_id: int, cache: ReportCache | None = None
+) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """The context figures (published, not scored) of the department's objects, by object code
     and in the register's order."""
-    rows = session.execute(
-        select(AssessedObject)
-        .where(col(AssessedObject.department_id) == department_id)
-        .order_by(col(AssessedObject.code))
-    ).scalars()
-    return [(names_of(o), dict(figure)) for o in rows for figure in (o.context or [])]
+    objects = objects_of(session, department_id, ReportCache() if cache is None else cache)
+    return [(o.names, dict(figure)) for o in objects for figure in o.context]
 
 
 def run_intervals(
@@ -497,26 +471,6 @@ def overall_ranking(
     return out
 
 
-def _all_names(session: Session, cache: ReportCache) -> dict[str, dict[str, str]]:
-    """Every department's names, read once per cache."""
-    if cache.all_names is None:
-        cache.all_names = {str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()}
-    return cache.all_names
-
-
-def _flags(session: Session, run: EvaluationRun, department: str, cache: ReportCache) -> pd.DataFrame:
-    """The department's values the run flagged or left out (`egov.values.run_flags`): the
-    run's flags read once per cache and split by department (the same rows, in the same order)."""
-    if cache.flags is None or cache.flags_run != run.id:
-        every = run_flags(session, run.id)
-        cache.flags = {
-            str(d): part.reset_index(drop=True) for d, part in every.groupby("department", sort=False)
-        }
-        cache.flags_run = run.id
-    found = cache.flags.get(department)
-    return found if found is not None else pd.DataFrame([], columns=FLAG_COLUMNS)
-
-
 def department_report(
     session: Session,
     run: EvaluationRun,
@@ -546,7 +500,9 @@ def department_report(
         )
     framework = cache.framework
     nodes = [framework.index_code, *[c.code for c in framework.categories]]
-    group, _members = peer_members(result, department)
+    if cache.groups is None:
+        cache.groups = department_groups(result)
+    group, _members = peer_members(result, department, cache.groups)
     group_names: dict[str, str] = {}
     if group:
         pg = session.execute(select(PeerGroup).where(col(PeerGroup.code) == group)).scalar()
@@ -564,16 +520,16 @@ def department_report(
         peer_group=group,
         peer_group_names=group_names,
         illustrative=DEMO_NOTICE in (run.note or ""),
-        standing=standing_table(result, department, nodes),
+        standing=standing_table(result, department, nodes, cache.groups),
         indicators=standing,
         strengths=strengths(result, department, framework, standing),
         priorities=priorities(result, department, framework, cache),
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),
-        cases=open_cases(session, dept),
-        all_names=_all_names(session, cache),
-        flags=_flags(session, run, department, cache),
+        cases=open_cases(session, dept, cache),
+        all_names=all_names(session, cache),
+        flags=run_flags_of(session, run, department, cache),
         ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
         intervals_error=cache.intervals_error or "",
-        context=context_figures(session, int(dept.id or 0)),
+        context=context_figures(session, int(dept.id or 0), cache),
     )
