@@ -452,8 +452,9 @@ def funnel_chart(ratings: pd.DataFrame, lang: str) -> Chart:
             tooltip=[alt.Tooltip("share:Q", title=t("chart.overall_share", lang), format=".1f")],
         )
     )
+    shown, title = _funnel_points(df, p, lang)
     points = (
-        alt.Chart(df)
+        alt.Chart(shown)
         .mark_point(filled=True, size=50, color=theme.ACCENT)
         .encode(
             x=x,
@@ -465,9 +466,27 @@ def funnel_chart(ratings: pd.DataFrame, lang: str) -> Chart:
             ],
         )
     )
-    return alt.layer(lines, centre, points).properties(
-        title=_title("chart.funnel.title", lang), width=520, height=340
-    )
+    return alt.layer(lines, centre, points).properties(title=title, width=520, height=340)
+
+
+FUNNEL_MAX_POINTS = 4_000  # below altair's 5,000 rows of chart data
+
+
+def _funnel_points(df: pd.DataFrame, p: float, lang: str) -> tuple[pd.DataFrame, alt.TitleParams]:
+    """The funnel's points and its title: every object up to FUNNEL_MAX_POINTS; above, every
+    object outside the 95 % limits and evenly spaced others (by number of ratings), which
+    the subtitle says (the limits and the overall share are computed from all of them)."""
+    if len(df) <= FUNNEL_MAX_POINTS:
+        return df, _title("chart.funnel.title", lang)
+    lower, upper = funnel_limits(p, df["n"].to_numpy(dtype=float), Z_95)
+    share = df["share"].to_numpy(dtype=float) / 100
+    outside = (share < lower) | (share > upper)
+    inside = df[~outside].sort_values("n", kind="mergesort")
+    room = max(FUNNEL_MAX_POINTS - int(outside.sum()), 0)
+    step = max(1, -(-len(inside) // max(room, 1)))
+    shown = pd.concat([df[outside], inside.iloc[::step]]).head(FUNNEL_MAX_POINTS)
+    subtitle = t("chart.funnel.sampled", lang, n=len(df), outside=int(outside.sum()), shown=len(shown))
+    return shown, _title("chart.funnel.title", lang, subtitle)
 
 
 def framework_layout(framework: Framework, effective_weights: pd.Series, lang: str) -> pd.DataFrame:

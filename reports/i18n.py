@@ -223,6 +223,11 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Valores normalizados: os {k} primeiros e os {k} últimos serviços",
         "Normalised indicator values: the {k} best and the {k} worst departments",
     ),
+    "chart.funnel.sampled": (
+        "共 {n} 個對象：顯示 {shown} 個，包括所有在 95% 界限以外的 {outside} 個，其餘按評價數量平均抽取；界限按全部對象計算。",
+        "{n} objectos: {shown} mostrados, incluindo os {outside} fora dos limites de 95 %, os outros espaçados pelo número de avaliações; os limites usam todos.",
+        "{n} objects: {shown} shown, including all {outside} outside the 95 % limits, the others evenly spaced by number of ratings; the limits use them all.",
+    ),
     "chart.many": (
         "共 {n} 個部門：圖表只顯示總排名最前及最後各 {k} 個部門；下表列出所有部門。",
         "{n} serviços: o gráfico mostra os {k} primeiros e os {k} últimos da classificação geral; a tabela lista todos.",

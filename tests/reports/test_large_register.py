@@ -94,3 +94,22 @@ def test_department_report_of_many_departments_shows_its_neighbours(wide: str, t
     assert LABELS["dr.ranking_many"][2].format(n=DEPARTMENTS, k=10, m=5) in page
     ranking = [c for c in _charts(page) if 20 <= _rows(c) <= 31]
     assert ranking, "the ranking chart shows the best, the worst and the neighbours only"
+
+
+def test_funnel_of_more_objects_than_a_chart_holds_keeps_the_outliers() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from reports.charts import FUNNEL_MAX_POINTS, funnel_chart
+
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 500, 9_000)
+    df = pd.DataFrame(
+        {"label": [f"o{i}" for i in range(9_000)], "n": n, "share": rng.binomial(n, 0.7) / n * 100}
+    )
+    df.loc[0, ["n", "share"]] = [400, 5.0]  # far outside the limits
+    spec = funnel_chart(df, "en").to_dict()
+    points = max(spec["datasets"].values(), key=len)
+    assert len(points) <= FUNNEL_MAX_POINTS
+    assert any(p["label"] == "o0" for p in points)
+    assert spec["title"]["subtitle"].startswith("9000 objects:")
