@@ -613,7 +613,7 @@ def bench_reports(args: argparse.Namespace) -> None:
                     written.extend(write_department_reports(session, run, out / "all", lang))
                 else:  # the same loop over a sample of the departments
                     res = load_result(session, run, verify=False)
-                    cache = ReportCache()
+                    cache = ReportCache(many=True)
                     written.extend(
                         write_department_report(session, run, d, out / "all", lang, res, cache)
                         for d in sample

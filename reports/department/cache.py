@@ -58,6 +58,11 @@ class ReportCache:
     improvement priorities (one pass, on the first report that needs them) and the rating measures
     of the period (`forget_measures` when ratings may have arrived since)."""
 
+    # the cache serves many reports (every department of a run, a web server): the work
+    # that can be shared is done once for all departments (priorities, standing); for one
+    # report alone only that department's is computed
+    many: bool = False
+
     framework: Framework | None = None
     previous_looked_up: bool = False
     previous_run: tuple[str, str] | None = None  # (run key, period code): ORM rows do not outlive a session

@@ -202,13 +202,17 @@ def indicators(
 ) -> Section:
     """Every indicator of the department in its own unit and as a score, against the median
     and the best of all departments and of its comparison group, whom to learn from
-    (`compare.indicator_standing`, computed for every department at once and kept in the
-    cache: `standing.standing_all`), and its objects' own values (extra["objects"])."""
+    (`compare.indicator_standing`; for every department at once when the cache serves many
+    reports: `standing.standing_all`), and its objects' own values (extra["objects"])."""
     cache = ReportCache() if cache is None else cache
     try:
-        if cache.standing is None:
-            cache.standing = standing_all(result, framework)
-        table = cache.standing.get(department)
+        table: pd.DataFrame | None = None
+        if not cache.many:  # one report: this department's standing only
+            table = compare.indicator_standing(result, department, framework=framework)
+        else:
+            if cache.standing is None:
+                cache.standing = standing_all(result, framework)
+            table = cache.standing.get(department)
     except EgovError as exc:
         return Section(missing=str(exc))
     if table is None:
@@ -245,9 +249,18 @@ def priorities(
     result: EvaluationResult, department: str, framework: Framework, cache: ReportCache | None = None
 ) -> Section:
     """The department's improvement priorities with a positive gain (the first `TOP_N`),
-    from every department's priorities computed once per cache."""
+    from every department's priorities computed once when the cache serves many reports."""
     cache = ReportCache() if cache is None else cache
-    if cache.priorities is None:
+    if not cache.many:  # one report: this department's priorities only
+        try:
+            cache.priorities = {
+                department: compare.priorities(
+                    result, department, "median", framework=framework, within="peers"
+                )
+            }
+        except EgovError as exc:
+            return Section(missing=str(exc))
+    elif cache.priorities is None:
         try:
             cache.priorities = priorities_all(result, "median", framework=framework, within="peers")
         except EgovError as exc:

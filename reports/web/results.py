@@ -25,7 +25,10 @@ def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, 
         if key in _results:
             _results.move_to_end(key)
             return _results[key]
-    value: tuple[EvaluationResult, ReportCache] = (load_result(session, run, verify=False), ReportCache())
+    value: tuple[EvaluationResult, ReportCache] = (
+        load_result(session, run, verify=False),
+        ReportCache(many=True),
+    )
     with _results_lock:
         _results[key] = value
         while len(_results) > MAX_CACHED_RUNS:

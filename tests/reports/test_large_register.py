@@ -113,3 +113,31 @@ def test_funnel_of_more_objects_than_a_chart_holds_keeps_the_outliers() -> None:
     assert len(points) <= FUNNEL_MAX_POINTS
     assert any(p["label"] == "o0" for p in points)
     assert spec["title"]["subtitle"].startswith("9000 objects:")
+
+
+def test_department_reports_written_together_equal_one_written_alone(wide: str) -> None:
+    # the reports of every department share one pass (priorities, standing, reads); one
+    # report alone computes its own: the same sections
+    import pandas as pd
+
+    from egov.record import load_result
+    from reports.department import ReportCache, department_report
+
+    with session_scope() as session:
+        run = get_run(session, wide)
+        result = load_result(session, run, verify=False)
+        cache = ReportCache(many=True)
+        assert result.department_scores is not None
+        codes = sorted(map(str, result.department_scores.index))[::37]
+        for code in codes:
+            alone = department_report(session, run, code)
+            together = department_report(session, run, code, result, cache)
+            for name in ("standing", "indicators", "strengths", "priorities", "ratings", "cases", "flags"):
+                a, b = getattr(alone, name), getattr(together, name)
+                a, b = (a.table, b.table) if hasattr(a, "table") else (a, b)
+                if a is None or b is None:
+                    assert a is b, name
+                else:
+                    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-9, obj=name)
+            assert alone.indicators.extra["objects"] == together.indicators.extra["objects"]
+            assert alone.context == together.context and alone.all_names == together.all_names
