@@ -58,7 +58,7 @@ class ReportCache:
     improvement priorities (one pass, on the first report that needs them) and the rating measures
     of the period (`forget_measures` when ratings may have arrived since)."""
 
-    # the cache serves many reports (every department of a run, a web server): the work
+    # the cache serves the reports of every department of a run: the work
     # that can be shared is done once for all departments (priorities, standing); for one
     # report alone only that department's is computed
     many: bool = False
@@ -93,9 +93,14 @@ class ReportCache:
     services_catalogue: pd.DataFrame | None = None
 
     def forget_measures(self) -> None:
+        """Forget what may change while the cache is kept (a web server keeps it across
+        pages): the ratings, the names and the register's objects."""
         self.measures = None
         self.services = None
         self.services_catalogue = None
+        self.all_names = None
+        self.objects = None
+        self.object_names = None
 
 
 def all_names(session: Session, cache: ReportCache) -> dict[str, dict[str, str]]:

@@ -251,25 +251,23 @@ def priorities(
     """The department's improvement priorities with a positive gain (the first `TOP_N`),
     from every department's priorities computed once when the cache serves many reports."""
     cache = ReportCache() if cache is None else cache
-    if not cache.many:  # one report: this department's priorities only
+    if not cache.many:  # one report: this department's priorities only (kept out of the cache)
         try:
-            cache.priorities = {
-                department: compare.priorities(
-                    result, department, "median", framework=framework, within="peers"
-                )
-            }
+            table = compare.priorities(result, department, "median", framework=framework, within="peers")
         except EgovError as exc:
             return Section(missing=str(exc))
-    elif cache.priorities is None:
-        try:
-            cache.priorities = priorities_all(result, "median", framework=framework, within="peers")
-        except EgovError as exc:
-            cache.priorities = str(exc)
-    if isinstance(cache.priorities, str):
-        return Section(missing=cache.priorities)
-    table = cache.priorities.get(department)
-    if table is None:
-        return Section(missing=f"department '{department}' has no score in this run")
+    else:
+        if cache.priorities is None:
+            try:
+                cache.priorities = priorities_all(result, "median", framework=framework, within="peers")
+            except EgovError as exc:
+                cache.priorities = str(exc)
+        if isinstance(cache.priorities, str):
+            return Section(missing=cache.priorities)
+        found = cache.priorities.get(department)
+        if found is None:
+            return Section(missing=f"department '{department}' has no score in this run")
+        table = found
     if not table.empty:
         table = table[table["gain"] > 0]
     return Section(table=table.head(TOP_N))

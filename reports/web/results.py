@@ -27,7 +27,9 @@ def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, 
             return _results[key]
     value: tuple[EvaluationResult, ReportCache] = (
         load_result(session, run, verify=False),
-        ReportCache(many=True),
+        # one department's report at a time: its own priorities and standing (the one pass
+        # for every department would make the first page of a province wait for all 2,000)
+        ReportCache(),
     )
     with _results_lock:
         _results[key] = value
