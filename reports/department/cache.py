@@ -55,7 +55,8 @@ class ReportCache:
     parsed framework, the previous run (looked up once), its result, the change between
     the two runs (and the two runs on one scale), the ranking's Monte Carlo intervals (run
     once, `reports.intervals`: the assessor's report shows the same), every department's
-    improvement priorities (one pass, on the first report that needs them) and the rating measures
+    improvement priorities and indicator standing (one pass, on the first report that needs
+    them, when `many`), the reads made once for all departments and the rating measures
     of the period (`forget_measures` when ratings may have arrived since)."""
 
     # the cache serves the reports of every department of a run: the work
