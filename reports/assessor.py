@@ -163,8 +163,8 @@ def _overall_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     """The overall ranking with its uncertainty (chart and table)."""
     lang = data.lang
     intervals = [c for c in ("score_p05", "score_p95", "rank_p05", "rank_p95") if c in ranking]
-    chart_df = ranking[["label", "rank", "score", *intervals]]
-    body = chart_html(charts.ranking_chart(chart_df, lang))
+    shown, note = _chart_rows(ranking, lang)
+    body = note + chart_html(charts.ranking_chart(shown[["label", "rank", "score", *intervals]], lang))
     if data.uncertainty is not None:
         body += f'<p class="note">{esc(t("sec.uncertainty_note", lang, n=data.mc_n, seed=data.mc_seed))}</p>'
     else:
@@ -217,7 +217,9 @@ def _categories_html(data: AssessorData, ranking: pd.DataFrame) -> str:
         ],
         ignore_index=True,
     )
-    body = chart_html(charts.category_chart(cat_long, lang, order=list(ranking["label"])))
+    shown, note = _chart_rows(ranking, lang)
+    cat_long = cat_long[cat_long["label"].isin(set(shown["label"]))]
+    body = note + chart_html(charts.category_chart(cat_long, lang, order=list(shown["label"])))
     for cat in fw.categories:
         sub = ranking.dropna(subset=[f"rank:{cat.code}"]).sort_values(f"rank:{cat.code}", kind="mergesort")
         body += f"<h3>{esc(cat.label(lang))}</h3>"
@@ -235,20 +237,96 @@ def _categories_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     return body
 
 
+# Above this many departments a chart of one row per department is not readable, and the
+# heat map (one cell per department and indicator) would exceed altair's 5,000 rows of data:
+# the charts show the best and worst SHOWN_AT_EACH_END departments and the heat map the
+# medians of groups of departments (the tables and the workbook keep every department).
+MAX_CHART_DEPARTMENTS = 60
+SHOWN_AT_EACH_END = 15
+MAX_HEATMAP_CELLS = 4_500  # below altair's 5,000-row limit on a chart's data
+
+
+def _ends(ranking: pd.DataFrame, k: int = SHOWN_AT_EACH_END) -> pd.DataFrame:
+    """The k best and the k worst departments ranked overall, in the engine's rank order
+    (all of them when there are no more than 2k); the departments not ranked overall are left out."""
+    ranked = ranking.dropna(subset=["rank"]).sort_values("rank", kind="mergesort")
+    return ranked if len(ranked) <= 2 * k else pd.concat([ranked.head(k), ranked.tail(k)])
+
+
+def _chart_rows(ranking: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
+    """The departments a per-department chart shows, and the note that says so (above
+    MAX_CHART_DEPARTMENTS: the best and the worst, `_ends`)."""
+    if len(ranking) <= MAX_CHART_DEPARTMENTS:
+        return ranking, ""
+    note = t("chart.many", lang, n=len(ranking), k=SHOWN_AT_EACH_END)
+    return _ends(ranking), f'<p class="note">{esc(note)}</p>'
+
+
+def _heatmap_groups(data: AssessorData, ranking: pd.DataFrame, limit: int) -> tuple[pd.Series, str]:
+    """Department code → the label of its group for the aggregated heat map, and the note's
+    key: its peer group when the departments have peer groups and there are at most
+    `limit` of them, otherwise its band of the overall ranking (`limit` bands at most)."""
+    lang = data.lang
+    groups = ranking.set_index("code")["peer_group"]
+    if groups.notna().any() and groups.nunique(dropna=False) <= limit:
+        named = groups.fillna(t("heatmap.no_group", lang)).astype(str)
+        return named, "heatmap.many_groups"
+    ranked = ranking.dropna(subset=["rank"]).sort_values("rank", kind="mergesort")
+    size = -(-len(ranked) // max(1, min(limit - 1, 10)))  # ceiling: at most 10 bands
+    band = pd.Series(t("heatmap.unranked", lang), index=ranking["code"], dtype=object)
+    for start in range(0, len(ranked), size):
+        part = ranked.iloc[start : start + size]
+        label = t("heatmap.band", lang, a=_int(part["rank"].min()), b=_int(part["rank"].max()))
+        band[part["code"].to_numpy()] = label
+    return band.astype(str), "heatmap.many_bands"
+
+
 def _heatmap_html(data: AssessorData, ranking: pd.DataFrame) -> str:
     """The indicator heatmap (department indicator scores are their normalised values
-    rolled up)."""
-    r, fw = data.result, data.framework
+    rolled up): one row per department up to MAX_CHART_DEPARTMENTS (fewer when the
+    framework has so many indicators that the cells would exceed MAX_HEATMAP_CELLS); above
+    that, the median of each group of departments (`_heatmap_groups`) and the best and the
+    worst departments (`_ends`), with a note that says so."""
+    r, fw, lang = data.result, data.framework, data.lang
     assert r.department_scores is not None
     inds = [c for c in fw.indicator_codes if c in r.department_scores.columns]
-    values = r.department_scores.loc[ranking["code"], inds].copy()
-    values.index = pd.Index(ranking["label"])
-    return chart_html(
-        charts.heatmap(
-            values,
-            data.lang,
-            row_order=list(ranking["label"]),
-            column_names={c: data.node_label(c) for c in inds},
+    names = {c: data.node_label(c) for c in inds}
+    limit = max(5, min(MAX_CHART_DEPARTMENTS, MAX_HEATMAP_CELLS // max(1, len(inds))))
+    if len(ranking) <= limit:
+        values = r.department_scores.loc[ranking["code"], inds].copy()
+        values.index = pd.Index(ranking["label"])
+        return chart_html(charts.heatmap(values, lang, row_order=list(ranking["label"]), column_names=names))
+    groups, note_key = _heatmap_groups(data, ranking, limit)
+    scores = r.department_scores.loc[ranking["code"], inds]
+    medians = scores.groupby(groups.reindex(scores.index).to_numpy(), sort=False).median()
+    counts = groups.value_counts()
+    order = list(dict.fromkeys(groups.reindex(ranking["code"]).to_numpy()))  # by the groups' best rank
+    medians = medians.reindex(order)
+    medians.index = pd.Index([t("heatmap.group_label", lang, name=g, n=int(counts[g])) for g in order])
+    k = max(1, min(SHOWN_AT_EACH_END, limit // 2))
+    ends = _ends(ranking, k)
+    values = r.department_scores.loc[ends["code"], inds].copy()
+    values.index = pd.Index(ends["label"])
+    note = t(note_key, lang, n=len(ranking), k=k)
+    return (
+        f'<p class="note">{esc(note)}</p>'
+        + chart_html(
+            charts.heatmap(
+                medians,
+                lang,
+                row_order=list(medians.index),
+                column_names=names,
+                title=t("chart.heatmap.groups_title", lang),
+            )
+        )
+        + chart_html(
+            charts.heatmap(
+                values,
+                lang,
+                row_order=list(ends["label"]),
+                column_names=names,
+                title=t("chart.heatmap.ends_title", lang, k=k),
+            )
         )
     )
 

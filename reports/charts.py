@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -17,6 +18,7 @@ import pandas as pd
 
 from indicators.framework import Framework
 from reports import theme
+from reports.chart_specs import filled_spec
 from reports.i18n import t
 
 Chart = alt.Chart | alt.LayerChart | alt.FacetChart
@@ -63,14 +65,62 @@ def ranking_chart(
     bar from the 5th to the 95th percentile of its Monte Carlo score when `score_p05`/
     `score_p95` are given, and the reader's department (`highlight`, a label) in its own
     colour and bold. Columns: label, rank, score[, score_p05, score_p95, rank_p05, rank_p95]."""
-    theme.use()
+    df, order, has_interval = _ranking_frame(ranking, lang, highlight)
+    return _ranking_drawn(
+        df, lang, order, max(120, 22 * max(len(order), 1)), highlight, has_interval, title_key
+    )
+
+
+def ranking_spec(
+    ranking: pd.DataFrame,
+    lang: str,
+    *,
+    highlight: str | None = None,
+    title_key: str = "chart.ranking.title",
+) -> dict[str, Any]:
+    """`ranking_chart(…)`'s Vega-Lite spec, from a template built once per language and shape
+    (`reports.chart_specs`): for the same chart on many pages."""
+    df, order, has_interval = _ranking_frame(ranking, lang, highlight)
+    tips = tuple(c for c in INTERVAL_TIPS if c in df.columns and df[c].notna().any())
+    key = ("ranking", lang, title_key, has_interval, tuple(df.columns), tips, highlight is None)
+    return filled_spec(
+        key,
+        lambda h, o, height: _ranking_drawn(df, lang, o, height, h, has_interval, title_key),
+        df,
+        order=order,
+        height=max(120, 22 * max(len(order), 1)),
+        highlight=highlight,
+    )
+
+
+INTERVAL_TIPS = ("score_p05", "score_p95", "rank_p05", "rank_p95")
+
+
+def _ranking_frame(
+    ranking: pd.DataFrame, lang: str, highlight: str | None
+) -> tuple[pd.DataFrame, list[str], bool]:
+    """The ranking chart's data (ranked rows, `who`: the reader or the others), its rows'
+    order and whether it has intervals."""
     df = ranking[ranking["rank"].notna() & ranking["score"].notna()].copy()
     order = _order(df, "label", "rank")
-    n = max(len(order), 1)
     has_interval = {"score_p05", "score_p95"} <= set(df.columns) and bool(df["score_p05"].notna().any())
-    score_t = t("col.score", lang)
     reader, others = t("chart.reader", lang), t("chart.others", lang)
     df["who"] = [reader if str(label) == highlight else others for label in df["label"]]
+    return df, order, has_interval
+
+
+def _ranking_drawn(
+    df: pd.DataFrame,
+    lang: str,
+    order: list[str],
+    height: int,
+    highlight: str | None,
+    has_interval: bool,
+    title_key: str,
+) -> Chart:
+    theme.use()
+    score_t = t("col.score", lang)
+    reader, others = t("chart.reader", lang), t("chart.others", lang)
     # full names (no "…"): the reader looks for their own department's name
     axis = alt.Axis(labelLimit=0, **_bold_label(highlight))
     y = alt.Y("label:N", sort=order, title=t("col.department", lang), axis=axis)
@@ -80,7 +130,7 @@ def ranking_chart(
         alt.Tooltip("rank:Q", title=t("col.rank", lang)),
         alt.Tooltip("score:Q", title=score_t, format=".1f"),
     ]
-    for c in ("score_p05", "score_p95", "rank_p05", "rank_p95"):
+    for c in INTERVAL_TIPS:
         if c in df.columns and df[c].notna().any():
             tooltip.append(alt.Tooltip(f"{c}:Q", title=t(f"col.{c}", lang), format=".1f"))
     domain = [reader, others] if highlight else [others]
@@ -90,7 +140,6 @@ def ranking_chart(
         scale=alt.Scale(domain=domain, range=[theme.HIGHLIGHT, theme.ACCENT][-len(domain) :]),
         legend=alt.Legend(orient="top") if highlight else None,
     )
-    height = max(120, 22 * n)
     if not has_interval:
         dots = alt.Chart(df).mark_point(filled=True, size=80, opacity=1)
         return dots.encode(
@@ -127,10 +176,51 @@ def category_chart(
     Columns: label, category (its name), score; `order`: the labels top to bottom (e.g. by
     the engine's overall rank); `y_title`: what the rows are (default: departments);
     `highlight`: the reader's department's label, drawn in bold."""
-    theme.use()
+    df, labels, cats = _category_frame(scores, order)
+    return _category_drawn(df, lang, labels, cats, y_title, highlight, max(160, 10 * len(cats) * len(labels)))
+
+
+def category_spec(
+    scores: pd.DataFrame,
+    lang: str,
+    *,
+    order: Sequence[str] | None = None,
+    y_title: str | None = None,
+    highlight: str | None = None,
+) -> dict[str, Any]:
+    """`category_chart(…)`'s Vega-Lite spec, from a template built once per language and
+    categories (`reports.chart_specs`): for the same chart on many pages."""
+    df, labels, cats = _category_frame(scores, order)
+    key = ("category", lang, tuple(cats), y_title, highlight is None)
+    return filled_spec(
+        key,
+        lambda h, o, height: _category_drawn(df, lang, o, cats, y_title, h, height),
+        df,
+        order=labels,
+        height=max(160, 10 * len(cats) * len(labels)),
+        highlight=highlight,
+    )
+
+
+def _category_frame(
+    scores: pd.DataFrame, order: Sequence[str] | None
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     df = scores.dropna(subset=["score"]).copy()
     labels = list(order) if order is not None else list(dict.fromkeys(df["label"].astype(str)))
     cats = list(dict.fromkeys(df["category"].astype(str)))
+    return df, labels, cats
+
+
+def _category_drawn(
+    df: pd.DataFrame,
+    lang: str,
+    labels: list[str],
+    cats: list[str],
+    y_title: str | None,
+    highlight: str | None,
+    height: int,
+) -> Chart:
+    theme.use()
     return (
         alt.Chart(df)
         .mark_bar()
@@ -152,11 +242,7 @@ def category_chart(
                 alt.Tooltip("score:Q", title=t("col.score", lang), format=".1f"),
             ],
         )
-        .properties(
-            title=_title("chart.category.title", lang),
-            width=520,
-            height=max(160, 10 * len(cats) * len(labels)),
-        )
+        .properties(title=_title("chart.category.title", lang), width=520, height=height)
     )
 
 
@@ -174,11 +260,12 @@ def heatmap(
     *,
     row_order: Sequence[str] | None = None,
     column_names: dict[str, str] | None = None,
+    title: str | None = None,
 ) -> Chart:
     """Departments (rows, by name) × indicators (columns, by name), coloured by the
     normalised value (0–100); a cell without a value is grey with "—" and has its own legend
     entry. `values`: index = department labels (top to bottom in `row_order`), columns =
-    indicator codes; `column_names`: code → name."""
+    indicator codes; `column_names`: code → name; `title`: instead of the default title."""
     theme.use()
     cols = list(values.columns)
     shown = _column_names(cols, column_names or {})
@@ -238,7 +325,7 @@ def heatmap(
         alt.layer(cells, gaps, dashes)
         .resolve_scale(color="independent", fill="independent")
         .properties(
-            title=_title("chart.heatmap.title", lang),
+            title=alt.TitleParams(text=title) if title else _title("chart.heatmap.title", lang),
             width=max(200, 16 * len(cols)),
             height=max(120, 18 * len(rows)),
         )
@@ -365,8 +452,9 @@ def funnel_chart(ratings: pd.DataFrame, lang: str) -> Chart:
             tooltip=[alt.Tooltip("share:Q", title=t("chart.overall_share", lang), format=".1f")],
         )
     )
+    shown, title = _funnel_points(df, p, lang)
     points = (
-        alt.Chart(df)
+        alt.Chart(shown)
         .mark_point(filled=True, size=50, color=theme.ACCENT)
         .encode(
             x=x,
@@ -378,9 +466,27 @@ def funnel_chart(ratings: pd.DataFrame, lang: str) -> Chart:
             ],
         )
     )
-    return alt.layer(lines, centre, points).properties(
-        title=_title("chart.funnel.title", lang), width=520, height=340
-    )
+    return alt.layer(lines, centre, points).properties(title=title, width=520, height=340)
+
+
+FUNNEL_MAX_POINTS = 4_000  # below altair's 5,000 rows of chart data
+
+
+def _funnel_points(df: pd.DataFrame, p: float, lang: str) -> tuple[pd.DataFrame, alt.TitleParams]:
+    """The funnel's points and its title: every object up to FUNNEL_MAX_POINTS; above, every
+    object outside the 95 % limits and evenly spaced others (by number of ratings), which
+    the subtitle says (the limits and the overall share are computed from all of them)."""
+    if len(df) <= FUNNEL_MAX_POINTS:
+        return df, _title("chart.funnel.title", lang)
+    lower, upper = funnel_limits(p, df["n"].to_numpy(dtype=float), Z_95)
+    share = df["share"].to_numpy(dtype=float) / 100
+    outside = (share < lower) | (share > upper)
+    inside = df[~outside].sort_values("n", kind="mergesort")
+    room = max(FUNNEL_MAX_POINTS - int(outside.sum()), 0)
+    step = max(1, -(-len(inside) // max(room, 1)))
+    shown = pd.concat([df[outside], inside.iloc[::step]]).head(FUNNEL_MAX_POINTS)
+    subtitle = t("chart.funnel.sampled", lang, n=len(df), outside=int(outside.sum()), shown=len(shown))
+    return shown, _title("chart.funnel.title", lang, subtitle)
 
 
 def framework_layout(framework: Framework, effective_weights: pd.Series, lang: str) -> pd.DataFrame:

@@ -100,7 +100,12 @@ def chart_html(chart: alt.TopLevelMixin, *, description: str = "") -> str:
     theme.use()
     # not validated again here: every chart function's spec is validated by its tests
     # (`to_dict()`), and validation (jsonschema) was most of the cost of a page's charts
-    spec = _clean(chart.to_dict(validate=False))
+    return spec_html(chart.to_dict(validate=False), description=description)
+
+
+def spec_html(spec: dict[str, Any], *, description: str = "") -> str:
+    """`chart_html` of a chart's Vega-Lite spec (e.g. `charts.ranking_spec`: a template filled)."""
+    spec = _clean(spec)
     div_id = f"egov-chart-{next(_ids)}"
     options = {"renderer": "svg", "actions": False}
     label = esc(description or spec.get("description") or _title_text(spec))

@@ -199,6 +199,40 @@ _ROWS: dict[str, tuple[str, str, str]] = {
         "Uncertainty from a Monte Carlo simulation ({n} replications, seed {seed}): the dot is the engine's score, the bar runs from the 5th to the 95th percentile of the simulated score; the table gives the rank intervals.",
     ),
     "sec.heatmap": ("指標概覽", "Panorama dos indicadores", "Indicator overview"),
+    "heatmap.many_groups": (
+        "共 {n} 個部門，一張熱圖無法清楚顯示：先列出各同類組別的中位數，再列出總排名最前及最後各 {k} 個部門；所有部門的數值見工作簿。",
+        "{n} serviços são demasiados para um mapa legível: primeiro a mediana de cada grupo de pares, depois os {k} primeiros e os {k} últimos da classificação geral; os valores de todos os serviços estão no livro Excel.",
+        "{n} departments are too many for one readable heat map: first the median of each peer group, then the {k} best and the {k} worst departments overall; every department's values are in the workbook.",
+    ),
+    "heatmap.many_bands": (
+        "共 {n} 個部門，一張熱圖無法清楚顯示：先列出各排名區段的中位數，再列出總排名最前及最後各 {k} 個部門；所有部門的數值見工作簿。",
+        "{n} serviços são demasiados para um mapa legível: primeiro a mediana de cada faixa da classificação geral, depois os {k} primeiros e os {k} últimos; os valores de todos os serviços estão no livro Excel.",
+        "{n} departments are too many for one readable heat map: first the median of each band of the overall ranking, then the {k} best and the {k} worst departments overall; every department's values are in the workbook.",
+    ),
+    "heatmap.group_label": ("{name}（{n} 個部門）", "{name} ({n} serviços)", "{name} ({n} departments)"),
+    "heatmap.band": ("第 {a}–{b} 名", "posições {a}–{b}", "ranks {a}–{b}"),
+    "heatmap.no_group": ("無同類組別", "sem grupo de pares", "no peer group"),
+    "heatmap.unranked": ("未列入總排名", "fora da classificação geral", "not ranked overall"),
+    "chart.heatmap.groups_title": (
+        "指標標準化值的中位數（組別 × 指標）",
+        "Mediana dos valores normalizados (grupos × indicadores)",
+        "Median normalised indicator values (groups × indicators)",
+    ),
+    "chart.heatmap.ends_title": (
+        "指標標準化值：總排名最前及最後各 {k} 個部門",
+        "Valores normalizados: os {k} primeiros e os {k} últimos serviços",
+        "Normalised indicator values: the {k} best and the {k} worst departments",
+    ),
+    "chart.funnel.sampled": (
+        "共 {n} 個對象：顯示 {shown} 個，包括所有在 95% 界限以外的 {outside} 個，其餘按評價數量平均抽取；界限按全部對象計算。",
+        "{n} objectos: {shown} mostrados, incluindo os {outside} fora dos limites de 95 %, os outros espaçados pelo número de avaliações; os limites usam todos.",
+        "{n} objects: {shown} shown, including all {outside} outside the 95 % limits, the others evenly spaced by number of ratings; the limits use them all.",
+    ),
+    "chart.many": (
+        "共 {n} 個部門：圖表只顯示總排名最前及最後各 {k} 個部門；下表列出所有部門。",
+        "{n} serviços: o gráfico mostra os {k} primeiros e os {k} últimos da classificação geral; a tabela lista todos.",
+        "{n} departments: the chart shows the {k} best and the {k} worst ranked overall; the table lists them all.",
+    ),
     "sec.framework": (
         "指標框架及有效權重",
         "Quadro de indicadores e pesos efectivos",

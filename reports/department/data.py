@@ -15,21 +15,32 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from egov.cycle import previous_published_run
 from egov.errors import EgovError
-from egov.models import AssessedObject, Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
 from egov.record import load_inputs, load_result
 from egov.settings import get_settings
 from egov.store import DEMO_NOTICE, get_run
-from egov.values import FLAG_COLUMNS, run_flags
+from egov.values import FLAG_COLUMNS
 from evaluation import compare
-from evaluation.compare import Change
 from evaluation.engine import EvaluationResult, evaluate
+from evaluation.priorities import priorities_all
 from indicators.framework import Framework, parse_framework
+from reports.department.cache import (
+    NAME_COLUMN,
+    ReportCache,
+    all_names,
+    names_of,
+    object_names,
+    objects_of,
+    run_flags_of,
+)
+from reports.department.standing import standing_all
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
 from surveys.questions import questions
@@ -37,7 +48,13 @@ from surveys.rollup import rating_measures
 from surveys.schemas import OPEN_CASE_STATES
 from surveys.services import catalogue, service_ratings
 
-NAME_COLUMN = {"zh-Hant": "name_zh", "pt": "name_pt", "en": "name_en"}
+__all__ = [
+    "NAME_COLUMN", "DepartmentReport", "ReportCache", "Section", "change", "context_figures",
+    "department_groups", "department_report", "indicators", "names_of", "open_cases",
+    "overall_ranking", "peer_members", "priorities", "ratings", "run_intervals", "standing_table",
+    "strengths", "swapped_result",
+]  # fmt: skip
+
 TOP_N = 5
 
 
@@ -109,33 +126,6 @@ class DepartmentReport:
         return node.label(lang) if node is not None else code
 
 
-@dataclass
-class ReportCache:
-    """What the department reports of one run share, kept across its departments: the
-    parsed framework, the previous run (looked up once), its result, the change between
-    the two runs (and the two runs on one scale), the ranking's Monte Carlo intervals (run
-    once, `reports.intervals`: the assessor's report shows the same) and the rating measures
-    of the period (`forget_measures` when ratings may have arrived since)."""
-
-    framework: Framework | None = None
-    previous_looked_up: bool = False
-    previous_run: tuple[str, str] | None = None  # (run key, period code): ORM rows do not outlive a session
-    previous: EvaluationResult | None = None
-    change: Change | None = None
-    scaled: tuple[EvaluationResult, EvaluationResult] | None = None  # the two runs on one scale
-    measures: pd.DataFrame | None = None
-    intervals: pd.DataFrame | None = None  # per department: score_p05, score_p95, rank_p05, rank_p95
-    intervals_error: str | None = None  # None: not computed yet; "": computed
-
-    def forget_measures(self) -> None:
-        self.measures = None
-
-
-def names_of(row: Any) -> dict[str, str]:
-    """The names of a department, peer group or object row by language."""
-    return {lang: str(getattr(row, column) or "") for lang, column in NAME_COLUMN.items()}
-
-
 def num(v: Any) -> float:
     """`v` as a float (NaN when it is not a number)."""
     try:
@@ -145,24 +135,35 @@ def num(v: Any) -> float:
     return f
 
 
-def peer_members(result: EvaluationResult, department: str) -> tuple[str | None, list[str]]:
-    """The department's peer group and its members (None, [] when it has none)."""
-    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+def department_groups(result: EvaluationResult) -> pd.Series:
+    """Department code → its peer group (as the units give it; missing when it has none)."""
+    return result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+
+
+def peer_members(
+    result: EvaluationResult, department: str, groups: pd.Series | None = None
+) -> tuple[str | None, list[str]]:
+    """The department's peer group and its members (None, [] when it has none); `groups`:
+    `department_groups(result)` when the caller has it already."""
+    groups = department_groups(result) if groups is None else groups
     group = groups.get(department)
     if not isinstance(group, str) or not group:
         return None, []
     return group, [str(d) for d in groups.index[groups == group]]
 
 
-def standing_table(result: EvaluationResult, department: str, nodes: list[str]) -> pd.DataFrame:
+def standing_table(
+    result: EvaluationResult, department: str, nodes: list[str], groups: pd.Series | None = None
+) -> pd.DataFrame:
     """Score, rank and the field's median and best at each node, among all departments and
     within the peer group — all departments when fewer than `compare.MIN_PEERS` of the
     peer group have a score there (`peer_fallback`; then the peer rank is the overall
-    rank). Ranks are the engine's (1 = best), never recomputed here."""
+    rank). Ranks are the engine's (1 = best), never recomputed here. `groups`:
+    `department_groups(result)` when the caller has it."""
     scores, ranks = result.department_scores, result.department_ranks
     if scores is None or ranks is None:
         raise EgovError("this run has no department scores")
-    groups = result.units["peer_group"].groupby(result.units["department"].astype(str)).first()
+    groups = department_groups(result) if groups is None else groups
     groups = groups.reindex(scores.index).fillna(compare.NO_GROUP).astype(str)
     peer_ranks = result.peer_ranks
     rows = []
@@ -192,22 +193,42 @@ def standing_table(result: EvaluationResult, department: str, nodes: list[str]) 
     return pd.DataFrame(rows).set_index("node")
 
 
-def indicators(session: Session, result: EvaluationResult, department: str, framework: Framework) -> Section:
+def indicators(
+    session: Session,
+    result: EvaluationResult,
+    department: str,
+    framework: Framework,
+    cache: ReportCache | None = None,
+) -> Section:
     """Every indicator of the department in its own unit and as a score, against the median
     and the best of all departments and of its comparison group, whom to learn from
-    (`compare.indicator_standing`), and its objects' own values (extra["objects"])."""
+    (`compare.indicator_standing`; for every department at once when the cache serves many
+    reports: `standing.standing_all`), and its objects' own values (extra["objects"])."""
+    cache = ReportCache() if cache is None else cache
     try:
-        table = compare.indicator_standing(result, department, framework=framework)
+        table: pd.DataFrame | None = None
+        if not cache.many:  # one report: this department's standing only
+            table = compare.indicator_standing(result, department, framework=framework)
+        else:
+            if cache.standing is None:
+                cache.standing = standing_all(result, framework)
+            table = cache.standing.get(department)
     except EgovError as exc:
         return Section(missing=str(exc))
+    if table is None:
+        return Section(missing=f"department '{department}' has no score in this run")
     units = result.units
     mine = [str(u) for u in units.index[units["department"].astype(str) == department]]
-    rows = session.execute(select(AssessedObject).where(col(AssessedObject.code).in_(mine))).scalars()
-    names = {o.code: names_of(o) for o in rows}
+    names = object_names(session, cache)
     objects: dict[str, list[tuple[dict[str, str], float]]] = {}
-    for code in table["indicator"]:
-        values = result.denominated[code].reindex(mine).dropna().sort_values(ascending=False)
-        objects[str(code)] = [(names.get(str(o), {}) or {"en": str(o)}, float(v)) for o, v in values.items()]
+    codes = [str(c) for c in table["indicator"]]
+    own = result.denominated.reindex(index=mine, columns=codes).to_numpy(dtype=float)
+    shown = [names.get(o, {}) or {"en": o} for o in mine]
+    for j, code in enumerate(codes):
+        keep = np.flatnonzero(~np.isnan(own[:, j]))
+        # largest first, ties as `Series.sort_values(ascending=False)` orders them
+        order = keep[::-1][own[keep[::-1], j].argsort(kind="quicksort")][::-1]
+        objects[code] = [(shown[i], float(own[i, j])) for i in order]
     return Section(table=table, extra={"objects": objects})
 
 
@@ -224,11 +245,29 @@ def strengths(
     return Section(table=table)
 
 
-def priorities(result: EvaluationResult, department: str, framework: Framework) -> Section:
-    try:
-        table = compare.priorities(result, department, "median", framework=framework, within="peers")
-    except EgovError as exc:
-        return Section(missing=str(exc))
+def priorities(
+    result: EvaluationResult, department: str, framework: Framework, cache: ReportCache | None = None
+) -> Section:
+    """The department's improvement priorities with a positive gain (the first `TOP_N`),
+    from every department's priorities computed once when the cache serves many reports."""
+    cache = ReportCache() if cache is None else cache
+    if not cache.many:  # one report: this department's priorities only (kept out of the cache)
+        try:
+            table = compare.priorities(result, department, "median", framework=framework, within="peers")
+        except EgovError as exc:
+            return Section(missing=str(exc))
+    else:
+        if cache.priorities is None:
+            try:
+                cache.priorities = priorities_all(result, "median", framework=framework, within="peers")
+            except EgovError as exc:
+                cache.priorities = str(exc)
+        if isinstance(cache.priorities, str):
+            return Section(missing=cache.priorities)
+        found = cache.priorities.get(department)
+        if found is None:
+            return Section(missing=f"department '{department}' has no score in this run")
+        table = found
     if not table.empty:
         table = table[table["gain"] > 0]
     return Section(table=table.head(TOP_N))
@@ -364,12 +403,8 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
     """Rating measures of the department's application objects for the period (roll-ups),
     with the minimum-count rule of the rating API (EGOV_MIN_RATINGS)."""
     min_n = get_settings().min_ratings
-    apps = session.execute(
-        select(AssessedObject)
-        .where(col(AssessedObject.department_id) == department_id, col(AssessedObject.kind) == "application")
-        .order_by(col(AssessedObject.code))
-    ).scalars()
-    objects = {o.code: names_of(o) for o in apps}
+    apps = [o for o in objects_of(session, department_id, cache) if o.kind == "application"]
+    objects = {o.code: o.names for o in apps}
     if cache.measures is None:
         cache.measures, _notes = rating_measures(session, period.start, period.end, min_ratings=min_n)
     measures = cache.measures
@@ -377,27 +412,26 @@ def ratings(session: Session, period: Period, department_id: int, cache: ReportC
     # the ratings of the service items it owns, through whatever object (One Account included)
     owner = session.get(Department, department_id)
     code = owner.code if owner is not None else ""
-    services = service_ratings(
-        session, period.start, period.end, by="channel", department=code, min_ratings=min_n
-    )
-    names = (
-        catalogue(session, department=code)[["name_zh", "name_pt", "name_en"]] if not services.empty else None
-    )
+    if cache.services is None:  # every department's at once (the same rows, one query)
+        cache.services = service_ratings(session, period.start, period.end, by="channel", min_ratings=min_n)
+    services = cache.services[cache.services["department"] == code].reset_index(drop=True)
+    names = None
+    if not services.empty:
+        if cache.services_catalogue is None:
+            cache.services_catalogue = catalogue(session)
+        known = cache.services_catalogue
+        names = known[known["department"] == code][["name_zh", "name_pt", "name_en"]]
     extra = {"min_ratings": min_n, "objects": objects, "services": services, "service_names": names}
     return Section(table=mine, extra=extra)
 
 
-def open_cases(session: Session, department: Department) -> Section:
+def open_cases(session: Session, department: Department, cache: ReportCache | None = None) -> Section:
     """The department's bad-rating cases that are not closed or removed."""
+    cache = ReportCache() if cache is None else cache
     rows = [
         c for c in department_cases(session, department.id, limit=10_000) if c["state"] in OPEN_CASE_STATES
     ]
-    names = {
-        o.code: names_of(o)
-        for o in session.execute(
-            select(AssessedObject).where(col(AssessedObject.department_id) == department.id)
-        ).scalars()
-    }
+    names = {o.code: o.names for o in objects_of(session, int(department.id or 0), cache)}
     try:
         drivers = {str(k): dict(v) for k, v in questions().get("drivers", {}).items()}
     except Exception:  # the question file is optional for the report: codes are shown instead
@@ -407,15 +441,13 @@ def open_cases(session: Session, department: Department) -> Section:
     )
 
 
-def context_figures(session: Session, department_id: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
+def context_figures(
+    session: Session, department_id: int, cache: ReportCache | None = None
+) -> list[tuple[dict[str, str], dict[str, Any]]]:
     """The context figures (published, not scored) of the department's objects, by object code
     and in the register's order."""
-    rows = session.execute(
-        select(AssessedObject)
-        .where(col(AssessedObject.department_id) == department_id)
-        .order_by(col(AssessedObject.code))
-    ).scalars()
-    return [(names_of(o), dict(figure)) for o in rows for figure in (o.context or [])]
+    objects = objects_of(session, department_id, ReportCache() if cache is None else cache)
+    return [(o.names, dict(figure)) for o in objects for figure in o.context]
 
 
 def run_intervals(
@@ -479,13 +511,15 @@ def department_report(
         )
     framework = cache.framework
     nodes = [framework.index_code, *[c.code for c in framework.categories]]
-    group, _members = peer_members(result, department)
+    if cache.groups is None:
+        cache.groups = department_groups(result)
+    group, _members = peer_members(result, department, cache.groups)
     group_names: dict[str, str] = {}
     if group:
         pg = session.execute(select(PeerGroup).where(col(PeerGroup.code) == group)).scalar()
         if pg is not None:
             group_names = names_of(pg)
-    standing = indicators(session, result, department, framework)
+    standing = indicators(session, result, department, framework, cache)
     return DepartmentReport(
         run_key=run.run_key,
         period=period.code,
@@ -497,16 +531,16 @@ def department_report(
         peer_group=group,
         peer_group_names=group_names,
         illustrative=DEMO_NOTICE in (run.note or ""),
-        standing=standing_table(result, department, nodes),
+        standing=standing_table(result, department, nodes, cache.groups),
         indicators=standing,
         strengths=strengths(result, department, framework, standing),
-        priorities=priorities(result, department, framework),
+        priorities=priorities(result, department, framework, cache),
         change=change(session, run, result, department, cache),
         ratings=ratings(session, period, int(dept.id or 0), cache),
-        cases=open_cases(session, dept),
-        all_names={str(d.code): names_of(d) for d in session.execute(select(Department)).scalars()},
-        flags=run_flags(session, run.id, department),
+        cases=open_cases(session, dept, cache),
+        all_names=all_names(session, cache),
+        flags=run_flags_of(session, run, department, cache),
         ranking=overall_ranking(result, framework.index_code, run_intervals(session, run, result, cache)),
         intervals_error=cache.intervals_error or "",
-        context=context_figures(session, int(dept.id or 0)),
+        context=context_figures(session, int(dept.id or 0), cache),
     )

@@ -42,7 +42,7 @@ def write_department_reports(
     """One report per department scored in the run (the run is recomputed once)."""
     result = load_result(session, run, verify=False)
     assert result.department_scores is not None
-    cache = ReportCache()
+    cache = ReportCache(many=True)
     return [
         write_department_report(session, run, str(d), out_dir, lang, result, cache)
         for d in sorted(map(str, result.department_scores.index))

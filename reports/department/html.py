@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 
 from evaluation.compare import MIN_PEERS
-from reports.charts import category_chart, ranking_chart
+from reports.charts import category_spec, ranking_spec
 from reports.department.data import DepartmentReport, num
 from reports.department.labels import LABELS
-from reports.html import chart_html, not_available, render_page
+from reports.html import not_available, render_page, spec_html
 from reports.html import table as html_table
 from reports.i18n import check_lang, coverage_text, overall_rank_text, t, value_text
 from reports.intervals import INTERVAL_COLUMNS
@@ -215,14 +215,14 @@ def _standing_chart(r: DepartmentReport, lang: str) -> str:
         for label, column in series
     ]
     frame = pd.DataFrame(rows)
-    chart = category_chart(
+    spec = category_spec(
         frame,
         lang,
         order=[label for label, _ in series],
         y_title=t("chart.series", lang),
         highlight=r.name(lang),
     )
-    return _ranking_chart(r, lang) + chart_html(chart)
+    return _ranking_chart(r, lang) + spec_html(spec)
 
 
 def _ranking_chart(r: DepartmentReport, lang: str) -> str:
@@ -231,16 +231,42 @@ def _ranking_chart(r: DepartmentReport, lang: str) -> str:
     left out, as in the assessor's report."""
     if r.ranking.empty:
         return ""
+    shown, note = _ranking_rows(r, lang)
     frame = pd.DataFrame(
         {
-            "label": [r.department_names(str(code), lang) for code in r.ranking.index],
-            **{c: r.ranking[c].to_numpy() for c in ("rank", "score", *INTERVAL_COLUMNS) if c in r.ranking},
+            "label": [r.department_names(str(code), lang) for code in shown.index],
+            **{c: shown[c].to_numpy() for c in ("rank", "score", *INTERVAL_COLUMNS) if c in shown},
         }
     )
-    chart = chart_html(ranking_chart(frame, lang, highlight=r.department_names(r.department, lang)))
+    chart = note + spec_html(ranking_spec(frame, lang, highlight=r.department_names(r.department, lang)))
     if "score_p05" in r.ranking.columns:
         return chart + _note(t("rank.interval_note", lang, n=r.mc_n, seed=r.mc_seed))
     return chart + f"<h3>{html.escape(t('sec.uncertainty', lang))}</h3>" + _missing(lang, r.intervals_error)
+
+
+# Above this many departments the ranking chart shows the best and the worst
+# SHOWN_AT_EACH_END and the reader's department with its AROUND neighbours on each side.
+MAX_CHART_DEPARTMENTS = 60
+SHOWN_AT_EACH_END = 10
+AROUND = 5
+
+
+def _ranking_rows(r: DepartmentReport, lang: str) -> tuple[pd.DataFrame, str]:
+    """The departments the ranking chart shows, and the note that says so: all of them up
+    to MAX_CHART_DEPARTMENTS, otherwise the best, the worst and the reader's neighbours."""
+    if len(r.ranking) <= MAX_CHART_DEPARTMENTS:
+        return r.ranking, ""
+    ranked = r.ranking.dropna(subset=["rank"]).sort_values("rank", kind="mergesort")
+    k = SHOWN_AT_EACH_END
+    keep = pd.Series(False, index=ranked.index)
+    keep.iloc[:k] = True
+    keep.iloc[-k:] = True
+    if r.department in ranked.index:
+        at = ranked.index.get_loc(r.department)
+        assert isinstance(at, int)
+        keep.iloc[max(0, at - AROUND) : at + AROUND + 1] = True
+    note = t("dr.ranking_many", lang, n=len(r.ranking), k=k, m=AROUND)
+    return ranked[keep.to_numpy()], _note(note)
 
 
 def _strengths_html(r: DepartmentReport, lang: str) -> str:

@@ -10,6 +10,11 @@ LABELS: dict[str, tuple[str, str, str]] = {
     "dr.summary": ("概要", "Resumo", "Summary"),
     "dr.area": ("範疇", "Domínio", "Area"),
     "dr.median": ("中位數", "Mediana", "Median"),
+    "dr.ranking_many": (
+        "共 {n} 個部門：圖表只顯示總排名最前及最後各 {k} 個部門，以及本部門和前後各 {m} 個部門。",
+        "{n} serviços: o gráfico mostra os {k} primeiros e os {k} últimos da classificação geral, e este serviço com os {m} antes e depois dele.",
+        "{n} departments: the chart shows the {k} best and the {k} worst overall, and this department with the {m} ranked just above and below it.",
+    ),
     "dr.best": ("最佳", "Melhor", "Best"),
     "dr.peer_median": ("組內中位數", "Mediana do grupo", "Peer median"),
     "dr.peer_best": ("組內最佳", "Melhor do grupo", "Peer best"),

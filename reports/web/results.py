@@ -25,7 +25,12 @@ def run_result(session: Session, run: EvaluationRun) -> tuple[EvaluationResult, 
         if key in _results:
             _results.move_to_end(key)
             return _results[key]
-    value: tuple[EvaluationResult, ReportCache] = (load_result(session, run, verify=False), ReportCache())
+    value: tuple[EvaluationResult, ReportCache] = (
+        load_result(session, run, verify=False),
+        # one department's report at a time: its own priorities and standing (the one pass
+        # for every department would make the first page of a province wait for all 2,000)
+        ReportCache(),
+    )
     with _results_lock:
         _results[key] = value
         while len(_results) > MAX_CACHED_RUNS:

@@ -208,12 +208,15 @@ def test_without_the_comparison_module_the_sections_say_so(
     # degrade the same way when its functions fail
     from egov.errors import EgovError
     from evaluation import compare
+    from reports.department import data as department_data
 
     def fails(*_a: Any, **_k: Any) -> Any:
         raise EgovError("evaluation.compare is not available here")
 
     for name in ("strengths_weaknesses", "priorities", "comparable_change"):
         monkeypatch.setattr(compare, name, fails)
+    # the reports take every department's priorities in one pass (evaluation.priorities)
+    monkeypatch.setattr(department_data, "priorities_all", fails)
     rep = _report(db.runs["2023"], "SAFP")
     assert rep.strengths.table is None and "not available" in rep.strengths.missing
     assert rep.priorities.table is None
