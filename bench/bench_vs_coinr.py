@@ -18,10 +18,12 @@ Rows (the table of issue 18):
   1–5, min-max [1, 100] vs z-score (10, 2), noisy weights ±25 %, arithmetic vs geometric
   mean) against `monte_carlo` with the same four on the V1 pipeline (egov-eval's weight
   noise applies to every aggregate's weights, COINr's to levels 2–3).
-- whole process: `egov framework import` + `egov evaluate` (two commands) and `egov
-  evaluate` alone, run as `python3 cli.py …`, against one `Rscript bench/coinr_bench.R build`
+- whole process: `egov framework import` + `egov evaluate` (two commands), `egov evaluate`
+  on the indicator table and the data (one command, the table imported in the process, as
+  COINr's `new_coin(iData, iMeta)` does) and `egov evaluate` on the imported framework alone,
+  run as `python3 cli.py …`, against one `Rscript bench/coinr_bench.R build`
   (read both CSVs, build, normalise, aggregate, write the results: COINr has no separate
-  import step, so its time is the same job in both rows).
+  import step, so its time is the same job in the three rows).
 
 COINr runs inside one R process (`Rscript bench/coinr_bench.R serve`, which times each piece
 of work itself and answers one line); egov-eval's in-process rows inside this process. A
@@ -32,7 +34,7 @@ run says so and prints egov-eval's figures alone (exit 0).
 Usage (from the project root; about 5 minutes with COINr, most of it COINr's N = 1,000):
 
     R_LIBS=/path/to/rlib python3 bench/bench_vs_coinr.py [--repeat 5] [--slow-repeat 1]
-        [--rows v2,v2_missing,v1,big,ua100,ua1000,import_evaluate,evaluate]
+        [--rows v2,v2_missing,v1,big,ua100,ua1000,import_evaluate,table_evaluate,evaluate]
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ INNER = {
     "v1": 5,
 }  # rows where one COINr run takes minutes: --slow-repeat runs of each side
 TARGETS = {"v2": 2, "v2_missing": 2, "v1": 2, "big": 2, "ua100": 100, "ua1000": 100}
-TARGETS |= {"import_evaluate": 1, "evaluate": 1}
+TARGETS |= {"import_evaluate": 1, "table_evaluate": 1, "evaluate": 1}
 LABELS = {
     "v2": "ASEM V2 (min-max + mean), in process",
     "v2_missing": f"ASEM V2, {MISSING_SHARE:.0%} of values missing, in process",
@@ -86,6 +88,7 @@ LABELS = {
     "ua100": "uncertainty, ASEM, N = 100, 4 uncertain inputs",
     "ua1000": "uncertainty, ASEM, N = 1,000, 4 uncertain inputs",
     "import_evaluate": "`egov framework import` + `egov evaluate`, whole process",
+    "table_evaluate": "`egov evaluate` on the indicator table and the data (one command), whole process",
     "evaluate": "`egov evaluate`, whole process",
 }
 
@@ -227,6 +230,7 @@ class Workloads:
             "ua100": lambda: self.uncertainty(100),
             "ua1000": lambda: self.uncertainty(1000),
             "import_evaluate": self.egov_import_evaluate,
+            "table_evaluate": self.egov_table_evaluate,
             "evaluate": self.egov_evaluate,
         }[row]
 
@@ -256,6 +260,10 @@ class Workloads:
     def egov_import_evaluate(self) -> None:
         self.egov_import()
         self.egov_evaluate()
+
+    def egov_table_evaluate(self) -> None:
+        table, data = str(ASEM / "ASEM_iMeta.csv"), str(ASEM / "ASEM_iData.csv")
+        cli(["evaluate", table, data, "--out", str(self.tmp / "egov_out_table")])
 
     def egov_evaluate(self) -> None:
         data = str(ASEM / "ASEM_iData.csv")
@@ -310,7 +318,7 @@ def measure(
 ) -> tuple[float | None, float]:
     """(COINr's fastest, egov-eval's fastest) of `repeat` interleaved runs of one row."""
     egov_fn = work.egov(row)
-    whole = row in ("import_evaluate", "evaluate")
+    whole = row in ("import_evaluate", "table_evaluate", "evaluate")
     if not whole:
         egov_fn()  # warm: the first call pays for imports and caches, as COINr's loaded package did
     coinr_times: list[float] = []

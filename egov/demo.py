@@ -34,9 +34,10 @@ from egov.models import (
     RunScore,
     RunUnit,
 )
+from egov.notices import DEMO_NOTICE as NOTICE
+from egov.notices import DEMO_SOURCE
 from egov.scoring import ScoreOutcome
-from egov.store import DEMO_NOTICE as NOTICE
-from egov.store import DEMO_SOURCE, add_metric_values, ensure_period, load_register, store_framework
+from egov.store import add_metric_values, ensure_period, load_register, store_framework
 from indicators.framework import Framework, applies, builtin_path, load_framework
 from surveys.cases import management_indicator_values
 from surveys.rollup import rebuild_rollups

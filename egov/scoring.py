@@ -15,9 +15,10 @@ from egov.checklists import checklist_values
 from egov.cycle import refuse_published
 from egov.errors import EgovError
 from egov.models import EvaluationRun, FrameworkVersion, Period
+from egov.notices import DEMO_NOTICE
 from egov.record import store_inputs
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE, frame_hash, has_demo_values, store_run, units_table
+from egov.store import frame_hash, has_demo_values, store_run, units_table
 from egov.values import FLAG_COLUMNS, scoring_values, store_flags
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.spec import EvaluationSpec

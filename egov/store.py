@@ -33,14 +33,13 @@ from egov.models import (
     RunScore,
     utcnow,
 )
+from egov.notices import DEMO_SOURCE
 from egov.settings import get_settings
 from evaluation.engine import EvaluationResult
 from indicators.framework import OBJECT_KINDS, SUBKINDS, Framework, parse_framework
 
 # Values loaded by `egov demo` carry this source prefix; anything scored from them is
 # marked illustrative.
-DEMO_SOURCE = "demo:"
-DEMO_NOTICE = "ILLUSTRATIVE DEMO DATA — not an official evaluation of the Macao SAR Government"
 
 
 def operator_name() -> str:

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.weights import first_component
 
@@ -147,12 +146,60 @@ def _structure_pairs(
 
 def _p_value(r: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Two-sided p-value of a correlation r over n units: t = r sqrt((n - 2) / (1 - r^2)) with
-    n - 2 degrees of freedom (as R cor.test for Pearson; scipy.stats.spearmanr for Spearman)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dof = n - 2
-        t = r * np.sqrt(dof / np.clip(1 - r**2, 0.0, None))
-        p = np.where(dof > 0, 2 * stats.t.sf(np.abs(t), np.where(dof > 0, dof, 1)), np.nan)
-    return np.where(np.isnan(r), np.nan, p)
+    n - 2 degrees of freedom (as R cor.test for Pearson; scipy.stats.spearmanr for Spearman).
+    P(|T| > |t|) = I_x(dof / 2, 1 / 2) with x = dof / (dof + t^2) = 1 - r^2, the regularised
+    incomplete beta function (Abramowitz & Stegun 26.7.1), computed here rather than by scipy,
+    whose import costs `egov evaluate` a tenth of a second."""
+    r = np.asarray(r, dtype=float)
+    dof = np.asarray(n, dtype=float) - 2
+    ok = (dof > 0) & ~np.isnan(r)
+    p = np.full(np.broadcast(r, dof).shape, np.nan)
+    r_ok, dof_ok = np.broadcast_to(r, p.shape)[ok], np.broadcast_to(dof, p.shape)[ok]
+    p[ok] = _betainc(
+        dof_ok / 2, np.full_like(dof_ok, 0.5), np.clip((1 - np.abs(r_ok)) * (1 + np.abs(r_ok)), 0.0, 1.0)
+    )
+    return p
+
+
+def _betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The regularised incomplete beta function I_x(a, b), elementwise: the continued fraction
+    of Numerical Recipes (3rd ed., 6.4; modified Lentz), on the side where it converges fast."""
+    out = np.where(x <= 0, 0.0, 1.0)
+    inside = (x > 0) & (x < 1)
+    a, b, x = a[inside], b[inside], x[inside]
+    lgamma = np.vectorize(math.lgamma, otypes=[float])
+    with np.errstate(divide="ignore"):
+        front = np.exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * np.log(x) + b * np.log1p(-x))
+    direct = x < (a + 1) / (a + b + 2)
+    aa, bb, xx = np.where(direct, a, b), np.where(direct, b, a), np.where(direct, x, 1 - x)
+    value = front * _beta_fraction(aa, bb, xx) / aa
+    out[inside] = np.where(direct, value, 1 - value)
+    return out
+
+
+def _beta_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The continued fraction of I_x(a, b) (Numerical Recipes' betacf), elementwise."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1, a - 1
+    c = np.ones_like(x)
+    d = 1 - qab * x / qap
+    d = 1 / np.where(np.abs(d) < tiny, tiny, d)
+    h = d.copy()
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        for coef in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
+            d = 1 + coef * d
+            d = 1 / np.where(np.abs(d) < tiny, tiny, d)
+            c = 1 + coef / c
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            step = d * c
+            h = h * step
+        if np.all(np.abs(step - 1) < 1e-15):
+            break
+    return h
 
 
 def _spearman_pairs(data: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:

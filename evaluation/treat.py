@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.core import nanops  # type: ignore[attr-defined]  # pandas' reductions, not in the stubs
-from scipy import stats
 
 from egov.errors import EgovError
 from evaluation.methods import Method, Param, apply, fraction, positive
@@ -224,6 +223,9 @@ def boxcox(x: pd.Series, *, shift: bool = False, **params: Any) -> TreatResult:
             f"{_who(x)}: Box-Cox needs values > 0 but unit '{bad.index[0]}' has {bad.iloc[0]:g}"
             f"{f' (+{len(bad) - 1} more)' if len(bad) > 1 else ''}; set shift = true to use x - min + 1"
         )
+
+    from scipy import stats  # here, not at the top: most evaluations never need it (start-up time)
+
     out = v.copy()
     if lam is None:
         if np.ptp(v[present]) == 0:

@@ -41,7 +41,7 @@ import pandas as pd
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.reader import read_table
-from indicators.framework import SOURCES, Framework, build_framework
+from indicators.framework import SOURCES, Framework, build_framework, resolve_framework
 
 ALIASES = {
     "code": ("code", "icode"),
@@ -259,6 +259,19 @@ def import_table(
     }
     framework = _build(data, tree)
     return ImportReport(framework=framework, notes=_notes(tree, df, cols, builder.filled_names))
+
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def framework_or_table(spec: str | Path | None) -> ImportReport:
+    """The framework a command names: a framework TOML file or a built-in name, or an indicator
+    table (CSV or XLSX with COINr-style columns), imported as `egov framework import` would
+    with its defaults, so that one command reads the table and the data (COINr's
+    `new_coin(iData, iMeta)`). The notes are the import's; a TOML framework has none."""
+    if spec is not None and Path(spec).suffix.lower() in TABLE_SUFFIXES and Path(spec).is_file():
+        return import_table(spec)
+    return ImportReport(framework=resolve_framework(spec), notes=[])
 
 
 def _read_tables(

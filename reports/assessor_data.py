@@ -20,8 +20,9 @@ from sqlmodel import Session, col
 
 from egov.errors import EgovError
 from egov.models import AssessedObject, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.notices import DEMO_NOTICE
 from egov.record import RunInputs, load_inputs, load_result
-from egov.store import DEMO_NOTICE, department_names
+from egov.store import department_names
 from egov.values import run_flags
 from evaluation.coherence import coherence
 from evaluation.compare import CommonScale, common_scale, same_method

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from egov.store import DEMO_NOTICE, DEMO_SOURCE
+from egov.notices import DEMO_NOTICE, DEMO_SOURCE
 from evaluation.coherence import COLLINEAR
 from evaluation.trend import NOT_COMPARABLE
 from reports.i18n import add, t

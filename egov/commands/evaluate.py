@@ -13,7 +13,7 @@ from egov.commands.common import LangOpt, SpecOpt, check_lang, console, out_opti
 from egov.commands.labels import t
 from egov.files import evaluate_files, write_results
 from evaluation.spec import load_spec
-from indicators.framework import resolve_framework
+from indicators.importer import framework_or_table
 from reports.texts import note_text
 
 UnitColumnOpt = Annotated[
@@ -47,7 +47,13 @@ LastRowOpt = Annotated[
 
 
 def evaluate_cmd(
-    framework: Annotated[str, typer.Argument(help="Framework TOML file, or a built-in name.")],
+    framework: Annotated[
+        str,
+        typer.Argument(
+            help="Framework TOML file, a built-in name, or an indicator table (CSV/XLSX, as for "
+            "egov framework import)."
+        ),
+    ],
     data: Annotated[Path, typer.Argument(help="Data, CSV or XLSX: long (unit,indicator,value) or wide.")],
     out: Annotated[Path, out_option("Folder for the results.")],
     spec: SpecOpt = None,
@@ -68,9 +74,11 @@ def evaluate_cmd(
     weights), results_long.csv, coherence_*.csv (correlations, Cronbach's alpha, PCA
     variance, collinearity and negative-correlation flags) and warnings.txt.
     Example: egov evaluate asem.toml ASEM_iData.csv --out results/ --spec spec.toml
+    Example (the indicator table read directly): egov evaluate ASEM_iMeta.csv ASEM_iData.csv --out results/
     """
     lang = check_lang(lang)
-    fw = resolve_framework(framework)
+    imported = framework_or_table(framework)
+    fw = imported.framework
     evaluation = evaluate_files(
         fw,
         data,
@@ -83,7 +91,7 @@ def evaluate_cmd(
         first_word=match_first_word,
         last_row=last_row,
     )
-    for note in evaluation.notes:
+    for note in [*imported.notes, *evaluation.notes]:
         console.print(note_text(note, lang), markup=False)
     write_results(evaluation, out)
     for label, result in evaluation.results.items():

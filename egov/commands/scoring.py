@@ -12,7 +12,7 @@ from egov.commands.common import LangOpt, SpecOpt, check_lang, console
 from egov.commands.labels import t
 from egov.commands.stored import database, print_ranking
 from egov.demo import ranking_table
-from egov.store import DEMO_NOTICE
+from egov.notices import DEMO_NOTICE
 from evaluation.spec import load_spec
 from reports.texts import note_text
 

@@ -17,7 +17,7 @@ from egov.commands.common import LangOpt, check_lang, console, err, out_option, 
 from egov.commands.labels import t
 from egov.commands.stored import database
 from egov.errors import EgovError
-from egov.store import DEMO_NOTICE
+from egov.notices import DEMO_NOTICE
 from evaluation.uncertainty import UncertaintyResult, monte_carlo, parse_alternatives
 from reports.i18n import overall_rank_text
 from reports.texts import note_text, run_note

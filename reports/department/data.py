@@ -23,9 +23,10 @@ from sqlmodel import Session, col
 from egov.cycle import previous_published_run
 from egov.errors import EgovError
 from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup, Period
+from egov.notices import DEMO_NOTICE
 from egov.record import load_inputs, load_result
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE, get_run
+from egov.store import get_run
 from egov.values import FLAG_COLUMNS
 from evaluation import compare
 from evaluation.engine import EvaluationResult, evaluate

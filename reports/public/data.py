@@ -25,9 +25,10 @@ from sqlmodel import Session, col, select
 from egov.cycle import Event, all_cycles, find_cycle, history
 from egov.errors import EgovError
 from egov.models import AssessmentCycle, EvaluationRun, FrameworkVersion, Period
+from egov.notices import DEMO_NOTICE
 from egov.record import RunInputs, load_inputs, load_result
 from egov.review import review_summary
-from egov.store import DEMO_NOTICE, department_names
+from egov.store import department_names
 from evaluation.engine import EvaluationResult
 from indicators.framework import Framework
 from reports.intervals import MC_N, MC_SEED, ranking_intervals

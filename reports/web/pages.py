@@ -19,8 +19,8 @@ from egov.cycle import listed_runs, readable_run, run_access
 from egov.errors import EgovError
 from egov.langs import LANGUAGES
 from egov.models import Department, EvaluationRun, FrameworkVersion, PeerGroup
+from egov.notices import DEMO_NOTICE
 from egov.settings import get_settings
-from egov.store import DEMO_NOTICE
 from evaluation.engine import EvaluationResult
 from indicators.framework import parse_framework
 from reports.charts import ranking_chart

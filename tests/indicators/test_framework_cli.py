@@ -234,6 +234,27 @@ def test_import_asem_then_check(egov, tmp_path: Path, reference_dir: Path) -> No
     assert "valid" in check.out
 
 
+def test_evaluate_reads_the_indicator_table_as_framework_import_would(
+    egov, tmp_path: Path, reference_dir: Path
+) -> None:
+    """`egov evaluate TABLE DATA` (one command, COINr's new_coin(iData, iMeta)) writes exactly
+    what `egov framework import TABLE` then `egov evaluate FRAMEWORK DATA` write."""
+    table = reference_dir / "coinr-asem" / "ASEM_iMeta.csv"
+    data = reference_dir / "coinr-asem" / "ASEM_iData.csv"
+    if not (table.is_file() and data.is_file()):
+        pytest.skip(f"{table} or {data} is absent")
+    framework = tmp_path / "asem.toml"
+    assert egov(["framework", "import", table, "--out", framework, "--lang", "en"]).code == 0
+    two = egov(["evaluate", framework, data, "--out", tmp_path / "two", "--lang", "en"])
+    one = egov(["evaluate", table, data, "--out", tmp_path / "one", "--lang", "en"])
+    assert two.code == 0 and one.code == 0, two.err + one.err
+    assert "note: skipped rows that are not part of the tree" in one.out  # the import's notes
+    files = sorted(p.name for p in (tmp_path / "two").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "one").iterdir()) and "scores.csv" in files
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
 # --- the [index] / [methods] format through the command line -------------------------------
 NAMES = '{ zh-Hant = "名", pt = "N", en = "N" }'
 SMALL = f"""

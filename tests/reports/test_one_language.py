@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from egov.store import DEMO_NOTICE
+from egov.notices import DEMO_NOTICE
 from evaluation.coherence import COLLINEAR
 from reports.i18n import t
 from reports.texts import flag_text, note_text, run_note
