@@ -270,12 +270,18 @@ class Workloads:
         cli(["evaluate", str(self.framework_file), data, "--out", str(self.tmp / "egov_out")])
 
 
+# as an installed command runs: Python keeps its compiled modules (a shell or CI that sets
+# PYTHONDONTWRITEBYTECODE would make every run compile the project's modules again)
+INSTALLED_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def cli(args: list[str]) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "cli.py"), *args, "--lang", "en"],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=INSTALLED_ENV,
     )
     if done.returncode != 0:
         raise RuntimeError(f"egov {' '.join(args[:2])} failed: {done.stderr or done.stdout}")
