@@ -47,6 +47,20 @@ add(
         ),
         "src.paper": ("示範資料：論文 {where}", "Demonstração: artigo {where}", "Demo: paper {where}"),
         "note.prefix": ("注意：{note}", "nota: {note}", "note: {note}"),
+        "note.norm_left_out": (
+            "不採用替代標準化方法 {name}：對此數據，它給出低至 {low} 的數值，而 {aggs} 需要大於 0 的數值",
+            "alternativa de normalização {name} excluída: dá valores até {low} para estes dados, e "
+            "{aggs} precisa de valores > 0",
+            "normalisation alternative {name} left out: it gives values down to {low} for this data, "
+            "and {aggs} needs values > 0",
+        ),
+        "note.agg_left_out": (
+            "不採用替代匯總方法 {name}：它需要大於 0 的數值，而對此數據各標準化方法給出低至 {low} 的數值",
+            "alternativa de agregação {name} excluída: precisa de valores > 0, e as normalizações dão "
+            "valores até {low} para estes dados",
+            "aggregation alternative {name} left out: it needs values > 0, and the normalisations give "
+            "values down to {low} for this data",
+        ),
         "note.few_ratings": (
             "{n} 個評估對象的市民評價少於 {min} 個，沒有由評價得出的數值（樣本不足）：{objects}",
             "{n} objecto(s) com menos de {min} avaliações não têm valores derivados das avaliações "
@@ -91,6 +105,15 @@ add(
 FEW_RATINGS = re.compile(
     r"^(\d+) object\(s\) with fewer than (\d+) ratings have no rating-derived values \(insufficient\): (.+)$",
     re.S,
+)
+# evaluation.alternatives.valid_alternatives: the alternatives of `egov uncertainty` left out
+NORM_LEFT_OUT = re.compile(
+    r"^normalisation alternative (.+) left out: it gives values down to (\S+) for this data, and "
+    r"(.+) needs values > 0$"
+)
+AGG_LEFT_OUT = re.compile(
+    r"^aggregation alternative (.+) left out: it needs values > 0, and the normalisations give "
+    r"values down to (\S+) for this data$"
 )
 NO_DATA = re.compile(
     r"^(\d+)(?: of (\d+))? indicators? (?:has|have) no data( in period (\S+))? and (?:is|are) left out of "
@@ -178,6 +201,10 @@ def note_body(note: str, lang: str) -> str:
         where = t("note.in_period", lang, period=m.group(4)) if m.group(4) else ""
         codes = MORE.sub(lambda c: t("note.more", lang, n=c.group(1)), m.group(5))
         note = t("note.no_data", lang, n=m.group(1), of=of, where=where, codes=codes)
+    elif lang != "en" and (m := NORM_LEFT_OUT.match(note)):
+        note = t("note.norm_left_out", lang, name=m.group(1), low=m.group(2), aggs=m.group(3))
+    elif lang != "en" and (m := AGG_LEFT_OUT.match(note)):
+        note = t("note.agg_left_out", lang, name=m.group(1), low=m.group(2))
     else:
         note = run_note(note, lang)
     return note

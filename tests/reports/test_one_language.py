@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from egov.notices import DEMO_NOTICE
+from evaluation.alternatives import Alternatives, valid_alternatives
 from evaluation.coherence import COLLINEAR
 from reports.i18n import t
 from reports.texts import flag_text, note_text, run_note
@@ -148,6 +149,24 @@ def test_command_notes_are_said_in_the_language(lang: str) -> None:
             assert english_phrases(text) == [], text
     assert note_text(few, "en") == f"note: {few}"  # English as the engine writes it
     assert note_text("an operator's own note", lang).endswith("an operator's own note")
+
+
+@pytest.mark.parametrize("lang", ["zh-Hant", "pt"])
+def test_alternatives_left_out_are_said_in_the_language(lang: str) -> None:
+    """`egov uncertainty`'s notes of an alternative the data rules out (issue 18 point 5), as
+    evaluation.alternatives writes them: the method names and the number kept."""
+    alts = Alternatives.of(["minmax", "zscore"], ["arithmetic", "geometric"], [])
+    lowest = {1: 1.0, 2: -1.649}.get
+    _, norm_notes = valid_alternatives(alts, lambda j: lowest(j, 1.0), lambda a: a == 2)
+    only_z = Alternatives.of(["zscore"], ["arithmetic", "geometric"], [])
+    _, agg_notes = valid_alternatives(only_z, lambda j: -1.649, lambda a: a == 2)
+    assert len(norm_notes) == len(agg_notes) == 1
+    for note in (*norm_notes, *agg_notes):
+        text = note_text(note, lang)
+        assert "-1.649" in text and "geometric" in text and "left out" not in text, text
+        if lang == "zh-Hant":
+            assert english_phrases(text) == [], text
+    assert "zscore(mean=10, sd=2)" in note_text(norm_notes[0], lang)
 
 
 @pytest.mark.slow
