@@ -218,11 +218,13 @@ add(
         ),
         "cli.unc.settings": (
             "{source}：{n} 次模擬（隨機種子 {seed}），權重 ±{noise}；標準化：{normalisations}；"
-            "匯總：{aggregations}；插補：{imputations}；評價抽樣：{draws}",
+            "匯總：{aggregations}；插補：{imputations}；異常值處理：{treatments}；評價抽樣：{draws}",
             "{source}: {n} réplicas (semente {seed}), pesos ±{noise}; normalização: {normalisations}; "
-            "agregação: {aggregations}; imputação: {imputations}; amostras das avaliações: {draws}",
+            "agregação: {aggregations}; imputação: {imputations}; tratamento de valores atípicos: "
+            "{treatments}; amostras das avaliações: {draws}",
             "{source}: {n} replications (seed {seed}), weights ±{noise}; normalisation: {normalisations}; "
-            "aggregation: {aggregations}; imputation: {imputations}; rating draws: {draws}",
+            "aggregation: {aggregations}; imputation: {imputations}; outlier treatment: {treatments}; "
+            "rating draws: {draws}",
         ),
         "cli.unc.as_framework": ("按指標框架", "como no quadro", "as in the framework"),
         "cli.unc.no_draws": ("無", "nenhuma", "none"),

@@ -42,6 +42,14 @@ ImputationsOpt = Annotated[
     str,
     typer.Option("--imputations", help="Imputation alternatives, comma-separated (e.g. mean,median)."),
 ]
+TreatmentsOpt = Annotated[
+    str,
+    typer.Option(
+        "--treatments",
+        help="Outlier-treatment alternatives, comma-separated, each `name[:key=value]…` (e.g. "
+        "coinr:winmax=1,coinr:winmax=5 for COINr's winsorisation points); empty: the framework's.",
+    ),
+]
 RatingDrawsOpt = Annotated[
     bool,
     typer.Option(
@@ -154,6 +162,7 @@ def _print_settings(inputs: UncertaintyInputs, res: UncertaintyResult, lang: str
         normalisations=", ".join(s["normalisations"]) or framework,
         aggregations=", ".join(s["aggregations"]) or framework,
         imputations=", ".join(s["imputations"]) or framework,
+        treatments=", ".join(s.get("treatments", [])) or framework,
         draws=s["rating_draws"] or t("cli.unc.no_draws", lang),
     )
     console.print(text, markup=False)
@@ -192,6 +201,7 @@ def uncertainty_cmd(
     normalisations: NormalisationsOpt = "minmax,zscore,rank",
     aggregations: AggregationsOpt = "arithmetic,geometric",
     imputations: ImputationsOpt = "",
+    treatments: TreatmentsOpt = "",
     ratings: RatingDrawsOpt = True,
     confidence: Annotated[
         float, typer.Option("--confidence", help="P(A above B) needed to tell neighbours apart (tiers).")
@@ -213,6 +223,7 @@ def uncertainty_cmd(
         "normalisations": parse_alternatives("normalisation", normalisations),
         "aggregations": parse_alternatives("aggregation", aggregations),
         "imputations": parse_alternatives("imputation", imputations),
+        "treatments": parse_alternatives("treatment", treatments),
     }
     with database() as session:
         inputs = uncertainty_inputs(session, run, period, n=n, seed=seed, rating_draws=ratings)

@@ -62,7 +62,17 @@ def test_uncertainty_on_the_demo(demo_db: Path, egov) -> None:  # one demo build
          "--normalisations", "", "--aggregations", "", "--out", demo_db / "p", "--lang", "en"]
     )  # fmt: skip
     assert r.code == 0, r.err
-    assert "rating draws: none" in r.out
+    assert "rating draws: none" in r.out and "outlier treatment: as in the framework" in r.out
+
+    # outlier treatment as an uncertain input (COINr's winsorisation points)
+    treat = ["--treatments", "coinr:winmax=1,coinr:winmax=5", "--n", "40", "--sensitivity-n", "0"]
+    r = egov(["uncertainty", *treat, "--out", demo_db / "t", "--lang", "en"])
+    assert r.code == 0, r.err
+    assert "outlier treatment: coinr(winmax=1" in r.out
+    samples = pd.read_csv(demo_db / "t" / "uncertainty_samples.csv")
+    assert set(samples["treatment"]) == {1, 2}
+    bad_treatment = egov(["uncertainty", "--n", "20", "--treatments", "nosuch"])
+    assert bad_treatment.code == 1 and "nosuch" in bad_treatment.err
     bad = egov(["uncertainty", "--n", "20", "--aggregations", "copeland"])
     assert bad.code == 1 and "not supported" in bad.err
     both = egov(["uncertainty", "--run", "x", "--period", "2023"])
