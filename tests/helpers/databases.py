@@ -2,9 +2,9 @@
 
 - PostgreSQL databases are reused instead of dropped (PostgreSQL 15 makes a checkpoint for
   every DROP DATABASE: one to several seconds on this machine). A test's database goes back to
-  this test process's pool once it is empty again (`release`: its connections ended, the
-  `public` schema dropped and made anew, checked to hold nothing else); a database that cannot
-  be made empty so is dropped in the background. `finish` (end of the session) drops the pool.
+  this test process's pool once it is empty again (`release`, by a background thread: its
+  connections ended, the `public` schema dropped and made anew, checked to hold nothing
+  else); a database that cannot be made empty so is dropped. `finish` (end of the session) drops the pool.
 - A world (the schema and the rows a helper such as `setup_register` loads) is built once per
   test process into a template and copied into a test's database when that database is still
   empty (`from_template`): SQLite through its backup API, PostgreSQL by replaying `pg_dump`'s
@@ -38,43 +38,51 @@ from tests.helpers.demo import copy_sqlite
 from tests.helpers.services import PG_ADMIN_URL
 
 T = TypeVar("T")
-_DONE = ""  # the dropper's stop signal
+_DONE = "done"  # the cleaner's stop signal
 
 
-class _Dropper:
-    """One thread that drops the databases queued to it, in order."""
+class _Cleaner:
+    """One thread that empties (into the pool) or drops the databases queued to it, in order,
+    so that a test does not wait for it."""
 
     def __init__(self) -> None:
-        self.queue: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.queue: queue.Queue[tuple[str, str, str]] = queue.Queue()
         self.thread: threading.Thread | None = None
         self.errors: list[str] = []
 
-    def put(self, admin_url: str, name: str) -> None:
+    def put(self, what: str, admin_url: str, url: str) -> None:
         if self.thread is None or not self.thread.is_alive():
-            self.thread = threading.Thread(target=self._run, name="pg-dropper", daemon=True)
+            self.thread = threading.Thread(target=self._run, name="pg-cleaner", daemon=True)
             self.thread.start()
-        self.queue.put((admin_url, name))
+        self.queue.put((what, admin_url, url))
 
     def _run(self) -> None:
         while True:
-            admin_url, name = self.queue.get()
-            if name == _DONE:
+            what, admin_url, url = self.queue.get()
+            if what == _DONE:
+                self.queue.task_done()
                 return
+            name = str(make_url(url).database)
             try:
-                _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                if what == "empty" and _emptied(url, admin_url):
+                    _pool.append(url)
+                else:
+                    _admin_execute(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except DBAPIError as exc:  # reported by `finish`
                 self.errors.append(f"{name}: {str(exc.orig).strip().splitlines()[0]}")
+            finally:
+                self.queue.task_done()
 
     def wait(self) -> list[str]:
         if self.thread is not None and self.thread.is_alive():
-            self.queue.put(("", _DONE))
+            self.queue.put((_DONE, "", ""))
             self.thread.join()
         self.thread = None
         errors, self.errors = self.errors, []
         return errors
 
 
-_dropper = _Dropper()
+_cleaner = _Cleaner()
 _pool: list[str] = []  # URLs of empty PostgreSQL databases of this test process
 _templates: dict[tuple[str, str], tuple[str, Any]] = {}  # (engine, world) -> (template, data)
 _folder: list[Path] = []  # where SQLite templates are written (set by `configure`)
@@ -114,6 +122,8 @@ def _admin_execute(admin_url: str, sql: str) -> Any:
 def create_pg_database(admin_url: str = PG_ADMIN_URL) -> str:
     """An empty PostgreSQL database: one of this process's pool, else a new one; its URL.
     Give it back with `release`."""
+    if not _pool and _cleaner.queue.unfinished_tasks:  # a database is being emptied: wait for it
+        _cleaner.queue.join()
     if _pool and make_url(_pool[-1]).set(database="postgres") == make_url(admin_url).set(database="postgres"):
         return _pool.pop()
     name = f"egov_test_{uuid.uuid4().hex[:10]}"
@@ -122,12 +132,18 @@ def create_pg_database(admin_url: str = PG_ADMIN_URL) -> str:
 
 
 def release(url: str, admin_url: str = PG_ADMIN_URL) -> None:
-    """A test is done with the PostgreSQL database of `url`: end its connections and empty it
-    into the pool; when it cannot be emptied (something outside `public` is left), drop it in
-    the background."""
+    """A test is done with the PostgreSQL database of `url`: it is emptied into the pool in the
+    background (its connections ended, the `public` schema dropped and made anew); when it
+    cannot be emptied so (something outside `public` is left), it is dropped."""
     name = str(make_url(url).database)
     assert name.startswith("egov_test_"), f"not a test database: {name}"
     dispose_engines()
+    _cleaner.put("empty", admin_url, url)
+
+
+def _emptied(url: str, admin_url: str) -> bool:
+    """End the connections to the database of `url` and empty it; whether it is empty now."""
+    name = str(make_url(url).database)
     ending = (
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
@@ -140,15 +156,11 @@ def release(url: str, admin_url: str = PG_ADMIN_URL) -> None:
     try:
         with engine.connect() as conn:
             conn.execute(text(_RESET))
-            empty = int(conn.execute(text(_LEFT_OVER)).scalar_one()) == 0
+            return int(conn.execute(text(_LEFT_OVER)).scalar_one()) == 0
     except DBAPIError:
-        empty = False
+        return False
     finally:
         engine.dispose()
-    if empty:
-        _pool.append(url)
-    else:
-        _dropper.put(admin_url, name)
 
 
 def configure(folder: Path) -> None:
@@ -159,11 +171,13 @@ def configure(folder: Path) -> None:
 def finish() -> None:
     """End of the test session: drop the pooled databases and wait for every drop."""
     _templates.clear()
+    errors = _cleaner.wait()
     while _pool:
         url = _pool.pop()
-        _dropper.put(make_url(url).set(database="postgres").render_as_string(hide_password=False),
-                     str(make_url(url).database))
-    errors = _dropper.wait()
+        _cleaner.put(
+            "drop", make_url(url).set(database="postgres").render_as_string(hide_password=False), url
+        )
+    errors += _cleaner.wait()
     assert not errors, f"test databases not dropped: {errors}"
 
 
@@ -188,9 +202,20 @@ def _pg_script(url: str) -> str:
     """`pg_dump`'s plain script of the database of `url` (schema and rows), without psql's
     meta-commands, to replay through one connection."""
     parsed = make_url(url)
-    command = ["pg_dump", "--no-owner", "--no-privileges", "--inserts", "--rows-per-insert=500",
-               "-h", str(parsed.host or "127.0.0.1"), "-p", str(parsed.port or 5432),
-               "-U", str(parsed.username or "postgres"), str(parsed.database)]
+    command = [
+        "pg_dump",
+        "--no-owner",
+        "--no-privileges",
+        "--inserts",
+        "--rows-per-insert=500",
+        "-h",
+        str(parsed.host or "127.0.0.1"),
+        "-p",
+        str(parsed.port or 5432),
+        "-U",
+        str(parsed.username or "postgres"),
+        str(parsed.database),
+    ]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=120).stdout
     return "\n".join(line for line in out.splitlines() if not line.startswith("\\"))
 
