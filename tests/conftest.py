@@ -4,13 +4,13 @@ built once per session and copied per test. The helpers are in tests/helpers/.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.cli import EgovCli
+from tests.helpers.databases import configure, create_pg_database, finish, release
 from tests.helpers.demo import DemoBuild, copy_sqlite, egov_demo, point_settings, sqlite_url_of
 from tests.helpers.department_db import DemoDb, build
 from tests.helpers.services import PG_ADMIN_URL, pg_problem, skip_or_fail
@@ -56,6 +56,15 @@ def egov(capsys: pytest.CaptureFixture[str]) -> EgovCli:
     return EgovCli(capsys)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This test process's world templates (tests/helpers/databases.py); at the end of the
+    session, the PostgreSQL databases still being dropped are waited for."""
+    configure(tmp_path_factory.mktemp("templates"))
+    yield
+    finish()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The admin URL of the local PostgreSQL. Skips when it is down, unless
@@ -68,24 +77,16 @@ def pg_server() -> str:
 
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"egov_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    """A fresh (empty) PostgreSQL database for one test, emptied afterwards for the next one
+    (tests/helpers/databases.py: reused rather than dropped)."""
+    url = create_pg_database(pg_server)
     try:
         yield url
     finally:
         from egov.db import dispose_engines
 
         dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        release(url, pg_server)
 
 
 @pytest.fixture

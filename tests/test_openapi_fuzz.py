@@ -12,6 +12,7 @@ fails if the schema yields fewer than it should (an empty schema cannot pass).
 from __future__ import annotations
 
 import collections
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +22,15 @@ from tests.helpers.register import setup_register
 
 # the role a generated case is sent with; the department key (the most restricted) twice as often
 DRAWN_ROLES = ("none", "department", "department", "other_department", "assessor", "admin", "kiosk")
-# per database engine: cases per operation and generation mode, the least total of cases, and
-# the least shares of operations answered past their key checks and accepted (2xx) at least once
+# per database engine: the cases of each generation mode, spread evenly over the operations (so
+# that the run stays as long as the API grows; at least FLOOR per operation and mode), the least
+# total of cases, and the least shares of operations answered past their key checks and accepted
+# (2xx) at least once
 BUDGET: dict[str, dict[str, float]] = {
-    "sqlite": {"positive": 45, "negative": 20, "least": 1000, "past": 1.0, "accepted": 0.75},
-    "postgresql": {"positive": 14, "negative": 6, "least": 250, "past": 0.75, "accepted": 0.5},
+    "sqlite": {"positive": 900, "negative": 400, "least": 1000, "past": 1.0, "accepted": 0.75},
+    "postgresql": {"positive": 330, "negative": 135, "least": 250, "past": 0.75, "accepted": 0.5},
 }
+FLOOR = {"positive": 10, "negative": 5}
 # objects: SAFP's applications (the department key's own), DSAT's (another department's),
 # a SAFP object that is not an application, and one that does not exist
 OBJECTS = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM", "BUS_REPORT", "GOV_CLOUD", "NO_SUCH_OBJECT")
@@ -230,14 +234,19 @@ def test_openapi_schema_fuzz(use_db: str, monkeypatch: pytest.MonkeyPatch) -> No
     fuzzed = Fuzzed()
     problems: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]  # an Err raises: the schema must load
+    with_inputs = [
+        op for op in operations if op.definition.raw.get("parameters") or op.definition.raw.get("requestBody")
+    ]
+    per_op = {
+        mode: max(FLOOR[mode.value], math.ceil(budget[mode.value] / max(1, len(ops))))
+        for mode, ops in ((GenerationMode.POSITIVE, operations), (GenerationMode.NEGATIVE, with_inputs))
+    }
     with asgi.get_client(app) as client:  # type: ignore[arg-type]  # FastAPI is an ASGI app; the stub wants a bare callable
         for op in operations:
-            raw = op.definition.raw
-            has_inputs = bool(raw.get("parameters") or raw.get("requestBody"))
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                if mode is GenerationMode.NEGATIVE and not has_inputs:
+                if mode is GenerationMode.NEGATIVE and op not in with_inputs:
                     continue  # nothing to make invalid
-                run = _fuzzer(op, mode, int(budget[mode.value]), state, checks, client, fuzzed, role_key_ids)
+                run = _fuzzer(op, mode, per_op[mode], state, checks, client, fuzzed, role_key_ids)
                 try:
                     run()
                 except Unsatisfiable as exc:

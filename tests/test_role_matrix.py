@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
+from tests.helpers.databases import create_pg_database, release
 from tests.helpers.department_db import EVIL_NAME, DemoDb
 
 WHO = (
@@ -506,21 +506,9 @@ class World:
 
 
 def _pg_database(admin_url: str) -> tuple[str, Any]:
-    """A fresh PostgreSQL database for this module, and its drop."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"egov_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
+    """A fresh PostgreSQL database for this module, and its release."""
+    url = create_pg_database(admin_url)
+    return url, lambda: release(url, admin_url)
 
 
 @contextlib.contextmanager

@@ -6,13 +6,13 @@ and leaves the database exactly as it was — row counts and a content hash of m
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+
+from tests.helpers.databases import create_pg_database, release
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 REGISTER = Path(__file__).resolve().parents[2] / "egov" / "data" / "macau_register.toml"
@@ -175,16 +175,11 @@ def corpus_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     from egov.store import load_register
     from indicators.framework import resolve_framework
 
-    admin = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'egov.db'}"
     else:
         server = str(request.getfixturevalue("pg_server"))
-        name = f"egov_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        url = create_pg_database(server)
     import tomllib
 
     init_db(url)
@@ -197,10 +192,8 @@ def corpus_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         yield url
     finally:
         dispose_engines()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
+        if request.param == "postgresql":
+            release(url, server)
 
 
 def snapshot(url: str) -> dict[str, object]:

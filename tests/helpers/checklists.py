@@ -9,6 +9,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from tests.helpers.databases import from_template
+
 FRAMEWORK = """
 [framework]
 code = "checks"
@@ -72,18 +74,23 @@ REGISTER: dict[str, Any] = {
 
 
 def setup_world(url: str, folder: Path) -> Path:
-    """Schema, the register and the framework stored; the framework file's path."""
+    """Schema, the register and the framework stored; the framework file's path. An empty
+    database gets a copy of the world built once per test process (tests/helpers/databases.py)."""
+    path = folder / "checks.toml"
+    path.write_text(FRAMEWORK, encoding="utf-8")
+    from_template(url, "checklists", _build_world)
+    return path
+
+
+def _build_world(url: str) -> None:
     from egov.db import init_db, session_scope
     from egov.store import load_register, store_framework
     from indicators.framework import parse_framework
 
-    path = folder / "checks.toml"
-    path.write_text(FRAMEWORK, encoding="utf-8")
     init_db(url)
     with session_scope(url) as s:
         load_register(s, REGISTER)
         store_framework(s, parse_framework(FRAMEWORK), FRAMEWORK)
-    return path
 
 
 def fill(

@@ -14,6 +14,7 @@ from egov.db import init_db, session_scope
 from egov.scoring import score_period
 from egov.store import add_metric_values, latest_framework, load_register, period_for_import, store_framework
 from indicators.framework import builtin_path, load_framework
+from tests.helpers.databases import from_template
 
 PERIOD = "2025"
 REGISTER = {
@@ -40,7 +41,13 @@ ASSESSOR = Actor("test:assessor", "assessor")
 
 
 def build_world(url: str, values: bool = True, cycle: bool = True) -> dict[str, str]:
-    """The world; its keys by name (d1, d2, assessor, lead, admin)."""
+    """The world; its keys by name (d1, d2, assessor, lead, admin). An empty database gets a
+    copy of the world built once per test process and day (tests/helpers/databases.py)."""
+    world = f"cycle-{int(values)}{int(cycle)}-{local_day().isoformat()}"
+    return from_template(url, world, lambda where: _build_world(where, values, cycle))
+
+
+def _build_world(url: str, values: bool, cycle: bool) -> dict[str, str]:
     init_db(url)
     path = builtin_path("macau")
     keys: dict[str, str] = {}

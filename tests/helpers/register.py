@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers.databases import from_template
+
 
 @dataclass
 class Env:
@@ -32,15 +34,24 @@ class Env:
 
 
 def setup_register(url: str | None = None) -> dict[str, str]:
-    """Schema, the Macau register and the built-in framework; one key per role."""
+    """Schema, the Macau register and the built-in framework; one key per role (the same
+    keys in every test of a test process: an empty database gets a copy of a template built
+    once, tests/helpers/databases.py)."""
+    from surveys.security import forget_secrets
+
+    forget_secrets()
+    keys = from_template(url, "register", _build_register)
+    forget_secrets()
+    return keys
+
+
+def _build_register(url: str) -> dict[str, str]:
     from egov.auth import create_key
     from egov.db import init_db, session_scope
     from egov.demo import load_toml
     from egov.store import load_register, store_framework
     from indicators.framework import builtin_path, load_framework
-    from surveys.security import forget_secrets
 
-    forget_secrets()
     init_db(url)
     keys: dict[str, str] = {}
     with session_scope(url) as s:

@@ -22,7 +22,6 @@ run's roll-ups against `rebuild_rollups`.
 from __future__ import annotations
 
 import random
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +30,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+
+from tests.helpers.databases import create_pg_database, release
 
 PATHS = ("single", "batch", "general", "group")
 SAFP = ("ONE_ACCOUNT", "OPEN_DATA_PLATFORM")
@@ -145,8 +146,6 @@ def _scenario(seed: int = 20261217) -> tuple[list[tuple[str, str, str, str]], li
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fresh_dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """A fresh database per path on one engine."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
 
     from egov.db import dispose_engines
 
@@ -155,22 +154,13 @@ def fresh_dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         dispose_engines()
         return
     server = str(request.getfixturevalue("pg_server"))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    names = {p: f"egov_test_{uuid.uuid4().hex[:10]}" for p in PATHS}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {p: create_pg_database(server) for p in PATHS}
     try:
-        yield {
-            p: make_url(server).set(database=n).render_as_string(hide_password=False)
-            for p, n in names.items()
-        }
+        yield urls
     finally:
         dispose_engines()
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        for url in urls.values():
+            release(url, server)
 
 
 Outcome = tuple[int, str | None, bool | None]
