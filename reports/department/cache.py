@@ -76,7 +76,7 @@ class ReportCache:
     # every department's improvement priorities (`evaluation.priorities.priorities_all`, one
     # pass for all departments), or why they could not be computed; None: not computed yet
     priorities: dict[str, pd.DataFrame] | str | None = None
-    # every department's indicator standing (`standing.standing_all`, one pass); None: not yet
+    # every department's indicator standing (`evaluation.compare.standing_all`, one pass); None: not yet
     standing: dict[str, pd.DataFrame] | None = None
 
     # the register's objects by department id, in code order (`objects_of`)

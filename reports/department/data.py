@@ -29,6 +29,7 @@ from egov.settings import get_settings
 from egov.store import get_run
 from egov.values import FLAG_COLUMNS
 from evaluation import compare
+from evaluation.compare import standing_all
 from evaluation.engine import EvaluationResult, evaluate
 from evaluation.priorities import priorities_all
 from indicators.framework import Framework, parse_framework
@@ -41,7 +42,6 @@ from reports.department.cache import (
     objects_of,
     run_flags_of,
 )
-from reports.department.standing import standing_all
 from reports.intervals import INTERVAL_COLUMNS, MC_N, MC_SEED, ranking_intervals
 from surveys.cases import department_cases
 from surveys.questions import questions
@@ -204,7 +204,7 @@ def indicators(
     """Every indicator of the department in its own unit and as a score, against the median
     and the best of all departments and of its comparison group, whom to learn from
     (`compare.indicator_standing`; for every department at once when the cache serves many
-    reports: `standing.standing_all`), and its objects' own values (extra["objects"])."""
+    reports: `evaluation.compare.standing_all`), and its objects' own values (extra["objects"])."""
     cache = ReportCache() if cache is None else cache
     try:
         table: pd.DataFrame | None = None

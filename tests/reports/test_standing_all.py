@@ -1,4 +1,4 @@
-"""`reports.department.standing.standing_all`: every department's indicator standing in one
+"""`evaluation.compare.standing_all`: every department's indicator standing in one
 pass equals `evaluation.compare.indicator_standing` department by department, bit for bit
 (known answer), on a small world with peer groups too small to count, departments without a
 peer group, missing values and ties."""
@@ -8,10 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from evaluation.compare import indicator_standing
+from evaluation.compare import indicator_standing, standing_all
 from evaluation.engine import evaluate
 from indicators.framework import parse_framework
-from reports.department.standing import standing_all
 from tests.evaluation.test_compare import framework_toml
 from tests.evaluation.test_priorities_all import small_world
 
