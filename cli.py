@@ -37,7 +37,7 @@ COMMANDS: dict[str, Entry] = {
         " with a department, assessor, lead or admin key) with uvicorn."),
     "uncertainty": Entry("egov.commands.uncertainty:uncertainty_cmd",
         "Rank intervals, P(A above B), tiers and sensitivity indices of a stored run (Monte Carlo over "
-        "weights, normalisation, aggregation, imputation and the rating sampling error)."),
+        "weights, normalisation, aggregation, imputation, outlier treatment and the rating sampling error)."),
     "rank": Entry("egov.commands.compare:rank_cmd",
         "Department rankings of a stored run: by default every category's league table, then the coverage "
         "and the overall rank; or at one node, or at every category, dimension or indicator; ties take the"

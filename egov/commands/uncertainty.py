@@ -212,7 +212,8 @@ def uncertainty_cmd(
     lang: LangOpt = None,
 ) -> None:
     """Rank intervals, P(A above B), tiers and sensitivity indices of a stored run (Monte Carlo
-    over weights, normalisation, aggregation, imputation and the rating sampling error).
+    over weights, normalisation, aggregation, imputation, outlier treatment and the rating
+    sampling error).
 
     Example: egov uncertainty --n 1000 --seed 1 --normalisations minmax,zscore,rank --out egov-output
     """
